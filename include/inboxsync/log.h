@@ -1,0 +1,42 @@
+/*
+ * log.h — leveled logging with redaction.
+ * Every line written goes through log_redact(): Authorization headers,
+ * Bearer tokens, token/secret/code fields in JSON and form bodies, and any
+ * string registered with log_add_secret() are replaced by "[REDACTED]".
+ * Logging goes to stderr by default, or to a file chosen by the program.
+ */
+#ifndef INBOXSYNC_LOG_H
+#define INBOXSYNC_LOG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+/* Messages above `level` are dropped. Default LOG_WARN. Thread-safe. */
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+
+/* Send log lines to `path` (appended, created 0600), keeping stderr quiet;
+ * NULL returns to stderr. Returns 0 or -1 if the file cannot be opened. */
+int log_set_file(const char *path);
+
+/* Remember a secret value so that it is redacted wherever it appears in a
+ * later log line (tokens in flight, the client secret). Short strings (< 8
+ * bytes) are ignored. Keeps at most a bounded number (oldest dropped). */
+void log_add_secret(const char *secret);
+
+/* Write one line "time level subsystem: message" after redaction. */
+void log_msg(enum log_level level, const char *subsystem, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Redact `in` into `out` (size `n`, always NUL-terminated, truncated if
+ * needed). Returns the length written. Safe for any input bytes. */
+size_t log_redact(const char *in, char *out, size_t n);
+
+#define log_error(sub, ...) log_msg(LOG_ERROR, sub, __VA_ARGS__)
+#define log_warn(sub, ...)  log_msg(LOG_WARN, sub, __VA_ARGS__)
+#define log_info(sub, ...)  log_msg(LOG_INFO, sub, __VA_ARGS__)
+#define log_debug(sub, ...) log_msg(LOG_DEBUG, sub, __VA_ARGS__)
+
+#endif

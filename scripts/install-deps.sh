@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# install-deps.sh — installs every Debian package that building, testing and
+# benchmarking inboxsync needs. Idempotent: quiet and fast when everything is
+# already present. Run as root or with sudo available.
+set -euo pipefail
+
+PACKAGES=(
+	build-essential cmake pkg-config clang curl ca-certificates procps
+	libcurl4-gnutls-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
+	libmicrohttpd-dev libsodium-dev libetpan-dev libgmime-3.0-dev
+	libcmocka-dev libclang-rt-14-dev jq psmisc
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+	SUDO="sudo"
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

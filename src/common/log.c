@@ -1,0 +1,261 @@
+/*
+ * log.c — leveled, redacting logger (see log.h).
+ * Redaction is a single left-to-right pass over the line: at each position
+ * the rules in `rules[]` are tried in order; the first that matches copies
+ * its prefix and replaces the secret part with "[REDACTED]".
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "inboxsync/alloc.h"
+#include "inboxsync/log.h"
+#include "inboxsync/timeutil.h"
+
+#define REDACTED "[REDACTED]"
+#define MAX_SECRETS 64
+#define LINE_MAX_BYTES 8192
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static enum log_level current_level = LOG_WARN;
+static FILE *log_file;
+static char *secrets[MAX_SECRETS];
+static size_t secret_next;
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+/* Field names whose values are secrets, in JSON ("name": "v") and in
+ * form/query strings (name=v). `code` is only secret in form/query form:
+ * in JSON it is Graph's error code, which logs need. */
+static const struct secret_field {
+	const char *name;
+	int in_json;
+} secret_fields[] = {
+	{ "access_token", 1 },   { "refresh_token", 1 }, { "id_token", 1 },
+	{ "client_secret", 1 },  { "code_verifier", 1 }, { "device_code", 1 },
+	{ "client_assertion", 1 }, { "password", 1 },    { "code", 0 },
+	{ "sealed", 1 },
+};
+
+void log_set_level(enum log_level level)
+{
+	current_level = level;
+}
+
+enum log_level log_get_level(void)
+{
+	return current_level;
+}
+
+int log_set_file(const char *path)
+{
+	FILE *f = NULL;
+
+	if (path) {
+		int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -1;
+		f = fdopen(fd, "a");
+		if (!f) {
+			close(fd);
+			return -1;
+		}
+		setvbuf(f, NULL, _IOLBF, 0);
+	}
+	pthread_mutex_lock(&log_lock);
+	if (log_file)
+		fclose(log_file);
+	log_file = f;
+	pthread_mutex_unlock(&log_lock);
+	return 0;
+}
+
+void log_add_secret(const char *secret)
+{
+	if (!secret || strlen(secret) < 8)
+		return;
+	pthread_mutex_lock(&log_lock);
+	for (size_t i = 0; i < MAX_SECRETS; i++) {
+		if (secrets[i] && strcmp(secrets[i], secret) == 0) {
+			pthread_mutex_unlock(&log_lock);
+			return;
+		}
+	}
+	free(secrets[secret_next]);
+	secrets[secret_next] = xstrdup(secret);
+	secret_next = (secret_next + 1) % MAX_SECRETS;
+	pthread_mutex_unlock(&log_lock);
+}
+
+struct out {
+	char *p;
+	size_t n, len;
+};
+
+static void out_put(struct out *o, const char *s, size_t n)
+{
+	while (n-- && o->len + 1 < o->n)
+		o->p[o->len++] = *s++;
+	o->p[o->len] = '\0';
+}
+
+static int is_token_char(int c)
+{
+	return isalnum(c) || strchr("-._~+/=%!*$", c);
+}
+
+/* "Authorization: ..." up to the end of the line. */
+static size_t rule_authorization(const char *s, struct out *o)
+{
+	static const char key[] = "authorization:";
+	size_t k = sizeof(key) - 1, i;
+
+	if (strncasecmp(s, key, k) != 0)
+		return 0;
+	out_put(o, s, k);
+	out_put(o, " " REDACTED, sizeof(REDACTED));
+	for (i = k; s[i] && s[i] != '\n' && s[i] != '\r'; i++)
+		;
+	return i;
+}
+
+/* "Bearer <token>" anywhere. */
+static size_t rule_bearer(const char *s, struct out *o)
+{
+	size_t i = 7;
+
+	if (strncasecmp(s, "bearer ", 7) != 0 || !is_token_char((unsigned char)s[7]))
+		return 0;
+	while (s[i] && is_token_char((unsigned char)s[i]))
+		i++;
+	out_put(o, s, 7);
+	out_put(o, REDACTED, sizeof(REDACTED) - 1);
+	return i;
+}
+
+/* "name" : "value" — copy up to the opening quote of the value, replace
+ * the value (honouring backslash escapes). */
+static size_t rule_json_field(const char *s, struct out *o,
+			      const struct secret_field *f)
+{
+	size_t k = strlen(f->name), i;
+
+	if (!f->in_json || s[0] != '"' || strncmp(s + 1, f->name, k) != 0 ||
+	    s[k + 1] != '"')
+		return 0;
+	i = k + 2;
+	while (s[i] == ' ' || s[i] == '\t')
+		i++;
+	if (s[i] != ':')
+		return 0;
+	i++;
+	while (s[i] == ' ' || s[i] == '\t')
+		i++;
+	if (s[i] != '"')
+		return 0;
+	out_put(o, s, i + 1);
+	out_put(o, REDACTED, sizeof(REDACTED) - 1);
+	for (i++; s[i] && s[i] != '"'; i++)
+		if (s[i] == '\\' && s[i + 1])
+			i++;
+	return i; /* the closing quote is copied by the main loop */
+}
+
+/* name=value in a form body or query string. */
+static size_t rule_form_field(const char *s, const char *line,
+			      struct out *o, const struct secret_field *f)
+{
+	size_t k = strlen(f->name), i;
+
+	if (s > line && (isalnum((unsigned char)s[-1]) || s[-1] == '_'))
+		return 0;
+	if (strncmp(s, f->name, k) != 0 || s[k] != '=')
+		return 0;
+	i = k + 1;
+	out_put(o, s, i);
+	out_put(o, REDACTED, sizeof(REDACTED) - 1);
+	while (s[i] && s[i] != '&' && s[i] != '"' && s[i] != '\'' &&
+	       !isspace((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+static size_t rule_registered(const char *s, struct out *o)
+{
+	for (size_t i = 0; i < MAX_SECRETS; i++) {
+		size_t n;
+
+		if (!secrets[i])
+			continue;
+		n = strlen(secrets[i]);
+		if (strncmp(s, secrets[i], n) == 0) {
+			out_put(o, REDACTED, sizeof(REDACTED) - 1);
+			return n;
+		}
+	}
+	return 0;
+}
+
+static size_t redact_at(const char *s, const char *line, struct out *o)
+{
+	size_t used;
+
+	if ((used = rule_authorization(s, o)) || (used = rule_bearer(s, o)) ||
+	    (used = rule_registered(s, o)))
+		return used;
+	for (size_t i = 0; i < sizeof(secret_fields) / sizeof(secret_fields[0]); i++) {
+		const struct secret_field *f = &secret_fields[i];
+
+		if ((used = rule_json_field(s, o, f)) ||
+		    (used = rule_form_field(s, line, o, f)))
+			return used;
+	}
+	return 0;
+}
+
+size_t log_redact(const char *in, char *outbuf, size_t n)
+{
+	struct out o = { outbuf, n, 0 };
+	const char *s = in;
+
+	if (!n)
+		return 0;
+	outbuf[0] = '\0';
+	pthread_mutex_lock(&log_lock);
+	while (*s && o.len + 1 < o.n) {
+		size_t used = redact_at(s, in, &o);
+
+		if (used) {
+			s += used;
+			continue;
+		}
+		out_put(&o, s, 1);
+		s++;
+	}
+	pthread_mutex_unlock(&log_lock);
+	return o.len;
+}
+
+void log_msg(enum log_level level, const char *subsystem, const char *fmt, ...)
+{
+	char raw[LINE_MAX_BYTES], clean[LINE_MAX_BYTES];
+	char when[TIME_RFC3339_LEN];
+	va_list ap;
+
+	if (level > current_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	log_redact(raw, clean, sizeof(clean));
+	time_format_rfc3339(time_now(), when);
+	pthread_mutex_lock(&log_lock);
+	fprintf(log_file ? log_file : stderr, "%s %s %s: %s\n", when,
+		level_names[level], subsystem ? subsystem : "-", clean);
+	pthread_mutex_unlock(&log_lock);
+}
