@@ -16,6 +16,9 @@
 
 #define HTTP_MAX_PREFER 4
 #define HTTP_MAX_HEADERS 8
+/* http_perform_many runs at most this many transfers at once; further
+ * entries wait for a free slot. */
+#define HTTP_MAX_PARALLEL 16
 
 struct http_client;
 
