@@ -1,0 +1,82 @@
+/*
+ * cli.h — shared plumbing of the inboxsync command line: the context every
+ * command receives (data dir, output mode, lazily opened store and vault),
+ * exit codes (INTERFACE.md), error reporting, option parsing helpers and
+ * the command table entry type. Only src/cli prints or exits.
+ */
+#ifndef INBOXSYNC_CLI_H
+#define INBOXSYNC_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <jansson.h>
+#include "inboxsync/err.h"
+#include "inboxsync/store.h"
+#include "inboxsync/vault.h"
+
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_NOT_CONFIGURED = 3,
+	EXIT_AUTH = 4,
+	EXIT_TRY_LATER = 5,
+};
+
+struct cli {
+	char *data_dir;
+	bool json;
+	int verbosity;            /* -1 quiet, 0 normal, 1+ verbose */
+	struct store *store;      /* opened on first cli_store() */
+	struct vault *vault;      /* created on first cli_vault() */
+	const char *command;      /* "account add", for messages */
+	const struct cli_command *cmd;
+};
+
+struct cli_command {
+	const char *group;        /* "account", or NULL for a top-level command */
+	const char *name;         /* "add" */
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *usage;        /* one line: arguments and options */
+	const char *help;         /* what it does, options explained */
+};
+
+/* The table of every command (cli_commands.c), NULL-terminated. */
+extern const struct cli_command *const cli_commands[];
+
+/* Open the store in the data dir (creating the dir 0700), once. On failure
+ * prints the error and returns NULL (callers return EXIT_FAILED). */
+struct store *cli_store(struct cli *cli);
+struct vault *cli_vault(struct cli *cli);
+
+/* Print `e` (stderr, plus a JSON error document on stdout with --json) and
+ * return the exit code its class/code maps to. */
+int cli_fail(struct cli *cli, const struct err *e);
+
+/* printf-style usage error for the current command: prints it with a hint
+ * to `--help` and returns EXIT_USAGE. */
+int cli_usage(struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Print `v` as the one JSON document on stdout (steals the reference). */
+void cli_print_json(json_t *v);
+
+/* Human output goes to stdout unless --json; progress to stderr only when
+ * it is a terminal and not -q. */
+bool cli_progress_enabled(const struct cli *cli);
+
+/* Parse argv with getopt_long; `--help`/`-h` prints the command's help and
+ * returns 1 (the caller returns EXIT_OK); an unknown option returns -1 after
+ * printing a usage error. Otherwise 0 with optind past the options. */
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts, int *opt, int *index);
+
+/* The account named `name`, or a printed error ("no account named ...",
+ * exit 1) — returns 1 found, else the exit code to return (negated). */
+int cli_find_account(struct cli *cli, const char *name,
+		     struct store_account *out);
+
+/* Format a time as RFC 3339, or "never" for 0. */
+const char *cli_time(int64_t t, char buf[32]);
+
+#endif

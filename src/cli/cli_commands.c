@@ -1,0 +1,19 @@
+/*
+ * cli_commands.c — the table of every inboxsync command. Adding a command
+ * is one line here plus its `struct cli_command` in a cmd_*.c file.
+ */
+#include "cli/cli.h"
+
+extern const struct cli_command cli_provider_set, cli_provider_show;
+extern const struct cli_command cli_account_add, cli_account_list,
+	cli_account_show, cli_account_remove;
+
+const struct cli_command *const cli_commands[] = {
+	&cli_provider_set,
+	&cli_provider_show,
+	&cli_account_add,
+	&cli_account_list,
+	&cli_account_show,
+	&cli_account_remove,
+	NULL,
+};

@@ -1,0 +1,259 @@
+/*
+ * store_outbox.c — the outbox (idempotent sends with recorded states) and
+ * reading the change feed, in the SQLite store.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "inboxsync/alloc.h"
+#include "inboxsync/timeutil.h"
+#include "store/store_sqlite.h"
+
+#define OUTBOX_COLUMNS \
+	"id, account_id, idem_key, state, internet_message_id, request_json, " \
+	"mime, draft_remote_id, reply_to_remote_id, attempts, last_error, " \
+	"next_attempt_at, created_at, updated_at"
+
+static void read_outbox(sqlite3_stmt *s, struct store_outbox *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sq_col_int(s, 0);
+	o->account_id = sq_col_int(s, 1);
+	sq_col_copy(s, 2, o->idem_key, sizeof(o->idem_key));
+	sq_col_copy(s, 3, o->state, sizeof(o->state));
+	sq_col_copy(s, 4, o->internet_message_id, sizeof(o->internet_message_id));
+	o->request_json = sq_col_dup(s, 5);
+	if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
+		o->mime_len = (size_t)sqlite3_column_bytes(s, 6);
+		o->mime = xstrndup(sqlite3_column_blob(s, 6), o->mime_len);
+	}
+	o->draft_remote_id = sq_col_dup(s, 7);
+	o->reply_to_remote_id = sq_col_dup(s, 8);
+	o->attempts = (int)sq_col_int(s, 9);
+	sq_col_copy(s, 10, o->last_error, sizeof(o->last_error));
+	o->next_attempt_at = sq_col_int(s, 11);
+	o->created_at = sq_col_int(s, 12);
+	o->updated_at = sq_col_int(s, 13);
+}
+
+void store_outbox_clear(struct store_outbox *o)
+{
+	free(o->request_json);
+	free(o->mime);
+	free(o->draft_remote_id);
+	free(o->reply_to_remote_id);
+	memset(o, 0, sizeof(*o));
+}
+
+void store_outbox_list_free(struct store_outbox *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_outbox_clear(&list[i]);
+	free(list);
+}
+
+static int get_by_key(struct store *st, const char *key, struct store_outbox *o,
+		      struct err *e)
+{
+	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE idem_key = ?";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+	int rc;
+
+	if (!s)
+		return -1;
+	sq_text(s, 1, key);
+	rc = sq_row(st, s, "reading an outbox entry", e);
+	if (rc == 1) {
+		read_outbox(s, o);
+		sqlite3_reset(s);
+	}
+	return rc;
+}
+
+int store_outbox_add(struct store *st, struct store_outbox *o, struct err *e)
+{
+	static const char sql[] =
+		"INSERT INTO outbox (account_id, idem_key, state, internet_message_id, "
+		"request_json, mime, draft_remote_id, reply_to_remote_id, created_at, "
+		"updated_at) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) "
+		"ON CONFLICT (idem_key) DO NOTHING";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+	int64_t now = time_now();
+	int owned, rc = -1;
+
+	if (!s || sq_auto_begin(st, &owned, e) < 0)
+		return -1;
+	sq_int(s, 1, o->account_id);
+	sq_text(s, 2, o->idem_key);
+	sq_text(s, 3, o->internet_message_id);
+	sq_text(s, 4, o->request_json);
+	sq_blob(s, 5, o->mime, o->mime_len);
+	sq_text(s, 6, o->draft_remote_id);
+	sq_text(s, 7, o->reply_to_remote_id);
+	sq_int(s, 8, now);
+	sq_int(s, 9, now);
+	if (sq_done(st, s, "adding to the outbox", e) < 0)
+		goto out;
+	if (sqlite3_changes(st->db) == 0) {
+		store_outbox_clear(o);
+		if (get_by_key(st, o->idem_key, o, e) < 0)
+			goto out;
+		err_set(e, ERR_PERMANENT, "duplicate",
+			"a message with idempotency key '%s' is already in the "
+			"outbox (state %s)", o->idem_key, o->state);
+		goto out;
+	}
+	o->id = sqlite3_last_insert_rowid(st->db);
+	str_copy(o->state, sizeof(o->state), STORE_OUTBOX_QUEUED);
+	o->created_at = o->updated_at = now;
+	rc = sq_feed(st, o->account_id, "outbox", o->idem_key, "created", e);
+out:
+	return sq_auto_end(st, owned, rc, e);
+}
+
+int store_outbox_get(struct store *st, int64_t id, struct store_outbox *out,
+		     struct err *e)
+{
+	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!s)
+		return -1;
+	sq_int(s, 1, id);
+	rc = sq_row(st, s, "reading an outbox entry", e);
+	if (rc == 1) {
+		read_outbox(s, out);
+		sqlite3_reset(s);
+	}
+	return rc;
+}
+
+static int list_outbox(struct store *st, sqlite3_stmt *s,
+		       struct store_outbox **out, size_t *n, struct err *e)
+{
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	while ((rc = sq_row(st, s, "listing the outbox", e)) == 1) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		read_outbox(s, &(*out)[(*n)++]);
+	}
+	sqlite3_reset(s);
+	if (rc < 0) {
+		store_outbox_list_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int store_outbox_list_open(struct store *st, int64_t account_id, int64_t now,
+			   struct store_outbox **out, size_t *n, struct err *e)
+{
+	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox "
+		"WHERE account_id = ? AND state IN ('queued', 'drafted', 'submitted') "
+		"AND next_attempt_at <= ? ORDER BY id";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+
+	if (!s)
+		return -1;
+	sq_int(s, 1, account_id);
+	sq_int(s, 2, now);
+	return list_outbox(st, s, out, n, e);
+}
+
+int store_outbox_list_all(struct store *st, int64_t account_id,
+			  struct store_outbox **out, size_t *n, struct err *e)
+{
+	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox "
+		"WHERE account_id = ? ORDER BY id DESC";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+
+	if (!s)
+		return -1;
+	sq_int(s, 1, account_id);
+	return list_outbox(st, s, out, n, e);
+}
+
+int store_outbox_update(struct store *st, const struct store_outbox *o,
+			struct err *e)
+{
+	static const char sql[] =
+		"UPDATE outbox SET state = ?, draft_remote_id = ?, attempts = ?, "
+		"last_error = ?, next_attempt_at = ?, mime = ?, updated_at = ? WHERE id = ?";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+	int owned, rc;
+
+	if (!s || sq_auto_begin(st, &owned, e) < 0)
+		return -1;
+	sq_text(s, 1, o->state);
+	sq_text(s, 2, o->draft_remote_id);
+	sq_int(s, 3, o->attempts);
+	sq_text(s, 4, o->last_error);
+	sq_int(s, 5, o->next_attempt_at);
+	sq_blob(s, 6, o->mime, o->mime_len);
+	sq_int(s, 7, time_now());
+	sq_int(s, 8, o->id);
+	rc = sq_done(st, s, "updating an outbox entry", e);
+	if (rc == 0)
+		rc = sq_feed(st, o->account_id, "outbox", o->idem_key, o->state, e);
+	return sq_auto_end(st, owned, rc, e);
+}
+
+int store_outbox_confirm_synced(struct store *st, int64_t account_id,
+				long long *n, struct err *e)
+{
+	static const char sql[] =
+		"UPDATE outbox SET state = 'confirmed', updated_at = ?1 WHERE account_id = ?2 "
+		"AND state = 'submitted' AND EXISTS (SELECT 1 FROM messages m WHERE "
+		"m.account_id = ?2 AND m.internet_message_id = outbox.internet_message_id "
+		"AND m.pending = 0)";
+	int rc = sq_exec_ints(st, sql, "confirming sent messages", e, 2, time_now(),
+			      account_id);
+
+	if (n)
+		*n = rc == 0 ? sqlite3_changes(st->db) : 0;
+	return rc;
+}
+
+int store_read_changes(struct store *st, int64_t account_id, int64_t after_seq,
+		       size_t limit, store_change_cb cb, void *ctx,
+		       struct err *e)
+{
+	static const char sql[] =
+		"SELECT seq, account_id, entity, entity_id, op, at FROM changes "
+		"WHERE seq > ?1 AND (?2 = 0 OR account_id = ?2) ORDER BY seq LIMIT ?3";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+	int rc;
+
+	if (!s)
+		return -1;
+	sq_int(s, 1, after_seq);
+	sq_int(s, 2, account_id);
+	sq_int(s, 3, (int64_t)(limit ? limit : 1000));
+	while ((rc = sq_row(st, s, "reading the change feed", e)) == 1) {
+		struct store_change c = {
+			.seq = sq_col_int(s, 0),
+			.account_id = sq_col_int(s, 1),
+			.entity = sq_col_str(s, 2),
+			.entity_id = sq_col_str(s, 3),
+			.op = sq_col_str(s, 4),
+			.at = sq_col_int(s, 5),
+		};
+		int stop = cb(ctx, &c);
+
+		if (stop) {
+			sqlite3_reset(s);
+			return stop;
+		}
+	}
+	sqlite3_reset(s);
+	return rc < 0 ? -1 : 0;
+}
