@@ -402,6 +402,14 @@ int store_put_message(struct store *st, int64_t account_id, int64_t folder_id,
 		      const struct store_message_in *m, int64_t seen_gen,
 		      char *outcome, struct err *e);
 
+/* Insert the local Sent entry of an outbox message (m->remote_id is
+ * "local:<key>"): shown at once, marked pending until the server's copy
+ * with the same internet_message_id replaces it (store_put_message). Never
+ * swept. */
+int store_put_local_message(struct store *st, int64_t account_id,
+			    int64_t folder_id, const struct store_message_in *m,
+			    struct err *e);
+
 /* The server says `remote_id` left `folder_id`. When the row is still in
  * that folder it is marked orphan (kept, fate decided later by
  * store_list_orphans + store_move/delete). No-op when absent or elsewhere. */
@@ -519,7 +527,8 @@ struct store_outbox {
 void store_outbox_clear(struct store_outbox *o);
 
 /* Add an entry in state queued (fills o->id). Fails with "duplicate" when
- * the idempotency key exists (the existing entry is then in *o). */
+ * the idempotency key exists; then o->id, state, internet_message_id and
+ * created_at describe the existing entry (other fields are untouched). */
 int store_outbox_add(struct store *st, struct store_outbox *o, struct err *e);
 
 int store_outbox_get(struct store *st, int64_t id, struct store_outbox *out,

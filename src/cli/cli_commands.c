@@ -6,7 +6,8 @@
 
 extern const struct cli_command cli_provider_set, cli_provider_show;
 extern const struct cli_command cli_account_add, cli_account_list,
-	cli_account_show, cli_account_remove;
+	cli_account_show, cli_account_remove, cli_account_authorize,
+	cli_account_test, cli_account_stop;
 
 const struct cli_command *const cli_commands[] = {
 	&cli_provider_set,
@@ -14,6 +15,9 @@ const struct cli_command *const cli_commands[] = {
 	&cli_account_add,
 	&cli_account_list,
 	&cli_account_show,
+	&cli_account_authorize,
+	&cli_account_test,
+	&cli_account_stop,
 	&cli_account_remove,
 	NULL,
 };

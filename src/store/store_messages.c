@@ -130,19 +130,19 @@ static int update_row(struct store *st, int64_t row_id, int64_t folder_id,
 
 static int insert_row(struct store *st, int64_t account_id, int64_t folder_id,
 		      const struct store_message_in *m, int64_t seen_gen,
-		      struct err *e)
+		      bool pending, struct err *e)
 {
 	static const char sql[] =
 		"INSERT INTO messages (internet_message_id, conversation_id, subject, "
 		"from_name, from_addr, to_json, cc_json, categories_json, preview, "
 		"change_key, received_at, sent_at, is_read, is_flagged, is_draft, "
-		"has_attachments, account_id, folder_id, remote_id, seen_gen, updated_at) "
+		"has_attachments, account_id, folder_id, remote_id, seen_gen, updated_at, pending) "
 		"VALUES (COALESCE(?1, ''), COALESCE(?2, ''), COALESCE(?3, ''), "
 		"COALESCE(?4, ''), COALESCE(?5, ''), COALESCE(?6, '[]'), "
 		"COALESCE(?7, '[]'), COALESCE(?8, '[]'), COALESCE(?9, ''), "
 		"COALESCE(?10, ''), COALESCE(?11, 0), COALESCE(?12, 0), "
 		"COALESCE(?13, 0), COALESCE(?14, 0), COALESCE(?15, 0), "
-		"COALESCE(?16, 0), ?17, ?18, ?19, ?20, ?21)";
+		"COALESCE(?16, 0), ?17, ?18, ?19, ?20, ?21, ?22)";
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 
 	if (!s)
@@ -153,6 +153,7 @@ static int insert_row(struct store *st, int64_t account_id, int64_t folder_id,
 	sq_text(s, 19, m->remote_id);
 	sq_int(s, 20, seen_gen);
 	sq_int(s, 21, time_now());
+	sq_int(s, 22, pending);
 	return sq_done(st, s, "adding a message", e);
 }
 
@@ -201,7 +202,7 @@ int store_put_message(struct store *st, int64_t account_id, int64_t folder_id,
 			rc = update_row(st, row_id, folder_id, m->remote_id, m,
 					seen_gen, e);
 		} else {
-			rc = insert_row(st, account_id, folder_id, m, seen_gen, e);
+			rc = insert_row(st, account_id, folder_id, m, seen_gen, false, e);
 		}
 	}
 	if (rc == 0)
@@ -211,6 +212,20 @@ out:
 	free(old_key);
 	if (outcome)
 		*outcome = what;
+	return sq_auto_end(st, owned, rc, e);
+}
+
+int store_put_local_message(struct store *st, int64_t account_id,
+			    int64_t folder_id, const struct store_message_in *m,
+			    struct err *e)
+{
+	int owned, rc;
+
+	if (sq_auto_begin(st, &owned, e) < 0)
+		return -1;
+	rc = insert_row(st, account_id, folder_id, m, 0, true, e);
+	if (rc == 0)
+		rc = sq_feed(st, account_id, "message", m->remote_id, "created", e);
 	return sq_auto_end(st, owned, rc, e);
 }
 

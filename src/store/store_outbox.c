@@ -94,9 +94,16 @@ int store_outbox_add(struct store *st, struct store_outbox *o, struct err *e)
 	if (sq_done(st, s, "adding to the outbox", e) < 0)
 		goto out;
 	if (sqlite3_changes(st->db) == 0) {
-		store_outbox_clear(o);
-		if (get_by_key(st, o->idem_key, o, e) < 0)
+		struct store_outbox existing;
+
+		if (get_by_key(st, o->idem_key, &existing, e) != 1)
 			goto out;
+		o->id = existing.id;
+		str_copy(o->state, sizeof(o->state), existing.state);
+		str_copy(o->internet_message_id, sizeof(o->internet_message_id),
+			 existing.internet_message_id);
+		o->created_at = existing.created_at;
+		store_outbox_clear(&existing);
 		err_set(e, ERR_PERMANENT, "duplicate",
 			"a message with idempotency key '%s' is already in the "
 			"outbox (state %s)", o->idem_key, o->state);

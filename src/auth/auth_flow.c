@@ -1,0 +1,278 @@
+/*
+ * auth_flow.c — authorizing an account: the provider's client, the
+ * authorization request (state + PKCE, stored), finishing it with the
+ * code or the device flow, the wrong-account guard, and storing the grant
+ * with the server settings (see auth.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "inboxsync/alloc.h"
+#include "inboxsync/auth.h"
+#include "inboxsync/log.h"
+#include "inboxsync/provider.h"
+#include "inboxsync/timeutil.h"
+
+int auth_client_load(const struct auth_env *env, const char *transport,
+		     struct auth_client *out, struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	if (provider_require(env->store, transport, &out->provider, e) < 0)
+		return -1;
+	if (out->provider.client_secret_sealed) {
+		out->secret = vault_unseal(env->vault, out->provider.client_secret_sealed, e);
+		if (!out->secret) {
+			err_prefix(e, "cannot read the client secret: ");
+			store_provider_clear(&out->provider);
+			return -1;
+		}
+		log_add_secret(out->secret);
+	}
+	out->client.login_url = out->provider.login_url;
+	out->client.tenant = out->provider.tenant;
+	out->client.client_id = out->provider.client_id;
+	out->client.client_secret = out->secret;
+	return 0;
+}
+
+void auth_client_clear(struct auth_client *c)
+{
+	vault_free_plain(c->secret);
+	store_provider_clear(&c->provider);
+	memset(c, 0, sizeof(*c));
+}
+
+int auth_begin(const struct auth_env *env, const struct store_account *a,
+	       const char *redirect_uri, char **url, struct err *e)
+{
+	char verifier[OAUTH_VERIFIER_LEN + 1], challenge[OAUTH_VERIFIER_LEN + 1];
+	struct store_oauth_state st = { 0 };
+	struct auth_client c;
+	int rc = -1;
+
+	*url = NULL;
+	if (auth_client_load(env, a->transport, &c, e) < 0)
+		return -1;
+	oauth_pkce_new(verifier, challenge);
+	oauth_new_state(st.state);
+	st.account_id = a->id;
+	st.expires_at = time_now() + AUTH_STATE_LIFETIME_S;
+	if (str_copy(st.redirect_uri, sizeof(st.redirect_uri), redirect_uri) < 0) {
+		err_set(e, ERR_BUG, "usage", "redirect URI too long");
+		goto out;
+	}
+	st.verifier_sealed = vault_seal(env->vault, verifier, strlen(verifier), e);
+	if (!st.verifier_sealed || store_put_oauth_state(env->store, &st, e) < 0)
+		goto out;
+	*url = oauth_authorize_url(&c.client, redirect_uri,
+				   oauth_authorize_scopes(a->transport), st.state,
+				   challenge, a->email);
+	rc = 0;
+out:
+	free(st.verifier_sealed);
+	auth_client_clear(&c);
+	return rc;
+}
+
+void auth_grant_clear(struct auth_grant *g)
+{
+	oauth_tokens_clear(&g->tokens);
+	memset(g, 0, sizeof(*g));
+}
+
+/* What an error on the redirect means for the user. */
+static int redirect_error(const char *error, const char *description,
+			  const struct store_account *a, struct err *e)
+{
+	if (strcmp(error, "access_denied") == 0)
+		return err_set(e, ERR_AUTH, "access_denied",
+			       "sign-in or consent was cancelled at Microsoft, so "
+			       "nothing was stored; run 'inboxsync account authorize "
+			       "%s' again and accept the requested permissions",
+			       a->name);
+	return err_set(e, ERR_AUTH, error,
+		       "Microsoft refused the authorization (%s: %.300s); nothing "
+		       "was stored", error, description ? description : "no details");
+}
+
+int auth_finish_code(const struct auth_env *env, const struct store_account *a,
+		     const char *state, const char *code, const char *error,
+		     const char *error_description, struct auth_grant *out,
+		     struct err *e)
+{
+	struct store_oauth_state st;
+	struct auth_client c;
+	char *verifier = NULL;
+	int found, rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	found = state ? store_take_oauth_state(env->store, state, &st, e) : 0;
+	if (found < 0)
+		return -1;
+	if (!found || st.account_id != a->id) {
+		if (found)
+			store_oauth_state_clear(&st);
+		return err_set(e, ERR_PERMANENT, "state_mismatch",
+			       "the sign-in response does not belong to a pending "
+			       "authorization of '%s' (unknown, expired or already "
+			       "used state); nothing was stored. Start again with "
+			       "'inboxsync account authorize %s'", a->name, a->name);
+	}
+	if (error && *error) {
+		store_oauth_state_clear(&st);
+		return redirect_error(error, error_description, a, e);
+	}
+	if (!code || !*code) {
+		store_oauth_state_clear(&st);
+		return err_set(e, ERR_AUTH, "no_code",
+			       "the sign-in response carried no authorization code");
+	}
+	if (auth_client_load(env, a->transport, &c, e) < 0) {
+		store_oauth_state_clear(&st);
+		return -1;
+	}
+	c.client.account_name = a->name;
+	verifier = vault_unseal(env->vault, st.verifier_sealed, e);
+	if (verifier &&
+	    oauth_redeem_code(env->http, &c.client, code, verifier, st.redirect_uri,
+			      oauth_resource_scopes(oauth_transport_resource(a->transport)),
+			      &out->tokens, e) == 0 &&
+	    oauth_parse_id_token(out->tokens.id_token, &out->identity, e) == 0)
+		rc = 0;
+	vault_free_plain(verifier);
+	store_oauth_state_clear(&st);
+	auth_client_clear(&c);
+	if (rc < 0)
+		auth_grant_clear(out);
+	return rc;
+}
+
+int auth_device_flow(const struct auth_env *env, const struct store_account *a,
+		     void (*show)(void *ctx, const char *message,
+				  const char *uri, const char *code),
+		     void *ctx, struct auth_grant *out, struct err *e)
+{
+	struct oauth_device d;
+	struct auth_client c;
+	int rc = -1, polled;
+
+	memset(out, 0, sizeof(*out));
+	if (auth_client_load(env, a->transport, &c, e) < 0)
+		return -1;
+	if (oauth_device_start(env->http, &c.client,
+			       oauth_authorize_scopes(a->transport), &d, e) < 0)
+		goto out_client;
+	show(ctx, d.message, d.verification_uri, d.user_code);
+	for (;;) {
+		time_sleep_ms((int64_t)d.interval_s * 1000);
+		polled = oauth_device_poll(env->http, &c.client, &d, &out->tokens, e);
+		if (polled == 1)
+			continue;
+		if (polled == 0 &&
+		    oauth_parse_id_token(out->tokens.id_token, &out->identity, e) == 0)
+			rc = 0;
+		break;
+	}
+	oauth_device_clear(&d);
+out_client:
+	auth_client_clear(&c);
+	if (rc < 0)
+		auth_grant_clear(out);
+	return rc;
+}
+
+int auth_check_identity(const struct store_account *a,
+			const struct oauth_identity *id, const char *also,
+			struct err *e)
+{
+	const char *signed_in = id->preferred_username[0] ? id->preferred_username
+							  : id->email;
+
+	if (strcasecmp(a->email, id->preferred_username) == 0 ||
+	    strcasecmp(a->email, id->email) == 0 ||
+	    (also && *also && strcasecmp(a->email, also) == 0))
+		return 0;
+	return err_set(e, ERR_PERMANENT, "wrong_account",
+		       "you signed in to Microsoft as %s, but account '%s' is for "
+		       "%s; nothing was stored. Run 'inboxsync account authorize %s' "
+		       "again and pick %s in Microsoft's account picker (use \"Use "
+		       "another account\" if it is not listed)",
+		       signed_in[0] ? signed_in : "an unknown user", a->name,
+		       a->email, a->name, a->email);
+}
+
+int auth_store_grant(const struct auth_env *env, struct store_account *a,
+		     const struct auth_grant *g, const char *display_name,
+		     const char *address, struct err *e)
+{
+	const char *resource = oauth_transport_resource(a->transport);
+	struct store_account other;
+	struct store_provider p;
+	char *rt = NULL, *at = NULL;
+	int found, rc = -1;
+
+	if (!g->tokens.refresh_token)
+		return err_set(e, ERR_AUTH, "no_refresh_token",
+			       "Microsoft returned no refresh token (the offline_access "
+			       "permission was not granted); nothing was stored");
+	found = store_find_account_by_identity(env->store, g->identity.tid,
+					       g->identity.oid, a->id, &other, e);
+	if (found < 0)
+		return -1;
+	if (found)
+		return err_set(e, ERR_PERMANENT, "already_connected",
+			       "this Microsoft mailbox (%s) is already connected as "
+			       "account '%s'; nothing was stored. Use that account, or "
+			       "remove it first with 'inboxsync account remove %s'",
+			       address && *address ? address : a->email, other.name,
+			       other.name);
+	if (provider_require(env->store, a->transport, &p, e) < 0)
+		return -1;
+	rt = vault_seal(env->vault, g->tokens.refresh_token,
+			strlen(g->tokens.refresh_token), e);
+	at = rt ? vault_seal(env->vault, g->tokens.access_token,
+			     strlen(g->tokens.access_token), e) : NULL;
+	if (!at || store_begin(env->store, e) < 0)
+		goto out;
+	str_copy(a->identity, sizeof(a->identity),
+		 address && *address ? address : g->identity.preferred_username);
+	str_copy(a->display_name, sizeof(a->display_name),
+		 display_name && *display_name ? display_name : g->identity.name);
+	str_copy(a->tenant_id, sizeof(a->tenant_id), g->identity.tid);
+	str_copy(a->object_id, sizeof(a->object_id), g->identity.oid);
+	str_copy(a->graph_url, sizeof(a->graph_url), p.graph_url);
+	snprintf(a->imap_server, sizeof(a->imap_server), "%s:%d", p.imap_host, p.imap_port);
+	snprintf(a->smtp_server, sizeof(a->smtp_server), "%s:%d", p.smtp_host, p.smtp_port);
+	a->authorized_at = time_now();
+	a->auth_failures = 0;
+	a->next_due_at = 0;
+	a->throttled_until = 0;
+	a->backoff_s = 0;
+	a->last_error[0] = '\0';
+	str_copy(a->state, sizeof(a->state), STORE_STATE_AUTHORIZED);
+	{
+		char reason[1024];
+
+		snprintf(reason, sizeof(reason), "Authorized as %s. Next: fetch and "
+			 "select folders ('inboxsync folders fetch %s'), then sync.",
+			 a->identity, a->name);
+		str_copy(a->state_reason, sizeof(a->state_reason), reason);
+	}
+	if (store_put_refresh_token(env->store, a->id, rt, g->tokens.scope, e) < 0 ||
+	    store_put_access_token(env->store, a->id, resource, at,
+				   g->tokens.expires_at, e) < 0 ||
+	    store_update_account(env->store, a, e) < 0) {
+		store_rollback(env->store);
+		goto out;
+	}
+	rc = store_commit(env->store, e);
+	if (rc == 0)
+		log_info("auth", "account %s authorized as %s (tenant %s)", a->name,
+			 a->identity, a->tenant_id);
+out:
+	free(rt);
+	free(at);
+	store_provider_clear(&p);
+	return rc;
+}

@@ -1,0 +1,170 @@
+/*
+ * oauth_errors.c — what a token-endpoint failure means and what to do
+ * about it: a table from AADSTS code (then OAuth `error`) to an error class,
+ * a machine code and advice. Definitive failures (the user or administrator
+ * must act) count toward auth_invalid; temporary ones never do.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "inboxsync/json.h"
+#include "inboxsync/oauth.h"
+
+enum advice {
+	ADVICE_REAUTHORIZE,   /* the owner signs in again */
+	ADVICE_ADMIN_SECRET,  /* the administrator fixes the client secret */
+	ADVICE_ADMIN_APP,     /* the administrator fixes the app registration */
+	ADVICE_ADMIN_CONSENT, /* consent must be granted again */
+	ADVICE_RETRY,         /* try again later */
+	ADVICE_BUG,           /* a request inboxsync built was wrong */
+};
+
+struct aadsts_rule {
+	long code;
+	enum err_class class;
+	const char *machine;
+	const char *meaning;
+	enum advice advice;
+};
+
+/* By AADSTS number (PROTOCOL.md §1.6). First match wins. */
+static const struct aadsts_rule aadsts_rules[] = {
+	{ 50173, ERR_AUTH, "invalid_grant", "the grant was revoked (sessions revoked or password reset)", ADVICE_REAUTHORIZE },
+	{ 70008, ERR_AUTH, "invalid_grant", "the refresh token expired or was revoked", ADVICE_REAUTHORIZE },
+	{ 700082, ERR_AUTH, "invalid_grant", "the refresh token expired after inactivity", ADVICE_REAUTHORIZE },
+	{ 700084, ERR_AUTH, "invalid_grant", "the refresh token reached its maximum lifetime", ADVICE_REAUTHORIZE },
+	{ 70043, ERR_AUTH, "invalid_grant", "a Conditional Access sign-in frequency policy requires signing in again", ADVICE_REAUTHORIZE },
+	{ 50132, ERR_AUTH, "invalid_grant", "the session ended because the password changed", ADVICE_REAUTHORIZE },
+	{ 50133, ERR_AUTH, "invalid_grant", "the session ended because the password expired", ADVICE_REAUTHORIZE },
+	{ 50055, ERR_AUTH, "invalid_grant", "the password expired", ADVICE_REAUTHORIZE },
+	{ 50144, ERR_AUTH, "invalid_grant", "the password expired", ADVICE_REAUTHORIZE },
+	{ 50076, ERR_AUTH, "interaction_required", "multi-factor authentication is required", ADVICE_REAUTHORIZE },
+	{ 50079, ERR_AUTH, "interaction_required", "multi-factor authentication enrollment is required", ADVICE_REAUTHORIZE },
+	{ 50057, ERR_AUTH, "invalid_grant", "the user account is disabled", ADVICE_REAUTHORIZE },
+	{ 50053, ERR_AUTH, "invalid_grant", "the account is locked", ADVICE_REAUTHORIZE },
+	{ 65001, ERR_AUTH, "invalid_grant", "consent for the app was withdrawn or never given", ADVICE_ADMIN_CONSENT },
+	{ 65004, ERR_AUTH, "access_denied", "the user declined consent", ADVICE_REAUTHORIZE },
+	{ 54005, ERR_AUTH, "invalid_grant", "the authorization code was already redeemed", ADVICE_REAUTHORIZE },
+	{ 70000, ERR_AUTH, "invalid_grant", "the grant is invalid", ADVICE_REAUTHORIZE },
+	{ 9002313, ERR_AUTH, "invalid_grant", "the stored refresh token is malformed", ADVICE_REAUTHORIZE },
+	{ 501481, ERR_AUTH, "invalid_grant", "the PKCE code verifier does not match", ADVICE_REAUTHORIZE },
+	{ 7000215, ERR_AUTH, "invalid_client", "the client secret is wrong", ADVICE_ADMIN_SECRET },
+	{ 70002, ERR_AUTH, "invalid_client", "the client credentials are wrong", ADVICE_ADMIN_SECRET },
+	{ 7000222, ERR_AUTH, "invalid_client", "the client secret has expired", ADVICE_ADMIN_SECRET },
+	{ 700025, ERR_PERMANENT, "invalid_client", "the app is a public client but a client secret was sent", ADVICE_ADMIN_SECRET },
+	{ 7000112, ERR_AUTH, "unauthorized_client", "the application is disabled", ADVICE_ADMIN_APP },
+	{ 700016, ERR_AUTH, "unauthorized_client", "the application id was not found in the tenant", ADVICE_ADMIN_APP },
+	{ 50011, ERR_PERMANENT, "invalid_request", "the redirect URI is not registered for the app", ADVICE_ADMIN_APP },
+	{ 50194, ERR_PERMANENT, "invalid_request", "a single-tenant app cannot use /common", ADVICE_ADMIN_APP },
+	{ 90002, ERR_PERMANENT, "invalid_request", "the tenant was not found", ADVICE_ADMIN_APP },
+	{ 70011, ERR_PERMANENT, "invalid_scope", "a requested scope is invalid", ADVICE_BUG },
+	{ 700022, ERR_PERMANENT, "invalid_scope", "scopes of more than one resource were requested", ADVICE_BUG },
+	{ 90094, ERR_AUTH, "invalid_grant", "an administrator must consent to the app", ADVICE_ADMIN_CONSENT },
+	{ 50196, ERR_TRANSIENT, "temporarily_unavailable", "too many identical requests (loop detected)", ADVICE_RETRY },
+	{ 90055, ERR_TRANSIENT, "temporarily_unavailable", "the tenant is throttled", ADVICE_RETRY },
+	{ 90033, ERR_TRANSIENT, "temporarily_unavailable", "the service is temporarily unavailable", ADVICE_RETRY },
+};
+
+/* By the OAuth `error` string when no AADSTS rule matched. */
+static const struct aadsts_rule error_rules[] = {
+	{ 0, ERR_AUTH, "invalid_grant", "the grant is no longer valid", ADVICE_REAUTHORIZE },
+	{ 0, ERR_AUTH, "interaction_required", "Microsoft requires the user to sign in interactively", ADVICE_REAUTHORIZE },
+	{ 0, ERR_AUTH, "consent_required", "consent is required", ADVICE_ADMIN_CONSENT },
+	{ 0, ERR_AUTH, "invalid_client", "the client credentials were rejected", ADVICE_ADMIN_SECRET },
+	{ 0, ERR_AUTH, "unauthorized_client", "the application is not allowed to use this flow", ADVICE_ADMIN_APP },
+	{ 0, ERR_AUTH, "access_denied", "access was denied", ADVICE_REAUTHORIZE },
+	{ 0, ERR_TRANSIENT, "temporarily_unavailable", "the service is temporarily unavailable", ADVICE_RETRY },
+	{ 0, ERR_TRANSIENT, "server_error", "the service had an internal error", ADVICE_RETRY },
+	{ 0, ERR_PERMANENT, "invalid_scope", "a requested scope is invalid", ADVICE_BUG },
+	{ 0, ERR_PERMANENT, "invalid_request", "the request was rejected as invalid", ADVICE_BUG },
+	{ 0, ERR_PERMANENT, "unsupported_grant_type", "the grant type is not supported", ADVICE_BUG },
+};
+
+#define N_RULES(t) (sizeof(t) / sizeof((t)[0]))
+
+static void advice_text(enum advice a, const char *account, char *out, size_t n)
+{
+	const char *acct = account ? account : "NAME";
+
+	switch (a) {
+	case ADVICE_REAUTHORIZE:
+		snprintf(out, n, "run 'inboxsync account authorize %s' to sign in again", acct);
+		break;
+	case ADVICE_ADMIN_SECRET:
+		snprintf(out, n, "an administrator must set the current client secret "
+			 "with 'inboxsync provider set microsoft --client-secret-file F', "
+			 "then authorize again");
+		break;
+	case ADVICE_ADMIN_APP:
+		snprintf(out, n, "an administrator must check the app registration in "
+			 "Microsoft Entra (client id, tenant, redirect URI, enabled)");
+		break;
+	case ADVICE_ADMIN_CONSENT:
+		snprintf(out, n, "grant consent again: run 'inboxsync account authorize "
+			 "%s' (an administrator may have to consent for the tenant)", acct);
+		break;
+	case ADVICE_RETRY:
+		snprintf(out, n, "this is temporary and will be retried");
+		break;
+	case ADVICE_BUG:
+		snprintf(out, n, "this is a bug in inboxsync's request; please report it");
+		break;
+	}
+}
+
+int oauth_classify(long status, const char *body, size_t len,
+		   const char *account, int retry_after_s, struct err *e)
+{
+	struct err ignored;
+	json_t *doc = body && len ? json_parse_object(body, len, "error", &ignored) : NULL;
+	const char *error = json_str_or_null(doc, "error");
+	json_t *codes = doc ? json_object_get(doc, "error_codes") : NULL;
+	long aadsts = json_is_array(codes) && json_array_size(codes) > 0 &&
+		      json_is_integer(json_array_get(codes, 0))
+		      ? (long)json_integer_value(json_array_get(codes, 0)) : 0;
+	const struct aadsts_rule *rule = NULL;
+	char advice[256], code_text[32] = "";
+
+	for (size_t i = 0; aadsts && i < N_RULES(aadsts_rules); i++)
+		if (aadsts_rules[i].code == aadsts)
+			rule = &aadsts_rules[i];
+	for (size_t i = 0; !rule && error && i < N_RULES(error_rules); i++)
+		if (strcmp(error_rules[i].machine, error) == 0)
+			rule = &error_rules[i];
+	if (aadsts)
+		snprintf(code_text, sizeof(code_text), "AADSTS%ld: ", aadsts);
+	if (status == 429 || status >= 500 || (!rule && !doc)) {
+		err_set(e, status == 429 ? ERR_THROTTLED : ERR_TRANSIENT,
+			"temporarily_unavailable",
+			"the Microsoft sign-in service answered HTTP %ld%s; this is "
+			"temporary and will be retried", status,
+			doc ? "" : " without a readable error");
+		e->retry_after_s = retry_after_s > 0 ? retry_after_s : 0;
+	} else if (!rule) {
+		err_set(e, ERR_PERMANENT, error ? error : "oauth_error",
+			"Microsoft rejected the token request (%s%s, HTTP %ld)",
+			code_text, error ? error : "unknown error", status);
+	} else {
+		advice_text(rule->advice, account, advice, sizeof(advice));
+		err_set(e, rule->class, rule->machine,
+			"Microsoft rejected the token request (%s%s: %s); %s",
+			code_text, error ? error : rule->machine, rule->meaning, advice);
+	}
+	e->http_status = (int)status;
+	json_decref(doc);
+	return -1;
+}
+
+bool oauth_is_definitive(const struct err *e)
+{
+	static const char *const definitive[] = {
+		"invalid_grant", "invalid_client", "unauthorized_client",
+		"interaction_required", "consent_required",
+	};
+
+	if (e->class != ERR_AUTH)
+		return false;
+	for (size_t i = 0; i < N_RULES(definitive); i++)
+		if (strcmp(e->code, definitive[i]) == 0)
+			return true;
+	return false;
+}

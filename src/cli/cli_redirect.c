@@ -1,0 +1,155 @@
+/*
+ * cli_redirect.c — a one-shot libmicrohttpd listener on 127.0.0.1 for the
+ * OAuth redirect (see cli_redirect.h). The page it returns tells the user
+ * to go back to the terminal; the outcome is reported there.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include "cli/cli_redirect.h"
+#include "inboxsync/alloc.h"
+
+struct redirect_listener {
+	struct MHD_Daemon *daemon;
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	int received;
+	struct redirect_result result;
+};
+
+static const char page_ok[] =
+	"<!doctype html><html><head><meta charset=\"utf-8\"><title>inboxsync</title>"
+	"</head><body style=\"font-family:sans-serif;margin:3em\"><h1>Sign-in received"
+	"</h1><p>inboxsync is finishing the authorization. You can close this tab "
+	"and return to the terminal for the result.</p></body></html>";
+static const char page_other[] =
+	"<!doctype html><html><body>Waiting for the Microsoft sign-in redirect."
+	"</body></html>";
+
+static char *arg_dup(struct MHD_Connection *c, const char *key)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+
+	return v ? xstrdup(v) : NULL;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
+			      const char *url, const char *method,
+			      const char *version, const char *upload_data,
+			      size_t *upload_size, void **con_cls)
+{
+	struct redirect_listener *l = cls;
+	const char *page = page_other;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	(void)version;
+	(void)upload_data;
+	(void)upload_size;
+	(void)con_cls;
+	if (strcmp(method, "GET") == 0 && strcmp(url, "/callback") == 0 &&
+	    (MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "state") ||
+	     MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "error"))) {
+		pthread_mutex_lock(&l->lock);
+		if (!l->received) {
+			l->result.code = arg_dup(conn, "code");
+			l->result.state = arg_dup(conn, "state");
+			l->result.error = arg_dup(conn, "error");
+			l->result.error_description = arg_dup(conn, "error_description");
+			l->received = 1;
+			pthread_cond_signal(&l->done);
+		}
+		pthread_mutex_unlock(&l->lock);
+		page = page_ok;
+	}
+	resp = MHD_create_response_from_buffer(strlen(page), (void *)page,
+					       MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	ret = MHD_queue_response(conn, page == page_ok ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND,
+				 resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+int redirect_listen(int port, struct redirect_listener **out, char **uri,
+		    struct err *e)
+{
+	struct redirect_listener *l = xcalloc(1, sizeof(*l));
+	struct sockaddr_in addr;
+	const union MHD_DaemonInfo *info;
+
+	*out = NULL;
+	*uri = NULL;
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)port);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->done, NULL);
+	l->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD,
+				     (uint16_t)port, NULL, NULL, answer, l,
+				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+				     MHD_OPTION_END);
+	if (!l->daemon) {
+		redirect_close(l);
+		return err_set(e, ERR_PERMANENT, "usage",
+			       "cannot listen on 127.0.0.1:%d for the sign-in redirect "
+			       "(port in use?); choose another with --redirect-port", port);
+	}
+	info = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	*uri = xasprintf("http://127.0.0.1:%u/callback", info ? info->port : (unsigned)port);
+	*out = l;
+	return 0;
+}
+
+int redirect_wait(struct redirect_listener *l, int timeout_s,
+		  struct redirect_result *out, struct err *e)
+{
+	struct timespec deadline;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_s;
+	pthread_mutex_lock(&l->lock);
+	while (!l->received && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&l->done, &l->lock, &deadline);
+	if (l->received) {
+		*out = l->result;
+		memset(&l->result, 0, sizeof(l->result));
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (!out->state && !out->error)
+		return err_set(e, ERR_TRANSIENT, "timeout",
+			       "no sign-in redirect arrived within %d seconds; nothing "
+			       "was stored. Run the command again and finish signing in "
+			       "in the browser", timeout_s);
+	return 0;
+}
+
+void redirect_result_clear(struct redirect_result *r)
+{
+	free(r->code);
+	free(r->state);
+	free(r->error);
+	free(r->error_description);
+	memset(r, 0, sizeof(*r));
+}
+
+void redirect_close(struct redirect_listener *l)
+{
+	if (!l)
+		return;
+	if (l->daemon)
+		MHD_stop_daemon(l->daemon);
+	redirect_result_clear(&l->result);
+	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->done);
+	free(l);
+}

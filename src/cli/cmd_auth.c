@@ -1,0 +1,337 @@
+/*
+ * cmd_auth.c — `account authorize`, `account test` and `account stop`:
+ * connecting a mailbox with Microsoft (loopback redirect or device code),
+ * Test & Confirm, and stopping synchronization.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "cli/cli.h"
+#include "cli/cli_account.h"
+#include "cli/cli_redirect.h"
+#include "inboxsync/account.h"
+#include "inboxsync/alloc.h"
+#include "inboxsync/provider.h"
+
+#define AUTHORIZE_TIMEOUT_S 300
+
+/* The environment auth functions need, with a fresh HTTP client. */
+static int open_env(struct cli *cli, struct auth_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	if (!cli_store(cli))
+		return -1;
+	env->store = cli->store;
+	env->vault = cli_vault(cli);
+	env->http = http_client_new(NULL);
+	return 0;
+}
+
+static void close_env(struct auth_env *env)
+{
+	http_client_free(env->http);
+}
+
+/* Start a browser on the URL when there is a desktop session. */
+static int open_browser(const char *url)
+{
+	pid_t pid;
+	int status;
+
+	if (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY"))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+
+		if (devnull >= 0) {
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+		}
+		execlp("xdg-open", "xdg-open", url, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return -1;
+	return 0;
+}
+
+static void show_device_message(void *ctx, const char *message, const char *uri,
+				const char *code)
+{
+	(void)ctx;
+	(void)uri;
+	(void)code;
+	fprintf(stderr, "%s\nWaiting for you to finish signing in...\n", message);
+	fflush(stderr);
+}
+
+struct authorize_opts {
+	bool print_url, device_code;
+	int port, timeout_s;
+};
+
+/* Run the browser flow: listener, URL, wait, exchange. */
+static int browser_flow(struct cli *cli, const struct auth_env *env,
+			const struct store_account *a, const struct authorize_opts *o,
+			struct auth_grant *g, struct err *e)
+{
+	struct redirect_listener *l = NULL;
+	struct redirect_result r = { 0 };
+	char *uri = NULL, *url = NULL;
+	int rc = -1;
+
+	if (redirect_listen(o->port, &l, &uri, e) < 0 || auth_begin(env, a, uri, &url, e) < 0)
+		goto out;
+	if (o->print_url) {
+		printf("%s\n", url);
+		fflush(stdout);
+	} else {
+		if (open_browser(url) == 0)
+			fprintf(stderr, "Opened the Microsoft sign-in page in your browser.\n");
+		fprintf(stderr, "Sign in as %s at this address (it waits %d s):\n%s\n",
+			a->email, o->timeout_s, url);
+	}
+	(void)cli;
+	if (redirect_wait(l, o->timeout_s, &r, e) < 0)
+		goto out;
+	rc = auth_finish_code(env, a, r.state, r.code, r.error, r.error_description, g, e);
+out:
+	redirect_result_clear(&r);
+	redirect_close(l);
+	free(uri);
+	free(url);
+	return rc;
+}
+
+static void print_result(struct cli *cli, const struct store_account *a)
+{
+	struct store_account now;
+	struct err e;
+
+	if (store_get_account(cli->store, a->id, &now, &e) != 1)
+		now = *a;
+	if (cli->json) {
+		cli_print_json(cli_account_json(cli->store, &now));
+		return;
+	}
+	printf("Authorized '%s' as %s.\n", now.name, now.identity);
+	printf("Incoming: %s%s%s\n", strcmp(now.incoming_status, "confirmed") == 0
+	       ? "Confirmed" : "Not confirmed", now.incoming_error[0] ? " — " : "",
+	       now.incoming_error);
+	printf("Outgoing: %s%s%s\n", now.outgoing_status, now.outgoing_error[0] ? " — " : "",
+	       now.outgoing_error);
+	printf("Next: inboxsync folders fetch %s\n", now.name);
+}
+
+static int cmd_account_authorize(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "print-url", no_argument, NULL, 'p' },
+		{ "device-code", no_argument, NULL, 'd' },
+		{ "redirect-port", required_argument, NULL, 'P' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct authorize_opts o = { .timeout_s = AUTHORIZE_TIMEOUT_S };
+	struct store_account a;
+	struct auth_grant g = { 0 };
+	struct auth_env env;
+	struct err e = { 0 };
+	int opt, rc;
+	char *end;
+
+	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1) {
+		switch (opt) {
+		case 'p': o.print_url = true; break;
+		case 'd': o.device_code = true; break;
+		case 'j': cli->json = true; break;
+		case 'P':
+			o.port = (int)strtol(optarg, &end, 10);
+			if (*end || o.port < 1 || o.port > 65535)
+				return cli_usage(cli, "bad --redirect-port '%s'", optarg);
+			break;
+		case 't':
+			o.timeout_s = (int)strtol(optarg, &end, 10);
+			if (*end || o.timeout_s < 1 || o.timeout_s > 3600)
+				return cli_usage(cli, "bad --timeout '%s' (1-3600 s)", optarg);
+			break;
+		}
+	}
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	if (optind >= argc)
+		return cli_usage(cli, "name the account to authorize");
+	if (optind + 1 < argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if (o.device_code && o.print_url)
+		return cli_usage(cli, "--print-url and --device-code do not go together");
+	if ((rc = cli_find_account(cli, argv[optind], &a)) != 1)
+		return -rc;
+	if (open_env(cli, &env) < 0)
+		return EXIT_FAILED;
+	if (provider_require(env.store, a.transport, NULL, &e) == 0) {
+		rc = o.device_code ? auth_device_flow(&env, &a, show_device_message, NULL, &g, &e)
+				   : browser_flow(cli, &env, &a, &o, &g, &e);
+		if (rc == 0)
+			rc = account_complete_authorization(&env, &a, &g, &e);
+	} else {
+		rc = -1;
+	}
+	auth_grant_clear(&g);
+	close_env(&env);
+	if (rc < 0)
+		return cli_fail(cli, &e);
+	print_result(cli, &a);
+	return EXIT_OK;
+}
+
+static int cmd_account_test(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "incoming", no_argument, NULL, 'i' },
+		{ "outgoing", no_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool incoming = false, outgoing = false;
+	struct store_account a;
+	struct auth_env env;
+	struct err ei = { 0 }, eo = { 0 };
+	int opt, rc, rin = 0, rout = 0;
+
+	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1) {
+		if (opt == 'i')
+			incoming = true;
+		else if (opt == 'o')
+			outgoing = true;
+		else if (opt == 'j')
+			cli->json = true;
+	}
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	if (optind >= argc)
+		return cli_usage(cli, "name the account to test");
+	if (optind + 1 < argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if (!incoming && !outgoing)
+		incoming = outgoing = true;
+	if ((rc = cli_find_account(cli, argv[optind], &a)) != 1)
+		return -rc;
+	if (open_env(cli, &env) < 0)
+		return EXIT_FAILED;
+	if (incoming)
+		rin = account_test_incoming(&env, &a, &ei);
+	if (outgoing)
+		rout = account_test_outgoing(&env, &a, &eo);
+	close_env(&env);
+	if (cli->json) {
+		struct store_account now;
+		struct err e;
+
+		if (store_get_account(cli->store, a.id, &now, &e) == 1)
+			cli_print_json(cli_account_json(cli->store, &now));
+	} else {
+		if (incoming)
+			printf("Incoming: %s%s%s\n", rin == 0 ? "Confirmed" : "Not confirmed",
+			       rin == 0 ? "" : " — ", rin == 0 ? "" : ei.msg);
+		if (outgoing)
+			printf("Outgoing: %s%s%s\n", rout == 0 ? "ok" : "failed",
+			       rout == 0 ? "" : " — ", rout == 0 ? "" : eo.msg);
+	}
+	if (rin < 0) {
+		struct cli quiet = *cli;
+
+		quiet.json = false;
+		return cli_fail(&quiet, &ei);
+	}
+	if (rout < 0) {
+		struct cli quiet = *cli;
+
+		quiet.json = false;
+		return cli_fail(&quiet, &eo);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_account_stop(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "purge", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool purge = false;
+	struct store_account a;
+	struct auth_env env;
+	struct err e = { 0 };
+	int opt, rc;
+
+	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1)
+		if (opt == 'p')
+			purge = true;
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	if (optind >= argc)
+		return cli_usage(cli, "name the account to stop");
+	if (optind + 1 < argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if ((rc = cli_find_account(cli, argv[optind], &a)) != 1)
+		return -rc;
+	if (open_env(cli, &env) < 0)
+		return EXIT_FAILED;
+	rc = account_stop(&env, &a, purge, &e);
+	close_env(&env);
+	if (rc < 0)
+		return cli_fail(cli, &e);
+	if (cli->json)
+		return cli_show_account(cli, a.name);
+	printf("Stopped synchronization of '%s': removed the OAuth grant, the server "
+	       "settings and the folder mappings; %s.\n", a.name,
+	       purge ? "synced mail was purged" : "synced mail is kept (use --purge "
+	       "to delete it)");
+	return EXIT_OK;
+}
+
+const struct cli_command cli_account_authorize = {
+	"account", "authorize", cmd_account_authorize,
+	"NAME [--print-url] [--device-code] [--redirect-port P] [--timeout S]",
+	"Connect the account with Microsoft (sign in and consent).\n\n"
+	"Listens on http://127.0.0.1:P/callback for the redirect, opens the browser\n"
+	"when there is one, and waits (default 300 s). Microsoft always shows its\n"
+	"account picker, so the right mailbox can be chosen even when the browser\n"
+	"is signed in to another one. The signed-in identity must be the account's\n"
+	"address: otherwise nothing is stored. Then Test & Confirm runs.\n\n"
+	"  --print-url        print the authorization URL alone on the first line of\n"
+	"                     stdout (also with --json), instead of opening a browser\n"
+	"  --device-code      sign in on another device with a code (no browser here)\n"
+	"  --redirect-port P  listen on this port (default: any free port)\n"
+	"  --timeout S        how long to wait for the sign-in (default 300)",
+};
+
+const struct cli_command cli_account_test = {
+	"account", "test", cmd_account_test, "NAME [--incoming] [--outgoing] [--json]",
+	"Test & Confirm the incoming and outgoing side of an account.\n\n"
+	"Incoming: the token works and the mailbox is readable (status Confirmed or\n"
+	"Not confirmed, with the error). Outgoing: proves send permission without\n"
+	"sending mail to anyone. Both when neither option is given. Exits 4 when the\n"
+	"account needs authorization (without contacting Microsoft when it is\n"
+	"auth_invalid).",
+};
+
+const struct cli_command cli_account_stop = {
+	"account", "stop", cmd_account_stop, "NAME [--purge]",
+	"Stop synchronization: remove the OAuth grant, server settings, folder maps.\n\n"
+	"Mail already synced stays unless --purge is given. Authorize again to\n"
+	"resume. To revoke the app's access at Microsoft too, remove it in your\n"
+	"Microsoft account's app permissions or in Entra ID.",
+};
