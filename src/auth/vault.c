@@ -189,7 +189,10 @@ char *vault_unseal(struct vault *v, const char *sealed, struct err *e)
 				       box_len - crypto_secretbox_NONCEBYTES, box,
 				       v->key) != 0) {
 		free(box);
-		vault_free_plain(plain);
+		/* not NUL-terminated here: vault_free_plain's strlen would
+		 * read past the end */
+		sodium_memzero(plain, plain_len + 1);
+		free(plain);
 		err_set(e, ERR_PERMANENT, "vault_corrupt",
 			"a stored secret failed authentication (damaged data)");
 		return NULL;

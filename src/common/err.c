@@ -16,6 +16,11 @@ static const char *const class_names[] = {
 	[ERR_BUG] = "bug",
 };
 
+/* Tell the compiler `fmt` is a printf format (clang's -Wformat-nonliteral
+ * otherwise flags the vsnprintf below). */
+int err_vset(struct err *e, enum err_class class, const char *code,
+	     const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
 int err_vset(struct err *e, enum err_class class, const char *code,
 	     const char *fmt, va_list ap)
 {

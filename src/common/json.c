@@ -33,7 +33,7 @@ json_t *json_parse_text(const char *text, size_t len, const char *what,
 			what);
 		return NULL;
 	}
-	v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (!v)
 		err_set(e, ERR_PERMANENT, "bad_json",
 			"%s is not valid JSON (line %d, column %d: %s)", what,
@@ -68,18 +68,24 @@ static json_t *lookup(const json_t *obj, const char *key)
 	return json_is_null(v) ? NULL : v;
 }
 
-static int missing(const char *key, struct err *e)
-{
-	return err_set(e, ERR_PERMANENT, "bad_json",
-		       "field \"%s\" is missing", key);
-}
-
 static int mistyped(const char *key, const json_t *v, const char *want,
 		    struct err *e)
 {
 	return err_set(e, ERR_PERMANENT, "bad_json",
 		       "field \"%s\" is %s, expected %s", key,
 		       json_type_name(v), want);
+}
+
+/* A required field was absent or null: say which. */
+static int missing(const json_t *obj, const char *key, const char *want,
+		   struct err *e)
+{
+	json_t *v = obj && json_is_object(obj) ? json_object_get(obj, key) : NULL;
+
+	if (v)
+		return mistyped(key, v, want, e);
+	return err_set(e, ERR_PERMANENT, "bad_json",
+		       "field \"%s\" is missing", key);
 }
 
 int json_opt_string(const json_t *obj, const char *key, const char **out,
@@ -101,7 +107,7 @@ int json_req_string(const json_t *obj, const char *key, const char **out,
 {
 	if (json_opt_string(obj, key, out, e) < 0)
 		return -1;
-	return *out ? 0 : missing(key, e);
+	return *out ? 0 : missing(obj, key, "a string", e);
 }
 
 int json_opt_int(const json_t *obj, const char *key, long long dflt,
@@ -122,7 +128,7 @@ int json_req_int(const json_t *obj, const char *key, long long *out,
 		 struct err *e)
 {
 	if (!lookup(obj, key))
-		return missing(key, e);
+		return missing(obj, key, "an integer", e);
 	return json_opt_int(obj, key, 0, out, e);
 }
 
@@ -144,7 +150,7 @@ int json_req_bool(const json_t *obj, const char *key, bool *out,
 		  struct err *e)
 {
 	if (!lookup(obj, key))
-		return missing(key, e);
+		return missing(obj, key, "a boolean", e);
 	return json_opt_bool(obj, key, false, out, e);
 }
 
@@ -167,7 +173,7 @@ int json_req_object(const json_t *obj, const char *key, json_t **out,
 {
 	if (json_opt_object(obj, key, out, e) < 0)
 		return -1;
-	return *out ? 0 : missing(key, e);
+	return *out ? 0 : missing(obj, key, "an object", e);
 }
 
 int json_opt_array(const json_t *obj, const char *key, json_t **out,
@@ -189,7 +195,7 @@ int json_req_array(const json_t *obj, const char *key, json_t **out,
 {
 	if (json_opt_array(obj, key, out, e) < 0)
 		return -1;
-	return *out ? 0 : missing(key, e);
+	return *out ? 0 : missing(obj, key, "an array", e);
 }
 
 const char *json_str_or_null(const json_t *obj, const char *key)

@@ -166,6 +166,44 @@ static size_t rule_json_field(const char *s, struct out *o,
 	return i; /* the closing quote is copied by the main loop */
 }
 
+/* The same inside a JSON string, as when a response body is quoted in
+ * another JSON document: \"name\":\"value\". Inside, an escaped
+ * backslash (\\) escapes the next inner character, so \\\" is a quote
+ * within the value, and a lone \" closes it. */
+static size_t rule_json_field_quoted(const char *s, struct out *o,
+				     const struct secret_field *f)
+{
+	size_t k = strlen(f->name), i;
+
+	if (!f->in_json || s[0] != '\\' || s[1] != '"' ||
+	    strncmp(s + 2, f->name, k) != 0 || s[k + 2] != '\\' ||
+	    s[k + 3] != '"')
+		return 0;
+	i = k + 4;
+	while (s[i] == ' ' || s[i] == '\t')
+		i++;
+	if (s[i] != ':')
+		return 0;
+	i++;
+	while (s[i] == ' ' || s[i] == '\t')
+		i++;
+	if (s[i] != '\\' || s[i + 1] != '"')
+		return 0;
+	out_put(o, s, i + 2);
+	out_put(o, REDACTED, sizeof(REDACTED) - 1);
+	for (i += 2; s[i]; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == '"')
+			return i; /* the closing \" is copied by the main loop */
+		if (s[i + 1] == '\\' && s[i + 2] == '\\' && s[i + 3])
+			i += 2; /* inner backslash + the inner char it escapes */
+		if (s[i + 1])
+			i++;
+	}
+	return i;
+}
+
 /* name=value in a form body or query string. */
 static size_t rule_form_field(const char *s, const char *line,
 			      struct out *o, const struct secret_field *f)
@@ -212,6 +250,7 @@ static size_t redact_at(const char *s, const char *line, struct out *o)
 		const struct secret_field *f = &secret_fields[i];
 
 		if ((used = rule_json_field(s, o, f)) ||
+		    (used = rule_json_field_quoted(s, o, f)) ||
 		    (used = rule_form_field(s, line, o, f)))
 			return used;
 	}
@@ -245,14 +284,25 @@ void log_msg(enum log_level level, const char *subsystem, const char *fmt, ...)
 {
 	char raw[LINE_MAX_BYTES], clean[LINE_MAX_BYTES];
 	char when[TIME_RFC3339_LEN];
+	char *whole = NULL;
 	va_list ap;
+	int n;
 
 	if (level > current_level)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	log_redact(raw, clean, sizeof(clean));
+	/* Redact the whole message, then cut: cutting first could split a
+	 * registered secret so that its first part no longer matches. */
+	if (n >= (int)sizeof(raw)) {
+		whole = xmalloc((size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(whole, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	log_redact(whole ? whole : raw, clean, sizeof(clean));
+	free(whole);
 	time_format_rfc3339(time_now(), when);
 	pthread_mutex_lock(&log_lock);
 	fprintf(log_file ? log_file : stderr, "%s %s %s: %s\n", when,

@@ -57,6 +57,14 @@ static int expect(const char **p, char c)
 	return 0;
 }
 
+static int days_in_month(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
 int time_parse_rfc3339(const char *s, int64_t *out)
 {
 	struct tm tm;
@@ -93,6 +101,8 @@ int time_parse_rfc3339(const char *s, int64_t *out)
 		return -1;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
 	    sec > 60 || oh > 23 || om > 59)
+		return -1;
+	if (d > days_in_month(y, mo)) /* "2025-02-30" is not a date */
 		return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
