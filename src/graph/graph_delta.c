@@ -1,0 +1,174 @@
+/*
+ * graph_delta.c — reading a folder's messages: one messages-delta page
+ * (a new round newest first, or the stored next/delta link verbatim),
+ * polling many folders' delta links in $batch, and the bounded newest-first
+ * listing. Never touches the store: the engine commits each page with the
+ * cursor that follows it. 410 / syncStateNotFound arrive as ERR_RESYNC via
+ * the error table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "inboxsync/alloc.h"
+#include "inboxsync/timeutil.h"
+#include "graph_internal.h"
+
+static size_t page_size_pick(const struct graph_driver *g, size_t hint)
+{
+	size_t n = hint ? hint : g->default_page_size;
+
+	return n > GRAPH_MAX_PAGE_SIZE ? GRAPH_MAX_PAGE_SIZE : n;
+}
+
+char *graph_delta_start_url(struct graph_driver *g, const char *folder_id,
+			    struct err *e)
+{
+	struct graph_url u;
+
+	graph_url_init(&u, g);
+	graph_url_path(&u, "/me/mailFolders/");
+	graph_url_id(&u, folder_id);
+	graph_url_path(&u, "/messages/delta");
+	graph_url_param(&u, "$select", graph_message_select);
+	graph_url_param(&u, "$orderby", "receivedDateTime desc");
+	return graph_url_finish(&u, e);
+}
+
+/* A cursor is only ever a link Graph gave us; one that points elsewhere
+ * (a corrupted store, a changed base URL) must not get our token. */
+static int cursor_check(struct graph_driver *g, const struct graph_op *op,
+			const char *cursor, struct err *e)
+{
+	char target[128];
+
+	if (graph_url_is_ours(g, cursor))
+		return 0;
+	graph_op_target(op, target, sizeof(target));
+	return err_set(e, ERR_RESYNC, "bad_cursor",
+		       "%s%s: the stored sync cursor does not point at %.200s "
+		       "(the Graph URL changed?); the folder will be synced "
+		       "again from the start", op->what, target, g->base_url);
+}
+
+int graph_op_get_changes(struct driver *d, const char *folder_id,
+			 const char *cursor, size_t page_size,
+			 struct driver_page *page, struct err *e)
+{
+	struct graph_driver *g = graph_of(d);
+	struct graph_op op = { "listing changes in", GRAPH_TARGET_FOLDER,
+			       folder_id, "Mail.Read", false };
+	struct graph_req req = { 0 };
+	char rid[80], *url;
+	json_t *doc;
+
+	memset(page, 0, sizeof(*page));
+	if (cursor) {
+		if (cursor_check(g, &op, cursor, e) < 0)
+			return -1;
+		url = xstrdup(cursor);
+	} else if (!(url = graph_delta_start_url(g, folder_id, e))) {
+		return -1;
+	}
+	req.url = url;
+	req.page_size = page_size_pick(g, page_size);
+	doc = graph_call_json(g, &op, &req, rid, e);
+	free(url);
+	if (!doc)
+		return -1;
+	return graph_page_parse(doc, GRAPH_PAGE_DELTA, &op, rid, page, e);
+}
+
+/* ---- many folders at once ---------------------------------------------------- */
+
+int graph_op_poll_changes(struct driver *d, struct driver_poll *polls,
+			  size_t n, size_t page_size, struct err *e)
+{
+	struct graph_driver *g = graph_of(d);
+	struct graph_batch_item *items = xcalloc(n + 1, sizeof(*items));
+	size_t *which = xcalloc(n + 1, sizeof(*which));
+	char **urls = xcalloc(n + 1, sizeof(*urls));
+	size_t m = 0, answered = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		struct driver_poll *p = &polls[i];
+		struct graph_op op = { "polling for changes in", GRAPH_TARGET_FOLDER,
+				       p->folder_remote_id, "Mail.Read", false };
+
+		p->rc = -1;
+		if (p->cursor && cursor_check(g, &op, p->cursor, &p->err) < 0)
+			continue;
+		urls[m] = p->cursor ? xstrdup(p->cursor) :
+			graph_delta_start_url(g, p->folder_remote_id, &p->err);
+		if (!urls[m])
+			continue;
+		items[m].op = op;
+		items[m].url = urls[m];
+		items[m].page_size = page_size_pick(g, page_size);
+		which[m++] = i;
+	}
+	rc = graph_batch_run(g, "polling folders for changes", items, m, 0, e);
+	for (size_t k = 0; k < m; k++) {
+		struct driver_poll *p = &polls[which[k]];
+		struct graph_batch_item *it = &items[k];
+
+		answered += it->answered;
+		if (it->rc < 0) {
+			p->err = it->err;
+			continue;
+		}
+		if (!it->response) {
+			graph_error_bad_response(&p->err, &it->op, it->request_id,
+						 "an empty delta page");
+			continue;
+		}
+		p->rc = graph_page_parse(json_incref(it->response), GRAPH_PAGE_DELTA,
+					 &it->op, it->request_id, &p->page, &p->err);
+	}
+	graph_batch_release(items, m);
+	for (size_t k = 0; k < m; k++)
+		free(urls[k]);
+	free(urls);
+	free(which);
+	free(items);
+	return rc < 0 && !answered ? -1 : 0;
+}
+
+/* ---- newest first --------------------------------------------------------------- */
+
+int graph_op_list_newest(struct driver *d, const char *folder_id,
+			 int64_t received_after, size_t limit,
+			 struct driver_page *page, struct err *e)
+{
+	struct graph_driver *g = graph_of(d);
+	struct graph_op op = { "listing the newest messages of",
+			       GRAPH_TARGET_FOLDER, folder_id, "Mail.Read", false };
+	struct graph_req req = { 0 };
+	char top[24], filter[TIME_RFC3339_LEN + 32], when[TIME_RFC3339_LEN];
+	struct graph_url u;
+	char rid[80], *url;
+	json_t *doc;
+
+	memset(page, 0, sizeof(*page));
+	snprintf(top, sizeof(top), "%zu", page_size_pick(g, limit));
+	graph_url_init(&u, g);
+	graph_url_path(&u, "/me/mailFolders/");
+	graph_url_id(&u, folder_id);
+	graph_url_path(&u, "/messages");
+	graph_url_param(&u, "$select", graph_message_select);
+	graph_url_param(&u, "$orderby", "receivedDateTime desc");
+	graph_url_param(&u, "$top", top);
+	if (received_after > 0) {
+		time_format_rfc3339(received_after, when);
+		snprintf(filter, sizeof(filter), "receivedDateTime gt %s", when);
+		graph_url_param(&u, "$filter", filter);
+	}
+	if (!(url = graph_url_finish(&u, e)))
+		return -1;
+	req.url = url;
+	doc = graph_call_json(g, &op, &req, rid, e);
+	free(url);
+	if (!doc)
+		return -1;
+	return graph_page_parse(doc, GRAPH_PAGE_LIST, &op, rid, page, e);
+}

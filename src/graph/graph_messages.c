@@ -1,0 +1,251 @@
+/*
+ * graph_messages.c — a page of Graph messages (a delta page or a listing)
+ * turned into driver_message values. The parsed JSON document stays alive
+ * as the page's owner and the items point into it; only the normalized
+ * recipient and category lists are made here. A page is all or nothing:
+ * anything unusable makes it a "bad_response" and no item is returned.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "inboxsync/alloc.h"
+#include "inboxsync/json.h"
+#include "inboxsync/timeutil.h"
+#include "graph_internal.h"
+
+/* Owns what a page's items point to. `release` must stay first. */
+struct page_owner {
+	void (*release)(void *);
+	json_t *doc;
+	char **strs;
+	size_t nstrs, capstrs;
+};
+
+static void page_owner_release(void *p)
+{
+	struct page_owner *o = p;
+
+	json_decref(o->doc);
+	for (size_t i = 0; i < o->nstrs; i++)
+		free(o->strs[i]);
+	free(o->strs);
+	free(o);
+}
+
+static const char *owner_keep(struct page_owner *o, char *s)
+{
+	if (o->nstrs == o->capstrs) {
+		o->capstrs = o->capstrs ? o->capstrs * 2 : 16;
+		o->strs = xrealloc(o->strs, o->capstrs * sizeof(*o->strs));
+	}
+	o->strs[o->nstrs++] = s;
+	return s;
+}
+
+/* ---- fields ---------------------------------------------------------------- */
+
+static int opt_bool(const json_t *m, const char *key, int *out, struct err *e)
+{
+	bool v;
+
+	*out = DRIVER_UNKNOWN;
+	if (json_opt_bool(m, key, false, &v, e) < 0)
+		return -1;
+	if (json_object_get(m, key) && !json_is_null(json_object_get(m, key)))
+		*out = v ? 1 : 0;
+	return 0;
+}
+
+static int opt_time(const json_t *m, const char *key, int64_t *out,
+		    struct err *e)
+{
+	const char *s;
+
+	*out = 0;
+	if (json_opt_string(m, key, &s, e) < 0)
+		return -1;
+	if (s && time_parse_rfc3339(s, out) < 0)
+		return err_set(e, ERR_PERMANENT, "bad_json",
+			       "field \"%s\" is not a timestamp: '%.40s'", key, s);
+	return 0;
+}
+
+/* {"emailAddress":{"name","address"}} → name/address (borrowed). */
+static int recipient_read(const json_t *r, const char *key, const char **name,
+			  const char **addr, struct err *e)
+{
+	json_t *ea;
+
+	*name = *addr = NULL;
+	if (!json_is_object(r))
+		return err_set(e, ERR_PERMANENT, "bad_json",
+			       "an entry of \"%s\" is not an object", key);
+	if (json_opt_object(r, "emailAddress", &ea, e) < 0 ||
+	    json_opt_string(ea, "name", name, e) < 0 ||
+	    json_opt_string(ea, "address", addr, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* A recipient array as our JSON: [{"name":..,"address":..}], kept in the
+ * owner; NULL when the field is absent. */
+static int recipients_json(struct page_owner *o, const json_t *m,
+			   const char *key, const char **out, struct err *e)
+{
+	json_t *arr, *list, *r;
+	size_t i;
+
+	*out = NULL;
+	if (json_opt_array(m, key, &arr, e) < 0)
+		return -1;
+	if (!arr)
+		return 0;
+	list = json_array();
+	json_array_foreach(arr, i, r) {
+		const char *name, *addr;
+
+		if (recipient_read(r, key, &name, &addr, e) < 0) {
+			json_decref(list);
+			return -1;
+		}
+		json_array_append_new(list, json_pack("{s:s, s:s}",
+			"name", name ? name : "", "address", addr ? addr : ""));
+	}
+	*out = owner_keep(o, json_dump_compact(list));
+	json_decref(list);
+	return 0;
+}
+
+static int categories_json(struct page_owner *o, const json_t *m,
+			   const char **out, struct err *e)
+{
+	json_t *arr, *c;
+	size_t i;
+
+	*out = NULL;
+	if (json_opt_array(m, "categories", &arr, e) < 0)
+		return -1;
+	if (!arr)
+		return 0;
+	json_array_foreach(arr, i, c)
+		if (!json_is_string(c))
+			return err_set(e, ERR_PERMANENT, "bad_json",
+				       "an entry of \"categories\" is not a string");
+	*out = owner_keep(o, json_dump_compact(arr));
+	return 0;
+}
+
+static int flag_read(const json_t *m, int *out, struct err *e)
+{
+	json_t *flag;
+	const char *status;
+
+	*out = DRIVER_UNKNOWN;
+	if (json_opt_object(m, "flag", &flag, e) < 0 ||
+	    json_opt_string(flag, "flagStatus", &status, e) < 0)
+		return -1;
+	if (status)
+		*out = strcmp(status, "flagged") == 0;
+	return 0;
+}
+
+static int message_parse(struct page_owner *o, const json_t *m,
+			 struct driver_message *out, struct err *e)
+{
+	json_t *from, *fea = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->is_read = out->is_flagged = out->is_draft = out->has_attachments =
+		DRIVER_UNKNOWN;
+	if (!json_is_object(m))
+		return err_set(e, ERR_PERMANENT, "bad_json", "not an object");
+	if (json_req_string(m, "id", &out->remote_id, e) < 0)
+		return -1;
+	if (!*out->remote_id)
+		return err_set(e, ERR_PERMANENT, "bad_json", "empty \"id\"");
+	if (json_object_get(m, "@removed")) {
+		out->removed = true;
+		return 0;
+	}
+	if (json_opt_string(m, "parentFolderId", &out->folder_remote_id, e) < 0 ||
+	    json_opt_string(m, "internetMessageId", &out->internet_message_id, e) < 0 ||
+	    json_opt_string(m, "conversationId", &out->conversation_id, e) < 0 ||
+	    json_opt_string(m, "subject", &out->subject, e) < 0 ||
+	    json_opt_string(m, "bodyPreview", &out->preview, e) < 0 ||
+	    json_opt_string(m, "changeKey", &out->change_key, e) < 0 ||
+	    json_opt_object(m, "from", &from, e) < 0 ||
+	    json_opt_object(from, "emailAddress", &fea, e) < 0 ||
+	    json_opt_string(fea, "name", &out->from_name, e) < 0 ||
+	    json_opt_string(fea, "address", &out->from_addr, e) < 0 ||
+	    recipients_json(o, m, "toRecipients", &out->to_json, e) < 0 ||
+	    recipients_json(o, m, "ccRecipients", &out->cc_json, e) < 0 ||
+	    categories_json(o, m, &out->categories_json, e) < 0 ||
+	    opt_time(m, "receivedDateTime", &out->received_at, e) < 0 ||
+	    opt_time(m, "sentDateTime", &out->sent_at, e) < 0 ||
+	    opt_bool(m, "isRead", &out->is_read, e) < 0 ||
+	    opt_bool(m, "isDraft", &out->is_draft, e) < 0 ||
+	    opt_bool(m, "hasAttachments", &out->has_attachments, e) < 0 ||
+	    flag_read(m, &out->is_flagged, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- the page --------------------------------------------------------------- */
+
+static int links_read(const json_t *doc, enum graph_page_kind kind,
+		      struct driver_page *page, struct err *e)
+{
+	const char *next, *delta;
+
+	if (json_opt_string(doc, "@odata.nextLink", &next, e) < 0 ||
+	    json_opt_string(doc, "@odata.deltaLink", &delta, e) < 0)
+		return -1;
+	if (kind == GRAPH_PAGE_LIST)
+		return 0;
+	if (next && *next)
+		page->next_cursor = xstrdup(next);
+	else if (delta && *delta)
+		page->done_cursor = xstrdup(delta);
+	else
+		return err_set(e, ERR_PERMANENT, "bad_json",
+			       "a delta page without @odata.nextLink or "
+			       "@odata.deltaLink");
+	return 0;
+}
+
+int graph_page_parse(json_t *doc, enum graph_page_kind kind,
+		     const struct graph_op *op, const char *request_id,
+		     struct driver_page *page, struct err *e)
+{
+	struct page_owner *o = xcalloc(1, sizeof(*o));
+	struct err perr;
+	char detail[400];
+	json_t *value;
+	size_t i;
+
+	memset(page, 0, sizeof(*page));
+	err_clear(&perr);
+	o->release = page_owner_release;
+	o->doc = doc;
+	if (json_req_array(doc, "value", &value, &perr) < 0 ||
+	    links_read(doc, kind, page, &perr) < 0) {
+		snprintf(detail, sizeof(detail), "%.300s", perr.msg);
+		goto bad;
+	}
+	page->items = xcalloc(json_array_size(value) + 1, sizeof(*page->items));
+	for (i = 0; i < json_array_size(value); i++) {
+		if (message_parse(o, json_array_get(value, i), &page->items[i],
+				  &perr) < 0) {
+			snprintf(detail, sizeof(detail), "message %zu of the page: %.300s",
+				 i + 1, perr.msg);
+			goto bad;
+		}
+	}
+	page->n = i;
+	page->priv = o;
+	return 0;
+bad:
+	page->priv = o;
+	driver_page_free(page);
+	return graph_error_bad_response(e, op, request_id, detail);
+}
