@@ -29,7 +29,7 @@ static int buf_grow(struct buf *b, size_t extra, struct err *e)
 	size_t n = b->alloc ? b->alloc : 256;
 	while (n < need)
 		n = n > ((size_t)-1) / 2 ? need : n * 2;
-	if (n > b->limit + 1)
+	if (b->limit < (size_t)-1 && n > b->limit + 1) /* limit + 1 may wrap */
 		n = b->limit + 1;
 	b->data = xrealloc(b->data, n);
 	b->alloc = n;

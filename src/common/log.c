@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 #define LINE_MAX_BYTES 8192
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static enum log_level current_level = LOG_WARN;
+static atomic_int current_level = LOG_WARN; /* read by every thread */
 static FILE *log_file;
 static char *secrets[MAX_SECRETS];
 static size_t secret_next;
@@ -44,12 +45,12 @@ static const struct secret_field {
 
 void log_set_level(enum log_level level)
 {
-	current_level = level;
+	atomic_store(&current_level, (int)level);
 }
 
 enum log_level log_get_level(void)
 {
-	return current_level;
+	return (enum log_level)atomic_load(&current_level);
 }
 
 int log_set_file(const char *path)
@@ -288,7 +289,7 @@ void log_msg(enum log_level level, const char *subsystem, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (level > current_level)
+	if ((int)level > atomic_load(&current_level))
 		return;
 	va_start(ap, fmt);
 	n = vsnprintf(raw, sizeof(raw), fmt, ap);

@@ -140,6 +140,20 @@ static void test_huge_append_does_not_overflow(void **state)
 	buf_free(&b);
 }
 
+static void test_largest_limit(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	/* SIZE_MAX as "no practical limit": limit + 1 must not wrap to 0 */
+	buf_init(&b, (size_t)-1);
+	assert_int_equal(buf_puts(&b, "0123456789", NULL), 0);
+	assert_int_equal(buf_printf(&b, NULL, "%s", "abcdefghij"), 0);
+	assert_string_equal(buf_str(&b), "0123456789abcdefghij");
+	assert_true(b.alloc > b.len);
+	buf_free(&b);
+}
+
 static void test_reset_keeps_allocation_and_limit(void **state)
 {
 	struct buf b;
@@ -237,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_cap_exactly_at_limit),
 		cmocka_unit_test(test_over_limit_leaves_buffer_unchanged),
 		cmocka_unit_test(test_huge_append_does_not_overflow),
+		cmocka_unit_test(test_largest_limit),
 		cmocka_unit_test(test_reset_keeps_allocation_and_limit),
 		cmocka_unit_test(test_detach),
 		cmocka_unit_test(test_printf),
