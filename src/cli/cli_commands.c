@@ -8,6 +8,9 @@ extern const struct cli_command cli_provider_set, cli_provider_show;
 extern const struct cli_command cli_account_add, cli_account_list,
 	cli_account_show, cli_account_remove, cli_account_authorize,
 	cli_account_test, cli_account_stop;
+extern const struct cli_command cli_folders_fetch, cli_folders_list,
+	cli_folders_select, cli_folders_unselect;
+extern const struct cli_command cli_sync, cli_messages_list, cli_messages_show;
 
 const struct cli_command *const cli_commands[] = {
 	&cli_provider_set,
@@ -19,5 +22,12 @@ const struct cli_command *const cli_commands[] = {
 	&cli_account_test,
 	&cli_account_stop,
 	&cli_account_remove,
+	&cli_folders_fetch,
+	&cli_folders_list,
+	&cli_folders_select,
+	&cli_folders_unselect,
+	&cli_sync,
+	&cli_messages_list,
+	&cli_messages_show,
 	NULL,
 };

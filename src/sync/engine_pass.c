@@ -1,0 +1,429 @@
+/*
+ * engine_pass.c — one sync pass over an account's selected folders:
+ *   1. the first page (the newest messages) of every folder without a
+ *      cursor, so a first screen of mail appears at once;
+ *   2. for folders still backfilling, a check for mail newer than the
+ *      newest stored (new mail keeps arriving during a long backfill);
+ *   3. backfill pages round-robin until every folder's round is complete
+ *      (or the budget runs out);
+ *   4. one poll of every live folder (Graph: one $batch for up to 20),
+ *      following any further pages;
+ *   5. orphans (removed from a folder) resolved into moves or deletions;
+ *   6. the account's state and reason.
+ * An expired cursor re-bootstraps the folder in the same pass.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "inboxsync/account.h"
+#include "inboxsync/alloc.h"
+#include "inboxsync/log.h"
+#include "inboxsync/timeutil.h"
+#include "sync/engine_internal.h"
+
+#define MAX_RESYNCS_PER_PASS 2
+
+struct folder_run {
+	struct store_folder f;
+	bool skip;                 /* permanent error this pass */
+	int resyncs;
+	long long pages;
+};
+
+struct pass {
+	const struct auth_env *env;
+	struct store *st;
+	struct driver *d;
+	struct store_account a;
+	const struct engine_opts *o;
+	struct engine_result *r;
+	struct folder_run *runs;
+	size_t n;
+	int64_t deadline_ms;
+	char note[400];            /* what happened worth telling the user */
+};
+
+static size_t first_page(const struct pass *p)
+{
+	return p->o->first_page ? p->o->first_page : ENGINE_FIRST_PAGE;
+}
+
+static size_t page_size(const struct pass *p)
+{
+	return p->o->page_size ? p->o->page_size : ENGINE_PAGE_SIZE;
+}
+
+static bool out_of_time(const struct pass *p)
+{
+	if (p->o->stop && *p->o->stop)
+		return true;
+	return p->deadline_ms && time_mono_ms() > p->deadline_ms;
+}
+
+static bool is_bootstrapping(const struct folder_run *fr)
+{
+	return fr->f.cursor && (strcmp(fr->f.phase, STORE_PHASE_NEWEST) == 0 ||
+				strcmp(fr->f.phase, STORE_PHASE_BACKFILL) == 0);
+}
+
+static bool is_live(const struct folder_run *fr)
+{
+	return fr->f.cursor && strcmp(fr->f.phase, STORE_PHASE_LIVE) == 0;
+}
+
+static void report(struct pass *p, struct folder_run *fr, long long created)
+{
+	struct engine_progress pr;
+
+	fr->f.synced += created;
+	if (!p->o->progress)
+		return;
+	pr.account = p->a.name;
+	pr.folder = fr->f.path;
+	pr.phase = fr->f.phase;
+	pr.synced = fr->f.synced;
+	pr.total = fr->f.total;
+	pr.pages = fr->pages;
+	pr.resync = fr->resyncs > 0;
+	p->o->progress(p->o->progress_ctx, &pr);
+}
+
+static int start_round(struct pass *p, struct folder_run *fr, bool resync,
+		       struct err *e)
+{
+	int64_t gen;
+
+	if (store_start_folder_round(p->st, fr->f.id, resync, &gen, e) < 0)
+		return -1;
+	fr->f.round_gen = gen;
+	fr->f.round_fresh = true;
+	free(fr->f.cursor);
+	fr->f.cursor = NULL;
+	return 0;
+}
+
+/* A folder-level error: some are handled here (0 = go on), the rest end
+ * the pass (-1). */
+static int handle_folder_error(struct pass *p, struct folder_run *fr, struct err *e)
+{
+	if (e->class == ERR_RESYNC && fr->resyncs < MAX_RESYNCS_PER_PASS) {
+		fr->resyncs++;
+		p->r->resyncs++;
+		log_info("sync", "%s/%s: sync state expired (%s); re-synchronizing the "
+			 "folder and reconciling", p->a.name, fr->f.path, e->msg);
+		snprintf(p->note, sizeof(p->note), "%s: the server's sync state had "
+			 "expired, so the folder was re-synchronized and reconciled "
+			 "automatically (nothing duplicated, deletions applied)",
+			 fr->f.path);
+		return start_round(p, fr, true, e);
+	}
+	if (err_is(e, "folder_gone")) {
+		log_info("sync", "%s/%s: folder is gone on the server", p->a.name,
+			 fr->f.path);
+		fr->skip = true;
+		return engine_scan_folders(p->st, p->d, p->a.id, NULL, e);
+	}
+	if (e->class == ERR_PERMANENT || e->class == ERR_RESYNC) {
+		fr->skip = true;
+		snprintf(p->note, sizeof(p->note), "%s: %s", fr->f.path, e->msg);
+		log_warn("sync", "%s/%s: %s", p->a.name, fr->f.path, e->msg);
+		return 0;
+	}
+	return -1;
+}
+
+/* Apply a fetched page to the folder's round. Returns 1 when the round is
+ * complete, 0 when it goes on, -1 on error. */
+static int take_page(struct pass *p, struct folder_run *fr, struct driver_page *pg,
+		     bool first, struct err *e)
+{
+	const char *phase = !fr->f.round_fresh ? STORE_PHASE_LIVE
+			    : first ? STORE_PHASE_NEWEST : STORE_PHASE_BACKFILL;
+	long long before = p->r->created;
+	int done = pg->done_cursor != NULL;
+
+	if (engine_apply_page(p->st, p->a.id, &fr->f, pg, phase, p->r, e) < 0)
+		return -1;
+	fr->pages++;
+	report(p, fr, p->r->created - before);
+	return done;
+}
+
+/* Fetch and apply the next page of the folder's round (starting a round
+ * when it has no cursor). Returns 1 round complete, 0 more to do, -1
+ * error that ends the pass. */
+static int step_folder(struct pass *p, struct folder_run *fr, struct err *e)
+{
+	struct driver_page pg;
+	bool first;
+	int rc;
+
+	if (!fr->f.cursor && start_round(p, fr, false, e) < 0)
+		return -1;
+	first = fr->f.cursor == NULL;
+	if (driver_get_changes(p->d, fr->f.remote_id, fr->f.cursor,
+			       first ? first_page(p) : page_size(p), &pg, e) < 0)
+		return handle_folder_error(p, fr, e) < 0 ? -1 : 0;
+	rc = take_page(p, fr, &pg, first, e);
+	driver_page_free(&pg);
+	return rc;
+}
+
+/* New mail in a folder that is still backfilling. */
+static int check_new_mail(struct pass *p, struct folder_run *fr, struct err *e)
+{
+	struct driver_page pg;
+	int rc;
+
+	if (!fr->f.newest_at)
+		return 0;
+	if (driver_list_newest(p->d, fr->f.remote_id, fr->f.newest_at,
+			       first_page(p), &pg, e) < 0)
+		return handle_folder_error(p, fr, e);
+	rc = engine_apply_listing(p->st, p->a.id, &fr->f, &pg, p->r, e);
+	driver_page_free(&pg);
+	return rc;
+}
+
+/* Follow a live folder's round to its done cursor. */
+static int finish_round(struct pass *p, struct folder_run *fr, struct err *e)
+{
+	int rc = 0;
+
+	while (!fr->skip && rc == 0 && !out_of_time(p))
+		rc = step_folder(p, fr, e);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Poll live folders, ENGINE_POLL_BATCH at a time. */
+static int poll_live(struct pass *p, struct err *e)
+{
+	struct driver_poll polls[ENGINE_POLL_BATCH];
+	struct folder_run *who[ENGINE_POLL_BATCH];
+	size_t i = 0;
+
+	while (i < p->n) {
+		size_t k = 0;
+
+		for (; i < p->n && k < ENGINE_POLL_BATCH; i++) {
+			if (p->runs[i].skip || !is_live(&p->runs[i]))
+				continue;
+			memset(&polls[k], 0, sizeof(polls[k]));
+			polls[k].folder_remote_id = p->runs[i].f.remote_id;
+			polls[k].cursor = p->runs[i].f.cursor;
+			who[k++] = &p->runs[i];
+		}
+		if (k == 0)
+			break;
+		if (driver_poll_changes(p->d, polls, k, page_size(p), e) < 0)
+			return -1;
+		for (size_t j = 0; j < k; j++) {
+			int rc = 0;
+
+			if (polls[j].rc < 0) {
+				*e = polls[j].err;
+				rc = handle_folder_error(p, who[j], e);
+				if (rc == 0 && !who[j]->skip)
+					rc = finish_round(p, who[j], e);
+			} else {
+				rc = take_page(p, who[j], &polls[j].page, false, e);
+				if (rc == 0)
+					rc = finish_round(p, who[j], e);
+				else if (rc == 1)
+					rc = 0;
+			}
+			if (rc < 0) {
+				for (size_t m = j; m < k; m++)
+					driver_page_free(&polls[m].page);
+				return -1;
+			}
+			driver_page_free(&polls[j].page);
+		}
+	}
+	return 0;
+}
+
+static int load_folders(struct pass *p, struct err *e)
+{
+	struct store_folder *list;
+	size_t n;
+
+	if (store_list_folders(p->st, p->a.id, true, &list, &n, e) < 0)
+		return -1;
+	p->runs = xcalloc(n ? n : 1, sizeof(*p->runs));
+	for (size_t i = 0; i < n; i++)
+		p->runs[i].f = list[i];
+	free(list); /* the folders (and their cursors) now belong to runs */
+	p->n = n;
+	p->r->folders_selected = (int)n;
+	return 0;
+}
+
+static void free_folders(struct pass *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		store_folder_clear(&p->runs[i].f);
+	free(p->runs);
+	p->runs = NULL;
+	p->n = 0;
+}
+
+/* The pass proper; errors end it. */
+static int run_pass(struct pass *p, struct err *e)
+{
+	bool progress = true;
+
+	for (size_t i = 0; i < p->n && !out_of_time(p); i++)
+		if (!p->runs[i].f.cursor && !p->runs[i].skip &&
+		    step_folder(p, &p->runs[i], e) < 0)
+			return -1;
+	for (size_t i = 0; i < p->n && !out_of_time(p); i++)
+		if (is_bootstrapping(&p->runs[i]) && !p->runs[i].skip &&
+		    p->runs[i].pages == 0 && check_new_mail(p, &p->runs[i], e) < 0)
+			return -1;
+	while (progress && !out_of_time(p)) {
+		progress = false;
+		for (size_t i = 0; i < p->n && !out_of_time(p); i++) {
+			struct folder_run *fr = &p->runs[i];
+
+			if (fr->skip || (!is_bootstrapping(fr) && fr->f.cursor))
+				continue;
+			if (step_folder(p, fr, e) < 0)
+				return -1;
+			progress = true;
+		}
+	}
+	if (out_of_time(p)) {
+		p->r->stopped_early = true;
+		return 0;
+	}
+	if (poll_live(p, e) < 0 ||
+	    engine_resolve_orphans(p->st, p->d, p->a.id, p->r, e) < 0)
+		return -1;
+	for (size_t i = 0; p->o->prefetch_bodies && i < p->n && !out_of_time(p); i++)
+		if (engine_prefetch_bodies(p->st, p->d, p->a.id, p->runs[i].f.id,
+					   p->o->prefetch_bodies, e) < 0)
+			return -1;
+	return 0;
+}
+
+/* The account's state after a pass that ended well. */
+static void record_success(struct pass *p)
+{
+	char reason[512], when[TIME_RFC3339_LEN];
+	struct err se;
+	long long total = 0;
+	size_t live = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		total += p->runs[i].f.synced;
+		live += strcmp(p->runs[i].f.phase, STORE_PHASE_LIVE) == 0;
+	}
+	p->r->folders_live = (int)live;
+	p->r->complete = live == p->n;
+	time_format_rfc3339(time_now(), when);
+	if (p->r->complete)
+		snprintf(reason, sizeof(reason), "Up to date: %zu folder%s, %lld messages; "
+			 "last sync %s.%s%s", p->n, p->n == 1 ? "" : "s", total, when,
+			 p->note[0] ? " " : "", p->note);
+	else
+		snprintf(reason, sizeof(reason), "Synchronizing: %zu of %zu folders up to "
+			 "date, %lld messages so far (newest first, then older mail).%s%s",
+			 live, p->n, total, p->note[0] ? " " : "", p->note);
+	store_set_account_state(p->st, p->a.id, p->r->complete ? STORE_STATE_IDLE
+				: STORE_STATE_SYNCING, reason, &se);
+	store_set_incoming_status(p->st, p->a.id, "confirmed", NULL, time_now(), &se);
+	store_set_account_schedule(p->st, p->a.id, 0, 0, 0, NULL, &se);
+}
+
+/* The account's state after a pass that ended in an error. */
+static void record_failure(struct pass *p, const struct err *e)
+{
+	char reason[768];
+	struct store_account now;
+	struct err se;
+
+	if (store_get_account(p->st, p->a.id, &now, &se) == 1 &&
+	    strcmp(now.state, STORE_STATE_AUTH_INVALID) == 0)
+		return; /* auth already says what happened */
+	switch (e->class) {
+	case ERR_THROTTLED:
+		snprintf(reason, sizeof(reason), "Microsoft is throttling this mailbox; "
+			 "waiting %d s (Retry-After) before continuing. Nothing is lost.",
+			 e->retry_after_s);
+		store_set_account_state(p->st, p->a.id, STORE_STATE_THROTTLED, reason, &se);
+		store_set_account_schedule(p->st, p->a.id, 0, time_now() + e->retry_after_s,
+					   0, e->msg, &se);
+		break;
+	case ERR_AUTH:
+		snprintf(reason, sizeof(reason), "Authorization needed: %s", e->msg);
+		store_set_account_state(p->st, p->a.id, STORE_STATE_ERROR, reason, &se);
+		break;
+	default:
+		snprintf(reason, sizeof(reason), "%s failure: %s; %s",
+			 e->class == ERR_TRANSIENT ? "Temporary" : "Sync", e->msg,
+			 e->class == ERR_TRANSIENT ? "retrying with backoff"
+						   : "see the message for what to do");
+		store_set_account_state(p->st, p->a.id, STORE_STATE_ERROR, reason, &se);
+		break;
+	}
+}
+
+int engine_sync_pass_with(const struct auth_env *env, struct driver *d,
+			  int64_t account_id, const struct engine_opts *o,
+			  struct engine_result *r, struct err *e)
+{
+	struct pass p = { .env = env, .st = env->store, .d = d, .o = o, .r = r };
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = store_get_account(p.st, account_id, &p.a, e);
+	if (rc <= 0)
+		return rc < 0 ? -1 : err_set(e, ERR_PERMANENT, "not_found", "no such account");
+	if (o->budget_ms)
+		p.deadline_ms = time_mono_ms() + o->budget_ms;
+	if (load_folders(&p, e) < 0)
+		return -1;
+	if (p.n == 0) {
+		r->complete = true;
+		free_folders(&p);
+		return 0;
+	}
+	if (strcmp(p.a.state, STORE_STATE_IDLE) != 0)
+		store_set_account_state(p.st, p.a.id, STORE_STATE_SYNCING,
+					"Synchronizing the selected folders.", &(struct err){ 0 });
+	rc = run_pass(&p, e);
+	if (rc == 0)
+		record_success(&p);
+	else
+		record_failure(&p, e);
+	free_folders(&p);
+	return rc;
+}
+
+int engine_sync_pass(const struct auth_env *env, int64_t account_id,
+		     const struct engine_opts *o, struct engine_result *r,
+		     struct err *e)
+{
+	struct store_account a;
+	struct account_conn c;
+	int rc = store_get_account(env->store, account_id, &a, e);
+
+	memset(r, 0, sizeof(*r));
+	if (rc <= 0)
+		return rc < 0 ? -1 : err_set(e, ERR_PERMANENT, "not_found", "no such account");
+	if (strcmp(a.state, STORE_STATE_AUTH_INVALID) == 0)
+		return err_set(e, ERR_AUTH, "auth_invalid",
+			       "account '%s' is auth_invalid: background sync is "
+			       "suspended (%s); run 'inboxsync account authorize %s'",
+			       a.name, a.state_reason, a.name);
+	if (!a.authorized_at)
+		return err_set(e, ERR_AUTH, "auth_required",
+			       "account '%s' is not authorized; run 'inboxsync "
+			       "account authorize %s'", a.name, a.name);
+	if (account_connect(env, &a, &c, e) < 0)
+		return -1;
+	rc = engine_sync_pass_with(env, c.driver, account_id, o, r, e);
+	account_disconnect(&c);
+	return rc;
+}
