@@ -111,7 +111,7 @@ static int handle_folder_error(struct pass *p, struct folder_run *fr, struct err
 		p->r->resyncs++;
 		log_info("sync", "%s/%s: sync state expired (%s); re-synchronizing the "
 			 "folder and reconciling", p->a.name, fr->f.path, e->msg);
-		snprintf(p->note, sizeof(p->note), "%s: the server's sync state had "
+		snprintf(p->note, sizeof(p->note), "%.120s: the server's sync state had "
 			 "expired, so the folder was re-synchronized and reconciled "
 			 "automatically (nothing duplicated, deletions applied)",
 			 fr->f.path);
@@ -125,7 +125,7 @@ static int handle_folder_error(struct pass *p, struct folder_run *fr, struct err
 	}
 	if (e->class == ERR_PERMANENT || e->class == ERR_RESYNC) {
 		fr->skip = true;
-		snprintf(p->note, sizeof(p->note), "%s: %s", fr->f.path, e->msg);
+		snprintf(p->note, sizeof(p->note), "%.100s: %.290s", fr->f.path, e->msg);
 		log_warn("sync", "%s/%s: %s", p->a.name, fr->f.path, e->msg);
 		return 0;
 	}
