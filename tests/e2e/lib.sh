@@ -1,0 +1,35 @@
+# lib.sh — helpers for the shell end-to-end tests: a private data dir, the
+# inboxsync binary, and assertions that print what went wrong.
+set -u
+: "${INBOXSYNC_BIN:?set by ctest}"
+TEST_TMP=$(mktemp -d /tmp/inboxsync-e2e.XXXXXX)
+export INBOXSYNC_HOME="$TEST_TMP/data"
+FAILURES=0
+
+cleanup_tmp() { rm -rf "$TEST_TMP"; }
+trap cleanup_tmp EXIT
+
+ibx() { "$INBOXSYNC_BIN" "$@"; }
+
+# run CMD...: runs it, keeping stdout in $OUT, stderr in $ERR, status in $RC.
+run() {
+	OUT=$("$@" 2>"$TEST_TMP/stderr") && RC=0 || RC=$?
+	ERR=$(cat "$TEST_TMP/stderr")
+}
+
+fail() { echo "FAIL: $*" >&2; FAILURES=$((FAILURES + 1)); }
+pass() { echo "ok: $*"; }
+
+expect_rc() { # expect_rc WANT DESCRIPTION
+	if [ "$RC" -eq "$1" ]; then pass "$2"; else fail "$2: exit $RC, want $1; stderr: $ERR; stdout: $OUT"; fi
+}
+expect_in() { # expect_in HAYSTACK NEEDLE DESCRIPTION
+	case "$1" in *"$2"*) pass "$3" ;; *) fail "$3: '$2' not in: $1" ;; esac
+}
+expect_not_in() {
+	case "$1" in *"$2"*) fail "$3: '$2' found in: $1" ;; *) pass "$3" ;; esac
+}
+finish() {
+	if [ "$FAILURES" -ne 0 ]; then echo "$FAILURES failure(s)" >&2; exit 1; fi
+	echo "all passed"
+}
