@@ -48,7 +48,11 @@ struct engine_result {
 	int folders_selected;
 	int folders_live;          /* selected folders in phase live */
 	int resyncs;               /* folders re-bootstrapped this pass */
-	bool complete;             /* every selected folder is live */
+	int sent;                  /* outbox entries submitted this pass */
+	int outbox_open;           /* entries still to deliver (retrying) */
+	int outbox_failed;         /* entries failed for good (this pass) */
+	bool complete;             /* every selected folder is live and the
+				      outbox is drained */
 	bool stopped_early;        /* budget or stop flag */
 };
 
@@ -63,7 +67,8 @@ int engine_fetch_folders(const struct auth_env *env, int64_t account_id,
 int engine_scan_folders(struct store *st, struct driver *d, int64_t account_id,
 			int *n_folders, struct err *e);
 
-/* One sync pass over the selected folders of an account: the first page of
+/* One sync pass over an account: its outbox is delivered first (sends go
+ * out before anything else), then the selected folders: the first page of
  * pending folders, then backfill pages, then one poll of live folders
  * (one request for up to ENGINE_POLL_BATCH folders), then orphans and the
  * account state. Expired cursors re-bootstrap the folder in the same pass.

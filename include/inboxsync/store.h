@@ -394,7 +394,7 @@ struct store_message_in {
  * (a move when it was elsewhere: one row changes folder, local fields such
  * as a cached body stay). Unknown fields keep their stored values. Sets
  * seen_gen to `seen_gen` and clears the orphan mark. When no row has this
- * remote id but a pending local entry of the account has the same
+ * remote id but a pending local entry in the same folder has the same
  * internet_message_id, that entry becomes this message (the server copy
  * replaces the local Sent entry). *outcome (may be NULL) gets 'c'reated,
  * 'u'pdated, 'm'oved or 'r'eplaced-local. */
@@ -502,6 +502,7 @@ int store_each_message(struct store *st, int64_t account_id,
 
 #define STORE_OUTBOX_QUEUED "queued"        /* accepted locally, nothing sent */
 #define STORE_OUTBOX_DRAFTED "drafted"      /* draft exists on the server */
+#define STORE_OUTBOX_SENDING "sending"      /* send requested, outcome unknown */
 #define STORE_OUTBOX_SUBMITTED "submitted"  /* send accepted (202) */
 #define STORE_OUTBOX_CONFIRMED "confirmed"  /* server's Sent copy synced */
 #define STORE_OUTBOX_FAILED "failed"        /* permanent failure, kept */
@@ -534,8 +535,9 @@ int store_outbox_add(struct store *st, struct store_outbox *o, struct err *e);
 int store_outbox_get(struct store *st, int64_t id, struct store_outbox *out,
 		     struct err *e);
 
-/* Entries of the account not yet confirmed/failed, oldest first, due at
- * `now` (next_attempt_at <= now). Caller frees with store_outbox_list_free. */
+/* Entries of the account still to be delivered (queued, drafted, sending),
+ * oldest first, due at `now` (next_attempt_at <= now); now = INT64_MAX
+ * lists every open entry. Caller frees with store_outbox_list_free. */
 int store_outbox_list_open(struct store *st, int64_t account_id, int64_t now,
 			   struct store_outbox **out, size_t *n, struct err *e);
 /* Every entry of the account (for listing), newest first. */

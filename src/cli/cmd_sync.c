@@ -142,13 +142,14 @@ static void print_outcomes(struct cli *cli, const struct sync_ui *ui,
 			continue;
 		}
 		printf("%s: %s — %d of %d folders up to date; %lld new, %lld updated, "
-		       "%lld moved, %lld deleted (%lld pages)%s\n",
+		       "%lld moved, %lld deleted (%lld pages)%s%s\n",
 		       account_name(ui, o->account_id),
 		       o->rc < 0 ? "stopped by an error" : o->complete ? "up to date"
 							    : "in progress",
 		       t->folders_live, t->folders_selected, t->created, t->updated,
 		       t->moved, t->deleted, t->pages,
-		       t->resyncs ? "; expired sync state re-synchronized" : "");
+		       t->resyncs ? "; expired sync state re-synchronized" : "",
+		       t->sent ? "; sent messages delivered" : "");
 	}
 	if (arr)
 		cli_print_json(json_pack("{s:o}", "accounts", arr));
@@ -246,7 +247,15 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 			quiet.json = false;
 			if (out[i].rc < 0)
 				code = cli_fail(&quiet, &out[i].err);
-			else if (until && !out[i].complete && stop_requested) {
+			else if (out[i].total.outbox_failed > 0) {
+				fprintf(stderr, "inboxsync: %s: %d message%s could not be sent; "
+					"see 'inboxsync outbox list %s'\n",
+					account_name(&ui, out[i].account_id),
+					out[i].total.outbox_failed,
+					out[i].total.outbox_failed == 1 ? "" : "s",
+					account_name(&ui, out[i].account_id));
+				code = EXIT_FAILED;
+			} else if (until && !out[i].complete && stop_requested) {
 				fprintf(stderr, "inboxsync: interrupted; progress so far is "
 					"saved and the next sync continues from there\n");
 				code = EXIT_FAILED;

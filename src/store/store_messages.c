@@ -72,12 +72,13 @@ static int find_row(struct store *st, int64_t account_id, const char *remote_id,
 	return rc;
 }
 
-/* A pending local entry with this Message-ID, if any. */
+/* A pending local entry with this Message-ID in this folder, if any. */
 static int find_pending_local(struct store *st, int64_t account_id,
-			      const char *imid, int64_t *id, struct err *e)
+			      int64_t folder_id, const char *imid, int64_t *id,
+			      struct err *e)
 {
 	static const char sql[] =
-		"SELECT id FROM messages WHERE account_id = ? AND "
+		"SELECT id FROM messages WHERE account_id = ? AND folder_id = ? AND "
 		"internet_message_id = ? AND pending = 1 LIMIT 1";
 	sqlite3_stmt *s;
 	int rc;
@@ -87,7 +88,8 @@ static int find_pending_local(struct store *st, int64_t account_id,
 	if (!(s = sq_prepare(st, sql, e)))
 		return -1;
 	sq_int(s, 1, account_id);
-	sq_text(s, 2, imid);
+	sq_int(s, 2, folder_id);
+	sq_text(s, 3, imid);
 	rc = sq_row(st, s, "looking up a local sent entry", e);
 	if (rc == 1) {
 		*id = sq_col_int(s, 0);
@@ -193,8 +195,8 @@ int store_put_message(struct store *st, int64_t account_id, int64_t folder_id,
 		}
 		rc = update_row(st, row_id, folder_id, m->remote_id, m, seen_gen, e);
 	} else {
-		found = find_pending_local(st, account_id, m->internet_message_id,
-					   &row_id, e);
+		found = find_pending_local(st, account_id, folder_id,
+					   m->internet_message_id, &row_id, e);
 		if (found < 0)
 			goto out;
 		if (found) {

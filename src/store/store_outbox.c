@@ -165,7 +165,7 @@ int store_outbox_list_open(struct store *st, int64_t account_id, int64_t now,
 			   struct store_outbox **out, size_t *n, struct err *e)
 {
 	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox "
-		"WHERE account_id = ? AND state IN ('queued', 'drafted', 'submitted') "
+		"WHERE account_id = ? AND state IN ('queued', 'drafted', 'sending') "
 		"AND next_attempt_at <= ? ORDER BY id";
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 

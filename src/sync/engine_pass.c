@@ -18,6 +18,7 @@
 #include "inboxsync/account.h"
 #include "inboxsync/alloc.h"
 #include "inboxsync/log.h"
+#include "inboxsync/outbox.h"
 #include "inboxsync/timeutil.h"
 #include "sync/engine_internal.h"
 
@@ -268,10 +269,43 @@ static void free_folders(struct pass *p)
 	p->n = 0;
 }
 
+/* Deliver the outbox; a mailbox that is throttling or failing ends the
+ * pass like any other request would. */
+static int drain_outbox(struct pass *p, struct err *e)
+{
+	struct outbox_stats s;
+	int rc = outbox_drain(p->st, p->d, p->a.id, &s, e);
+
+	p->r->sent += s.submitted;
+	p->r->outbox_failed += s.failed;
+	if (s.failed)
+		snprintf(p->note, sizeof(p->note), "%d message%s could not be sent "
+			 "(see 'inboxsync outbox list %.100s').", s.failed,
+			 s.failed == 1 ? "" : "s", p->a.name);
+	return rc;
+}
+
+/* Entries still open, and confirmation of sent copies that synced. */
+static int settle_outbox(struct pass *p, struct err *e)
+{
+	struct store_outbox *list;
+	size_t n;
+
+	if (store_outbox_confirm_synced(p->st, p->a.id, NULL, e) < 0 ||
+	    store_outbox_list_open(p->st, p->a.id, INT64_MAX, &list, &n, e) < 0)
+		return -1;
+	p->r->outbox_open = (int)n;
+	store_outbox_list_free(list, n);
+	return 0;
+}
+
 /* The pass proper; errors end it. */
 static int run_pass(struct pass *p, struct err *e)
 {
 	bool progress = true;
+
+	if (drain_outbox(p, e) < 0)
+		return -1;
 
 	for (size_t i = 0; i < p->n && !out_of_time(p); i++)
 		if (!p->runs[i].f.cursor && !p->runs[i].skip &&
@@ -304,7 +338,7 @@ static int run_pass(struct pass *p, struct err *e)
 		if (engine_prefetch_bodies(p->st, p->d, p->a.id, p->runs[i].f.id,
 					   p->o->prefetch_bodies, e) < 0)
 			return -1;
-	return 0;
+	return settle_outbox(p, e);
 }
 
 /* The account's state after a pass that ended well. */
@@ -320,7 +354,7 @@ static void record_success(struct pass *p)
 		live += strcmp(p->runs[i].f.phase, STORE_PHASE_LIVE) == 0;
 	}
 	p->r->folders_live = (int)live;
-	p->r->complete = live == p->n;
+	p->r->complete = live == p->n && p->r->outbox_open == 0;
 	time_format_rfc3339(time_now(), when);
 	if (p->r->complete)
 		snprintf(reason, sizeof(reason), "Up to date: %zu folder%s, %lld messages; "
@@ -385,9 +419,16 @@ int engine_sync_pass_with(const struct auth_env *env, struct driver *d,
 	if (load_folders(&p, e) < 0)
 		return -1;
 	if (p.n == 0) {
-		r->complete = true;
+		struct outbox_stats s;
+
+		/* No folders to sync, but sends still go out. */
+		rc = outbox_drain(p.st, d, p.a.id, &s, e);
+		r->sent = s.submitted;
+		r->outbox_failed = s.failed;
+		r->outbox_open = s.open;
+		r->complete = rc == 0 && s.open == 0;
 		free_folders(&p);
-		return 0;
+		return rc;
 	}
 	if (strcmp(p.a.state, STORE_STATE_IDLE) != 0)
 		store_set_account_state(p.st, p.a.id, STORE_STATE_SYNCING,

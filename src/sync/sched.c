@@ -17,6 +17,7 @@
 #define MAX_WORKERS 64
 #define DEFAULT_MAX_TRANSIENT 8
 #define BACKOFF_CAP_S 300
+#define OUTBOX_RECHECK_MS 2000
 
 struct job {
 	int64_t due_ms;            /* monotonic */
@@ -92,6 +93,9 @@ static void add_result(struct engine_result *sum, const struct engine_result *r)
 	sum->moved += r->moved;
 	sum->deleted += r->deleted;
 	sum->resyncs += r->resyncs;
+	sum->sent += r->sent;
+	sum->outbox_failed += r->outbox_failed;
+	sum->outbox_open = r->outbox_open;
 	sum->folders_selected = r->folders_selected;
 	sum->folders_live = r->folders_live;
 	sum->complete = r->complete;
@@ -120,6 +124,8 @@ static void reschedule(struct sched *s, size_t i, int rc,
 			done = true;
 		else if (r->complete)
 			j->due_ms = now + (int64_t)s->cfg->poll_interval_s * 1000;
+		else if (r->folders_live == r->folders_selected)
+			j->due_ms = now + OUTBOX_RECHECK_MS; /* only sends are waiting */
 		else
 			j->due_ms = now; /* more to do: straight back in the queue */
 	} else {
