@@ -554,6 +554,23 @@ void mbx_msg_move(struct sim_mailbox *mb, uint32_t num, uint32_t folder)
 	enter_folder(mb, num, folder);
 }
 
+void mbx_msg_resend(struct sim_mailbox *mb, uint32_t num, uint32_t folder,
+		    int64_t received)
+{
+	struct sim_msg *m = mbx_msg(mb, num);
+
+	if (!m || !mbx_folder(mb, folder))
+		return;
+	leave_folder(mb, num);
+	idx_remove(mb, mb->all, &mb->nall, num);
+	m->received = received;
+	m->gen++;
+	m->version++;
+	m->modified = (uint32_t)time_now();
+	idx_insert(mb, &mb->all, &mb->nall, &mb->capall, num);
+	enter_folder(mb, num, folder);
+}
+
 void mbx_msg_destroy(struct sim_mailbox *mb, uint32_t num)
 {
 	struct sim_msg *m = mbx_msg(mb, num);

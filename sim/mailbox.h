@@ -179,6 +179,10 @@ void mbx_msg_touch(struct sim_mailbox *mb, uint32_t num);
 void mbx_msg_set_read(struct sim_mailbox *mb, uint32_t num, bool is_read);
 /* Move to another folder: new REST id, leave/enter log entries. */
 void mbx_msg_move(struct sim_mailbox *mb, uint32_t num, uint32_t folder);
+/* Move to `folder` with a new receivedDateTime (a draft being sent):
+ * keeps the message number (immutable id), new REST id. */
+void mbx_msg_resend(struct sim_mailbox *mb, uint32_t num, uint32_t folder,
+		    int64_t received);
 /* Remove for good (logs the departure, frees content). */
 void mbx_msg_destroy(struct sim_mailbox *mb, uint32_t num);
 /* Register the internetMessageId of a non-seeded message. */

@@ -18,7 +18,7 @@
 #define SIM_NONE UINT32_MAX
 #define SIM_DEFAULT_CLIENT_ID "11111111-2222-3333-4444-555555555555"
 #define SIM_DEFAULT_SECRET "sim-secret"
-#define SIM_DEFAULT_TENANT_ID "72f988bf-86f1-41af-91ab-2d7cd011db47"
+#define SIM_DEFAULT_TENANT_ID "8f2a6a35-0b7c-4e55-9d3e-6c1d2b9a7f10"
 #define SIM_DEFAULT_DOMAIN "contoso.onmicrosoft.com"
 
 struct sim_mailbox;
@@ -50,8 +50,9 @@ struct sim_config {
 
 struct sim_tenant {
 	char id[37];
-	char *domain;
+	char *domain;          /* initial domain, e.g. contoso.onmicrosoft.com */
 	char *name;
+	json_t *domains;       /* every verified domain (array of strings) */
 };
 
 struct sim_app {

@@ -189,7 +189,7 @@ char *sim_b64url(const void *p, size_t n, bool pad)
 {
 	int variant = pad ? sodium_base64_VARIANT_URLSAFE
 			  : sodium_base64_VARIANT_URLSAFE_NO_PADDING;
-	size_t len = sodium_base64_ENCODED_LEN(n, variant);
+	size_t len = sodium_base64_encoded_len(n, variant);
 	char *out = xmalloc(len);
 
 	sodium_bin2base64(out, len, p, n, variant);
@@ -222,7 +222,7 @@ int sim_b64url_decode(const char *s, unsigned char *out, size_t cap,
 
 char *sim_b64(const void *p, size_t n)
 {
-	size_t len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+	size_t len = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
 	char *out = xmalloc(len);
 
 	sodium_bin2base64(out, len, p, n, sodium_base64_VARIANT_ORIGINAL);

@@ -1,0 +1,97 @@
+/*
+ * counters.c — request and token counters kept as JSON objects (see
+ * counters.h); callers hold the world lock.
+ */
+#include <stdio.h>
+#include "inboxsync/alloc.h"
+#include "counters.h"
+
+struct counters {
+	json_t *requests;      /* {"GET /v1.0/me": {"200": n}} */
+	json_t *by_grant;      /* {"refresh_token": n} */
+	json_t *by_outcome;    /* {"ok": n, "invalid_grant": n} */
+	json_t *events;        /* {"throttled": n} */
+	unsigned long long total, bytes_in, bytes_out;
+};
+
+static void bump(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v)
+		json_integer_set(v, json_integer_value(v) + 1);
+	else
+		json_object_set_new(obj, key, json_integer(1));
+}
+
+struct counters *counters_new(void)
+{
+	struct counters *c = xcalloc(1, sizeof(*c));
+
+	counters_reset(c);
+	return c;
+}
+
+void counters_free(struct counters *c)
+{
+	if (!c)
+		return;
+	json_decref(c->requests);
+	json_decref(c->by_grant);
+	json_decref(c->by_outcome);
+	json_decref(c->events);
+	free(c);
+}
+
+void counters_reset(struct counters *c)
+{
+	json_decref(c->requests);
+	json_decref(c->by_grant);
+	json_decref(c->by_outcome);
+	json_decref(c->events);
+	c->requests = json_object();
+	c->by_grant = json_object();
+	c->by_outcome = json_object();
+	c->events = json_object();
+	c->total = c->bytes_in = c->bytes_out = 0;
+}
+
+void counters_request(struct counters *c, const char *method,
+		      const char *route, int status, size_t bytes_in,
+		      size_t bytes_out)
+{
+	char key[300], st[16];
+	json_t *per;
+
+	snprintf(key, sizeof(key), "%s %s", method, route ? route : "(unrouted)");
+	snprintf(st, sizeof(st), "%d", status);
+	per = json_object_get(c->requests, key);
+	if (!per) {
+		per = json_object();
+		json_object_set_new(c->requests, key, per);
+	}
+	bump(per, st);
+	c->total++;
+	c->bytes_in += bytes_in;
+	c->bytes_out += bytes_out;
+}
+
+void counters_token(struct counters *c, const char *grant, const char *outcome)
+{
+	bump(c->by_grant, grant);
+	bump(c->by_outcome, outcome);
+}
+
+void counters_event(struct counters *c, const char *name)
+{
+	bump(c->events, name);
+}
+
+json_t *counters_to_json(const struct counters *c)
+{
+	return json_pack("{s:O, s:I, s:I, s:I, s:{s:O, s:O}, s:O}",
+			 "requests", c->requests, "requests_total", (json_int_t)c->total,
+			 "bytes_in", (json_int_t)c->bytes_in, "bytes_out",
+			 (json_int_t)c->bytes_out, "token_requests", "by_grant",
+			 c->by_grant, "by_outcome", c->by_outcome, "events", c->events);
+}

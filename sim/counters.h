@@ -1,0 +1,30 @@
+/*
+ * counters.h — request counters for GET /_sim/counters: requests by
+ * "METHOD route-template" and status, bytes in and out, token requests by
+ * grant type and by outcome, throttled and faulted responses.
+ */
+#ifndef SIM_COUNTERS_H
+#define SIM_COUNTERS_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct counters;
+
+struct counters *counters_new(void);
+void counters_free(struct counters *c);
+void counters_reset(struct counters *c);
+
+/* Count one finished request. */
+void counters_request(struct counters *c, const char *method,
+		      const char *route, int status, size_t bytes_in,
+		      size_t bytes_out);
+/* Count a token-endpoint outcome: grant type and "ok" or the OAuth error. */
+void counters_token(struct counters *c, const char *grant, const char *outcome);
+/* Count named events ("throttled", "faults"). */
+void counters_event(struct counters *c, const char *name);
+
+/* Snapshot as JSON (new reference). */
+json_t *counters_to_json(const struct counters *c);
+
+#endif

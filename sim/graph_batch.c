@@ -1,0 +1,276 @@
+/*
+ * graph_batch.c — POST /$batch: up to 20 requests with unique ids, relative
+ * urls, per-request headers and bodies, dependsOn (a failed dependency
+ * gives 424). Items run through graph_handle like any request (each counts
+ * toward the rate window). Outlook runs at most concurrency_limit items of
+ * a batch at once: with batch_concurrency_strict, independent items beyond
+ * that get 429 ApplicationThrottled (MailboxConcurrency). Responses come
+ * back in reverse order on purpose — clients must match them by id.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "inboxsync/alloc.h"
+#include "counters.h"
+#include "dispatch.h"
+#include "faults.h"
+#include "graph.h"
+
+#define BATCH_MAX 20
+
+struct item {
+	const json_t *req;
+	const char *id;
+	int status;        /* 0 = not run yet */
+	json_t *resp;
+};
+
+static int batch_error(struct sim_req *rq, struct sim_resp *rs, const char *msg)
+{
+	resp_graph_error(rq, rs, 400, "BadRequest", "Invalid batch payload: %s", msg);
+	return -1;
+}
+
+static int find(struct item *items, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(items[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int validate(struct sim_req *rq, struct sim_resp *rs, struct item *items,
+		    size_t n)
+{
+	static const char *const methods[] = { "GET", "POST", "PATCH", "PUT", "DELETE" };
+
+	for (size_t i = 0; i < n; i++) {
+		const json_t *r = items[i].req;
+		const char *m = json_string_value(json_object_get(r, "method"));
+		const char *url = json_string_value(json_object_get(r, "url"));
+		const json_t *deps = json_object_get(r, "dependsOn");
+		const json_t *hdrs = json_object_get(r, "headers");
+		bool ok = false;
+		size_t k;
+		json_t *d;
+
+		if (!json_is_object(r) || !items[i].id || !*items[i].id)
+			return batch_error(rq, rs, "every request needs a string 'id'.");
+		if (find(items, i, items[i].id) >= 0)
+			return batch_error(rq, rs, "request ids must be unique (case-insensitive).");
+		for (k = 0; m && k < 5; k++)
+			ok |= strcasecmp(m, methods[k]) == 0;
+		if (!ok)
+			return batch_error(rq, rs, "'method' must be GET, POST, PATCH, PUT or DELETE.");
+		if (!url || sim_istarts(url, "http://") || sim_istarts(url, "https://"))
+			return batch_error(rq, rs, "'url' must be relative to the version root, e.g. /me/messages.");
+		if (hdrs && !json_is_object(hdrs))
+			return batch_error(rq, rs, "'headers' must be an object.");
+		if (deps && !json_is_array(deps))
+			return batch_error(rq, rs, "'dependsOn' must be an array of request ids.");
+		json_array_foreach(deps, k, d) {
+			int j = json_is_string(d) ? find(items, n, json_string_value(d)) : -1;
+
+			if (j < 0 || (size_t)j == i)
+				return batch_error(rq, rs, "'dependsOn' names an unknown request id.");
+		}
+	}
+	return 0;
+}
+
+static json_t *error_body(const char *code, const char *msg)
+{
+	return json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
+}
+
+/* Run one item as an inner request. */
+static void run(struct sim_world *w, struct sim_req *outer, struct item *it)
+{
+	const json_t *r = it->req;
+	const char *url = json_string_value(json_object_get(r, "url"));
+	const char *q = strchr(url, '?');
+	const json_t *hdrs = json_object_get(r, "headers"), *body = json_object_get(r, "body");
+	struct sim_req in;
+	struct sim_resp out;
+	struct fault_hit hit;
+	char *bodytext = NULL;
+	const char *key;
+	json_t *v, *rh;
+
+	req_init(&in);
+	resp_init(&out);
+	in.inner = true;
+	in.method = xstrdup(json_string_value(json_object_get(r, "method")));
+	for (char *c = in.method; *c; c++)
+		*c = (char)((*c >= 'a' && *c <= 'z') ? *c - 32 : *c);
+	{
+		size_t plen = q ? (size_t)(q - url) : strlen(url);
+		char *raw = xstrndup(url, plen);
+		char *dec = sim_url_decode(raw, plen, false);
+
+		in.path = xasprintf("/v1.0%s%s", dec[0] == '/' ? "" : "/", dec);
+		free(raw);
+		free(dec);
+	}
+	in.raw_query = xstrdup(q ? q + 1 : "");
+	sim_form_parse(in.raw_query, strlen(in.raw_query), &in.query);
+	json_object_foreach((json_t *)hdrs, key, v)
+		if (json_is_string(v))
+			kv_add(&in.headers, key, json_string_value(v));
+	if (!kv_iget(&in.headers, "Authorization") && req_header(outer, "Authorization"))
+		kv_add(&in.headers, "Authorization", req_header(outer, "Authorization"));
+	in.host = xstrdup(outer->host);
+	sim_guid_random(in.request_id);
+	in.client_request_id = req_header(&in, "client-request-id");
+	if (!in.client_request_id)
+		in.client_request_id = outer->client_request_id;
+	if (body && !json_is_null(body)) {
+		bodytext = json_is_string(body) ? xstrdup(json_string_value(body))
+						: json_dumps(body, JSON_COMPACT);
+		in.body = bodytext;
+		in.body_len = strlen(bodytext);
+	}
+	if (req_split_path(&in) < 0) {
+		resp_graph_error(&in, &out, 400, "BadRequest", "The request URL has too many segments.");
+	} else if (bodytext && !req_header(&in, "Content-Type")) {
+		resp_graph_error(&in, &out, 400, "BadRequest",
+				 "Content-Type header must be specified for a request with a body.");
+	} else if (faults_match(w->faults, in.path, in.raw_query, outer->user->email, true, &hit)) {
+		char ra[24];
+
+		counters_event(w->counters, "faults");
+		if (hit.kind == FAULT_429)
+			resp_graph_error(&in, &out, 429, "ApplicationThrottled",
+					 "Application is over its MailboxConcurrency limit.");
+		else if (hit.kind == FAULT_503)
+			resp_graph_error(&in, &out, 503, "serviceNotAvailable",
+					 "The service is temporarily unavailable. Please retry later.");
+		else
+			resp_graph_error(&in, &out, 500, "ErrorInternalServerError",
+					 "An internal server error occurred. The operation failed.");
+		if (hit.retry_after >= 0) {
+			snprintf(ra, sizeof(ra), "%ld", hit.retry_after);
+			resp_header(&out, "Retry-After", ra);
+		}
+	} else {
+		graph_handle(w, &in, &out);
+	}
+	counters_request(w->counters, in.method, in.route ? in.route : "(batch item)",
+			 out.status, in.body_len, out.body.len);
+	it->status = out.status;
+	rh = json_object();
+	for (size_t i = 0; i < out.headers.n; i++)
+		json_object_set_new(rh, out.headers.v[i].key, json_string(out.headers.v[i].val));
+	if (out.content_type)
+		json_object_set_new(rh, "Content-Type", json_string(out.content_type));
+	it->resp = json_pack("{s:s, s:i, s:o}", "id", it->id, "status", out.status, "headers", rh);
+	if (out.body.len) {
+		json_t *jb = json_loadb(out.body.data, out.body.len, 0, NULL);
+
+		if (!jb) {
+			char *b64 = sim_b64(out.body.data, out.body.len);
+
+			jb = json_string(b64);
+			free(b64);
+		}
+		json_object_set_new(it->resp, "body", jb);
+	}
+	free(bodytext);
+	req_free(&in);
+	resp_free(&out);
+}
+
+void graph_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+{
+	json_t *b = req_json_body(rq, rs, NULL), *reqs, *responses;
+	struct item items[BATCH_MAX];
+	size_t n, done = 0;
+	long independent = 0;
+
+	if (!b)
+		return;
+	reqs = json_object_get(b, "requests");
+	if (!json_is_array(reqs)) {
+		batch_error(rq, rs, "the body must be {\"requests\": [...]}.");
+		json_decref(b);
+		return;
+	}
+	n = json_array_size(reqs);
+	if (n == 0 || n > BATCH_MAX) {
+		batch_error(rq, rs, n ? "the number of requests exceeds the limit of 20."
+				      : "the batch contains no requests.");
+		json_decref(b);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		items[i].req = json_array_get(reqs, i);
+		items[i].id = json_string_value(json_object_get(items[i].req, "id"));
+		items[i].status = 0;
+		items[i].resp = NULL;
+	}
+	if (validate(rq, rs, items, n) < 0) {
+		json_decref(b);
+		return;
+	}
+	while (done < n) {
+		bool progress = false;
+
+		for (size_t i = 0; i < n; i++) {
+			const json_t *deps = json_object_get(items[i].req, "dependsOn");
+			bool ready = true, failed = false;
+			size_t k;
+			json_t *d;
+
+			if (items[i].status)
+				continue;
+			json_array_foreach(deps, k, d) {
+				struct item *dep = &items[find(items, n, json_string_value(d))];
+
+				if (!dep->status)
+					ready = false;
+				else if (dep->status >= 400)
+					failed = true;
+			}
+			if (!ready)
+				continue;
+			progress = true;
+			done++;
+			if (failed) {
+				items[i].status = 424;
+				items[i].resp = json_pack("{s:s, s:i, s:{}, s:o}", "id", items[i].id,
+							  "status", 424, "headers", "body",
+							  error_body("FailedDependency",
+								     "The request was not executed because a request it depends on failed."));
+				continue;
+			}
+			if (!json_array_size(deps) && ++independent > w->cfg.concurrency_limit &&
+			    w->cfg.batch_concurrency_strict) {
+				char ra[24];
+
+				snprintf(ra, sizeof(ra), "%ld", w->cfg.concurrency_retry_after);
+				items[i].status = 429;
+				items[i].resp = json_pack("{s:s, s:i, s:{s:s, s:s}, s:o}", "id", items[i].id,
+							  "status", 429, "headers", "Retry-After", ra,
+							  "Content-Type", "application/json",
+							  "body", error_body("ApplicationThrottled",
+									     "Application is over its MailboxConcurrency limit."));
+				counters_event(w->counters, "throttled");
+				continue;
+			}
+			run(w, rq, &items[i]);
+		}
+		if (!progress) {
+			for (size_t i = 0; i < n; i++)
+				json_decref(items[i].resp);
+			batch_error(rq, rs, "'dependsOn' contains a cycle.");
+			json_decref(b);
+			return;
+		}
+	}
+	responses = json_array();
+	for (size_t i = n; i-- > 0;)
+		json_array_append_new(responses, items[i].resp);
+	resp_json(rs, 200, json_pack("{s:o}", "responses", responses));
+	json_decref(b);
+}

@@ -1,0 +1,121 @@
+/*
+ * http.h — m365sim's transport-neutral request and response. The MHD glue
+ * (server.c) and $batch (graph_batch.c) both build a struct sim_req and
+ * read back a struct sim_resp, so every handler works the same whether it
+ * is reached over a socket or from inside a batch. Also the error bodies
+ * of the two surfaces: Graph's {"error":{code,message,innerError}} and the
+ * identity platform's {error, error_description, error_codes, ...}.
+ */
+#ifndef SIM_HTTP_H
+#define SIM_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+#include "inboxsync/buf.h"
+#include "simutil.h"
+
+struct sim_world;
+struct sim_user;
+struct sim_mailbox;
+struct oa_access;
+struct throttle_slot;
+
+#define SIM_MAX_SEGS 24
+
+/* Parsed Prefer header values. */
+struct sim_prefer {
+	long maxpagesize;      /* 0 = not given */
+	bool immutable;        /* IdType="ImmutableId" */
+	int body_type;         /* 0 = not given, 1 = text, 2 = html */
+};
+
+struct sim_req {
+	char *method;
+	char *path;                    /* percent-decoded path */
+	char *raw_query;               /* "a=b&c=d" as sent (may be "") */
+	struct sim_kvlist query;       /* decoded query parameters */
+	struct sim_kvlist headers;
+	const char *body;
+	size_t body_len;
+	char *host;                    /* Host header value */
+	bool inner;                    /* a $batch item */
+
+	/* filled by routing */
+	char *segs[SIM_MAX_SEGS];      /* path segments, key('x') split */
+	size_t nsegs;
+	const char *route;             /* template for counters */
+	const char *caps[4];           /* captured {id} segments */
+	char request_id[37];
+	const char *client_request_id;
+
+	/* filled by Graph authentication */
+	struct oa_access *tok;
+	struct sim_user *user;
+	struct sim_mailbox *mb;
+	struct sim_prefer prefer;
+	struct throttle_slot *slot;    /* released when the response is done */
+};
+
+struct sim_resp {
+	int status;
+	struct sim_kvlist headers;
+	struct buf body;
+	const char *content_type;      /* static string, NULL = none */
+};
+
+void req_init(struct sim_req *rq);
+void req_free(struct sim_req *rq);
+void resp_init(struct sim_resp *rs);
+void resp_free(struct sim_resp *rs);
+
+/* Split rq->path into rq->segs: "mailFolders('x')" becomes two segments,
+ * "mailFolders" and "x". Returns 0 or -1 when there are too many. */
+int req_split_path(struct sim_req *rq);
+
+/* Match rq->segs[first..] against a pattern like "me/messages/{*}"
+ * (literal segments case-insensitive, '*' any one segment, captured into
+ * rq->caps). The whole remaining path must match. */
+bool req_match(struct sim_req *rq, size_t first, const char *pattern);
+
+/* First header / query value with that name (headers case-insensitive). */
+const char *req_header(const struct sim_req *rq, const char *name);
+const char *req_query(const struct sim_req *rq, const char *name);
+
+/* Parse the Prefer headers (all of them, comma-separated values). */
+void req_parse_prefer(struct sim_req *rq);
+
+/* Set a response header (replacing one of the same name). */
+void resp_header(struct sim_resp *rs, const char *name, const char *value);
+/* JSON body (takes the reference) with status. */
+void resp_json(struct sim_resp *rs, int status, json_t *v);
+/* Text body with status and static content type. */
+void resp_text(struct sim_resp *rs, int status, const char *ctype,
+	       const char *text, size_t len);
+/* Empty body with status (202, 204). */
+void resp_empty(struct sim_resp *rs, int status);
+
+/* Graph error: {"error":{"code","message","innerError":{date, request-id,
+ * client-request-id}}}. */
+void resp_graph_error(const struct sim_req *rq, struct sim_resp *rs,
+		      int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Identity-platform error: error, error_description ("AADSTSn: text Trace
+ * ID: … Correlation ID: … Timestamp: …"), error_codes, timestamp, trace_id,
+ * correlation_id, error_uri. */
+void resp_oauth_error(const struct sim_req *rq, struct sim_resp *rs,
+		      int status, const char *error, long aadsts,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/* Parse the body as JSON for a Graph handler. On failure writes a 400
+ * Graph error into rs and returns NULL. An empty body gives NULL with
+ * *empty set (no error written) when `empty` is non-NULL. */
+json_t *req_json_body(const struct sim_req *rq, struct sim_resp *rs,
+		      bool *empty);
+
+/* Absolute base URL for links in responses: "http://" + Host. */
+void req_base_url(const struct sim_req *rq, char *out, size_t n);
+
+#endif

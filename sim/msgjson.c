@@ -1,0 +1,273 @@
+/*
+ * msgjson.c — Graph JSON for messages (see msgjson.h). One table lists
+ * every message property m365sim knows, in the order Graph prints them;
+ * $select masks index this table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sodium.h>
+#include "inboxsync/alloc.h"
+#include "inboxsync/timeutil.h"
+#include "ids.h"
+#include "msgcontent.h"
+#include "msgjson.h"
+
+enum {
+	F_ID, F_CREATED, F_MODIFIED, F_CHANGEKEY, F_CATEGORIES, F_RECEIVED,
+	F_SENT, F_HASATT, F_IMID, F_SUBJECT, F_PREVIEW, F_IMPORTANCE, F_PARENT,
+	F_CONVID, F_CONVIDX, F_DELIVERYRR, F_READRR, F_ISREAD, F_ISDRAFT,
+	F_WEBLINK, F_INFERENCE, F_BODY, F_SENDER, F_FROM, F_TO, F_CC, F_BCC,
+	F_REPLYTO, F_FLAG, F_HEADERS, F_UNIQUEBODY, F__COUNT
+};
+
+static const struct {
+	const char *name;
+	bool dflt;
+} fields[F__COUNT] = {
+	[F_ID] = { "id", true },
+	[F_CREATED] = { "createdDateTime", true },
+	[F_MODIFIED] = { "lastModifiedDateTime", true },
+	[F_CHANGEKEY] = { "changeKey", true },
+	[F_CATEGORIES] = { "categories", true },
+	[F_RECEIVED] = { "receivedDateTime", true },
+	[F_SENT] = { "sentDateTime", true },
+	[F_HASATT] = { "hasAttachments", true },
+	[F_IMID] = { "internetMessageId", true },
+	[F_SUBJECT] = { "subject", true },
+	[F_PREVIEW] = { "bodyPreview", true },
+	[F_IMPORTANCE] = { "importance", true },
+	[F_PARENT] = { "parentFolderId", true },
+	[F_CONVID] = { "conversationId", true },
+	[F_CONVIDX] = { "conversationIndex", true },
+	[F_DELIVERYRR] = { "isDeliveryReceiptRequested", true },
+	[F_READRR] = { "isReadReceiptRequested", true },
+	[F_ISREAD] = { "isRead", true },
+	[F_ISDRAFT] = { "isDraft", true },
+	[F_WEBLINK] = { "webLink", true },
+	[F_INFERENCE] = { "inferenceClassification", true },
+	[F_BODY] = { "body", true },
+	[F_SENDER] = { "sender", true },
+	[F_FROM] = { "from", true },
+	[F_TO] = { "toRecipients", true },
+	[F_CC] = { "ccRecipients", true },
+	[F_BCC] = { "bccRecipients", true },
+	[F_REPLYTO] = { "replyTo", true },
+	[F_FLAG] = { "flag", true },
+	[F_HEADERS] = { "internetMessageHeaders", false },
+	[F_UNIQUEBODY] = { "uniqueBody", false },
+};
+
+#define BIT(f) (1ULL << (f))
+
+int msgjson_field_bit(const char *name)
+{
+	for (int i = 0; i < F__COUNT; i++)
+		if (strcasecmp(fields[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+uint64_t msgjson_default_mask(void)
+{
+	uint64_t m = 0;
+
+	for (int i = 0; i < F__COUNT; i++)
+		if (fields[i].dflt)
+			m |= BIT(i);
+	return m;
+}
+
+char *msgjson_mask_names(uint64_t mask)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	for (int i = 0; i < F__COUNT; i++)
+		if (mask & BIT(i))
+			buf_printf(&b, NULL, "%s%s", b.len ? "," : "", fields[i].name);
+	return buf_detach(&b, NULL);
+}
+
+char *msgjson_change_key(struct sim_world *w, struct sim_mailbox *mb,
+			 uint32_t num)
+{
+	uint32_t in[3] = { mb->num, num, mb->msgs[num].version };
+	unsigned char h[16], raw[28];
+
+	crypto_generichash(h, sizeof(h), (unsigned char *)in, sizeof(in), w->id_key,
+			   sizeof(w->id_key));
+	memcpy(raw, "\x09\x00\x00\x00\x16\x00\x00\x00", 8);
+	memcpy(raw + 8, h, 16);
+	memcpy(raw + 24, &in[2], 4);
+	return sim_b64(raw, sizeof(raw));
+}
+
+static const char *importance_name(uint16_t flags)
+{
+	static const char *const names[] = { "normal", "low", "high", "normal" };
+
+	return names[(flags & MSG_IMP_MASK) >> MSG_IMP_SHIFT];
+}
+
+static const char *flag_name(uint16_t flags)
+{
+	static const char *const names[] = { "notFlagged", "flagged", "complete", "notFlagged" };
+
+	return names[(flags & MSG_FLAG_MASK) >> MSG_FLAG_SHIFT];
+}
+
+static json_t *body_as(json_t *body, int body_type)
+{
+	const char *ct = json_string_value(json_object_get(body, "contentType"));
+	const char *content = json_string_value(json_object_get(body, "content"));
+	bool is_html = ct && strcasecmp(ct, "html") == 0;
+	char *conv;
+	json_t *out;
+
+	if (!body)
+		return json_pack("{s:s, s:s}", "contentType", "text", "content", "");
+	if (body_type == 0 || (body_type == 1 && !is_html) || (body_type == 2 && is_html))
+		return json_pack("{s:s, s:s}", "contentType", is_html ? "html" : "text",
+				 "content", content ? content : "");
+	conv = body_type == 1 ? msgcontent_html_to_text(content)
+			      : msgcontent_text_to_html(content);
+	out = json_pack("{s:s, s:s}", "contentType", body_type == 1 ? "text" : "html",
+			"content", conv);
+	free(conv);
+	return out;
+}
+
+static json_t *copy_or(json_t *f, const char *key, json_t *dflt)
+{
+	json_t *v = json_object_get(f, key);
+
+	if (v) {
+		json_decref(dflt);
+		return json_incref(v);
+	}
+	return dflt;
+}
+
+json_t *msgjson_render(struct sim_world *w, struct sim_mailbox *mb,
+		       uint32_t num, const struct render_opts *o)
+{
+	struct sim_msg *m = &mb->msgs[num];
+	uint64_t mask = (o->mask ? o->mask : msgjson_default_mask()) | BIT(F_ID);
+	bool want_body = mask & (BIT(F_BODY) | BIT(F_PREVIEW) | BIT(F_UNIQUEBODY));
+	json_t *f = msgcontent_fields(w, mb, num, want_body);
+	json_t *out = json_object();
+	char t[TIME_RFC3339_LEN];
+	char *s, *ck = msgjson_change_key(w, mb, num), etag[96];
+
+	if (o->odata_type)
+		json_object_set_new(out, "@odata.type", json_string("#microsoft.graph.message"));
+	snprintf(etag, sizeof(etag), "W/\"%s\"", ck);
+	json_object_set_new(out, "@odata.etag", json_string(etag));
+	for (int i = 0; i < F__COUNT; i++) {
+		json_t *v = NULL;
+
+		if (!(mask & BIT(i)))
+			continue;
+		switch (i) {
+		case F_ID:
+			s = ids_message(w, mb->num, num, m->gen, o->immutable);
+			v = json_string(s);
+			free(s);
+			break;
+		case F_CHANGEKEY:
+			v = json_string(ck);
+			break;
+		case F_MODIFIED:
+			time_format_rfc3339((int64_t)m->modified, t);
+			v = json_string(t);
+			break;
+		case F_RECEIVED:
+			time_format_rfc3339(m->received, t);
+			v = json_string(t);
+			break;
+		case F_CREATED:
+		case F_SENT:
+			time_format_rfc3339(m->received, t);
+			v = copy_or(f, fields[i].name, json_string(t));
+			break;
+		case F_HASATT:
+			v = json_boolean(m->flags & MSG_HASATT);
+			break;
+		case F_IMPORTANCE:
+			v = json_string(importance_name(m->flags));
+			break;
+		case F_PARENT:
+			s = ids_folder(w, mb->num, m->folder);
+			v = json_string(s);
+			free(s);
+			break;
+		case F_ISREAD:
+			v = json_boolean(m->flags & MSG_READ);
+			break;
+		case F_ISDRAFT:
+			v = json_boolean(m->flags & MSG_DRAFT);
+			break;
+		case F_FLAG:
+			v = json_pack("{s:s}", "flagStatus", flag_name(m->flags));
+			break;
+		case F_WEBLINK: {
+			char *rid = ids_message(w, mb->num, num, m->gen, false);
+			char *enc = sim_url_encode(rid);
+			char *link = xasprintf("https://outlook.office365.com/owa/?ItemID=%s&exvsurl=1&viewmodel=ReadMessageItem", enc);
+
+			v = json_string(link);
+			free(link);
+			free(enc);
+			free(rid);
+			break;
+		}
+		case F_BODY:
+		case F_UNIQUEBODY:
+			v = body_as(json_object_get(f, "body"), o->body_type);
+			break;
+		case F_PREVIEW:
+			v = copy_or(f, "bodyPreview", json_string(""));
+			break;
+		case F_CATEGORIES:
+		case F_TO:
+		case F_CC:
+		case F_BCC:
+		case F_REPLYTO:
+			v = copy_or(f, fields[i].name, json_array());
+			break;
+		case F_HEADERS:
+			v = (m->flags & MSG_DRAFT) ? json_null()
+						   : copy_or(f, fields[i].name, json_array());
+			break;
+		case F_DELIVERYRR:
+		case F_READRR:
+			v = copy_or(f, fields[i].name, json_false());
+			break;
+		case F_INFERENCE:
+			v = copy_or(f, fields[i].name, json_string("focused"));
+			break;
+		default:
+			v = copy_or(f, fields[i].name, json_null());
+			break;
+		}
+		json_object_set_new(out, fields[i].name, v);
+	}
+	free(ck);
+	json_decref(f);
+	return out;
+}
+
+json_t *msgjson_removed(struct sim_world *w, struct sim_mailbox *mb,
+			uint32_t num, uint32_t gen, bool immutable,
+			const char *reason)
+{
+	char *id = ids_message(w, mb->num, num, gen, immutable);
+	json_t *o = json_pack("{s:s, s:s, s:{s:s}}", "@odata.type",
+			      "#microsoft.graph.message", "id", id, "@removed",
+			      "reason", reason);
+
+	free(id);
+	return o;
+}

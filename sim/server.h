@@ -1,0 +1,25 @@
+/*
+ * server.h — the libmicrohttpd front end: listens on 127.0.0.1, turns each
+ * HTTP request into a struct sim_req, runs it through sim_handle() and
+ * sends the struct sim_resp back, damaging the delivery when a body fault
+ * (drop, slow, malformed, oversized) was injected. One thread per
+ * connection; nothing sleeps while holding the world lock.
+ */
+#ifndef SIM_SERVER_H
+#define SIM_SERVER_H
+
+#include <stddef.h>
+#include "sim.h"
+
+struct sim_server;
+
+/* Start listening on 127.0.0.1:port (0 = any free port). Returns the
+ * server, or NULL with a reason in `why`. Sets w->base_url. */
+struct sim_server *server_start(struct sim_world *w, unsigned port,
+				char *why, size_t whylen);
+/* The port actually bound. */
+unsigned server_port(const struct sim_server *s);
+/* Stop accepting, finish or abort in-flight responses, free the server. */
+void server_stop(struct sim_server *s);
+
+#endif
