@@ -15,6 +15,7 @@
 #include "graph_internal.h"
 
 #define LIST_TOP "100"
+#define MAX_LISTINGS 100000   /* a server that pages forever is broken */
 #define SEARCH_FOLDER_TYPE "#microsoft.graph.mailSearchFolder"
 
 static const char *const well_known_names[] = {
@@ -38,8 +39,15 @@ struct walk {
 	char *wk_ids[N_WELL_KNOWN];
 };
 
-static void walk_push(struct walk *w, char *url, const char *parent)
+static int walk_push(struct walk *w, char *url, const char *parent,
+		     const struct graph_batch_item *it, struct err *e)
 {
+	if (w->njobs >= MAX_LISTINGS) {
+		free(url);
+		return graph_error_bad_response(e, &it->op, it->request_id,
+			"more folder listings than any mailbox has; the "
+			"server keeps paging");
+	}
 	if (w->njobs == w->capjobs) {
 		w->capjobs = w->capjobs ? w->capjobs * 2 : 16;
 		w->jobs = xrealloc(w->jobs, w->capjobs * sizeof(*w->jobs));
@@ -47,6 +55,7 @@ static void walk_push(struct walk *w, char *url, const char *parent)
 	w->jobs[w->njobs].url = url;
 	w->jobs[w->njobs].parent = xstrdup(parent);
 	w->njobs++;
+	return 0;
 }
 
 static void walk_free(struct walk *w)
@@ -118,7 +127,7 @@ static int folder_emit(struct walk *w, const json_t *f, const char *parent,
 	if (children > 0) {
 		if (!(url = listing_url(w->g, df.remote_id, e)))
 			return -1;
-		walk_push(w, url, df.remote_id);
+		return walk_push(w, url, df.remote_id, it, e);
 	}
 	return 0;
 }
@@ -151,7 +160,7 @@ static int listing_apply(struct walk *w, const struct graph_batch_item *it,
 		if (!graph_url_is_ours(w->g, next))
 			return graph_error_bad_response(e, &it->op, it->request_id,
 				"an @odata.nextLink to another server");
-		walk_push(w, xstrdup(next), parent);
+		return walk_push(w, xstrdup(next), parent, it, e);
 	}
 	return 0;
 }
