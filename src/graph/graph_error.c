@@ -230,24 +230,40 @@ int graph_error_from_http(struct err *e, const struct graph_op *op,
 	return rc;
 }
 
+void graph_err_append(struct err *e, const char *text)
+{
+	size_t n;
+
+	if (!e)
+		return;
+	n = strlen(e->msg);
+	if (n < sizeof(e->msg) - 1)
+		snprintf(e->msg + n, sizeof(e->msg) - n, "%s", text);
+}
+
 int graph_error_transport(struct err *e, const struct graph_op *op)
 {
+	const char *advice = NULL;
 	char target[128];
 
 	if (!e)
 		return -1;
 	if (err_is(e, "too_large") && !op->is_content) {
-		/* A listing too large for the cap is a garbled or hostile
-		 * answer, or pages too big: worth another try. */
+		/* A listing over the cap is a garbled or hostile answer, or
+		 * pages that are too big: worth another try. */
 		e->class = ERR_TRANSIENT;
-		err_prefix(e, "(answer over the size cap; will be retried with "
-			   "the next attempt) ");
+		advice = "; will be retried (if it keeps happening, use smaller pages)";
 	} else if (err_is(e, "too_large")) {
-		err_prefix(e, "(the content is larger than the configured cap; "
-			   "raise the limit to fetch it) ");
+		advice = "; the content is larger than the configured cap — raise "
+			 "the limit to fetch it";
+	} else if (e->class == ERR_TRANSIENT) {
+		advice = "; will be retried";
 	}
 	graph_op_target(op, target, sizeof(target));
-	return err_prefix(e, "%s%s: ", op->what, target);
+	err_prefix(e, "%s%s: ", op->what, target);
+	if (advice)
+		graph_err_append(e, advice);
+	return -1;
 }
 
 int graph_error_bad_response(struct err *e, const struct graph_op *op,

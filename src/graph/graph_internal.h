@@ -113,6 +113,9 @@ int graph_error_transport(struct err *e, const struct graph_op *op);
 int graph_error_bad_response(struct err *e, const struct graph_op *op,
 			     const char *request_id, const char *detail);
 
+/* Append `text` to e->msg as far as it fits (e may be NULL). */
+void graph_err_append(struct err *e, const char *text);
+
 /* "folder 'AAMk…'" / "message '…'" / "" into `out` (ids shortened). */
 void graph_op_target(const struct graph_op *op, char *out, size_t n);
 

@@ -148,7 +148,7 @@ int graph_op_fetch_mime(struct driver *d, const char *id, struct buf *out,
 			struct err *e)
 {
 	struct graph_driver *g = graph_of(d);
-	struct graph_op op = message_op("fetching the raw message", id, "Mail.Read");
+	struct graph_op op = message_op("fetching the raw MIME of", id, "Mail.Read");
 	struct graph_req req = { 0 };
 	struct http_response resp;
 	int rc;

@@ -2,8 +2,8 @@
  * graph_send.c — the draft-based send the outbox drives: create a draft
  * from our MIME (base64 with Content-Type text/plain, so our Message-ID
  * survives), send it (202; the Sent Items copy keeps the immutable id), and
- * the send test that creates a draft to the mailbox itself and removes it
- * for good without sending anything. Deciding whether an ambiguous send
+ * the send test that proves Mail.Send with a draft that has no recipient
+ * (so it cannot go anywhere) and removes the draft for good. Deciding whether an ambiguous send
  * happened is the outbox's job (driver_get_state / find_by_message_id).
  */
 #include <stdio.h>
@@ -16,18 +16,7 @@
 
 #define TEST_SUBJECT "inboxsync send test (safe to delete)"
 #define TEST_BODY "This draft was created by inboxsync to check that sending " \
-	"is allowed. It is deleted at once and never sent."
-
-static void msg_append(struct err *e, const char *text)
-{
-	size_t n;
-
-	if (!e)
-		return;
-	n = strlen(e->msg);
-	if (n < sizeof(e->msg) - 1)
-		snprintf(e->msg + n, sizeof(e->msg) - n, "%s", text);
-}
+	"is allowed. It has no recipient and is deleted at once."
 
 static char *messages_url(struct graph_driver *g, const char *id,
 			  const char *suffix, struct err *e)
@@ -72,7 +61,7 @@ static int draft_post(struct graph_driver *g, const struct graph_op *op,
 	if (json_req_string(doc, "id", &new_id, &perr) < 0 || !*new_id) {
 		graph_error_bad_response(e, op, rid, *perr.msg ? perr.msg :
 					 "an empty draft id");
-		msg_append(e, " (a draft may have been created; the outbox "
+		graph_err_append(e, " (a draft may have been created; the outbox "
 			   "checks by Message-ID before trying again)");
 	} else {
 		*id = xstrdup(new_id);
@@ -116,7 +105,7 @@ int graph_op_send_draft(struct driver *d, const char *draft_id, struct err *e)
 	http_response_free(&resp);
 	free((char *)req.url);
 	if (rc < 0 && e && e->class == ERR_TRANSIENT)
-		msg_append(e, " — the message may have been sent anyway; check "
+		graph_err_append(e, " — the message may have been sent anyway; check "
 			   "the draft's state before sending again");
 	return rc;
 }
@@ -171,35 +160,57 @@ static int draft_remove(struct graph_driver *g, const char *id, struct err *e)
 		       "delete the message \"" TEST_SUBJECT "\" by hand", id);
 }
 
+/* Is sending allowed? Graph checks the permission before it looks at the
+ * message, so sending a draft without any recipient answers 403 when
+ * Mail.Send is missing and 400 ErrorInvalidRecipients when it is granted —
+ * and nothing can go to anyone. */
+static int send_probe(struct graph_driver *g, const char *id, struct err *e)
+{
+	struct graph_op op = { "testing sending with the empty draft",
+			       GRAPH_TARGET_MESSAGE, id, "Mail.Send", false };
+	struct graph_req req = { 0 };
+	struct http_response resp;
+	int rc;
+
+	if (!(req.url = messages_url(g, id, "/send", e)))
+		return -1;
+	req.method = "POST";
+	http_response_init(&resp);
+	rc = graph_call(g, &op, &req, &resp, e);
+	http_response_free(&resp);
+	free((char *)req.url);
+	if (rc < 0 && err_is(e, "invalid_recipient")) {
+		err_clear(e);
+		return 0;
+	}
+	return rc;
+}
+
 int graph_op_test_send(struct driver *d, struct err *e)
 {
 	struct graph_driver *g = graph_of(d);
 	struct graph_op op = { "testing sending (creating a draft)",
-			       GRAPH_TARGET_NONE, NULL, "Mail.Send", false };
-	struct driver_identity me;
-	struct err local;
+			       GRAPH_TARGET_NONE, NULL, "Mail.ReadWrite", false };
+	struct err local, cleanup;
 	char *text, *id = NULL;
 	json_t *msg;
 	int rc;
 
 	if (!e)
 		e = &local;
-	if (graph_op_whoami(d, &me, e) < 0)
-		return -1;
-	msg = json_pack("{s:s, s:{s:s, s:s}, s:[{s:{s:s}}]}",
-			"subject", TEST_SUBJECT,
-			"body", "contentType", "text", "content", TEST_BODY,
-			"toRecipients", "emailAddress", "address", me.address);
+	msg = json_pack("{s:s, s:{s:s, s:s}}", "subject", TEST_SUBJECT,
+			"body", "contentType", "text", "content", TEST_BODY);
 	text = json_dump_compact(msg);
 	json_decref(msg);
 	rc = draft_post(g, &op, "application/json", text, strlen(text), &id, e);
 	free(text);
-	if (rc < 0) {
-		if (e->class == ERR_PERMANENT && err_is(e, "access_denied"))
-			msg_append(e, " (sending needs the Mail.Send permission)");
+	if (rc < 0)
 		return -1;
+	rc = send_probe(g, id, e);
+	if (draft_remove(g, id, &cleanup) < 0 && rc == 0) {
+		*e = cleanup;
+		rc = -1;
 	}
-	rc = draft_remove(g, id, e);
 	free(id);
 	return rc;
 }

@@ -614,6 +614,103 @@ static void test_poll_is_one_request(void **state)
 	}
 }
 
+/* Per-folder outcomes of one poll: an expired token (410), a throttled
+ * sub-request (429 with its Retry-After), and the 424s of the requests
+ * chained behind them. Seven folders make four chains: 4 runs after 0,
+ * 5 after 1, 6 after 2. */
+static void test_poll_per_folder_errors(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const names[] = { "Q0", "Q1", "Q2", "Q3", "Q4", "Q5", "Q6" };
+	struct driver_poll polls[7];
+	struct round r[7];
+	char *ids[7], *rule;
+	struct err e;
+	size_t i;
+
+	memset(polls, 0, sizeof(polls));
+	for (i = 0; i < 7; i++) {
+		ids[i] = folder_create(f, names[i], "msgfolderroot", false);
+		seed(f, names[i], 2);
+		round_run(f, ids[i], NULL, 0, &r[i]);
+		polls[i].folder_remote_id = ids[i];
+		polls[i].cursor = r[i].done;
+	}
+	json_decref(admin(f, "POST", MBX "/expire-delta", "{\"folder\":\"Q1\"}"));
+	rule = xasprintf("{\"kind\":\"429\",\"count\":1,\"retry_after\":9,\"path\":\"%s\"}", ids[2]);
+	fault(f, rule);
+	free(rule);
+	assert_int_equal(driver_poll_changes(f->d, polls, 7, 0, &e), 0);
+	for (i = 0; i < 7; i++) {
+		static const enum err_class want[] = {
+			ERR_NONE, ERR_RESYNC, ERR_THROTTLED, ERR_NONE, ERR_NONE,
+			ERR_TRANSIENT, ERR_THROTTLED,
+		};
+
+		if (want[i] == ERR_NONE) {
+			if (polls[i].rc != 0)
+				fail_msg("poll %zu: %s", i, polls[i].err.msg);
+			assert_non_null(polls[i].page.done_cursor);
+			continue;
+		}
+		assert_int_equal(polls[i].rc, -1);
+		if (polls[i].err.class != want[i])
+			fail_msg("poll %zu: %s: %s", i, err_class_name(polls[i].err.class),
+				 polls[i].err.msg);
+		if (want[i] == ERR_THROTTLED)
+			assert_int_equal(polls[i].err.retry_after_s, 9);
+		assert_null(polls[i].page.items);
+	}
+	assert_string_equal(polls[5].err.code, "dependency_failed");
+	for (i = 0; i < 7; i++) {
+		driver_page_free(&polls[i].page);
+		round_free(&r[i]);
+		free(ids[i]);
+	}
+}
+
+/* Twenty lookups in one $batch under the sim's strict per-mailbox
+ * concurrency (independent sub-requests beyond 4 get 429): none is
+ * throttled; a gone message heading a chain makes its followers 424,
+ * and they are asked again. */
+static void test_locate_twenty(void **state)
+{
+	struct fixture *f = *state;
+	struct driver_locate loc[20];
+	struct driver_page pg;
+	char *path;
+	struct err e;
+	json_t *c;
+	size_t i;
+
+	assert_int_equal(driver_list_newest(f->d, "inbox", 0, 20, &pg, &e), 0);
+	assert_int_equal(pg.n, 20);
+	memset(loc, 0, sizeof(loc));
+	for (i = 0; i < 20; i++)
+		loc[i].remote_id = pg.items[i].remote_id;
+	path = xasprintf(MBX "/messages/%s?permanent=true", loc[1].remote_id);
+	json_decref(admin(f, "DELETE", path, NULL));
+	free(path);
+	json_decref(admin(f, "POST", "/_sim/counters/reset", NULL));
+	assert_int_equal(driver_locate_messages(f->d, loc, 20, &e), 0);
+	for (i = 0; i < 20; i++) {
+		if (loc[i].rc != 0)
+			fail_msg("locate %zu: %s", i, loc[i].err.msg);
+		assert_int_equal(loc[i].gone, i == 1);
+		if (i != 1)
+			assert_non_null(loc[i].folder_remote_id);
+		free(loc[i].folder_remote_id);
+	}
+	c = graph_counters(f);
+	/* the batch, then the 4 followers of the gone one in a second batch */
+	assert_int_equal(json_integer_value(json_object_get(c, "POST /v1.0/$batch")), 2);
+	json_decref(c);
+	c = admin(f, "GET", "/_sim/counters", NULL);
+	assert_null(json_object_get(json_object_get(c, "events"), "throttled"));
+	json_decref(c);
+	driver_page_free(&pg);
+}
+
 static void test_list_newest_and_content(void **state)
 {
 	struct fixture *f = *state;
@@ -788,6 +885,33 @@ static void test_send_test_leaves_nothing(void **state)
 	json_decref(after);
 }
 
+static void test_send_test_without_mail_send(void **state)
+{
+	struct fixture *f = *state;
+	json_t *before, *after;
+	struct err e;
+
+	free(f->access);
+	free(f->refresh);
+	f->access = f->refresh = NULL;
+	/* Entra puts every consented scope in a token: withdraw the consent
+	 * first, then consent to everything but Mail.Send */
+	json_decref(admin(f, "POST", "/_sim/users/" USER "/withdraw-consent", "{}"));
+	assert_int_equal(sim_login(&f->h, USER, "openid offline_access Mail.ReadWrite User.Read",
+				   &f->access, &f->refresh), 0);
+	before = dump(f);
+	assert_int_equal(driver_test_send(f->d, &e), -1);
+	assert_int_equal(e.class, ERR_PERMANENT);
+	assert_string_equal(e.code, "access_denied");
+	assert_non_null(strstr(e.msg, "Mail.Send"));
+	assert_non_null(strstr(e.msg, "authorize"));
+	after = dump(f);
+	assert_int_equal(json_array_size(json_object_get(after, "messages")),
+			 json_array_size(json_object_get(before, "messages")));
+	json_decref(before);
+	json_decref(after);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -798,10 +922,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_faults_are_classified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_token_refreshes_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_is_one_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_per_folder_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locate_twenty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_newest_and_content, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flags_move_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_draft_send_lands_in_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_test_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send_test_without_mail_send, setup, teardown),
 	};
 
 	http_global_init(NULL);
