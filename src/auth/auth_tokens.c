@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/auth.h"
+#include "inboxsync/crashpoint.h"
 #include "inboxsync/log.h"
 #include "inboxsync/timeutil.h"
 
@@ -159,6 +160,8 @@ static int refresh_once(const struct auth_token_source *s,
 				   oauth_resource_scopes(resource), &t, e);
 		auth_client_clear(&c);
 	}
+	if (rc == 0)
+		crashpoint("auth:before_store_refresh");
 	if (rc == 0 && (rc = save_refresh(s, cred.generation, resource, &t, e)) == 0)
 		*token = xstrdup(t.access_token);
 	oauth_tokens_clear(&t);
