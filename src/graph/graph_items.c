@@ -163,6 +163,7 @@ int graph_op_fetch_mime(struct driver *d, const char *id, struct buf *out,
 	if (rc == 0) {
 		/* hand the body over without copying; out keeps its cap */
 		buf_free(out);
+		out->limit = req.max_response;
 		out->data = resp.body.data;
 		out->len = resp.body.len;
 		out->alloc = resp.body.alloc;
