@@ -185,43 +185,60 @@ static bool throttled(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 	return true;
 }
 
+/* The route for rq: exact match, or with `wrong_method` set a route whose
+ * path matches under another method; NULL when the path is unknown. */
+static const struct route *find_route(struct sim_req *rq, bool *wrong_method)
+{
+	const struct route *other = NULL;
+
+	*wrong_method = false;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!req_match(rq, 1, routes[i].pattern))
+			continue;
+		if (strcmp(routes[i].method, rq->method) == 0)
+			return &routes[i];
+		if (!other)
+			other = &routes[i];
+	}
+	if (other) {
+		*wrong_method = true;
+		req_match(rq, 1, other->pattern);
+	}
+	return other;
+}
+
 void graph_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	bool batch = rq->nsegs == 2 && strcmp(rq->segs[1], "$batch") == 0;
+	const struct route *r;
+	bool wrong_method;
 
 	rq->route = "/v1.0/(unknown)";
 	if (!authenticate(w, rq, rs) || !rewrite_users(rq, rs))
 		return;
 	req_parse_prefer(rq);
 	normalize_folder_messages(rq);
+	r = find_route(rq, &wrong_method);
+	if (r)
+		rq->route = r->name;
 	if (!batch && throttled(w, rq, rs))
 		return;
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		const struct route *r = &routes[i];
-
-		if (!req_match(rq, 1, r->pattern))
-			continue;
-		if (strcmp(r->method, rq->method) != 0)
-			continue;
-		rq->route = r->name;
-		if (!has_need(rq->tok, r->need)) {
-			resp_graph_error(rq, rs, 403, "ErrorAccessDenied",
-					 "Access is denied. Check credentials and try again.");
-			return;
-		}
-		r->fn(w, rq, rs);
+	if (!r) {
+		resp_graph_error(rq, rs, 400, "BadRequest",
+				 "Resource not found for the segment '%s'.",
+				 rq->nsegs > 1 ? rq->segs[rq->nsegs - 1] : rq->path);
 		return;
 	}
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (req_match(rq, 1, routes[i].pattern)) {
-			rq->route = routes[i].name;
-			resp_graph_error(rq, rs, 405, "ErrorInvalidRequest",
-					 "The OData request is not supported: method %s is not allowed on this resource.",
-					 rq->method);
-			return;
-		}
+	if (wrong_method) {
+		resp_graph_error(rq, rs, 405, "ErrorInvalidRequest",
+				 "The OData request is not supported: method %s is not allowed on this resource.",
+				 rq->method);
+		return;
 	}
-	resp_graph_error(rq, rs, 400, "BadRequest",
-			 "Resource not found for the segment '%s'.",
-			 rq->nsegs > 1 ? rq->segs[rq->nsegs - 1] : rq->path);
+	if (!has_need(rq->tok, r->need)) {
+		resp_graph_error(rq, rs, 403, "ErrorAccessDenied",
+				 "Access is denied. Check credentials and try again.");
+		return;
+	}
+	r->fn(w, rq, rs);
 }

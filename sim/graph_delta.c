@@ -115,7 +115,7 @@ static void initial_page(struct page *p)
 static void change_page(struct page *p)
 {
 	struct sim_folder *f = &p->mb->folders[p->folder];
-	unsigned ct = (p->c.flags & CUR_CT_MASK) >> CUR_CT_SHIFT;
+	unsigned ct = (unsigned)(p->c.flags & CUR_CT_MASK) >> CUR_CT_SHIFT;
 	size_t i = mbx_log_after(f, p->c.pos_seq);
 	long emitted = 0, scanned = 0, max_scan = p->size * 4 + 64;
 

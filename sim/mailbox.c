@@ -615,8 +615,8 @@ static void idx_merge(struct sim_mailbox *mb, uint32_t **idx, size_t *n,
 	}
 	free(*idx);
 	*idx = out;
-	*n = k;
 	*cap = *n + nadd + 1;
+	*n = k;
 }
 
 uint16_t mbx_add_batch(struct sim_mailbox *mb, const struct sim_batch *b,
