@@ -232,9 +232,12 @@ int store_delete_credentials(struct store *st, int64_t account_id,
 
 /* Cross-process single-flight for refreshing: take the lease for `owner`
  * until now+ttl_s. Returns 1 when acquired (or already ours), 0 when held
- * by someone else and not expired. */
+ * by someone else and not expired; then `holder` (may be NULL, 64 bytes)
+ * gets the holder's name. `steal_from` (may be NULL) names a holder known
+ * to be dead whose lease may be taken over. */
 int store_lock_refresh(struct store *st, int64_t account_id, const char *owner,
-		       int ttl_s, struct err *e);
+		       int ttl_s, const char *steal_from, char *holder,
+		       struct err *e);
 int store_unlock_refresh(struct store *st, int64_t account_id,
 			 const char *owner, struct err *e);
 

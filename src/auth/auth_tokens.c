@@ -5,7 +5,9 @@
  * in-process mutexes + a lease in the store for other processes), and the
  * auth_invalid rule. See auth.h.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,16 +84,54 @@ static int check_account(const struct auth_token_source *s,
 	return 0;
 }
 
-/* Take the store lease, waiting while another process refreshes. Returns
- * 1 when taken, 0 when the wait timed out, -1 on error. */
+/* Our lease name: host, process and thread, so a lease left behind by a
+ * process that died on this host can be recognised. */
+static void lease_owner(char out[64])
+{
+	char host[32] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(out, 64, "%.31s:%ld:%lx", host, (long)getpid(),
+		 (unsigned long)pthread_self());
+}
+
+/* The holder is a process on this host that no longer exists. */
+static bool holder_is_dead(const char *holder)
+{
+	char host[32] = "", prefix[40];
+	const char *p;
+	long pid;
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(prefix, sizeof(prefix), "%.31s:", host);
+	if (strncmp(holder, prefix, strlen(prefix)) != 0)
+		return false;
+	p = holder + strlen(prefix);
+	pid = strtol(p, NULL, 10);
+	return pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) < 0 &&
+	       errno == ESRCH;
+}
+
+/* Take the store lease, waiting while another process refreshes; a lease
+ * left by a dead process on this host is taken over at once. Returns 1
+ * when taken, 0 when the wait timed out, -1 on error. */
 static int take_lease(const struct auth_token_source *s, const char *owner,
 		      struct err *e)
 {
 	int64_t deadline = time_mono_ms() + LEASE_WAIT_MS;
+	char holder[64];
 	int rc;
 
 	while ((rc = store_lock_refresh(s->env.store, s->account_id, owner,
-					LEASE_TTL_S, e)) == 0) {
+					LEASE_TTL_S, NULL, holder, e)) == 0) {
+		if (holder[0] && holder_is_dead(holder)) {
+			log_info("auth", "taking over the refresh lease of a process "
+				 "that ended (%s)", holder);
+			rc = store_lock_refresh(s->env.store, s->account_id, owner,
+						LEASE_TTL_S, holder, NULL, e);
+			if (rc != 0)
+				return rc;
+		}
 		if (time_mono_ms() > deadline)
 			return 0;
 		time_sleep_ms(LEASE_POLL_MS);
@@ -226,7 +266,7 @@ int auth_get_token(void *source, const char *resource, bool force_refresh,
 		*token = NULL;
 	}
 	pthread_mutex_lock(lock);
-	snprintf(owner, sizeof(owner), "%ld:%p", (long)getpid(), (void *)pthread_self());
+	lease_owner(owner);
 	lease = take_lease(s, owner, e);
 	if (lease <= 0) {
 		pthread_mutex_unlock(lock);

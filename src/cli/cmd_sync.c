@@ -77,9 +77,12 @@ static int choose_accounts(struct cli *cli, const char *name, struct sync_ui *ui
 		if (!strcmp(a->state, STORE_STATE_AUTH_INVALID) || !a->authorized_at) {
 			if (name) {
 				err_set(&e, ERR_AUTH, !a->authorized_at ? "auth_required"
-					: "auth_invalid", "%s: %s; run 'inboxsync account "
+					: "auth_invalid", "'%s' is %s%s%.300s; background "
+					"sync is suspended until you run 'inboxsync account "
 					"authorize %s'", a->name, !a->authorized_at
-					? "not authorized" : a->state_reason, a->name);
+					? "not authorized" : "auth_invalid",
+					a->authorized_at ? ": " : "",
+					a->authorized_at ? a->state_reason : "", a->name);
 				return cli_fail(cli, &e);
 			}
 			if (!cli->json)

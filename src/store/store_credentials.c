@@ -149,11 +149,14 @@ int store_delete_credentials(struct store *st, int64_t account_id,
 }
 
 int store_lock_refresh(struct store *st, int64_t account_id, const char *owner,
-		       int ttl_s, struct err *e)
+		       int ttl_s, const char *steal_from, char *holder,
+		       struct err *e)
 {
 	static const char sql[] =
-		"UPDATE credentials SET lock_owner = ?, lock_until = ? "
-		"WHERE account_id = ? AND (lock_until < ? OR lock_owner = ? OR lock_owner = '')";
+		"UPDATE credentials SET lock_owner = ?1, lock_until = ?2 "
+		"WHERE account_id = ?3 AND (lock_until < ?4 OR lock_owner = ?1 OR "
+		"lock_owner = '' OR lock_owner = ?5)";
+	static const char who[] = "SELECT lock_owner FROM credentials WHERE account_id = ?";
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 	int64_t now = time_now();
 
@@ -163,10 +166,22 @@ int store_lock_refresh(struct store *st, int64_t account_id, const char *owner,
 	sq_int(s, 2, now + ttl_s);
 	sq_int(s, 3, account_id);
 	sq_int(s, 4, now);
-	sq_text(s, 5, owner);
+	sq_text(s, 5, steal_from ? steal_from : "");
 	if (sq_done(st, s, "taking the refresh lock", e) < 0)
 		return -1;
-	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+	if (sqlite3_changes(st->db) > 0)
+		return 1;
+	if (holder) {
+		holder[0] = '\0';
+		if (!(s = sq_prepare(st, who, e)))
+			return -1;
+		sq_int(s, 1, account_id);
+		if (sq_row(st, s, "reading the refresh lock", e) == 1) {
+			sq_col_copy(s, 0, holder, 64);
+			sqlite3_reset(s);
+		}
+	}
+	return 0;
 }
 
 int store_unlock_refresh(struct store *st, int64_t account_id,

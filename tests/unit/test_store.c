@@ -216,14 +216,20 @@ static void test_refresh_lease_single_owner(void **state)
 	struct err e = { 0 };
 
 	store_put_refresh_token(f->st, f->account, "v1:rt", "s", &e);
-	assert_int_equal(store_lock_refresh(f->st, f->account, "a", 60, &e), 1);
-	assert_int_equal(store_lock_refresh(f->st, f->account, "b", 60, &e), 0);
-	assert_int_equal(store_lock_refresh(f->st, f->account, "a", 60, &e), 1);
+	char holder[64];
+
+	assert_int_equal(store_lock_refresh(f->st, f->account, "a", 60, NULL, NULL, &e), 1);
+	assert_int_equal(store_lock_refresh(f->st, f->account, "b", 60, NULL, holder, &e), 0);
+	assert_string_equal(holder, "a");
+	assert_int_equal(store_lock_refresh(f->st, f->account, "a", 60, NULL, NULL, &e), 1);
 	assert_int_equal(store_unlock_refresh(f->st, f->account, "a", &e), 0);
-	assert_int_equal(store_lock_refresh(f->st, f->account, "b", 60, &e), 1);
+	assert_int_equal(store_lock_refresh(f->st, f->account, "b", 60, NULL, NULL, &e), 1);
 	/* an expired lease can be taken over */
-	assert_int_equal(store_lock_refresh(f->st, f->account, "b", -10, &e), 1);
-	assert_int_equal(store_lock_refresh(f->st, f->account, "c", 60, &e), 1);
+	assert_int_equal(store_lock_refresh(f->st, f->account, "b", -10, NULL, NULL, &e), 1);
+	assert_int_equal(store_lock_refresh(f->st, f->account, "c", 60, NULL, NULL, &e), 1);
+	/* and so can the lease of a holder known to be dead */
+	assert_int_equal(store_lock_refresh(f->st, f->account, "d", 60, NULL, NULL, &e), 0);
+	assert_int_equal(store_lock_refresh(f->st, f->account, "d", 60, "c", NULL, &e), 1);
 }
 
 static void test_oauth_state_single_use_and_expiry(void **state)
