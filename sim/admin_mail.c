@@ -391,7 +391,7 @@ static void dump_message(struct sim_world *w, struct sim_mailbox *mb, uint32_t n
 			 char **paths, struct buf *out)
 {
 	struct sim_msg *m = &mb->msgs[num];
-	json_t *f = msgcontent_fields(w, mb, num, false);
+	json_t *f = msgcontent_fields(w, mb, num, 0);
 	char *id = ids_message(w, mb->num, num, 0, true);
 	char *fid = ids_folder(w, mb->num, m->folder);
 	char t[TIME_RFC3339_LEN];

@@ -1,12 +1,15 @@
 /*
  * counters.c — request and token counters kept as JSON objects (see
- * counters.h); callers hold the world lock.
+ * counters.h), behind their own mutex (requests are counted after the
+ * world lock is released).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include "inboxsync/alloc.h"
 #include "counters.h"
 
 struct counters {
+	pthread_mutex_t mu;
 	json_t *requests;      /* {"GET /v1.0/me": {"200": n}} */
 	json_t *by_grant;      /* {"refresh_token": n} */
 	json_t *by_outcome;    /* {"ok": n, "invalid_grant": n} */
@@ -28,6 +31,7 @@ struct counters *counters_new(void)
 {
 	struct counters *c = xcalloc(1, sizeof(*c));
 
+	pthread_mutex_init(&c->mu, NULL);
 	counters_reset(c);
 	return c;
 }
@@ -40,11 +44,13 @@ void counters_free(struct counters *c)
 	json_decref(c->by_grant);
 	json_decref(c->by_outcome);
 	json_decref(c->events);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
 
 void counters_reset(struct counters *c)
 {
+	pthread_mutex_lock(&c->mu);
 	json_decref(c->requests);
 	json_decref(c->by_grant);
 	json_decref(c->by_outcome);
@@ -54,6 +60,7 @@ void counters_reset(struct counters *c)
 	c->by_outcome = json_object();
 	c->events = json_object();
 	c->total = c->bytes_in = c->bytes_out = 0;
+	pthread_mutex_unlock(&c->mu);
 }
 
 void counters_request(struct counters *c, const char *method,
@@ -65,6 +72,7 @@ void counters_request(struct counters *c, const char *method,
 
 	snprintf(key, sizeof(key), "%s %s", method, route ? route : "(unrouted)");
 	snprintf(st, sizeof(st), "%d", status);
+	pthread_mutex_lock(&c->mu);
 	per = json_object_get(c->requests, key);
 	if (!per) {
 		per = json_object();
@@ -74,24 +82,36 @@ void counters_request(struct counters *c, const char *method,
 	c->total++;
 	c->bytes_in += bytes_in;
 	c->bytes_out += bytes_out;
+	pthread_mutex_unlock(&c->mu);
 }
 
 void counters_token(struct counters *c, const char *grant, const char *outcome)
 {
+	pthread_mutex_lock(&c->mu);
 	bump(c->by_grant, grant);
 	bump(c->by_outcome, outcome);
+	pthread_mutex_unlock(&c->mu);
 }
 
 void counters_event(struct counters *c, const char *name)
 {
+	pthread_mutex_lock(&c->mu);
 	bump(c->events, name);
+	pthread_mutex_unlock(&c->mu);
 }
 
-json_t *counters_to_json(const struct counters *c)
+json_t *counters_to_json(struct counters *c)
 {
-	return json_pack("{s:O, s:I, s:I, s:I, s:{s:O, s:O}, s:O}",
-			 "requests", c->requests, "requests_total", (json_int_t)c->total,
+	json_t *out;
+
+	pthread_mutex_lock(&c->mu);
+	/* deep copies: the snapshot is serialised after the mutex is gone */
+	out = json_pack("{s:o, s:I, s:I, s:I, s:{s:o, s:o}, s:o}",
+			 "requests", json_deep_copy(c->requests), "requests_total", (json_int_t)c->total,
 			 "bytes_in", (json_int_t)c->bytes_in, "bytes_out",
 			 (json_int_t)c->bytes_out, "token_requests", "by_grant",
-			 c->by_grant, "by_outcome", c->by_outcome, "events", c->events);
+			 json_deep_copy(c->by_grant), "by_outcome", json_deep_copy(c->by_outcome),
+			 "events", json_deep_copy(c->events));
+	pthread_mutex_unlock(&c->mu);
+	return out;
 }

@@ -1,7 +1,8 @@
 /*
  * counters.h — request counters for GET /_sim/counters: requests by
  * "METHOD route-template" and status, bytes in and out, token requests by
- * grant type and by outcome, throttled and faulted responses.
+ * grant type and by outcome, throttled and faulted responses. Thread-safe
+ * (own mutex).
  */
 #ifndef SIM_COUNTERS_H
 #define SIM_COUNTERS_H
@@ -25,6 +26,6 @@ void counters_token(struct counters *c, const char *grant, const char *outcome);
 void counters_event(struct counters *c, const char *name);
 
 /* Snapshot as JSON (new reference). */
-json_t *counters_to_json(const struct counters *c);
+json_t *counters_to_json(struct counters *c);
 
 #endif

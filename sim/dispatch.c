@@ -63,11 +63,18 @@ static void status_fault(const struct sim_req *rq, struct sim_resp *rs,
 	}
 }
 
+/* Requests that only read the world: Graph and admin GETs (the identity
+ * platform's GETs create transactions and sessions). */
+static bool read_only(const struct sim_req *rq, enum surface surf)
+{
+	return strcmp(rq->method, "GET") == 0 && (surf == SURF_GRAPH || surf == SURF_ADMIN);
+}
+
 void sim_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 		struct fault_hit *hit)
 {
 	enum surface surf;
-	bool faulted = false;
+	bool faulted = false, shared;
 	const char *crid = req_header(rq, "client-request-id");
 	size_t bytes_out;
 
@@ -77,11 +84,20 @@ void sim_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 	rq->client_request_id = crid && *crid && strlen(crid) <= 100 ? crid : NULL;
 	if (req_split_path(rq) < 0) {
 		resp_graph_error(rq, rs, 400, "BadRequest", "The request URL has too many segments.");
+		resp_finish(rs);
 		return;
 	}
 	surf = surface_of(rq);
-	world_lock(w);
-	world_run_deliveries(w);
+	if (__atomic_load_n(&w->pending_deliveries, __ATOMIC_SEQ_CST)) {
+		world_lock(w);
+		world_run_deliveries(w);
+		world_unlock(w);
+	}
+	shared = read_only(rq, surf);
+	if (shared)
+		world_rdlock(w);
+	else
+		world_lock(w);
 	if (surf != SURF_ADMIN &&
 	    faults_match(w->faults, rq->path, rq->raw_query,
 			 surf == SURF_GRAPH ? fault_mailbox(w, rq) : NULL, false, hit)) {
@@ -112,8 +128,9 @@ void sim_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 	default:
 		break;
 	}
+	world_unlock(w);
+	resp_finish(rs);
 	bytes_out = hit->kind == FAULT_OVERSIZED ? (size_t)hit->bytes : rs->body.len;
 	counters_request(w->counters, rq->method, rq->route, rs->status,
 			 rq->body_len, bytes_out);
-	world_unlock(w);
 }

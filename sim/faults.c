@@ -3,6 +3,7 @@
  * order they were added; a rule with a count is used up after that many
  * hits, a rule with seconds expires at a wall-clock time.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct rule {
 };
 
 struct faults {
+	pthread_mutex_t mu;   /* matched under the shared world lock */
 	struct rule *v;
 	size_t n;
 };
@@ -50,7 +52,10 @@ const char *faults_kind_name(enum fault_kind k)
 
 struct faults *faults_new(void)
 {
-	return xcalloc(1, sizeof(struct faults));
+	struct faults *f = xcalloc(1, sizeof(struct faults));
+
+	pthread_mutex_init(&f->mu, NULL);
+	return f;
 }
 
 static void rule_free(struct rule *r)
@@ -61,11 +66,13 @@ static void rule_free(struct rule *r)
 
 void faults_clear(struct faults *f)
 {
+	pthread_mutex_lock(&f->mu);
 	for (size_t i = 0; i < f->n; i++)
 		rule_free(&f->v[i]);
 	free(f->v);
 	f->v = NULL;
 	f->n = 0;
+	pthread_mutex_unlock(&f->mu);
 }
 
 void faults_free(struct faults *f)
@@ -73,6 +80,7 @@ void faults_free(struct faults *f)
 	if (!f)
 		return;
 	faults_clear(f);
+	pthread_mutex_destroy(&f->mu);
 	free(f);
 }
 
@@ -140,15 +148,18 @@ int faults_add(struct faults *f, const json_t *rule, char *why, size_t whylen)
 			    ? xstrdup(json_string_value(mailbox)) : NULL;
 	r.until = seconds > 0 ? time_now() + seconds : 0;
 	r.remaining = count > 0 ? count : (seconds > 0 ? -1 : 1);
+	pthread_mutex_lock(&f->mu);
 	f->v = xrealloc(f->v, (f->n + 1) * sizeof(*f->v));
 	f->v[f->n++] = r;
+	pthread_mutex_unlock(&f->mu);
 	return 0;
 }
 
-json_t *faults_to_json(const struct faults *f)
+json_t *faults_to_json(struct faults *f)
 {
 	json_t *arr = json_array();
 
+	pthread_mutex_lock(&f->mu);
 	for (size_t i = 0; i < f->n; i++) {
 		const struct rule *r = &f->v[i];
 		json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "kind",
@@ -164,6 +175,7 @@ json_t *faults_to_json(const struct faults *f)
 		json_object_set_new(o, "until", r->until ? json_integer(r->until) : json_null());
 		json_array_append_new(arr, o);
 	}
+	pthread_mutex_unlock(&f->mu);
 	return arr;
 }
 
@@ -177,7 +189,9 @@ bool faults_match(struct faults *f, const char *path, const char *query,
 {
 	int64_t now = time_now();
 	size_t i = 0;
+	bool found = false;
 
+	pthread_mutex_lock(&f->mu);
 	while (i < f->n) {
 		struct rule *r = &f->v[i];
 		bool expired = (r->until && now >= r->until) || r->remaining == 0;
@@ -202,7 +216,9 @@ bool faults_match(struct faults *f, const char *path, const char *query,
 		r->hits++;
 		if (r->remaining > 0)
 			r->remaining--;
-		return true;
+		found = true;
+		break;
 	}
-	return false;
+	pthread_mutex_unlock(&f->mu);
+	return found;
 }

@@ -3,7 +3,8 @@
  * next K matching requests (or all matching requests for T seconds) fail
  * or misbehave. Status faults (429, 503, 500) replace the response without
  * running the handler; body faults (drop, slow, malformed, oversized) run
- * the handler and then damage how its response is delivered.
+ * the handler and then damage how its response is delivered. Thread-safe
+ * (own mutex).
  */
 #ifndef SIM_FAULTS_H
 #define SIM_FAULTS_H
@@ -37,7 +38,7 @@ int faults_add(struct faults *f, const json_t *rule, char *why, size_t whylen);
 /* Remove every rule. */
 void faults_clear(struct faults *f);
 /* The active rules as JSON (new reference). */
-json_t *faults_to_json(const struct faults *f);
+json_t *faults_to_json(struct faults *f);
 
 /* Find the first rule matching (path, query, mailbox email or NULL) and
  * consume one use of it. `inner` requests ($batch items) only match status

@@ -157,7 +157,7 @@ static void run(struct sim_world *w, struct sim_req *outer, struct item *it)
 		graph_handle(w, &in, &out);
 	}
 	counters_request(w->counters, in.method, in.route ? in.route : "(batch item)",
-			 out.status, in.body_len, out.body.len);
+			 out.status, in.body_len, out.json ? 0 : out.body.len);
 	it->status = out.status;
 	rh = json_object();
 	for (size_t i = 0; i < out.headers.n; i++)
@@ -165,7 +165,9 @@ static void run(struct sim_world *w, struct sim_req *outer, struct item *it)
 	if (out.content_type)
 		json_object_set_new(rh, "Content-Type", json_string(out.content_type));
 	it->resp = json_pack("{s:s, s:i, s:o}", "id", it->id, "status", out.status, "headers", rh);
-	if (out.body.len) {
+	if (out.json) {
+		json_object_set(it->resp, "body", out.json);
+	} else if (out.body.len) {
 		json_t *jb = json_loadb(out.body.data, out.body.len, 0, NULL);
 
 		if (!jb) {

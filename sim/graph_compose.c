@@ -418,7 +418,7 @@ uint32_t graph_create_response(struct sim_world *w, struct sim_req *rq,
 		return SIM_NONE;
 	if (rq->body_len && !(b = req_json_body(rq, rs, &empty)) && !empty)
 		return SIM_NONE;
-	orig = msgcontent_fields(w, rq->mb, orig_num, true);
+	orig = msgcontent_fields(w, rq->mb, orig_num, WANT_ALL);
 	f = json_object();
 	subject = json_string_value(json_object_get(orig, "subject"));
 	if (!subject)

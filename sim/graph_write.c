@@ -163,7 +163,7 @@ void graph_message_copy(struct sim_world *w, struct sim_req *rq, struct sim_resp
 		return;
 	m = &rq->mb->msgs[num];
 	{
-		json_t *orig = msgcontent_fields(w, rq->mb, num, true);
+		json_t *orig = msgcontent_fields(w, rq->mb, num, WANT_ALL);
 
 		fields = json_deep_copy(orig);
 		json_decref(orig);

@@ -61,6 +61,7 @@ struct sim_resp {
 	int status;
 	struct sim_kvlist headers;
 	struct buf body;
+	json_t *json;                  /* body to serialise, see resp_finish */
 	const char *content_type;      /* static string, NULL = none */
 };
 
@@ -87,7 +88,11 @@ void req_parse_prefer(struct sim_req *rq);
 
 /* Set a response header (replacing one of the same name). */
 void resp_header(struct sim_resp *rs, const char *name, const char *value);
-/* JSON body (takes the reference) with status. */
+/* Serialise a pending JSON body (rs->json) into rs->body. Safe without
+ * the world lock: the tree belongs to the response. */
+void resp_finish(struct sim_resp *rs);
+/* JSON body (takes the reference) with status; serialised later by
+ * resp_finish so that the work happens outside the world lock. */
 void resp_json(struct sim_resp *rs, int status, json_t *v);
 /* Text body with status and static content type. */
 void resp_text(struct sim_resp *rs, int status, const char *ctype,

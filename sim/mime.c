@@ -211,7 +211,7 @@ int mime_build(struct sim_world *w, struct sim_mailbox *mb, uint32_t num,
 
 	if (m->ext && m->ext->mime)
 		return buf_append(out, m->ext->mime, m->ext->mime_len, NULL);
-	fields = msgcontent_fields(w, mb, num, true);
+	fields = msgcontent_fields(w, mb, num, WANT_BODY);
 	atts = msgcontent_attachments(w, mb, num, true);
 	rc = mime_build_fields(fields, atts, out);
 	json_decref(fields);

@@ -15,10 +15,19 @@
 #include "seedgen.h"
 #include "simutil.h"
 
+static json_t *str(const char *s)
+{
+	return json_string_nocheck(s ? s : "");
+}
+
 static json_t *recipient(const char *name, const char *addr)
 {
-	return json_pack("{s:{s:s, s:s}}", "emailAddress", "name", name ? name : addr,
-			 "address", addr);
+	json_t *ea = json_object(), *r = json_object();
+
+	json_object_set_new_nocheck(ea, "name", str(name ? name : addr));
+	json_object_set_new_nocheck(ea, "address", str(addr));
+	json_object_set_new_nocheck(r, "emailAddress", ea);
+	return r;
 }
 
 char *msgcontent_conversation_id(const char *root)
@@ -92,22 +101,19 @@ char *msgcontent_text_to_html(const char *text)
 	buf_puts(&b, "<html><head>\r\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\r\n"
 		     "</head>\r\n<body>\r\n<div>", NULL);
 	while (*p) {
-		if (p[0] == '\r' && p[1] == '\n') {
-			buf_puts(&b, "<br>\r\n", NULL);
-			p += 2;
-			continue;
-		}
-		if (*p == '\n') {
-			buf_puts(&b, "<br>\r\n", NULL);
-			p++;
-			continue;
-		}
-		{
-			char one[2] = { *p, 0 };
+		size_t n = strcspn(p, "\r\n");
+		char *line = xstrndup(p, n);
 
-			sim_html_escape(&b, one);
-		}
-		p++;
+		sim_html_escape(&b, line);
+		free(line);
+		p += n;
+		if (*p == '\r' && p[1] == '\n')
+			p += 2;
+		else if (*p)
+			p++;
+		else
+			break;
+		buf_puts(&b, "<br>\r\n", NULL);
 	}
 	buf_puts(&b, "</div>\r\n</body>\r\n</html>\r\n", NULL);
 	return buf_detach(&b, NULL);
@@ -225,6 +231,16 @@ static void seeded_content(struct sim_mailbox *mb, const struct sim_msg *m,
 			mb->owner->email, c);
 }
 
+bool msgcontent_seeded(struct sim_mailbox *mb, uint32_t num, struct seed_content *c)
+{
+	struct sim_msg *m = &mb->msgs[num];
+
+	if (m->ext || !batch_of(mb, m))
+		return false;
+	seeded_content(mb, m, c);
+	return true;
+}
+
 static json_t *people(const struct seed_person *p, int n)
 {
 	json_t *a = json_array();
@@ -234,80 +250,168 @@ static json_t *people(const struct seed_person *p, int n)
 	return a;
 }
 
+static void header(json_t *h, const char *name, const char *value)
+{
+	json_t *o = json_object();
+
+	json_object_set_new_nocheck(o, "name", str(name));
+	json_object_set_new_nocheck(o, "value", str(value));
+	json_array_append_new(h, o);
+}
+
 static json_t *seeded_headers(const struct seed_content *c)
 {
 	json_t *h = json_array();
 	char date[200], t[TIME_RFC3339_LEN];
 
-#define HDR(n, v) json_array_append_new(h, json_pack("{s:s, s:s}", "name", n, "value", v))
 	time_format_rfc3339(c->received, t);
 	snprintf(date, sizeof(date), "from mail.%s by outlook.office365.com; %s",
 		 strchr(c->from.addr, '@') + 1, t);
-	HDR("Received", date);
-	HDR("From", c->from.addr);
-	HDR("To", c->to[0].addr);
-	HDR("Subject", c->subject);
-	HDR("Message-ID", c->imid);
+	header(h, "Received", date);
+	header(h, "From", c->from.addr);
+	header(h, "To", c->to[0].addr);
+	header(h, "Subject", c->subject);
+	header(h, "Message-ID", c->imid);
 	if (c->in_reply_to[0])
-		HDR("In-Reply-To", c->in_reply_to);
-	HDR("MIME-Version", "1.0");
-	HDR("Content-Type", c->natt ? "multipart/mixed" : "text/plain; charset=\"utf-8\"");
-#undef HDR
+		header(h, "In-Reply-To", c->in_reply_to);
+	header(h, "MIME-Version", "1.0");
+	header(h, "Content-Type", c->natt ? "multipart/mixed" : "text/plain; charset=\"utf-8\"");
 	return h;
 }
 
-json_t *msgcontent_fields(struct sim_world *w, struct sim_mailbox *mb,
-			  uint32_t num, bool want_body)
+static json_t *v_subject(const struct seed_content *c) { return str(c->subject); }
+static json_t *v_from(const struct seed_content *c) { return recipient(c->from.name, c->from.addr); }
+static json_t *v_to(const struct seed_content *c) { return people(c->to, c->nto); }
+static json_t *v_cc(const struct seed_content *c) { return people(c->cc, c->ncc); }
+static json_t *v_empty(const struct seed_content *c) { (void)c; return json_array(); }
+static json_t *v_imid(const struct seed_content *c) { return str(c->imid); }
+static json_t *v_focused(const struct seed_content *c) { (void)c; return str("focused"); }
+static json_t *v_false(const struct seed_content *c) { (void)c; return json_false(); }
+static json_t *v_irt(const struct seed_content *c) { return str(c->in_reply_to); }
+static json_t *v_headers(const struct seed_content *c) { return seeded_headers(c); }
+
+static json_t *v_time(int64_t t)
 {
-	struct sim_msg *m = &mb->msgs[num];
+	char buf[TIME_RFC3339_LEN];
+
+	time_format_rfc3339(t, buf);
+	return str(buf);
+}
+
+static json_t *v_sent(const struct seed_content *c) { return v_time(c->sent); }
+static json_t *v_created(const struct seed_content *c) { return v_time(c->received); }
+
+static json_t *v_conv_id(const struct seed_content *c)
+{
+	char *id = msgcontent_conversation_id(c->root_imid);
+	json_t *v = str(id);
+
+	free(id);
+	return v;
+}
+
+static json_t *v_conv_index(const struct seed_content *c)
+{
+	char *ix = msgcontent_conversation_index(c->root_imid, c->depth, c->sent);
+	json_t *v = str(ix);
+
+	free(ix);
+	return v;
+}
+
+static json_t *v_refs(const struct seed_content *c)
+{
+	json_t *refs = json_array();
+
+	for (int i = 0; i < c->nrefs; i++)
+		json_array_append_new(refs, str(c->references[i]));
+	return refs;
+}
+
+static json_t *v_preview(const struct seed_content *c)
+{
+	struct buf b;
+	char *prev;
+	json_t *v;
+
+	buf_init(&b, 0);
+	seedgen_body_text(c, &b, 400);
+	prev = msgcontent_preview(buf_str(&b));
+	v = str(prev);
+	free(prev);
+	buf_free(&b);
+	return v;
+}
+
+static json_t *v_body(const struct seed_content *c)
+{
+	struct buf b;
+	char *html;
+	json_t *v = json_object();
+
+	buf_init(&b, 0);
+	seedgen_body_text(c, &b, 0);
+	html = msgcontent_text_to_html(buf_str(&b));
+	json_object_set_new_nocheck(v, "contentType", str("html"));
+	json_object_set_new_nocheck(v, "content", str(html));
+	free(html);
+	buf_free(&b);
+	return v;
+}
+
+/* Content fields of seeded messages: name, generator, and which WANT_*
+ * flag (0 = always) makes msgcontent_fields include it. */
+static const struct {
+	const char *name;
+	json_t *(*fn)(const struct seed_content *c);
+	int want;
+} seeded_fields[] = {
+	{ "subject", v_subject, 0 },
+	{ "from", v_from, 0 },
+	{ "sender", v_from, 0 },
+	{ "toRecipients", v_to, 0 },
+	{ "ccRecipients", v_cc, 0 },
+	{ "bccRecipients", v_empty, 0 },
+	{ "replyTo", v_empty, 0 },
+	{ "internetMessageId", v_imid, 0 },
+	{ "conversationId", v_conv_id, 0 },
+	{ "conversationIndex", v_conv_index, 0 },
+	{ "categories", v_empty, 0 },
+	{ "inferenceClassification", v_focused, 0 },
+	{ "isDeliveryReceiptRequested", v_false, 0 },
+	{ "isReadReceiptRequested", v_false, 0 },
+	{ "sentDateTime", v_sent, 0 },
+	{ "createdDateTime", v_created, 0 },
+	{ "_references", v_refs, 0 },
+	{ "_inReplyTo", v_irt, 0 },
+	{ "internetMessageHeaders", v_headers, WANT_HEADERS },
+	{ "bodyPreview", v_preview, WANT_PREVIEW | WANT_BODY },
+	{ "body", v_body, WANT_BODY },
+};
+
+json_t *msgcontent_seeded_value(const struct seed_content *c, const char *name)
+{
+	for (size_t i = 0; i < sizeof(seeded_fields) / sizeof(seeded_fields[0]); i++)
+		if (strcmp(seeded_fields[i].name, name) == 0)
+			return seeded_fields[i].fn(c);
+	return NULL;
+}
+
+json_t *msgcontent_fields(struct sim_world *w, struct sim_mailbox *mb,
+			  uint32_t num, int want)
+{
 	struct seed_content c;
-	char t[TIME_RFC3339_LEN];
-	json_t *f, *refs;
-	char *cid, *cix;
+	json_t *f;
 
 	(void)w;
-	if (m->ext)
-		return json_incref(m->ext->fields);
-	seeded_content(mb, m, &c);
-	cid = msgcontent_conversation_id(c.root_imid);
-	cix = msgcontent_conversation_index(c.root_imid, c.depth, c.sent);
-	refs = json_array();
-	for (int i = 0; i < c.nrefs; i++)
-		json_array_append_new(refs, json_string(c.references[i]));
-	f = json_pack("{s:s, s:o, s:o, s:o, s:o, s:[], s:[], s:s, s:s, s:s, s:[], s:s, s:b, s:b, s:o, s:s}",
-		      "subject", c.subject,
-		      "from", recipient(c.from.name, c.from.addr),
-		      "sender", recipient(c.from.name, c.from.addr),
-		      "toRecipients", people(c.to, c.nto),
-		      "ccRecipients", people(c.cc, c.ncc),
-		      "bccRecipients", "replyTo",
-		      "internetMessageId", c.imid,
-		      "conversationId", cid, "conversationIndex", cix,
-		      "categories", "inferenceClassification", "focused",
-		      "isDeliveryReceiptRequested", 0, "isReadReceiptRequested", 0,
-		      "_references", refs, "_inReplyTo", c.in_reply_to);
-	time_format_rfc3339(c.sent, t);
-	json_object_set_new(f, "sentDateTime", json_string(t));
-	time_format_rfc3339(c.received, t);
-	json_object_set_new(f, "createdDateTime", json_string(t));
-	json_object_set_new(f, "internetMessageHeaders", seeded_headers(&c));
-	if (want_body) {
-		struct buf b;
-		char *html, *prev;
-
-		buf_init(&b, 0);
-		seedgen_body_text(&c, &b);
-		html = msgcontent_text_to_html(buf_str(&b));
-		prev = msgcontent_preview(buf_str(&b));
-		json_object_set_new(f, "body", json_pack("{s:s, s:s}", "contentType", "html",
-							 "content", html));
-		json_object_set_new(f, "bodyPreview", json_string(prev));
-		free(html);
-		free(prev);
-		buf_free(&b);
-	}
-	free(cid);
-	free(cix);
+	if (mb->msgs[num].ext)
+		return json_incref(mb->msgs[num].ext->fields);
+	f = json_object();
+	if (!msgcontent_seeded(mb, num, &c))
+		return f;
+	for (size_t i = 0; i < sizeof(seeded_fields) / sizeof(seeded_fields[0]); i++)
+		if (!seeded_fields[i].want || (seeded_fields[i].want & want))
+			json_object_set_new_nocheck(f, seeded_fields[i].name, seeded_fields[i].fn(&c));
 	return f;
 }
 
@@ -374,7 +478,7 @@ struct sim_msg_ext *msgcontent_materialize(struct sim_world *w,
 	if (m->ext)
 		return m->ext;
 	ext = xcalloc(1, sizeof(*ext));
-	ext->fields = msgcontent_fields(w, mb, num, true);
+	ext->fields = msgcontent_fields(w, mb, num, WANT_ALL);
 	atts = msgcontent_attachments(w, mb, num, true);
 	json_array_foreach(atts, i, a)
 		json_object_del(a, "_index");

@@ -13,16 +13,30 @@
 #include "mailbox.h"
 #include "sim.h"
 
+#define WANT_PREVIEW 1  /* bodyPreview */
+#define WANT_BODY 2     /* body (and bodyPreview) */
+#define WANT_HEADERS 4  /* internetMessageHeaders */
+#define WANT_ALL (WANT_PREVIEW | WANT_BODY | WANT_HEADERS)
+
 /* Content fields of message `num` as a new JSON object with Graph names:
  * subject, body {contentType, content}, bodyPreview, from, sender,
  * toRecipients, ccRecipients, bccRecipients, replyTo, internetMessageId,
  * conversationId, conversationIndex, sentDateTime, createdDateTime,
  * internetMessageHeaders, categories, inferenceClassification,
  * isDeliveryReceiptRequested, isReadReceiptRequested, and the private
- * _inReplyTo (string) and _references (array). `want_body` false may leave
- * body/bodyPreview out for speed. */
+ * _inReplyTo (string) and _references (array). `want` (WANT_* or 0) says
+ * whether seeded content needs bodyPreview / body, which cost time. */
 json_t *msgcontent_fields(struct sim_world *w, struct sim_mailbox *mb,
-			  uint32_t num, bool want_body);
+			  uint32_t num, int want);
+
+struct seed_content;
+/* Generate the content of a seeded message (false when `num` has stored
+ * content instead). */
+bool msgcontent_seeded(struct sim_mailbox *mb, uint32_t num,
+		       struct seed_content *c);
+/* One content field (msgcontent_fields names) of seeded content c as a new
+ * reference, or NULL for a name that is not a content field. */
+json_t *msgcontent_seeded_value(const struct seed_content *c, const char *name);
 
 /* Attachments as fileAttachment objects (new array); contentBytes only
  * when `with_bytes`. */

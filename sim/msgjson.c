@@ -13,6 +13,7 @@
 #include "ids.h"
 #include "msgcontent.h"
 #include "msgjson.h"
+#include "seedgen.h"
 
 enum {
 	F_ID, F_CREATED, F_MODIFIED, F_CHANGEKEY, F_CATEGORIES, F_RECEIVED,
@@ -139,10 +140,27 @@ static json_t *body_as(json_t *body, int body_type)
 	return out;
 }
 
-static json_t *copy_or(json_t *f, const char *key, json_t *dflt)
-{
-	json_t *v = json_object_get(f, key);
+/* Where content comes from: stored fields, or generated seeded content. */
+struct source {
+	json_t *f;              /* stored fields (borrowed), or NULL */
+	bool seeded;
+	struct seed_content c;
+};
 
+/* Content field `key` as a new reference, else dflt (which is consumed). */
+static json_t *content(struct source *src, const char *key, json_t *dflt)
+{
+	json_t *v;
+
+	if (src->seeded) {
+		v = msgcontent_seeded_value(&src->c, key);
+		if (v) {
+			json_decref(dflt);
+			return v;
+		}
+		return dflt;
+	}
+	v = json_object_get(src->f, key);
 	if (v) {
 		json_decref(dflt);
 		return json_incref(v);
@@ -150,21 +168,40 @@ static json_t *copy_or(json_t *f, const char *key, json_t *dflt)
 	return dflt;
 }
 
+static json_t *time_value(int64_t t)
+{
+	char buf[TIME_RFC3339_LEN];
+
+	time_format_rfc3339(t, buf);
+	return json_string_nocheck(buf);
+}
+
+static json_t *id_value(char *s)
+{
+	json_t *v = json_string_nocheck(s);
+
+	free(s);
+	return v;
+}
+
 json_t *msgjson_render(struct sim_world *w, struct sim_mailbox *mb,
 		       uint32_t num, const struct render_opts *o)
 {
 	struct sim_msg *m = &mb->msgs[num];
 	uint64_t mask = (o->mask ? o->mask : msgjson_default_mask()) | BIT(F_ID);
-	bool want_body = mask & (BIT(F_BODY) | BIT(F_PREVIEW) | BIT(F_UNIQUEBODY));
-	json_t *f = msgcontent_fields(w, mb, num, want_body);
+	struct source src;
 	json_t *out = json_object();
-	char t[TIME_RFC3339_LEN];
-	char *s, *ck = msgjson_change_key(w, mb, num), etag[96];
+	char *ck = msgjson_change_key(w, mb, num), etag[96];
 
+	memset(&src, 0, sizeof(src));
+	if (m->ext)
+		src.f = m->ext->fields;
+	else
+		src.seeded = msgcontent_seeded(mb, num, &src.c);
 	if (o->odata_type)
-		json_object_set_new(out, "@odata.type", json_string("#microsoft.graph.message"));
+		json_object_set_new_nocheck(out, "@odata.type", json_string_nocheck("#microsoft.graph.message"));
 	snprintf(etag, sizeof(etag), "W/\"%s\"", ck);
-	json_object_set_new(out, "@odata.etag", json_string(etag));
+	json_object_set_new_nocheck(out, "@odata.etag", json_string_nocheck(etag));
 	for (int i = 0; i < F__COUNT; i++) {
 		json_t *v = NULL;
 
@@ -172,36 +209,29 @@ json_t *msgjson_render(struct sim_world *w, struct sim_mailbox *mb,
 			continue;
 		switch (i) {
 		case F_ID:
-			s = ids_message(w, mb->num, num, m->gen, o->immutable);
-			v = json_string(s);
-			free(s);
+			v = id_value(ids_message(w, mb->num, num, m->gen, o->immutable));
 			break;
 		case F_CHANGEKEY:
-			v = json_string(ck);
+			v = json_string_nocheck(ck);
 			break;
 		case F_MODIFIED:
-			time_format_rfc3339((int64_t)m->modified, t);
-			v = json_string(t);
+			v = time_value((int64_t)m->modified);
 			break;
 		case F_RECEIVED:
-			time_format_rfc3339(m->received, t);
-			v = json_string(t);
+			v = time_value(m->received);
 			break;
 		case F_CREATED:
 		case F_SENT:
-			time_format_rfc3339(m->received, t);
-			v = copy_or(f, fields[i].name, json_string(t));
+			v = content(&src, fields[i].name, time_value(m->received));
 			break;
 		case F_HASATT:
 			v = json_boolean(m->flags & MSG_HASATT);
 			break;
 		case F_IMPORTANCE:
-			v = json_string(importance_name(m->flags));
+			v = json_string_nocheck(importance_name(m->flags));
 			break;
 		case F_PARENT:
-			s = ids_folder(w, mb->num, m->folder);
-			v = json_string(s);
-			free(s);
+			v = id_value(ids_folder(w, mb->num, m->folder));
 			break;
 		case F_ISREAD:
 			v = json_boolean(m->flags & MSG_READ);
@@ -210,52 +240,56 @@ json_t *msgjson_render(struct sim_world *w, struct sim_mailbox *mb,
 			v = json_boolean(m->flags & MSG_DRAFT);
 			break;
 		case F_FLAG:
-			v = json_pack("{s:s}", "flagStatus", flag_name(m->flags));
+			v = json_object();
+			json_object_set_new_nocheck(v, "flagStatus", json_string_nocheck(flag_name(m->flags)));
 			break;
 		case F_WEBLINK: {
 			char *rid = ids_message(w, mb->num, num, m->gen, false);
 			char *enc = sim_url_encode(rid);
 			char *link = xasprintf("https://outlook.office365.com/owa/?ItemID=%s&exvsurl=1&viewmodel=ReadMessageItem", enc);
 
-			v = json_string(link);
+			v = json_string_nocheck(link);
 			free(link);
 			free(enc);
 			free(rid);
 			break;
 		}
 		case F_BODY:
-		case F_UNIQUEBODY:
-			v = body_as(json_object_get(f, "body"), o->body_type);
+		case F_UNIQUEBODY: {
+			json_t *b = content(&src, "body", NULL);
+
+			v = body_as(b, o->body_type);
+			json_decref(b);
 			break;
+		}
 		case F_PREVIEW:
-			v = copy_or(f, "bodyPreview", json_string(""));
+			v = content(&src, "bodyPreview", json_string(""));
 			break;
 		case F_CATEGORIES:
 		case F_TO:
 		case F_CC:
 		case F_BCC:
 		case F_REPLYTO:
-			v = copy_or(f, fields[i].name, json_array());
+			v = content(&src, fields[i].name, json_array());
 			break;
 		case F_HEADERS:
 			v = (m->flags & MSG_DRAFT) ? json_null()
-						   : copy_or(f, fields[i].name, json_array());
+						   : content(&src, fields[i].name, json_array());
 			break;
 		case F_DELIVERYRR:
 		case F_READRR:
-			v = copy_or(f, fields[i].name, json_false());
+			v = content(&src, fields[i].name, json_false());
 			break;
 		case F_INFERENCE:
-			v = copy_or(f, fields[i].name, json_string("focused"));
+			v = content(&src, fields[i].name, json_string("focused"));
 			break;
 		default:
-			v = copy_or(f, fields[i].name, json_null());
+			v = content(&src, fields[i].name, json_null());
 			break;
 		}
-		json_object_set_new(out, fields[i].name, v);
+		json_object_set_new_nocheck(out, fields[i].name, v);
 	}
 	free(ck);
-	json_decref(f);
 	return out;
 }
 

@@ -81,6 +81,7 @@ void delivery_enqueue(struct sim_world *w, struct sim_user *to,
 	while (*pp)
 		pp = &(*pp)->next;
 	*pp = d;
+	__atomic_add_fetch(&w->pending_deliveries, 1, __ATOMIC_SEQ_CST);
 	world_run_deliveries(w);
 }
 
@@ -98,6 +99,7 @@ void world_run_deliveries(struct sim_world *w)
 			continue;
 		}
 		*pp = d->next;
+		__atomic_sub_fetch(&w->pending_deliveries, 1, __ATOMIC_SEQ_CST);
 		mb = d->to->mbox;
 		json_object_del(d->fields, "bccRecipients");
 		json_object_set_new(d->fields, "bccRecipients", json_array());

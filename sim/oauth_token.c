@@ -460,7 +460,7 @@ void oauth_token(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 	grant = kv_get(&form, "grant_type");
 	token_inner(w, rq, rs, &form, grant);
 	if (rs->status != 200) {
-		body = json_loadb(rs->body.data ? rs->body.data : "", rs->body.len, 0, NULL);
+		body = json_incref(rs->json);
 		outcome = json_string_value(json_object_get(body, "error"));
 	}
 	counters_token(w->counters, grant && strlen(grant) < 80 ? grant : "(none)",

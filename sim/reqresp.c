@@ -38,6 +38,8 @@ void resp_init(struct sim_resp *rs)
 
 void resp_free(struct sim_resp *rs)
 {
+	json_decref(rs->json);
+	rs->json = NULL;
 	kv_free(&rs->headers);
 	buf_free(&rs->body);
 }
@@ -193,21 +195,33 @@ void resp_header(struct sim_resp *rs, const char *name, const char *value)
 
 void resp_json(struct sim_resp *rs, int status, json_t *v)
 {
-	char *text = json_dumps(v, JSON_COMPACT);
-
 	buf_reset(&rs->body);
-	if (text) {
-		buf_puts(&rs->body, text, NULL);
-		free(text);
-	}
-	json_decref(v);
+	json_decref(rs->json);
+	rs->json = v;
 	rs->status = status;
 	rs->content_type = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8";
+}
+
+static int dump_to_buf(const char *p, size_t n, void *data)
+{
+	return buf_append(data, p, n, NULL);
+}
+
+void resp_finish(struct sim_resp *rs)
+{
+	if (!rs->json)
+		return;
+	buf_reset(&rs->body);
+	json_dump_callback(rs->json, dump_to_buf, &rs->body, JSON_COMPACT);
+	json_decref(rs->json);
+	rs->json = NULL;
 }
 
 void resp_text(struct sim_resp *rs, int status, const char *ctype,
 	       const char *text, size_t len)
 {
+	json_decref(rs->json);
+	rs->json = NULL;
 	buf_reset(&rs->body);
 	buf_append(&rs->body, text, len, NULL);
 	rs->status = status;
@@ -216,6 +230,8 @@ void resp_text(struct sim_resp *rs, int status, const char *ctype,
 
 void resp_empty(struct sim_resp *rs, int status)
 {
+	json_decref(rs->json);
+	rs->json = NULL;
 	buf_reset(&rs->body);
 	rs->status = status;
 	rs->content_type = NULL;

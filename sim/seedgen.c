@@ -298,7 +298,8 @@ void seedgen_content(const struct sim_batch *b, uint16_t bnum, uint32_t i,
 	}
 }
 
-void seedgen_body_text(const struct seed_content *c, struct buf *out)
+void seedgen_body_text(const struct seed_content *c, struct buf *out,
+		       size_t max)
 {
 	uint64_t s = c->body_seed;
 	char first[64];
@@ -309,6 +310,8 @@ void seedgen_body_text(const struct seed_content *c, struct buf *out)
 		 c->to[0].name);
 	buf_printf(out, NULL, "Hi %s,\r\n\r\n", first);
 	for (uint32_t k = 0; k < c->body_sentences; k++) {
+		if (max && out->len >= max)
+			return;
 		buf_puts(out, sentences[sim_rng_below(&s, ARRAY_LEN(sentences))], NULL);
 		buf_puts(out, (k % 4 == 3) ? "\r\n\r\n" : " ", NULL);
 	}

@@ -70,8 +70,10 @@ void seedgen_content(const struct sim_batch *b, uint16_t bnum, uint32_t i,
 		     const char *owner_name, const char *owner_addr,
 		     struct seed_content *out);
 
-/* Append the plain-text body to `out`. */
-void seedgen_body_text(const struct seed_content *c, struct buf *out);
+/* Append the plain-text body to `out`; with max > 0 stop once about max
+ * bytes were written (enough for a preview). */
+void seedgen_body_text(const struct seed_content *c, struct buf *out,
+		       size_t max);
 /* Append the bytes of attachment k to `out`. */
 void seedgen_attachment_bytes(const struct seed_content *c, int k,
 			      struct buf *out);

@@ -142,9 +142,13 @@ static struct MHD_Response *make_response(struct sim_server *srv,
 	struct stream *s;
 	size_t len = rs->body.len;
 
-	if (hit->kind == FAULT_NONE)
-		return MHD_create_response_from_buffer(len, rs->body.data ? rs->body.data : (char *)"",
-						       MHD_RESPMEM_MUST_COPY);
+	if (hit->kind == FAULT_NONE) {
+		size_t n = 0;
+		char *data = buf_detach(&rs->body, &n);
+
+		(void)len;
+		return MHD_create_response_from_buffer(n, data, MHD_RESPMEM_MUST_FREE);
+	}
 	if (hit->kind == FAULT_MALFORMED) {
 		/* Status 200, JSON content type, truncated document + garbage. */
 		struct buf b;
@@ -219,6 +223,7 @@ static enum MHD_Result respond(struct sim_server *srv, struct MHD_Connection *c,
 		sim_guid_random(rq.request_id);
 		resp_graph_error(&rq, &rs, 413, "RequestEntityTooLarge",
 				 "The request body exceeds the maximum allowed size of %zu bytes.", MAX_BODY);
+		resp_finish(&rs);
 	} else {
 		sim_handle(srv->world, &rq, &rs, &hit);
 	}

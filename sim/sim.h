@@ -1,8 +1,8 @@
 /*
  * sim.h — the m365sim world: configuration, tenants, apps, users and their
  * mailboxes, plus the identity-platform state (codes, tokens, sessions).
- * One recursive world lock guards all of it; every handler runs with the
- * lock held, and nothing sleeps while holding it. Mailbox internals
+ * One world read/write lock guards all of it: read-only GETs share it, all
+ * other requests hold it exclusively; nothing sleeps while holding it. Mailbox internals
  * (folders, messages, change logs) are declared in mailbox.h.
  */
 #ifndef SIM_SIM_H
@@ -89,7 +89,8 @@ struct sim_delivery {
 };
 
 struct sim_world {
-	pthread_mutex_t lock;        /* recursive */
+	pthread_rwlock_t lock;       /* GETs share it, everything else is exclusive */
+	int pending_deliveries;      /* atomic: deliveries queued */
 	struct sim_config cfg;
 	uint64_t seed;
 	bool quiet;
@@ -124,7 +125,10 @@ struct sim_world *world_new(uint64_t seed);
 /* Free everything the world owns. The server must be stopped. */
 void world_free(struct sim_world *w);
 
+/* Exclusive (write) lock, shared (read) lock, and release. Handlers that
+ * change state run under the exclusive lock; read-only GETs share it. */
 void world_lock(struct sim_world *w);
+void world_rdlock(struct sim_world *w);
 void world_unlock(struct sim_world *w);
 
 /* Lookups (NULL when absent). Emails and domains compare case-insensitively;

@@ -250,22 +250,22 @@ int sim_b64_decode(const char *s, size_t n, unsigned char **out, size_t *len)
 
 void sim_html_escape(struct buf *b, const char *s)
 {
-	static const struct { char c; const char *ent; } map[] = {
-		{ '&', "&amp;" }, { '<', "&lt;" }, { '>', "&gt;" },
-		{ '"', "&quot;" }, { '\'', "&#39;" },
+	static const char *const ent[256] = {
+		['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
 	};
+	const char *run = s;
 
 	for (; s && *s; s++) {
-		const char *ent = NULL;
+		const char *e = ent[(unsigned char)*s];
 
-		for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-			if (map[i].c == *s)
-				ent = map[i].ent;
-		if (ent)
-			buf_puts(b, ent, NULL);
-		else
-			buf_append(b, s, 1, NULL);
+		if (!e)
+			continue;
+		buf_append(b, run, (size_t)(s - run), NULL);
+		buf_puts(b, e, NULL);
+		run = s + 1;
 	}
+	if (run)
+		buf_append(b, run, (size_t)(s - run), NULL);
 }
 
 bool sim_ieq(const char *a, const char *b)

@@ -25,17 +25,13 @@ static void add_ptr(void ***arr, size_t *n, void *p)
 struct sim_world *world_new(uint64_t seed)
 {
 	struct sim_world *w = xcalloc(1, sizeof(*w));
-	pthread_mutexattr_t attr;
 	static const char id_salt[] = "m365sim id key v1";
 	static const char jwt_salt[] = "m365sim jwt key v1";
 	struct sim_tenant *t;
 	json_t *uris;
 	char why[128];
 
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&w->lock, &attr);
-	pthread_mutexattr_destroy(&attr);
+	pthread_rwlock_init(&w->lock, NULL);
 	config_defaults(&w->cfg);
 	w->seed = seed;
 	crypto_generichash(w->id_key, sizeof(w->id_key), (const unsigned char *)id_salt,
@@ -108,18 +104,23 @@ void world_free(struct sim_world *w)
 	counters_free(w->counters);
 	throttle_free(w->throttle);
 	json_decref(w->sent_log);
-	pthread_mutex_destroy(&w->lock);
+	pthread_rwlock_destroy(&w->lock);
 	free(w);
 }
 
 void world_lock(struct sim_world *w)
 {
-	pthread_mutex_lock(&w->lock);
+	pthread_rwlock_wrlock(&w->lock);
+}
+
+void world_rdlock(struct sim_world *w)
+{
+	pthread_rwlock_rdlock(&w->lock);
 }
 
 void world_unlock(struct sim_world *w)
 {
-	pthread_mutex_unlock(&w->lock);
+	pthread_rwlock_unlock(&w->lock);
 }
 
 struct sim_tenant *world_tenant(struct sim_world *w, const char *key)
