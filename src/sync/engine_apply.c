@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/alloc.h"
+#include "inboxsync/crashpoint.h"
 #include "inboxsync/log.h"
 #include "sync/engine_internal.h"
 
@@ -91,6 +92,7 @@ int engine_apply_page(struct store *st, int64_t account_id,
 	}
 	if (store_commit(st, e) < 0)
 		return -1;
+	crashpoint("engine:after_page");
 	if (pg->done_cursor && f->round_fresh) {
 		f->round_fresh = false;
 		r->deleted += swept;

@@ -163,8 +163,10 @@ static int step_folder(struct pass *p, struct folder_run *fr, struct err *e)
 		return -1;
 	first = fr->f.cursor == NULL;
 	if (driver_get_changes(p->d, fr->f.remote_id, fr->f.cursor,
-			       first ? first_page(p) : page_size(p), &pg, e) < 0)
+			       first ? first_page(p) : page_size(p), &pg, e) < 0) {
+		err_prefix(e, "%.200s: ", fr->f.path);
 		return handle_folder_error(p, fr, e) < 0 ? -1 : 0;
+	}
 	rc = take_page(p, fr, &pg, first, e);
 	driver_page_free(&pg);
 	return rc;
