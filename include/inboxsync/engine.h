@@ -19,6 +19,7 @@
 #define ENGINE_FIRST_PAGE 50      /* newest messages first: one screen */
 #define ENGINE_PAGE_SIZE 500      /* backfill and delta pages */
 #define ENGINE_POLL_BATCH 20      /* folders per poll request ($batch) */
+#define ENGINE_FOLDER_RESCAN_S 900 /* re-read the folder tree this often */
 
 /* Progress of one folder, reported after every page. */
 struct engine_progress {
@@ -36,6 +37,7 @@ struct engine_opts {
 	size_t page_size;          /* 0 = ENGINE_PAGE_SIZE */
 	int64_t budget_ms;         /* per pass; 0 = no limit (one full pass) */
 	size_t prefetch_bodies;    /* newest N bodies per folder (0 = none) */
+	bool rescan_folders;       /* re-read the folder tree in this pass */
 	void (*progress)(void *ctx, const struct engine_progress *p);
 	void *progress_ctx;
 	volatile sig_atomic_t *stop; /* set by a signal handler: stop soon */
@@ -68,7 +70,9 @@ int engine_scan_folders(struct store *st, struct driver *d, int64_t account_id,
 			int *n_folders, struct err *e);
 
 /* One sync pass over an account: its outbox is delivered first (sends go
- * out before anything else), then the selected folders: the first page of
+ * out before anything else); the folder tree is re-read when asked or when
+ * the last read is older than ENGINE_FOLDER_RESCAN_S (renames, deletions);
+ * then the selected folders: the first page of
  * pending folders, then backfill pages, then one poll of live folders
  * (one request for up to ENGINE_POLL_BATCH folders), then orphans and the
  * account state. Expired cursors re-bootstrap the folder in the same pass.

@@ -115,6 +115,7 @@ struct store_account {
 	char imap_server[300];     /* host:port */
 	char smtp_server[300];
 	int64_t authorized_at;
+	int64_t folders_scanned_at; /* last folder tree read */
 	/* scheduling */
 	int64_t next_due_at;
 	int64_t throttled_until;
@@ -316,7 +317,8 @@ int store_put_folder(struct store *st, int64_t account_id,
 		     struct err *e);
 
 /* End the scan: folders not seen are deleted with their messages (the
- * server deleted them). *deleted gets their number (may be NULL). */
+ * server deleted them); the account's folders_scanned_at becomes now.
+ * *deleted gets their number (may be NULL). */
 int store_end_folder_scan(struct store *st, int64_t account_id,
 			  long long *deleted, struct err *e);
 

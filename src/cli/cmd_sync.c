@@ -165,6 +165,7 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 		{ "until-complete", no_argument, NULL, 'u' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "prefetch", required_argument, NULL, 'p' },
+		{ "rescan-folders", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -186,6 +187,7 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 		case 'o': once = true; break;
 		case 'u': until = true; break;
 		case 'j': cli->json = true; break;
+		case 'R': cfg.engine.rescan_folders = true; break;
 		case 'w':
 			cfg.workers = (int)strtol(optarg, &end, 10);
 			if (*end || cfg.workers < 1 || cfg.workers > 64)
@@ -274,7 +276,7 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 
 const struct cli_command cli_sync = {
 	NULL, "sync", cmd_sync, "[NAME] [--once | --until-complete] [--workers N] "
-	"[--prefetch N] [--json]",
+	"[--prefetch N] [--rescan-folders] [--json]",
 	"Synchronize the selected folders of one account (or all accounts).\n\n"
 	"Per folder: the newest messages first, then older mail backfilled in\n"
 	"pages, then incremental updates. Without --until-complete one pass is\n"
@@ -283,5 +285,7 @@ const struct cli_command cli_sync = {
 	"backoff. Progress bars appear on a terminal. Ctrl-C stops after the\n"
 	"current page; nothing is lost.\n\n"
 	"  --workers N    accounts synchronized in parallel (default 4)\n"
-	"  --prefetch N   also download the bodies of the newest N messages per folder",
+	"  --prefetch N   also download the bodies of the newest N messages per folder\n"
+	"  --rescan-folders  re-read the folder tree now (it is re-read every 15\n"
+	"                 minutes anyway): renamed, new and deleted folders",
 };

@@ -86,7 +86,8 @@ void store_provider_clear(struct store_provider *p)
 	"auth_failures, incoming_status, incoming_last_fetch_at, incoming_error, " \
 	"outgoing_status, outgoing_error, identity, display_name, tenant_id, " \
 	"object_id, graph_url, imap_server, smtp_server, authorized_at, " \
-	"next_due_at, throttled_until, backoff_s, last_error, created_at, updated_at"
+	"next_due_at, throttled_until, backoff_s, last_error, created_at, updated_at, " \
+	"folders_scanned_at"
 
 static void read_account(sqlite3_stmt *s, struct store_account *a)
 {
@@ -119,6 +120,7 @@ static void read_account(sqlite3_stmt *s, struct store_account *a)
 	sq_col_copy(s, 25, a->last_error, sizeof(a->last_error));
 	a->created_at = sq_col_int(s, 26);
 	a->updated_at = sq_col_int(s, 27);
+	a->folders_scanned_at = sq_col_int(s, 28);
 }
 
 static int get_one_account(struct store *st, sqlite3_stmt *s,

@@ -163,6 +163,9 @@ int store_end_folder_scan(struct store *st, int64_t account_id,
 		goto out;
 	rc = sq_exec_ints(st, "DELETE FROM folders WHERE account_id = ? AND scan_seen = 0",
 			  "removing deleted folders", e, 1, account_id);
+	if (rc == 0)
+		rc = sq_exec_ints(st, "UPDATE accounts SET folders_scanned_at = ? WHERE id = ?",
+				  "recording the folder scan", e, 2, time_now(), account_id);
 out:
 	if (deleted)
 		*deleted = n;

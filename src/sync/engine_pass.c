@@ -308,6 +308,14 @@ static int run_pass(struct pass *p, struct err *e)
 
 	if (drain_outbox(p, e) < 0)
 		return -1;
+	if (p->o->rescan_folders ||
+	    time_now() - p->a.folders_scanned_at > ENGINE_FOLDER_RESCAN_S) {
+		if (engine_scan_folders(p->st, p->d, p->a.id, NULL, e) < 0)
+			return -1;
+		free_folders(p);
+		if (load_folders(p, e) < 0)
+			return -1;
+	}
 
 	for (size_t i = 0; i < p->n && !out_of_time(p); i++)
 		if (!p->runs[i].f.cursor && !p->runs[i].skip &&
