@@ -27,13 +27,13 @@ void admin_error(struct sim_req *rq, struct sim_resp *rs, int status,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	resp_graph_error(rq, rs, status, code, "%s", msg);
+	rs_graph_error(rq, rs, status, code, "%s", msg);
 }
 
 json_t *admin_body(struct sim_req *rq, struct sim_resp *rs)
 {
 	bool empty = false;
-	json_t *v = req_json_body(rq, rs, &empty);
+	json_t *v = rq_json_body(rq, rs, &empty);
 
 	if (!v && empty)
 		return json_object();
@@ -42,7 +42,7 @@ json_t *admin_body(struct sim_req *rq, struct sim_resp *rs)
 
 static void ok(struct sim_resp *rs, json_t *v)
 {
-	resp_json(rs, 200, v ? v : json_pack("{s:b}", "ok", 1));
+	rs_json(rs, 200, v ? v : json_pack("{s:b}", "ok", 1));
 	rs->content_type = "application/json";
 }
 
@@ -94,7 +94,7 @@ static void post_tenant(struct sim_world *w, struct sim_req *rq, struct sim_resp
 	if (!t)
 		admin_error(rq, rs, 400, "invalidRequest", "%s", why);
 	else
-		resp_json(rs, 201, json_pack("{s:s, s:s, s:s}", "id", t->id, "domain", t->domain,
+		rs_json(rs, 201, json_pack("{s:s, s:s, s:s}", "id", t->id, "domain", t->domain,
 					     "name", t->name));
 	json_decref(b);
 }
@@ -130,7 +130,7 @@ static void post_app(struct sim_world *w, struct sim_req *rq, struct sim_resp *r
 				       uris ? uris : dflt, tenant_arg(w, b), why, sizeof(why)))) {
 		admin_error(rq, rs, 400, "invalidRequest", "%s", why);
 	} else {
-		resp_json(rs, 201, app_json(a));
+		rs_json(rs, 201, app_json(a));
 	}
 	json_decref(dflt);
 	json_decref(b);
@@ -202,7 +202,7 @@ static void post_user(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 					why, sizeof(why)))) {
 		admin_error(rq, rs, 400, "invalidRequest", "%s", why);
 	} else {
-		resp_json(rs, 201, user_json(u));
+		rs_json(rs, 201, user_json(u));
 	}
 	json_decref(b);
 }
@@ -316,7 +316,7 @@ static void device_decide(struct sim_world *w, struct sim_req *rq,
 	} else if (approve && !u) {
 		admin_error(rq, rs, 404, "itemNotFound", "'email' must name an existing user");
 	} else {
-		oauth_device_finish(w, d, u, approve);
+		idp_device_finish(w, d, u, approve);
 		ok(rs, NULL);
 	}
 	json_decref(b);
@@ -335,13 +335,13 @@ static void device_decline(struct sim_world *w, struct sim_req *rq, struct sim_r
 static void introspect(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_kvlist form = { 0 };
-	const char *tok = NULL, *authz = req_header(rq, "Authorization");
+	const char *tok = NULL, *authz = rq_header(rq, "Authorization");
 	struct oa_access *a = NULL;
 
 	sim_form_parse(rq->body ? rq->body : "", rq->body_len, &form);
-	tok = kv_get(&form, "token");
+	tok = skv_get(&form, "token");
 	if (!tok)
-		tok = req_query(rq, "token");
+		tok = rq_query(rq, "token");
 	if (!tok && authz && sim_istarts(authz, "Bearer "))
 		tok = authz + 7;
 	if (tok && oa_access_check(w, tok, &a) == TOK_OK) {
@@ -355,20 +355,20 @@ static void introspect(struct sim_world *w, struct sim_req *rq, struct sim_resp 
 		ok(rs, json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s}",
 				 "active", 1, "email", a->user->email, "preferred_username",
 				 a->user->email, "username", a->user->email, "scope", buf_str(&sc),
-				 "aud", scope_audience(a->res), "exp", (json_int_t)a->expires,
+				 "aud", idp_scope_audience(a->res), "exp", (json_int_t)a->expires,
 				 "client_id", a->client_id, "token_type", "Bearer", "oid",
 				 a->user->oid));
 		buf_free(&sc);
 	} else {
 		ok(rs, json_pack("{s:b}", "active", 0));
 	}
-	kv_free(&form);
+	skv_free(&form);
 }
 
 static void faults_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	(void)rq;
-	ok(rs, json_pack("{s:o}", "faults", faults_to_json(w->faults)));
+	ok(rs, json_pack("{s:o}", "faults", flt_to_json(w->faults)));
 }
 
 static void faults_post(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
@@ -384,29 +384,29 @@ static void faults_post(struct sim_world *w, struct sim_req *rq, struct sim_resp
 		json_t *f;
 
 		json_array_foreach(json_object_get(b, "faults"), i, f)
-			if ((rc = faults_add(w->faults, f, why, sizeof(why))) < 0)
+			if ((rc = flt_add(w->faults, f, why, sizeof(why))) < 0)
 				break;
 	} else {
-		rc = faults_add(w->faults, b, why, sizeof(why));
+		rc = flt_add(w->faults, b, why, sizeof(why));
 	}
 	if (rc < 0)
 		admin_error(rq, rs, 400, "invalidRequest", "%s", why);
 	else
-		resp_json(rs, 201, json_pack("{s:o}", "faults", faults_to_json(w->faults)));
+		rs_json(rs, 201, json_pack("{s:o}", "faults", flt_to_json(w->faults)));
 	json_decref(b);
 }
 
 static void faults_delete(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	(void)rq;
-	faults_clear(w->faults);
+	flt_clear(w->faults);
 	ok(rs, NULL);
 }
 
 static void config_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	(void)rq;
-	ok(rs, config_to_json(&w->cfg));
+	ok(rs, simcfg_to_json(&w->cfg));
 }
 
 static void config_post(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
@@ -416,12 +416,12 @@ static void config_post(struct sim_world *w, struct sim_req *rq, struct sim_resp
 
 	if (!b)
 		return;
-	if (config_apply(&w->cfg, b, why, sizeof(why)) < 0)
+	if (simcfg_apply(&w->cfg, b, why, sizeof(why)) < 0)
 		admin_error(rq, rs, 400, "invalidRequest", "%s", why);
 	else {
 		if (json_object_get(b, "rate_limit"))
-			throttle_reset(w->throttle);
-		ok(rs, config_to_json(&w->cfg));
+			thr_reset(w->throttle);
+		ok(rs, simcfg_to_json(&w->cfg));
 	}
 	json_decref(b);
 }
@@ -429,14 +429,14 @@ static void config_post(struct sim_world *w, struct sim_req *rq, struct sim_resp
 static void counters_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	(void)rq;
-	ok(rs, counters_to_json(w->counters));
+	ok(rs, ctr_to_json(w->counters));
 }
 
 static void counters_post_reset(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	(void)rq;
-	counters_reset(w->counters);
-	throttle_reset(w->throttle);
+	ctr_reset(w->counters);
+	thr_reset(w->throttle);
 	ok(rs, NULL);
 }
 
@@ -455,7 +455,7 @@ static void sent_delete(struct sim_world *w, struct sim_req *rq, struct sim_resp
 
 static void device_page(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	oauth_device_page(w, rq, rs);
+	idp_device_page(w, rq, rs);
 }
 
 static const struct {
@@ -510,7 +510,7 @@ void admin_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 
 	rq->route = "/_sim/(unknown)";
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (!req_match(rq, 1, routes[i].pattern))
+		if (!rq_match(rq, 1, routes[i].pattern))
 			continue;
 		path_known = true;
 		if (strcmp(routes[i].method, rq->method) != 0)

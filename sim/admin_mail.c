@@ -124,7 +124,7 @@ void admin_seed(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 		admin_error(rq, rs, 400, "invalidRequest", "%s", why);
 		goto out;
 	}
-	resp_json(rs, 201, json_pack("{s:I, s:s, s:I}", "count", count, "folder",
+	rs_json(rs, 201, json_pack("{s:I, s:s, s:I}", "count", count, "folder",
 				     fname ? fname : "(spread)", "total", (json_int_t)mb->live));
 out:
 	json_decref(b);
@@ -185,7 +185,7 @@ void admin_new_message(struct sim_world *w, struct sim_req *rq, struct sim_resp 
 	if (json_object_get(b, "attachments")) {
 		struct sim_req fake = *rq;
 
-		if (!(atts = graph_parse_attachments(&fake, rs, json_object_get(b, "attachments"), &total)))
+		if (!(atts = gr_parse_attachments(&fake, rs, json_object_get(b, "attachments"), &total)))
 			goto out;
 	}
 	f = json_object();
@@ -213,8 +213,8 @@ void admin_new_message(struct sim_world *w, struct sim_req *rq, struct sim_resp 
 		json_object_set(f, "_references", json_object_get(b, "references"));
 	if (json_is_true(json_object_get(b, "isRead")))
 		flags |= MSG_READ;
-	num = store_message(w, mb, folder, received, flags, f, atts, NULL, 0);
-	resp_json(rs, 201, render(w, mb, num));
+	num = msgstore_put(w, mb, folder, received, flags, f, atts, NULL, 0);
+	rs_json(rs, 201, render(w, mb, num));
 out:
 	json_decref(b);
 }
@@ -245,7 +245,7 @@ void admin_patch_message(struct sim_world *w, struct sim_req *rq, struct sim_res
 	if (json_is_array(cats))
 		json_object_set(msgcontent_materialize(w, mb, num)->fields, "categories", cats);
 	mbx_msg_touch(mb, num);
-	resp_json(rs, 200, render(w, mb, num));
+	rs_json(rs, 200, render(w, mb, num));
 	json_decref(b);
 }
 
@@ -263,7 +263,7 @@ void admin_move_message(struct sim_world *w, struct sim_req *rq, struct sim_resp
 		d = json_string_value(json_object_get(b, "destinationId"));
 	if ((dest = folder_arg(w, rq, rs, mb, d, NULL)) != SIM_NONE) {
 		mbx_msg_move(mb, num, dest);
-		resp_json(rs, 200, render(w, mb, num));
+		rs_json(rs, 200, render(w, mb, num));
 	}
 	json_decref(b);
 }
@@ -272,7 +272,7 @@ void admin_delete_message(struct sim_world *w, struct sim_req *rq, struct sim_re
 {
 	struct sim_mailbox *mb = mailbox(w, rq, rs);
 	uint32_t num, deleted;
-	const char *perm = req_query(rq, "permanent");
+	const char *perm = rq_query(rq, "permanent");
 
 	if (!mb || (num = message_arg(w, rq, rs, mb)) == SIM_NONE)
 		return;
@@ -281,12 +281,12 @@ void admin_delete_message(struct sim_world *w, struct sim_req *rq, struct sim_re
 		mbx_msg_destroy(mb, num);
 	else
 		mbx_msg_move(mb, num, deleted);
-	resp_empty(rs, 204);
+	rs_empty(rs, 204);
 }
 
 static json_t *folder_json(struct sim_world *w, struct sim_mailbox *mb, uint32_t f)
 {
-	json_t *o = graph_folder_json(w, mb, f);
+	json_t *o = gr_folder_json(w, mb, f);
 	char *path = mbx_folder_path(mb, f);
 
 	json_object_set_new(o, "path", json_string(path));
@@ -316,7 +316,7 @@ void admin_create_folder(struct sim_world *w, struct sim_req *rq, struct sim_res
 	if (f == SIM_NONE)
 		admin_error(rq, rs, 409, "ErrorFolderExists", "a folder named '%s' already exists there", name);
 	else
-		resp_json(rs, 201, folder_json(w, mb, f));
+		rs_json(rs, 201, folder_json(w, mb, f));
 out:
 	json_decref(b);
 }
@@ -340,7 +340,7 @@ void admin_patch_folder(struct sim_world *w, struct sim_req *rq, struct sim_resp
 	} else if (parent && mbx_folder_move(mb, f, folder_named(w, mb, parent)) < 0) {
 		admin_error(rq, rs, 409, "invalidRequest", "cannot move under '%s'", parent);
 	} else {
-		resp_json(rs, 200, folder_json(w, mb, f));
+		rs_json(rs, 200, folder_json(w, mb, f));
 	}
 	json_decref(b);
 }
@@ -357,7 +357,7 @@ void admin_delete_folder(struct sim_world *w, struct sim_req *rq, struct sim_res
 		return;
 	}
 	mbx_folder_delete(mb, f);
-	resp_empty(rs, 204);
+	rs_empty(rs, 204);
 }
 
 void admin_expire_delta(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
@@ -375,7 +375,7 @@ void admin_expire_delta(struct sim_world *w, struct sim_req *rq, struct sim_resp
 		return;
 	}
 	mbx_expire_delta(mb, f);
-	resp_json(rs, 200, json_pack("{s:b, s:s}", "ok", 1, "folder", fname ? fname : "(all)"));
+	rs_json(rs, 200, json_pack("{s:b, s:s}", "ok", 1, "folder", fname ? fname : "(all)"));
 	json_decref(b);
 }
 
@@ -420,7 +420,7 @@ static void dump_messages(struct sim_world *w, struct sim_req *rq, struct sim_re
 			  bool with_folders)
 {
 	struct sim_mailbox *mb = mailbox(w, rq, rs);
-	const char *only = req_query(rq, "folder");
+	const char *only = rq_query(rq, "folder");
 	uint32_t fo = SIM_NONE;
 	char **paths;
 	struct buf out;
@@ -474,7 +474,7 @@ static void dump_messages(struct sim_world *w, struct sim_req *rq, struct sim_re
 		dump_message(w, mb, num, paths, &out);
 	}
 	buf_printf(&out, NULL, "],\"mailboxTotal\":%zu}", mb->live);
-	resp_text(rs, 200, "application/json", buf_str(&out), out.len);
+	rs_text(rs, 200, "application/json", buf_str(&out), out.len);
 	buf_free(&out);
 	for (size_t i = 0; i < mb->nfolders; i++)
 		free(paths[i]);

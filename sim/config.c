@@ -50,7 +50,7 @@ static void *field(struct sim_config *c, const struct cfg_entry *e)
 	return (char *)c + e->offset;
 }
 
-void config_defaults(struct sim_config *c)
+void simcfg_defaults(struct sim_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < NTABLE; i++) {
@@ -90,7 +90,7 @@ static bool known_key(const char *key, const json_t *val)
 	return false;
 }
 
-int config_apply(struct sim_config *c, const json_t *obj, char *why,
+int simcfg_apply(struct sim_config *c, const json_t *obj, char *why,
 		 size_t whylen)
 {
 	struct sim_config next = *c;
@@ -133,7 +133,7 @@ int config_apply(struct sim_config *c, const json_t *obj, char *why,
 	return 0;
 }
 
-json_t *config_to_json(const struct sim_config *c)
+json_t *simcfg_to_json(const struct sim_config *c)
 {
 	json_t *out = json_object();
 

@@ -27,16 +27,16 @@ static void bump(json_t *obj, const char *key)
 		json_object_set_new(obj, key, json_integer(1));
 }
 
-struct counters *counters_new(void)
+struct counters *ctr_new(void)
 {
 	struct counters *c = xcalloc(1, sizeof(*c));
 
 	pthread_mutex_init(&c->mu, NULL);
-	counters_reset(c);
+	ctr_reset(c);
 	return c;
 }
 
-void counters_free(struct counters *c)
+void ctr_free(struct counters *c)
 {
 	if (!c)
 		return;
@@ -48,7 +48,7 @@ void counters_free(struct counters *c)
 	free(c);
 }
 
-void counters_reset(struct counters *c)
+void ctr_reset(struct counters *c)
 {
 	pthread_mutex_lock(&c->mu);
 	json_decref(c->requests);
@@ -63,7 +63,7 @@ void counters_reset(struct counters *c)
 	pthread_mutex_unlock(&c->mu);
 }
 
-void counters_request(struct counters *c, const char *method,
+void ctr_request(struct counters *c, const char *method,
 		      const char *route, int status, size_t bytes_in,
 		      size_t bytes_out)
 {
@@ -85,7 +85,7 @@ void counters_request(struct counters *c, const char *method,
 	pthread_mutex_unlock(&c->mu);
 }
 
-void counters_token(struct counters *c, const char *grant, const char *outcome)
+void ctr_token(struct counters *c, const char *grant, const char *outcome)
 {
 	pthread_mutex_lock(&c->mu);
 	bump(c->by_grant, grant);
@@ -93,14 +93,14 @@ void counters_token(struct counters *c, const char *grant, const char *outcome)
 	pthread_mutex_unlock(&c->mu);
 }
 
-void counters_event(struct counters *c, const char *name)
+void ctr_event(struct counters *c, const char *name)
 {
 	pthread_mutex_lock(&c->mu);
 	bump(c->events, name);
 	pthread_mutex_unlock(&c->mu);
 }
 
-json_t *counters_to_json(struct counters *c)
+json_t *ctr_to_json(struct counters *c)
 {
 	json_t *out;
 

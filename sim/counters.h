@@ -12,20 +12,20 @@
 
 struct counters;
 
-struct counters *counters_new(void);
-void counters_free(struct counters *c);
-void counters_reset(struct counters *c);
+struct counters *ctr_new(void);
+void ctr_free(struct counters *c);
+void ctr_reset(struct counters *c);
 
 /* Count one finished request. */
-void counters_request(struct counters *c, const char *method,
+void ctr_request(struct counters *c, const char *method,
 		      const char *route, int status, size_t bytes_in,
 		      size_t bytes_out);
 /* Count a token-endpoint outcome: grant type and "ok" or the OAuth error. */
-void counters_token(struct counters *c, const char *grant, const char *outcome);
+void ctr_token(struct counters *c, const char *grant, const char *outcome);
 /* Count named events ("throttled", "faults"). */
-void counters_event(struct counters *c, const char *name);
+void ctr_event(struct counters *c, const char *name);
 
 /* Snapshot as JSON (new reference). */
-json_t *counters_to_json(struct counters *c);
+json_t *ctr_to_json(struct counters *c);
 
 #endif

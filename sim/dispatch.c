@@ -25,7 +25,7 @@ static enum surface surface_of(const struct sim_req *rq)
 /* The mailbox a Graph request is about, for mailbox-scoped faults. */
 static const char *fault_mailbox(struct sim_world *w, const struct sim_req *rq)
 {
-	const char *authz = req_header(rq, "Authorization");
+	const char *authz = rq_header(rq, "Authorization");
 	struct oa_access *a = NULL;
 
 	if (!authz || !sim_istarts(authz, "Bearer "))
@@ -41,25 +41,25 @@ static void status_fault(const struct sim_req *rq, struct sim_resp *rs,
 
 	if (surf == SURF_OAUTH) {
 		if (hit->kind == FAULT_500)
-			resp_oauth_error(rq, rs, 500, "server_error", 50000,
+			rs_oauth_error(rq, rs, 500, "server_error", 50000,
 					 "There was an error issuing a token or an issue with our sign-in service. (m365sim fault)");
 		else
-			resp_oauth_error(rq, rs, hit->kind == FAULT_429 ? 429 : 503,
+			rs_oauth_error(rq, rs, hit->kind == FAULT_429 ? 429 : 503,
 					 "temporarily_unavailable", 90033,
 					 "A transient error has occurred. Please try again. (m365sim fault)");
 	} else if (hit->kind == FAULT_429) {
-		resp_graph_error(rq, rs, 429, "ApplicationThrottled",
+		rs_graph_error(rq, rs, 429, "ApplicationThrottled",
 				 "Application is over its MailboxConcurrency limit.");
 	} else if (hit->kind == FAULT_503) {
-		resp_graph_error(rq, rs, 503, "serviceNotAvailable",
+		rs_graph_error(rq, rs, 503, "serviceNotAvailable",
 				 "The service is temporarily unavailable. Please retry later.");
 	} else {
-		resp_graph_error(rq, rs, 500, "ErrorInternalServerError",
+		rs_graph_error(rq, rs, 500, "ErrorInternalServerError",
 				 "An internal server error occurred. The operation failed.");
 	}
 	if (hit->retry_after >= 0) {
 		snprintf(ra, sizeof(ra), "%ld", hit->retry_after);
-		resp_header(rs, "Retry-After", ra);
+		rs_header(rs, "Retry-After", ra);
 	}
 }
 
@@ -75,16 +75,16 @@ void sim_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 {
 	enum surface surf;
 	bool faulted = false, shared;
-	const char *crid = req_header(rq, "client-request-id");
+	const char *crid = rq_header(rq, "client-request-id");
 	size_t bytes_out;
 
 	memset(hit, 0, sizeof(*hit));
 	if (!rq->request_id[0])
 		sim_guid_random(rq->request_id);
 	rq->client_request_id = crid && *crid && strlen(crid) <= 100 ? crid : NULL;
-	if (req_split_path(rq) < 0) {
-		resp_graph_error(rq, rs, 400, "BadRequest", "The request URL has too many segments.");
-		resp_finish(rs);
+	if (rq_split_path(rq) < 0) {
+		rs_graph_error(rq, rs, 400, "BadRequest", "The request URL has too many segments.");
+		rs_finish(rs);
 		return;
 	}
 	surf = surface_of(rq);
@@ -99,9 +99,9 @@ void sim_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 	else
 		world_lock(w);
 	if (surf != SURF_ADMIN &&
-	    faults_match(w->faults, rq->path, rq->raw_query,
+	    flt_match(w->faults, rq->path, rq->raw_query,
 			 surf == SURF_GRAPH ? fault_mailbox(w, rq) : NULL, false, hit)) {
-		counters_event(w->counters, "faults");
+		ctr_event(w->counters, "faults");
 		if (hit->kind == FAULT_429 || hit->kind == FAULT_503 || hit->kind == FAULT_500) {
 			status_fault(rq, rs, surf, hit);
 			hit->kind = FAULT_NONE;
@@ -114,14 +114,14 @@ void sim_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 		admin_handle(w, rq, rs);
 		break;
 	case SURF_OAUTH:
-		oauth_route(w, rq, rs);
+		idp_route(w, rq, rs);
 		break;
 	case SURF_GRAPH:
-		graph_handle(w, rq, rs);
+		gr_handle(w, rq, rs);
 		break;
 	case SURF_NONE:
 		rq->route = "(unknown)";
-		resp_graph_error(rq, rs, 404, "ResourceNotFound",
+		rs_graph_error(rq, rs, 404, "ResourceNotFound",
 				 "Resource not found for the segment '%s'.",
 				 rq->nsegs ? rq->segs[0] : "");
 		break;
@@ -129,8 +129,8 @@ void sim_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 		break;
 	}
 	world_unlock(w);
-	resp_finish(rs);
+	rs_finish(rs);
 	bytes_out = hit->kind == FAULT_OVERSIZED ? (size_t)hit->bytes : rs->body.len;
-	counters_request(w->counters, rq->method, rq->route, rs->status,
+	ctr_request(w->counters, rq->method, rq->route, rs->status,
 			 rq->body_len, bytes_out);
 }

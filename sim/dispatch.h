@@ -20,7 +20,7 @@ void sim_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 /* Route a Graph request (/v1.0/...): authentication, throttling, then the
  * Graph route table. Used by sim_handle and by $batch for its items
  * (rq->inner). The world lock must be held. */
-void graph_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs);
+void gr_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs);
 
 /* Route an admin request (/_sim/...). The world lock must be held. */
 void admin_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs);

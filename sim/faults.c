@@ -42,7 +42,7 @@ static const struct {
 	{ "oversized", FAULT_OVERSIZED, 50L << 20 },
 };
 
-const char *faults_kind_name(enum fault_kind k)
+const char *flt_kind_name(enum fault_kind k)
 {
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (kinds[i].kind == k)
@@ -50,7 +50,7 @@ const char *faults_kind_name(enum fault_kind k)
 	return "none";
 }
 
-struct faults *faults_new(void)
+struct faults *flt_new(void)
 {
 	struct faults *f = xcalloc(1, sizeof(struct faults));
 
@@ -64,7 +64,7 @@ static void rule_free(struct rule *r)
 	free(r->mailbox);
 }
 
-void faults_clear(struct faults *f)
+void flt_clear(struct faults *f)
 {
 	pthread_mutex_lock(&f->mu);
 	for (size_t i = 0; i < f->n; i++)
@@ -75,11 +75,11 @@ void faults_clear(struct faults *f)
 	pthread_mutex_unlock(&f->mu);
 }
 
-void faults_free(struct faults *f)
+void flt_free(struct faults *f)
 {
 	if (!f)
 		return;
-	faults_clear(f);
+	flt_clear(f);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
 }
@@ -102,7 +102,7 @@ static int opt_long(const json_t *rule, const char *key, long dflt, long min,
 	return 0;
 }
 
-int faults_add(struct faults *f, const json_t *rule, char *why, size_t whylen)
+int flt_add(struct faults *f, const json_t *rule, char *why, size_t whylen)
 {
 	const char *kind = json_string_value(json_object_get(rule, "kind"));
 	const json_t *path = json_object_get(rule, "path");
@@ -155,7 +155,7 @@ int faults_add(struct faults *f, const json_t *rule, char *why, size_t whylen)
 	return 0;
 }
 
-json_t *faults_to_json(struct faults *f)
+json_t *flt_to_json(struct faults *f)
 {
 	json_t *arr = json_array();
 
@@ -163,7 +163,7 @@ json_t *faults_to_json(struct faults *f)
 	for (size_t i = 0; i < f->n; i++) {
 		const struct rule *r = &f->v[i];
 		json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "kind",
-				      faults_kind_name(r->kind), "retry_after",
+				      flt_kind_name(r->kind), "retry_after",
 				      (json_int_t)r->retry_after, "delay_ms",
 				      (json_int_t)r->delay_ms, "bytes", (json_int_t)r->bytes,
 				      "hits", (json_int_t)r->hits);
@@ -184,7 +184,7 @@ static bool is_status_fault(enum fault_kind k)
 	return k == FAULT_429 || k == FAULT_503 || k == FAULT_500;
 }
 
-bool faults_match(struct faults *f, const char *path, const char *query,
+bool flt_match(struct faults *f, const char *path, const char *query,
 		  const char *mailbox, bool inner, struct fault_hit *hit)
 {
 	int64_t now = time_now();

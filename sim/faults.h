@@ -29,24 +29,24 @@ struct fault_hit {
 
 struct faults;
 
-struct faults *faults_new(void);
-void faults_free(struct faults *f);
+struct faults *flt_new(void);
+void flt_free(struct faults *f);
 
 /* Add a rule from its JSON form (see sim/README.md). Returns 0, or -1 with
  * a message in `why`. */
-int faults_add(struct faults *f, const json_t *rule, char *why, size_t whylen);
+int flt_add(struct faults *f, const json_t *rule, char *why, size_t whylen);
 /* Remove every rule. */
-void faults_clear(struct faults *f);
+void flt_clear(struct faults *f);
 /* The active rules as JSON (new reference). */
-json_t *faults_to_json(struct faults *f);
+json_t *flt_to_json(struct faults *f);
 
 /* Find the first rule matching (path, query, mailbox email or NULL) and
  * consume one use of it. `inner` requests ($batch items) only match status
  * faults. Returns true and fills `hit` when one applies. */
-bool faults_match(struct faults *f, const char *path, const char *query,
+bool flt_match(struct faults *f, const char *path, const char *query,
 		  const char *mailbox, bool inner, struct fault_hit *hit);
 
 /* Name of a kind ("429", "drop", ...). */
-const char *faults_kind_name(enum fault_kind k);
+const char *flt_kind_name(enum fault_kind k);
 
 #endif

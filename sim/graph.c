@@ -1,5 +1,5 @@
 /*
- * graph.c — the Graph front door (graph_handle): bearer-token checks with
+ * graph.c — the Graph front door (gr_handle): bearer-token checks with
  * Graph's 401/403 shapes, /users/{id} → /me, Outlook throttling per (app,
  * mailbox), and the route table. Routes are matched on path segments after
  * the version; literal segments compare case-insensitively, '*' captures.
@@ -21,48 +21,48 @@ struct route {
 	const char *method;
 	const char *pattern;   /* "me/messages/{*}" ({*} = one segment) */
 	enum need need;
-	graph_fn *fn;
+	gr_fn *fn;
 	const char *name;      /* counters template */
 };
 
 static const struct route routes[] = {
-	{ "GET", "me", NEED_USER, graph_me_get, "/v1.0/me" },
-	{ "POST", "me/revokeSignInSessions", NEED_NONE, graph_revoke_sessions, "/v1.0/me/revokeSignInSessions" },
-	{ "POST", "$batch", NEED_NONE, graph_batch, "/v1.0/$batch" },
-	{ "GET", "me/mailFolders", NEED_READ, graph_folders_list, "/v1.0/me/mailFolders" },
-	{ "POST", "me/mailFolders", NEED_WRITE, graph_folder_create, "/v1.0/me/mailFolders" },
-	{ "GET", "me/mailFolders/delta", NEED_READ, graph_folders_delta, "/v1.0/me/mailFolders/delta" },
-	{ "GET", "me/mailFolders/*", NEED_READ, graph_folder_get, "/v1.0/me/mailFolders/{id}" },
-	{ "PATCH", "me/mailFolders/*", NEED_WRITE, graph_folder_update, "/v1.0/me/mailFolders/{id}" },
-	{ "DELETE", "me/mailFolders/*", NEED_WRITE, graph_folder_delete, "/v1.0/me/mailFolders/{id}" },
-	{ "POST", "me/mailFolders/*/move", NEED_WRITE, graph_folder_move, "/v1.0/me/mailFolders/{id}/move" },
-	{ "GET", "me/mailFolders/*/childFolders", NEED_READ, graph_children_list, "/v1.0/me/mailFolders/{id}/childFolders" },
-	{ "POST", "me/mailFolders/*/childFolders", NEED_WRITE, graph_folder_create, "/v1.0/me/mailFolders/{id}/childFolders" },
-	{ "GET", "me/mailFolders/*/messages", NEED_READ, graph_messages_list, "/v1.0/me/mailFolders/{id}/messages" },
-	{ "POST", "me/mailFolders/*/messages", NEED_WRITE, graph_draft_create, "/v1.0/me/mailFolders/{id}/messages" },
-	{ "GET", "me/mailFolders/*/messages/delta", NEED_READ, graph_messages_delta, "/v1.0/me/mailFolders/{id}/messages/delta" },
-	{ "GET", "me/messages", NEED_READ, graph_messages_list, "/v1.0/me/messages" },
-	{ "POST", "me/messages", NEED_WRITE, graph_draft_create, "/v1.0/me/messages" },
-	{ "POST", "me/sendMail", NEED_SEND, graph_send_mail, "/v1.0/me/sendMail" },
-	{ "GET", "me/messages/*", NEED_READ, graph_message_get, "/v1.0/me/messages/{id}" },
-	{ "PATCH", "me/messages/*", NEED_WRITE, graph_message_patch, "/v1.0/me/messages/{id}" },
-	{ "DELETE", "me/messages/*", NEED_WRITE, graph_message_delete, "/v1.0/me/messages/{id}" },
-	{ "GET", "me/messages/*/$value", NEED_READ, graph_message_value, "/v1.0/me/messages/{id}/$value" },
-	{ "GET", "me/messages/*/attachments", NEED_READ, graph_attachments_list, "/v1.0/me/messages/{id}/attachments" },
-	{ "POST", "me/messages/*/attachments", NEED_WRITE, graph_attachment_add, "/v1.0/me/messages/{id}/attachments" },
-	{ "GET", "me/messages/*/attachments/*", NEED_READ, graph_attachment_get, "/v1.0/me/messages/{id}/attachments/{id}" },
-	{ "DELETE", "me/messages/*/attachments/*", NEED_WRITE, graph_attachment_delete, "/v1.0/me/messages/{id}/attachments/{id}" },
-	{ "GET", "me/messages/*/attachments/*/$value", NEED_READ, graph_attachment_value, "/v1.0/me/messages/{id}/attachments/{id}/$value" },
-	{ "POST", "me/messages/*/move", NEED_WRITE, graph_message_move, "/v1.0/me/messages/{id}/move" },
-	{ "POST", "me/messages/*/copy", NEED_WRITE, graph_message_copy, "/v1.0/me/messages/{id}/copy" },
-	{ "POST", "me/messages/*/permanentDelete", NEED_WRITE, graph_message_permanent_delete, "/v1.0/me/messages/{id}/permanentDelete" },
-	{ "POST", "me/messages/*/send", NEED_SEND, graph_draft_send, "/v1.0/me/messages/{id}/send" },
-	{ "POST", "me/messages/*/createReply", NEED_WRITE, graph_create_reply, "/v1.0/me/messages/{id}/createReply" },
-	{ "POST", "me/messages/*/createReplyAll", NEED_WRITE, graph_create_reply_all, "/v1.0/me/messages/{id}/createReplyAll" },
-	{ "POST", "me/messages/*/createForward", NEED_WRITE, graph_create_forward, "/v1.0/me/messages/{id}/createForward" },
-	{ "POST", "me/messages/*/reply", NEED_SEND, graph_reply, "/v1.0/me/messages/{id}/reply" },
-	{ "POST", "me/messages/*/replyAll", NEED_SEND, graph_reply_all, "/v1.0/me/messages/{id}/replyAll" },
-	{ "POST", "me/messages/*/forward", NEED_SEND, graph_forward, "/v1.0/me/messages/{id}/forward" },
+	{ "GET", "me", NEED_USER, gr_me_get, "/v1.0/me" },
+	{ "POST", "me/revokeSignInSessions", NEED_NONE, gr_revoke_sessions, "/v1.0/me/revokeSignInSessions" },
+	{ "POST", "$batch", NEED_NONE, gr_batch, "/v1.0/$batch" },
+	{ "GET", "me/mailFolders", NEED_READ, gr_folders_list, "/v1.0/me/mailFolders" },
+	{ "POST", "me/mailFolders", NEED_WRITE, gr_folder_create, "/v1.0/me/mailFolders" },
+	{ "GET", "me/mailFolders/delta", NEED_READ, gr_folders_delta, "/v1.0/me/mailFolders/delta" },
+	{ "GET", "me/mailFolders/*", NEED_READ, gr_folder_get, "/v1.0/me/mailFolders/{id}" },
+	{ "PATCH", "me/mailFolders/*", NEED_WRITE, gr_folder_update, "/v1.0/me/mailFolders/{id}" },
+	{ "DELETE", "me/mailFolders/*", NEED_WRITE, gr_folder_delete, "/v1.0/me/mailFolders/{id}" },
+	{ "POST", "me/mailFolders/*/move", NEED_WRITE, gr_folder_move, "/v1.0/me/mailFolders/{id}/move" },
+	{ "GET", "me/mailFolders/*/childFolders", NEED_READ, gr_children_list, "/v1.0/me/mailFolders/{id}/childFolders" },
+	{ "POST", "me/mailFolders/*/childFolders", NEED_WRITE, gr_folder_create, "/v1.0/me/mailFolders/{id}/childFolders" },
+	{ "GET", "me/mailFolders/*/messages", NEED_READ, gr_messages_list, "/v1.0/me/mailFolders/{id}/messages" },
+	{ "POST", "me/mailFolders/*/messages", NEED_WRITE, gr_draft_create, "/v1.0/me/mailFolders/{id}/messages" },
+	{ "GET", "me/mailFolders/*/messages/delta", NEED_READ, gr_messages_delta, "/v1.0/me/mailFolders/{id}/messages/delta" },
+	{ "GET", "me/messages", NEED_READ, gr_messages_list, "/v1.0/me/messages" },
+	{ "POST", "me/messages", NEED_WRITE, gr_draft_create, "/v1.0/me/messages" },
+	{ "POST", "me/sendMail", NEED_SEND, gr_send_mail, "/v1.0/me/sendMail" },
+	{ "GET", "me/messages/*", NEED_READ, gr_message_get, "/v1.0/me/messages/{id}" },
+	{ "PATCH", "me/messages/*", NEED_WRITE, gr_message_patch, "/v1.0/me/messages/{id}" },
+	{ "DELETE", "me/messages/*", NEED_WRITE, gr_message_delete, "/v1.0/me/messages/{id}" },
+	{ "GET", "me/messages/*/$value", NEED_READ, gr_message_value, "/v1.0/me/messages/{id}/$value" },
+	{ "GET", "me/messages/*/attachments", NEED_READ, gr_attachments_list, "/v1.0/me/messages/{id}/attachments" },
+	{ "POST", "me/messages/*/attachments", NEED_WRITE, gr_attachment_add, "/v1.0/me/messages/{id}/attachments" },
+	{ "GET", "me/messages/*/attachments/*", NEED_READ, gr_attachment_get, "/v1.0/me/messages/{id}/attachments/{id}" },
+	{ "DELETE", "me/messages/*/attachments/*", NEED_WRITE, gr_attachment_delete, "/v1.0/me/messages/{id}/attachments/{id}" },
+	{ "GET", "me/messages/*/attachments/*/$value", NEED_READ, gr_attachment_value, "/v1.0/me/messages/{id}/attachments/{id}/$value" },
+	{ "POST", "me/messages/*/move", NEED_WRITE, gr_message_move, "/v1.0/me/messages/{id}/move" },
+	{ "POST", "me/messages/*/copy", NEED_WRITE, gr_message_copy, "/v1.0/me/messages/{id}/copy" },
+	{ "POST", "me/messages/*/permanentDelete", NEED_WRITE, gr_message_permanent_delete, "/v1.0/me/messages/{id}/permanentDelete" },
+	{ "POST", "me/messages/*/send", NEED_SEND, gr_draft_send, "/v1.0/me/messages/{id}/send" },
+	{ "POST", "me/messages/*/createReply", NEED_WRITE, gr_create_reply, "/v1.0/me/messages/{id}/createReply" },
+	{ "POST", "me/messages/*/createReplyAll", NEED_WRITE, gr_create_reply_all, "/v1.0/me/messages/{id}/createReplyAll" },
+	{ "POST", "me/messages/*/createForward", NEED_WRITE, gr_create_forward, "/v1.0/me/messages/{id}/createForward" },
+	{ "POST", "me/messages/*/reply", NEED_SEND, gr_reply, "/v1.0/me/messages/{id}/reply" },
+	{ "POST", "me/messages/*/replyAll", NEED_SEND, gr_reply_all, "/v1.0/me/messages/{id}/replyAll" },
+	{ "POST", "me/messages/*/forward", NEED_SEND, gr_forward, "/v1.0/me/messages/{id}/forward" },
 };
 
 static const char *const need_scopes[][4] = {
@@ -81,7 +81,7 @@ static bool has_need(const struct oa_access *a, enum need need)
 		char c[128];
 
 		snprintf(c, sizeof(c), GRAPH_RESOURCE "/%s", need_scopes[need][i]);
-		if (scope_has(a->scopes, c))
+		if (idp_scope_has(a->scopes, c))
 			return true;
 	}
 	return false;
@@ -89,15 +89,15 @@ static bool has_need(const struct oa_access *a, enum need need)
 
 static void unauthorized(struct sim_req *rq, struct sim_resp *rs, const char *msg)
 {
-	resp_graph_error(rq, rs, 401, "InvalidAuthenticationToken", "%s", msg);
-	resp_header(rs, "WWW-Authenticate",
+	rs_graph_error(rq, rs, 401, "InvalidAuthenticationToken", "%s", msg);
+	rs_header(rs, "WWW-Authenticate",
 		    "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"");
 }
 
 static bool authenticate(struct sim_world *w, struct sim_req *rq,
 			 struct sim_resp *rs)
 {
-	const char *authz = req_header(rq, "Authorization");
+	const char *authz = rq_header(rq, "Authorization");
 	struct oa_access *a = NULL;
 
 	if (!authz || !*authz) {
@@ -134,7 +134,7 @@ static bool rewrite_users(struct sim_req *rq, struct sim_resp *rs)
 	if (rq->nsegs < 3 || !sim_ieq(rq->segs[1], "users"))
 		return true;
 	if (!sim_ieq(rq->segs[2], rq->user->email) && !sim_ieq(rq->segs[2], rq->user->oid)) {
-		resp_graph_error(rq, rs, 403, "ErrorAccessDenied",
+		rs_graph_error(rq, rs, 403, "ErrorAccessDenied",
 				 "Access is denied. Check credentials and try again.");
 		return false;
 	}
@@ -169,19 +169,19 @@ static bool throttled(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 	char ra[24];
 
 	if (rq->inner)
-		v = throttle_count(w->throttle, &w->cfg, rq->tok->client_id, rq->mb->num, &retry);
+		v = thr_count(w->throttle, &w->cfg, rq->tok->client_id, rq->mb->num, &retry);
 	else
-		v = throttle_admit(w->throttle, &w->cfg, rq->tok->client_id, rq->mb->num,
+		v = thr_admit(w->throttle, &w->cfg, rq->tok->client_id, rq->mb->num,
 				   1, &rq->slot, &retry);
 	if (v == THROTTLE_OK)
 		return false;
-	counters_event(w->counters, "throttled");
-	resp_graph_error(rq, rs, 429, "ApplicationThrottled",
+	ctr_event(w->counters, "throttled");
+	rs_graph_error(rq, rs, 429, "ApplicationThrottled",
 			 v == THROTTLE_CONCURRENCY
 				 ? "Application is over its MailboxConcurrency limit."
 				 : "Application is over its request rate limit (ApplicationRequests).");
 	snprintf(ra, sizeof(ra), "%ld", retry);
-	resp_header(rs, "Retry-After", ra);
+	rs_header(rs, "Retry-After", ra);
 	return true;
 }
 
@@ -193,7 +193,7 @@ static const struct route *find_route(struct sim_req *rq, bool *wrong_method)
 
 	*wrong_method = false;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (!req_match(rq, 1, routes[i].pattern))
+		if (!rq_match(rq, 1, routes[i].pattern))
 			continue;
 		if (strcmp(routes[i].method, rq->method) == 0)
 			return &routes[i];
@@ -202,12 +202,12 @@ static const struct route *find_route(struct sim_req *rq, bool *wrong_method)
 	}
 	if (other) {
 		*wrong_method = true;
-		req_match(rq, 1, other->pattern);
+		rq_match(rq, 1, other->pattern);
 	}
 	return other;
 }
 
-void graph_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	bool batch = rq->nsegs == 2 && strcmp(rq->segs[1], "$batch") == 0;
 	const struct route *r;
@@ -216,7 +216,7 @@ void graph_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 	rq->route = "/v1.0/(unknown)";
 	if (!authenticate(w, rq, rs) || !rewrite_users(rq, rs))
 		return;
-	req_parse_prefer(rq);
+	rq_parse_prefer(rq);
 	normalize_folder_messages(rq);
 	r = find_route(rq, &wrong_method);
 	if (r)
@@ -224,19 +224,19 @@ void graph_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 	if (!batch && throttled(w, rq, rs))
 		return;
 	if (!r) {
-		resp_graph_error(rq, rs, 400, "BadRequest",
+		rs_graph_error(rq, rs, 400, "BadRequest",
 				 "Resource not found for the segment '%s'.",
 				 rq->nsegs > 1 ? rq->segs[rq->nsegs - 1] : rq->path);
 		return;
 	}
 	if (wrong_method) {
-		resp_graph_error(rq, rs, 405, "ErrorInvalidRequest",
+		rs_graph_error(rq, rs, 405, "ErrorInvalidRequest",
 				 "The OData request is not supported: method %s is not allowed on this resource.",
 				 rq->method);
 		return;
 	}
 	if (!has_need(rq->tok, r->need)) {
-		resp_graph_error(rq, rs, 403, "ErrorAccessDenied",
+		rs_graph_error(rq, rs, 403, "ErrorAccessDenied",
 				 "Access is denied. Check credentials and try again.");
 		return;
 	}

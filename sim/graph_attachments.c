@@ -28,10 +28,10 @@ static void finish(struct sim_world *w, struct sim_mailbox *mb, uint32_t num,
 	free(id);
 }
 
-void graph_attachments_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_attachments_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t num = graph_message_arg(w, rq, rs, rq->caps[0]);
-	const char *sel = req_query(rq, "$select");
+	uint32_t num = gr_message_arg(w, rq, rs, rq->caps[0]);
+	const char *sel = rq_query(rq, "$select");
 	json_t *atts, *value, *a;
 	size_t i;
 	char base[128], ctx[300];
@@ -44,7 +44,7 @@ void graph_attachments_list(struct sim_world *w, struct sim_req *rq, struct sim_
 		json_t *copy = json_deep_copy(a);
 
 		finish(w, rq->mb, num, copy);
-		if (query_select_plain(rq, rs, copy, "microsoft.graph.attachment") < 0) {
+		if (odata_select_plain(rq, rs, copy, "microsoft.graph.attachment") < 0) {
 			json_decref(atts);
 			json_decref(value);
 			return;
@@ -52,31 +52,31 @@ void graph_attachments_list(struct sim_world *w, struct sim_req *rq, struct sim_
 		json_array_append_new(value, copy);
 	}
 	json_decref(atts);
-	req_base_url(rq, base, sizeof(base));
+	rq_base_url(rq, base, sizeof(base));
 	snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#users('%s')/messages('%s')/attachments",
 		 base, rq->user->oid, rq->caps[0]);
-	resp_json(rs, 200, json_pack("{s:s, s:o}", "@odata.context", ctx, "value", value));
+	rs_json(rs, 200, json_pack("{s:s, s:o}", "@odata.context", ctx, "value", value));
 }
 
 /* The attachment named by caps[1] of message caps[0] (new reference). */
 static json_t *one(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 		   uint32_t *num_out, size_t *index_out)
 {
-	uint32_t num = graph_message_arg(w, rq, rs, rq->caps[0]);
+	uint32_t num = gr_message_arg(w, rq, rs, rq->caps[0]);
 	struct id_parts p;
 	json_t *atts, *a;
 
 	if (num == SIM_NONE)
 		return NULL;
 	if (ids_parse(w, rq->caps[1], &p) < 0 || p.kind != ID_ATTACHMENT) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidIdMalformed", "Id is malformed.");
+		rs_graph_error(rq, rs, 400, "ErrorInvalidIdMalformed", "Id is malformed.");
 		return NULL;
 	}
 	atts = msgcontent_attachments(w, rq->mb, num, true);
 	a = p.mbox == rq->mb->num && p.a == num ? json_array_get(atts, p.b) : NULL;
 	if (!a) {
 		json_decref(atts);
-		resp_graph_error(rq, rs, 404, "ErrorItemNotFound",
+		rs_graph_error(rq, rs, 404, "ErrorItemNotFound",
 				 "The specified object was not found in the store.");
 		return NULL;
 	}
@@ -87,7 +87,7 @@ static json_t *one(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 	return a;
 }
 
-void graph_attachment_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_attachment_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	uint32_t num;
 	size_t k;
@@ -96,12 +96,12 @@ void graph_attachment_get(struct sim_world *w, struct sim_req *rq, struct sim_re
 	if (!a)
 		return;
 	finish(w, rq->mb, num, a);
-	if (query_select_plain(rq, rs, a, "microsoft.graph.attachment") < 0)
+	if (odata_select_plain(rq, rs, a, "microsoft.graph.attachment") < 0)
 		return;
-	resp_json(rs, 200, a);
+	rs_json(rs, 200, a);
 }
 
-void graph_attachment_value(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_attachment_value(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	uint32_t num;
 	size_t k;
@@ -115,18 +115,18 @@ void graph_attachment_value(struct sim_world *w, struct sim_req *rq, struct sim_
 	b64 = json_string_value(json_object_get(a, "contentBytes"));
 	ct = json_string_value(json_object_get(a, "contentType"));
 	if (!b64 || sim_b64_decode(b64, strlen(b64), &bytes, &len) < 0) {
-		resp_graph_error(rq, rs, 500, "ErrorInternalServerError", "Attachment content is unavailable.");
+		rs_graph_error(rq, rs, 500, "ErrorInternalServerError", "Attachment content is unavailable.");
 	} else {
-		resp_text(rs, 200, NULL, (const char *)bytes, len);
-		resp_header(rs, "Content-Type", ct ? ct : "application/octet-stream");
+		rs_text(rs, 200, NULL, (const char *)bytes, len);
+		rs_header(rs, "Content-Type", ct ? ct : "application/octet-stream");
 	}
 	free(bytes);
 	json_decref(a);
 }
 
-void graph_attachment_add(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_attachment_add(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t num = graph_message_arg(w, rq, rs, rq->caps[0]);
+	uint32_t num = gr_message_arg(w, rq, rs, rq->caps[0]);
 	json_t *b, *a;
 	const char *type, *name, *b64;
 	unsigned char *bytes = NULL;
@@ -134,19 +134,19 @@ void graph_attachment_add(struct sim_world *w, struct sim_req *rq, struct sim_re
 	struct sim_msg_ext *ext;
 	char t[TIME_RFC3339_LEN];
 
-	if (num == SIM_NONE || !(b = req_json_body(rq, rs, NULL)))
+	if (num == SIM_NONE || !(b = rq_json_body(rq, rs, NULL)))
 		return;
 	type = json_string_value(json_object_get(b, "@odata.type"));
 	name = json_string_value(json_object_get(b, "name"));
 	b64 = json_string_value(json_object_get(b, "contentBytes"));
 	if (!type || strcasecmp(type, "#microsoft.graph.fileAttachment") != 0 || !name) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidRequest",
+		rs_graph_error(rq, rs, 400, "ErrorInvalidRequest",
 				 "m365sim supports fileAttachment with @odata.type, name and contentBytes.");
 	} else if (!b64 || sim_b64_decode(b64, strlen(b64), &bytes, &len) < 0) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidRequest",
+		rs_graph_error(rq, rs, 400, "ErrorInvalidRequest",
 				 "contentBytes must be base64.");
 	} else if ((long)len > w->cfg.max_attachment_bytes) {
-		resp_graph_error(rq, rs, 413, "ErrorMessageSizeExceeded",
+		rs_graph_error(rq, rs, 413, "ErrorMessageSizeExceeded",
 				 "The attachment is larger than %ld bytes; use an upload session.",
 				 w->cfg.max_attachment_bytes);
 	} else {
@@ -169,13 +169,13 @@ void graph_attachment_add(struct sim_world *w, struct sim_req *rq, struct sim_re
 		a = json_deep_copy(a);
 		json_object_set_new(a, "_index", json_integer((json_int_t)json_array_size(ext->attachments) - 1));
 		finish(w, rq->mb, num, a);
-		resp_json(rs, 201, a);
+		rs_json(rs, 201, a);
 	}
 	free(bytes);
 	json_decref(b);
 }
 
-void graph_attachment_delete(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_attachment_delete(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	uint32_t num;
 	size_t k;
@@ -192,5 +192,5 @@ void graph_attachment_delete(struct sim_world *w, struct sim_req *rq, struct sim
 	if (!json_array_size(ext->attachments))
 		rq->mb->msgs[num].flags &= (uint16_t)~MSG_HASATT;
 	mbx_msg_touch(rq->mb, num);
-	resp_empty(rs, 204);
+	rs_empty(rs, 204);
 }

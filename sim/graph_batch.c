@@ -1,7 +1,7 @@
 /*
  * graph_batch.c — POST /$batch: up to 20 requests with unique ids, relative
  * urls, per-request headers and bodies, dependsOn (a failed dependency
- * gives 424). Items run through graph_handle like any request (each counts
+ * gives 424). Items run through gr_handle like any request (each counts
  * toward the rate window). Outlook runs at most concurrency_limit items of
  * a batch at once: with batch_concurrency_strict, independent items beyond
  * that get 429 ApplicationThrottled (MailboxConcurrency). Responses come
@@ -28,7 +28,7 @@ struct item {
 
 static int batch_error(struct sim_req *rq, struct sim_resp *rs, const char *msg)
 {
-	resp_graph_error(rq, rs, 400, "BadRequest", "Invalid batch payload: %s", msg);
+	rs_graph_error(rq, rs, 400, "BadRequest", "Invalid batch payload: %s", msg);
 	return -1;
 }
 
@@ -98,8 +98,8 @@ static void run(struct sim_world *w, struct sim_req *outer, struct item *it)
 	const char *key;
 	json_t *v, *rh;
 
-	req_init(&in);
-	resp_init(&out);
+	rq_init(&in);
+	rs_init(&out);
 	in.inner = true;
 	in.method = xstrdup(json_string_value(json_object_get(r, "method")));
 	for (char *c = in.method; *c; c++)
@@ -117,12 +117,12 @@ static void run(struct sim_world *w, struct sim_req *outer, struct item *it)
 	sim_form_parse(in.raw_query, strlen(in.raw_query), &in.query);
 	json_object_foreach((json_t *)hdrs, key, v)
 		if (json_is_string(v))
-			kv_add(&in.headers, key, json_string_value(v));
-	if (!kv_iget(&in.headers, "Authorization") && req_header(outer, "Authorization"))
-		kv_add(&in.headers, "Authorization", req_header(outer, "Authorization"));
+			skv_add(&in.headers, key, json_string_value(v));
+	if (!skv_iget(&in.headers, "Authorization") && rq_header(outer, "Authorization"))
+		skv_add(&in.headers, "Authorization", rq_header(outer, "Authorization"));
 	in.host = xstrdup(outer->host);
 	sim_guid_random(in.request_id);
-	in.client_request_id = req_header(&in, "client-request-id");
+	in.client_request_id = rq_header(&in, "client-request-id");
 	if (!in.client_request_id)
 		in.client_request_id = outer->client_request_id;
 	if (body && !json_is_null(body)) {
@@ -131,32 +131,32 @@ static void run(struct sim_world *w, struct sim_req *outer, struct item *it)
 		in.body = bodytext;
 		in.body_len = strlen(bodytext);
 	}
-	if (req_split_path(&in) < 0) {
-		resp_graph_error(&in, &out, 400, "BadRequest", "The request URL has too many segments.");
-	} else if (bodytext && !req_header(&in, "Content-Type")) {
-		resp_graph_error(&in, &out, 400, "BadRequest",
+	if (rq_split_path(&in) < 0) {
+		rs_graph_error(&in, &out, 400, "BadRequest", "The request URL has too many segments.");
+	} else if (bodytext && !rq_header(&in, "Content-Type")) {
+		rs_graph_error(&in, &out, 400, "BadRequest",
 				 "Content-Type header must be specified for a request with a body.");
-	} else if (faults_match(w->faults, in.path, in.raw_query, outer->user->email, true, &hit)) {
+	} else if (flt_match(w->faults, in.path, in.raw_query, outer->user->email, true, &hit)) {
 		char ra[24];
 
-		counters_event(w->counters, "faults");
+		ctr_event(w->counters, "faults");
 		if (hit.kind == FAULT_429)
-			resp_graph_error(&in, &out, 429, "ApplicationThrottled",
+			rs_graph_error(&in, &out, 429, "ApplicationThrottled",
 					 "Application is over its MailboxConcurrency limit.");
 		else if (hit.kind == FAULT_503)
-			resp_graph_error(&in, &out, 503, "serviceNotAvailable",
+			rs_graph_error(&in, &out, 503, "serviceNotAvailable",
 					 "The service is temporarily unavailable. Please retry later.");
 		else
-			resp_graph_error(&in, &out, 500, "ErrorInternalServerError",
+			rs_graph_error(&in, &out, 500, "ErrorInternalServerError",
 					 "An internal server error occurred. The operation failed.");
 		if (hit.retry_after >= 0) {
 			snprintf(ra, sizeof(ra), "%ld", hit.retry_after);
-			resp_header(&out, "Retry-After", ra);
+			rs_header(&out, "Retry-After", ra);
 		}
 	} else {
-		graph_handle(w, &in, &out);
+		gr_handle(w, &in, &out);
 	}
-	counters_request(w->counters, in.method, in.route ? in.route : "(batch item)",
+	ctr_request(w->counters, in.method, in.route ? in.route : "(batch item)",
 			 out.status, in.body_len, out.json ? 0 : out.body.len);
 	it->status = out.status;
 	rh = json_object();
@@ -179,13 +179,13 @@ static void run(struct sim_world *w, struct sim_req *outer, struct item *it)
 		json_object_set_new(it->resp, "body", jb);
 	}
 	free(bodytext);
-	req_free(&in);
-	resp_free(&out);
+	rq_free(&in);
+	rs_free(&out);
 }
 
-void graph_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	json_t *b = req_json_body(rq, rs, NULL), *reqs, *responses;
+	json_t *b = rq_json_body(rq, rs, NULL), *reqs, *responses;
 	struct item items[BATCH_MAX];
 	size_t n, done = 0;
 	long independent = 0;
@@ -257,7 +257,7 @@ void graph_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 							  "Content-Type", "application/json",
 							  "body", error_body("ApplicationThrottled",
 									     "Application is over its MailboxConcurrency limit."));
-				counters_event(w->counters, "throttled");
+				ctr_event(w->counters, "throttled");
 				continue;
 			}
 			run(w, rq, &items[i]);
@@ -273,6 +273,6 @@ void graph_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 	responses = json_array();
 	for (size_t i = n; i-- > 0;)
 		json_array_append_new(responses, items[i].resp);
-	resp_json(rs, 200, json_pack("{s:o}", "responses", responses));
+	rs_json(rs, 200, json_pack("{s:o}", "responses", responses));
 	json_decref(b);
 }

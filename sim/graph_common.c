@@ -8,7 +8,7 @@
 #include "graph.h"
 #include "ids.h"
 
-uint32_t graph_folder_arg(struct sim_world *w, struct sim_req *rq,
+uint32_t gr_folder_arg(struct sim_world *w, struct sim_req *rq,
 			  struct sim_resp *rs, const char *id)
 {
 	enum sim_wk wk = mbx_wk_parse(id);
@@ -18,48 +18,48 @@ uint32_t graph_folder_arg(struct sim_world *w, struct sim_req *rq,
 		uint32_t f = mbx_wk(rq->mb, wk);
 
 		if (f == SIM_NONE)
-			resp_graph_error(rq, rs, 404, "ErrorItemNotFound",
+			rs_graph_error(rq, rs, 404, "ErrorItemNotFound",
 					 "The specified object was not found in the store.");
 		return f;
 	}
 	if (ids_parse(w, id, &p) < 0 || p.kind != ID_FOLDER) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidIdMalformed", "Id is malformed.");
+		rs_graph_error(rq, rs, 400, "ErrorInvalidIdMalformed", "Id is malformed.");
 		return SIM_NONE;
 	}
 	if (p.mbox != rq->mb->num || !mbx_folder(rq->mb, p.a)) {
-		resp_graph_error(rq, rs, 404, "ErrorItemNotFound",
+		rs_graph_error(rq, rs, 404, "ErrorItemNotFound",
 				 "The specified object was not found in the store.");
 		return SIM_NONE;
 	}
 	return p.a;
 }
 
-uint32_t graph_message_arg(struct sim_world *w, struct sim_req *rq,
+uint32_t gr_message_arg(struct sim_world *w, struct sim_req *rq,
 			   struct sim_resp *rs, const char *id)
 {
 	struct id_parts p;
 	struct sim_msg *m;
 
 	if (ids_parse(w, id, &p) < 0 || (p.kind != ID_REST && p.kind != ID_IMMUTABLE)) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidIdMalformed", "Id is malformed.");
+		rs_graph_error(rq, rs, 400, "ErrorInvalidIdMalformed", "Id is malformed.");
 		return SIM_NONE;
 	}
 	m = p.mbox == rq->mb->num ? mbx_msg(rq->mb, p.a) : NULL;
 	if (!m || (p.kind == ID_REST && p.b != m->gen)) {
-		resp_graph_error(rq, rs, 404, "ErrorItemNotFound",
+		rs_graph_error(rq, rs, 404, "ErrorItemNotFound",
 				 "The specified object was not found in the store.");
 		return SIM_NONE;
 	}
 	return p.a;
 }
 
-char *graph_msg_id(struct sim_world *w, const struct sim_req *rq,
+char *gr_msg_id(struct sim_world *w, const struct sim_req *rq,
 		   struct sim_mailbox *mb, uint32_t num)
 {
 	return ids_message(w, mb->num, num, mb->msgs[num].gen, rq->prefer.immutable);
 }
 
-void graph_preference_applied(const struct sim_req *rq, struct sim_resp *rs,
+void gr_preference_applied(const struct sim_req *rq, struct sim_resp *rs,
 			      long pagesize)
 {
 	char v[200];
@@ -74,5 +74,5 @@ void graph_preference_applied(const struct sim_req *rq, struct sim_resp *rs,
 		snprintf(v + n, sizeof(v) - n, "%soutlook.body-content-type=\"%s\"", n ? ", " : "",
 			 rq->prefer.body_type == 1 ? "text" : "html");
 	if (v[0])
-		resp_header(rs, "Preference-Applied", v);
+		rs_header(rs, "Preference-Applied", v);
 }

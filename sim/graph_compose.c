@@ -59,7 +59,7 @@ static json_t *recipient(const json_t *r)
 
 static int bad(struct sim_req *rq, struct sim_resp *rs, const char *prop, const char *why)
 {
-	resp_graph_error(rq, rs, 400, "ErrorInvalidRequest",
+	rs_graph_error(rq, rs, 400, "ErrorInvalidRequest",
 			 "The value of property '%s' is invalid: %s", prop, why);
 	return -1;
 }
@@ -122,7 +122,7 @@ static int set_prop(struct sim_req *rq, struct sim_resp *rs, json_t *fields,
 
 		if (!s || s[0] != '<' || s[strlen(s) - 1] != '>' || !strchr(s, '@') ||
 		    strlen(s) > 500) {
-			resp_graph_error(rq, rs, 400, "ErrorInvalidInternetMessageId",
+			rs_graph_error(rq, rs, 400, "ErrorInvalidInternetMessageId",
 					 "The internetMessageId must look like <local@domain>.");
 			return -1;
 		}
@@ -138,7 +138,7 @@ static int set_prop(struct sim_req *rq, struct sim_resp *rs, json_t *fields,
 			if (!n || !json_is_string(json_object_get(e, "value")))
 				return bad(rq, rs, name, "expected an array of {name, value}");
 			if (strncasecmp(n, "x-", 2) != 0) {
-				resp_graph_error(rq, rs, 400, "InvalidInternetMessageHeader",
+				rs_graph_error(rq, rs, 400, "InvalidInternetMessageHeader",
 						 "The internet message header name '%s' should start with 'x-' or 'X-'.", n);
 				return -1;
 			}
@@ -197,7 +197,7 @@ static int set_prop(struct sim_req *rq, struct sim_resp *rs, json_t *fields,
 	return 0;
 }
 
-int graph_apply_message_json(struct sim_req *rq, struct sim_resp *rs,
+int gr_apply_message_json(struct sim_req *rq, struct sim_resp *rs,
 			     json_t *fields, uint16_t *flags, const json_t *in,
 			     bool draft, bool creating)
 {
@@ -214,17 +214,17 @@ int graph_apply_message_json(struct sim_req *rq, struct sim_resp *rs,
 		if (i == n) {
 			if (msgjson_field_bit(key) >= 0)
 				continue; /* read-only: ignored, as Graph does */
-			resp_graph_error(rq, rs, 400, "ErrorInvalidProperty",
+			rs_graph_error(rq, rs, 400, "ErrorInvalidProperty",
 					 "The property '%s' does not exist on type 'microsoft.graph.message'.", key);
 			return -1;
 		}
 		if (props[i].kind == P_SKIP && !creating) {
-			resp_graph_error(rq, rs, 400, "ErrorInvalidRequest",
+			rs_graph_error(rq, rs, 400, "ErrorInvalidRequest",
 					 "Attachments cannot be changed with PATCH; use the attachments endpoint.");
 			return -1;
 		}
 		if (props[i].draft_only && !draft) {
-			resp_graph_error(rq, rs, 400, "ErrorInvalidPropertyUpdateSentMessage",
+			rs_graph_error(rq, rs, 400, "ErrorInvalidPropertyUpdateSentMessage",
 					 "Update operation on property '%s' is supported only on draft messages.",
 					 props[i].name);
 			return -1;
@@ -235,7 +235,7 @@ int graph_apply_message_json(struct sim_req *rq, struct sim_resp *rs,
 	return 0;
 }
 
-json_t *graph_parse_attachments(struct sim_req *rq, struct sim_resp *rs,
+json_t *gr_parse_attachments(struct sim_req *rq, struct sim_resp *rs,
 				const json_t *arr, size_t *total)
 {
 	json_t *out = json_array(), *a;
@@ -244,7 +244,7 @@ json_t *graph_parse_attachments(struct sim_req *rq, struct sim_resp *rs,
 
 	time_format_rfc3339(time_now(), t);
 	if (arr && !json_is_array(arr)) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidRequest", "attachments must be an array.");
+		rs_graph_error(rq, rs, 400, "ErrorInvalidRequest", "attachments must be an array.");
 		json_decref(out);
 		return NULL;
 	}
@@ -257,7 +257,7 @@ json_t *graph_parse_attachments(struct sim_req *rq, struct sim_resp *rs,
 		size_t len = 0;
 
 		if (!name || !b64 || sim_b64_decode(b64, strlen(b64), &bytes, &len) < 0) {
-			resp_graph_error(rq, rs, 400, "ErrorInvalidRequest",
+			rs_graph_error(rq, rs, 400, "ErrorInvalidRequest",
 					 "Each attachment needs a name and base64 contentBytes.");
 			json_decref(out);
 			return NULL;
@@ -291,12 +291,12 @@ static int mime_body(struct sim_req *rq, struct sim_resp *rs, json_t **fields,
 	char why[200];
 
 	if (sim_b64_decode(rq->body ? rq->body : "", rq->body_len, &raw, &len) < 0 || !len) {
-		resp_graph_error(rq, rs, 400, "ErrorMimeContentInvalidBase64String",
+		rs_graph_error(rq, rs, 400, "ErrorMimeContentInvalidBase64String",
 				 "Invalid base64 string for MIME content.");
 		return -1;
 	}
-	if (mime_parse((const char *)raw, len, fields, atts, why, sizeof(why)) < 0) {
-		resp_graph_error(rq, rs, 400, "ErrorMimeContentInvalid", "The MIME content is invalid: %s.", why);
+	if (simmime_parse((const char *)raw, len, fields, atts, why, sizeof(why)) < 0) {
+		rs_graph_error(rq, rs, 400, "ErrorMimeContentInvalid", "The MIME content is invalid: %s.", why);
 		free(raw);
 		return -1;
 	}
@@ -305,10 +305,10 @@ static int mime_body(struct sim_req *rq, struct sim_resp *rs, json_t **fields,
 	return 0;
 }
 
-void graph_draft_create(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_draft_create(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	const char *ct = req_header(rq, "Content-Type");
-	uint32_t folder = rq->caps[0] ? graph_folder_arg(w, rq, rs, rq->caps[0])
+	const char *ct = rq_header(rq, "Content-Type");
+	uint32_t folder = rq->caps[0] ? gr_folder_arg(w, rq, rs, rq->caps[0])
 				      : mbx_wk(rq->mb, WK_DRAFTS);
 	json_t *fields = NULL, *atts = NULL, *b;
 	char *mime = NULL;
@@ -324,11 +324,11 @@ void graph_draft_create(struct sim_world *w, struct sim_req *rq, struct sim_resp
 			return;
 		total = mime_len;
 	} else {
-		if (!(b = req_json_body(rq, rs, NULL)))
+		if (!(b = rq_json_body(rq, rs, NULL)))
 			return;
 		fields = json_object();
-		if (graph_apply_message_json(rq, rs, fields, &flags, b, true, true) < 0 ||
-		    !(atts = graph_parse_attachments(rq, rs, json_object_get(b, "attachments"), &total))) {
+		if (gr_apply_message_json(rq, rs, fields, &flags, b, true, true) < 0 ||
+		    !(atts = gr_parse_attachments(rq, rs, json_object_get(b, "attachments"), &total))) {
 			json_decref(fields);
 			json_decref(b);
 			return;
@@ -336,7 +336,7 @@ void graph_draft_create(struct sim_world *w, struct sim_req *rq, struct sim_resp
 		json_decref(b);
 	}
 	if ((long)total > w->cfg.max_message_bytes) {
-		resp_graph_error(rq, rs, 413, "ErrorMessageSizeExceeded",
+		rs_graph_error(rq, rs, 413, "ErrorMessageSizeExceeded",
 				 "The message exceeds the maximum supported size of %ld bytes.",
 				 w->cfg.max_message_bytes);
 		json_decref(fields);
@@ -349,11 +349,11 @@ void graph_draft_create(struct sim_world *w, struct sim_req *rq, struct sim_resp
 	if (!json_object_get(fields, "sender"))
 		json_object_set(fields, "sender", json_object_get(fields, "from"));
 	flags |= MSG_DRAFT | MSG_READ;
-	num = store_message(w, rq->mb, folder, time_now(), flags, fields, atts, mime, mime_len);
+	num = msgstore_put(w, rq->mb, folder, time_now(), flags, fields, atts, mime, mime_len);
 	o.immutable = rq->prefer.immutable;
 	o.body_type = rq->prefer.body_type;
-	graph_preference_applied(rq, rs, 0);
-	resp_json(rs, 201, msgjson_render(w, rq->mb, num, &o));
+	gr_preference_applied(rq, rs, 0);
+	rs_json(rs, 201, msgjson_render(w, rq->mb, num, &o));
 }
 
 static bool is_me(const json_t *r, const struct sim_user *u)
@@ -402,11 +402,11 @@ static void quoted_body(struct buf *b, const json_t *orig, const char *comment)
 	buf_puts(b, "</body></html>", NULL);
 }
 
-uint32_t graph_create_response(struct sim_world *w, struct sim_req *rq,
+uint32_t gr_create_response(struct sim_world *w, struct sim_req *rq,
 			       struct sim_resp *rs, int kind)
 {
 	static const char *const prefixes[] = { "RE: ", "RE: ", "FW: " };
-	uint32_t orig_num = graph_message_arg(w, rq, rs, rq->caps[0]);
+	uint32_t orig_num = gr_message_arg(w, rq, rs, rq->caps[0]);
 	json_t *orig, *f, *to, *cc, *refs, *b = NULL, *atts = NULL, *msg;
 	const char *subject, *imid;
 	bool empty = false;
@@ -416,7 +416,7 @@ uint32_t graph_create_response(struct sim_world *w, struct sim_req *rq,
 
 	if (orig_num == SIM_NONE)
 		return SIM_NONE;
-	if (rq->body_len && !(b = req_json_body(rq, rs, &empty)) && !empty)
+	if (rq->body_len && !(b = rq_json_body(rq, rs, &empty)) && !empty)
 		return SIM_NONE;
 	orig = msgcontent_fields(w, rq->mb, orig_num, WANT_ALL);
 	f = json_object();
@@ -476,7 +476,7 @@ uint32_t graph_create_response(struct sim_world *w, struct sim_req *rq,
 			json_object_del(a, "_index");
 	}
 	msg = json_object_get(b, "message");
-	if ((msg && graph_apply_message_json(rq, rs, f, &flags, msg, true, false) < 0) ||
+	if ((msg && gr_apply_message_json(rq, rs, f, &flags, msg, true, false) < 0) ||
 	    (json_object_get(b, "toRecipients") &&
 	     set_prop(rq, rs, f, &flags, "toRecipients", P_RECIPS,
 		      json_object_get(b, "toRecipients")) < 0)) {
@@ -488,35 +488,35 @@ uint32_t graph_create_response(struct sim_world *w, struct sim_req *rq,
 	}
 	json_decref(orig);
 	json_decref(b);
-	return store_message(w, rq->mb, mbx_wk(rq->mb, WK_DRAFTS), time_now(),
+	return msgstore_put(w, rq->mb, mbx_wk(rq->mb, WK_DRAFTS), time_now(),
 			     (uint16_t)(flags | MSG_DRAFT), f, atts, NULL, 0);
 }
 
 static void create_and_render(struct sim_world *w, struct sim_req *rq,
 			      struct sim_resp *rs, int kind)
 {
-	uint32_t num = graph_create_response(w, rq, rs, kind);
+	uint32_t num = gr_create_response(w, rq, rs, kind);
 	struct render_opts o = { 0 };
 
 	if (num == SIM_NONE)
 		return;
 	o.immutable = rq->prefer.immutable;
 	o.body_type = rq->prefer.body_type;
-	graph_preference_applied(rq, rs, 0);
-	resp_json(rs, 201, msgjson_render(w, rq->mb, num, &o));
+	gr_preference_applied(rq, rs, 0);
+	rs_json(rs, 201, msgjson_render(w, rq->mb, num, &o));
 }
 
-void graph_create_reply(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_create_reply(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	create_and_render(w, rq, rs, 0);
 }
 
-void graph_create_reply_all(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_create_reply_all(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	create_and_render(w, rq, rs, 1);
 }
 
-void graph_create_forward(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_create_forward(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	create_and_render(w, rq, rs, 2);
 }

@@ -40,13 +40,13 @@ static void sync_state_gone(struct sim_world *w, struct sim_req *rq,
 {
 	char base[128], *fid, *loc;
 
-	resp_graph_error(rq, rs, 410, "SyncStateNotFound",
+	rs_graph_error(rq, rs, 410, "SyncStateNotFound",
 			 "The sync state generation is not found; generation=%u;[highest=%u]",
 			 gen, rq->mb->folders[folder].generation);
-	req_base_url(rq, base, sizeof(base));
+	rq_base_url(rq, base, sizeof(base));
 	fid = ids_folder(w, rq->mb->num, folder);
 	loc = xasprintf("%s/v1.0/me/mailFolders('%s')/messages/delta?$deltatoken=", base, fid);
-	resp_header(rs, "Location", loc);
+	rs_header(rs, "Location", loc);
 	free(fid);
 	free(loc);
 }
@@ -154,27 +154,27 @@ static int initial_cursor(struct sim_req *rq, struct sim_resp *rs,
 			  struct cursor *c)
 {
 	struct odata_query q;
-	const char *ct = req_query(rq, "changeType");
+	const char *ct = rq_query(rq, "changeType");
 	static const char *const cts[] = { "", "created", "updated", "deleted" };
 	unsigned cti = 0;
 	long top = 0;
 
-	if (query_parse_messages(rq, rs, &q, true) < 0)
+	if (odata_parse_messages(rq, rs, &q, true) < 0)
 		return -1;
-	if (req_query(rq, "$top") &&
-	    sim_parse_long(req_query(rq, "$top"), 1, 1000000, &top) < 0) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
+	if (rq_query(rq, "$top") &&
+	    sim_parse_long(rq_query(rq, "$top"), 1, 1000000, &top) < 0) {
+		rs_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
 				 "The value of the query parameter '$top' is not valid.");
-		query_free(&q);
+		odata_free(&q);
 		return -1;
 	}
 	if (ct) {
 		for (cti = 1; cti < 4 && strcasecmp(ct, cts[cti]) != 0; cti++)
 			;
 		if (cti == 4) {
-			resp_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
+			rs_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
 					 "changeType must be created, updated or deleted.");
-			query_free(&q);
+			odata_free(&q);
 			return -1;
 		}
 	}
@@ -187,7 +187,7 @@ static int initial_cursor(struct sim_req *rq, struct sim_resp *rs,
 	c->top = (uint32_t)top;
 	c->pos_num = SIM_NONE;
 	c->since = rq->mb->seq;
-	query_free(&q);
+	odata_free(&q);
 	return 0;
 }
 
@@ -198,7 +198,7 @@ static void link_for(struct page *p, const char *param, json_t *out,
 	char *tok = cursor_encode(p->w, &p->c);
 	char *link;
 
-	req_base_url(p->rq, base, sizeof(base));
+	rq_base_url(p->rq, base, sizeof(base));
 	link = xasprintf("%s/v1.0/me/mailFolders('%s')/messages/delta?%s=%s", base, fid,
 			 param, tok);
 	json_object_set_new(out, key, json_string(link));
@@ -207,12 +207,12 @@ static void link_for(struct page *p, const char *param, json_t *out,
 	free(fid);
 }
 
-void graph_messages_delta(struct sim_world *w, struct sim_req *rq,
+void gr_messages_delta(struct sim_world *w, struct sim_req *rq,
 			  struct sim_resp *rs)
 {
 	struct page p;
-	const char *skip = req_query(rq, "$skiptoken");
-	const char *delta = req_query(rq, "$deltatoken");
+	const char *skip = rq_query(rq, "$skiptoken");
+	const char *delta = rq_query(rq, "$deltatoken");
 	const char *tok = skip ? skip : delta;
 	struct sim_folder *f;
 	json_t *out;
@@ -222,14 +222,14 @@ void graph_messages_delta(struct sim_world *w, struct sim_req *rq,
 	p.w = w;
 	p.rq = rq;
 	p.mb = rq->mb;
-	p.folder = graph_folder_arg(w, rq, rs, rq->caps[0]);
+	p.folder = gr_folder_arg(w, rq, rs, rq->caps[0]);
 	if (p.folder == SIM_NONE)
 		return;
 	f = &p.mb->folders[p.folder];
 	if (tok && *tok) {
 		if (cursor_decode(w, tok, &p.c) < 0 || p.c.mbox != p.mb->num ||
 		    p.c.folder != p.folder || p.c.kind < CUR_INITIAL || p.c.kind > CUR_DELTA) {
-			resp_graph_error(rq, rs, 400, "ErrorInvalidSyncStateData",
+			rs_graph_error(rq, rs, 400, "ErrorInvalidSyncStateData",
 					 "The sync state data is corrupt or otherwise invalid.");
 			return;
 		}
@@ -270,7 +270,7 @@ void graph_messages_delta(struct sim_world *w, struct sim_req *rq,
 		initial_page(&p);
 	else
 		change_page(&p);
-	req_base_url(rq, base, sizeof(base));
+	rq_base_url(rq, base, sizeof(base));
 	snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#Collection(message)", base);
 	out = json_pack("{s:s}", "@odata.context", ctx);
 	if (p.done) {
@@ -287,6 +287,6 @@ void graph_messages_delta(struct sim_world *w, struct sim_req *rq,
 		link_for(&p, "$skiptoken", out, "@odata.nextLink");
 	}
 	json_object_set_new(out, "value", p.value);
-	graph_preference_applied(rq, rs, p.size);
-	resp_json(rs, 200, out);
+	gr_preference_applied(rq, rs, p.size);
+	rs_json(rs, 200, out);
 }

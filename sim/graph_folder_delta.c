@@ -18,18 +18,18 @@ static void folder_link(struct sim_world *w, struct sim_req *rq,
 {
 	char base[128], *tok = cursor_encode(w, c), *link;
 
-	req_base_url(rq, base, sizeof(base));
+	rq_base_url(rq, base, sizeof(base));
 	link = xasprintf("%s/v1.0/me/mailFolders/delta?%s=%s", base, param, tok);
 	json_object_set_new(out, key, json_string(link));
 	free(link);
 	free(tok);
 }
 
-void graph_folders_delta(struct sim_world *w, struct sim_req *rq,
+void gr_folders_delta(struct sim_world *w, struct sim_req *rq,
 			 struct sim_resp *rs)
 {
 	struct sim_mailbox *mb = rq->mb;
-	const char *tok = req_query(rq, "$skiptoken");
+	const char *tok = rq_query(rq, "$skiptoken");
 	struct cursor c;
 	long size = rq->prefer.maxpagesize ? rq->prefer.maxpagesize : 100, emitted = 0;
 	json_t *value = json_array(), *out;
@@ -37,18 +37,18 @@ void graph_folders_delta(struct sim_world *w, struct sim_req *rq,
 	char base[128], ctx[200];
 
 	if (!tok)
-		tok = req_query(rq, "$deltatoken");
+		tok = rq_query(rq, "$deltatoken");
 	memset(&c, 0, sizeof(c));
 	if (tok && *tok) {
 		if (cursor_decode(w, tok, &c) < 0 || c.mbox != mb->num ||
 		    c.kind < CUR_FOLDERS_INITIAL || c.kind > CUR_FOLDERS_DELTA) {
-			resp_graph_error(rq, rs, 400, "ErrorInvalidSyncStateData",
+			rs_graph_error(rq, rs, 400, "ErrorInvalidSyncStateData",
 					 "The sync state data is corrupt or otherwise invalid.");
 			json_decref(value);
 			return;
 		}
 		if (c.generation != mb->fgeneration) {
-			resp_graph_error(rq, rs, 410, "SyncStateNotFound",
+			rs_graph_error(rq, rs, 410, "SyncStateNotFound",
 					 "The sync state generation is not found; generation=%u;[highest=%u]",
 					 c.generation, mb->fgeneration);
 			json_decref(value);
@@ -76,7 +76,7 @@ void graph_folders_delta(struct sim_world *w, struct sim_req *rq,
 
 			if (f->gone || f->wk == WK_ROOT)
 				continue;
-			json_array_append_new(value, graph_folder_json(w, mb, i));
+			json_array_append_new(value, gr_folder_json(w, mb, i));
 			emitted++;
 		}
 		c.pos_num = i;
@@ -101,13 +101,13 @@ void graph_folders_delta(struct sim_world *w, struct sim_req *rq,
 				free(id);
 				emitted++;
 			} else if (!f->gone && f->fseq == e->seq) {
-				json_array_append_new(value, graph_folder_json(w, mb, e->folder));
+				json_array_append_new(value, gr_folder_json(w, mb, e->folder));
 				emitted++;
 			}
 		}
 		done = i >= mb->nflog || mb->flog[i].seq > c.upto;
 	}
-	req_base_url(rq, base, sizeof(base));
+	rq_base_url(rq, base, sizeof(base));
 	snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#Collection(mailFolder)", base);
 	out = json_pack("{s:s, s:o}", "@odata.context", ctx, "value", value);
 	if (done) {
@@ -118,5 +118,5 @@ void graph_folders_delta(struct sim_world *w, struct sim_req *rq,
 	} else {
 		folder_link(w, rq, &c, "$skiptoken", out, "@odata.nextLink");
 	}
-	resp_json(rs, 200, out);
+	rs_json(rs, 200, out);
 }

@@ -12,7 +12,7 @@
 #include "ids.h"
 #include "query.h"
 
-json_t *graph_folder_json(struct sim_world *w, struct sim_mailbox *mb, uint32_t num)
+json_t *gr_folder_json(struct sim_world *w, struct sim_mailbox *mb, uint32_t num)
 {
 	struct sim_folder *f = &mb->folders[num];
 	char *id = ids_folder(w, mb->num, num);
@@ -41,7 +41,7 @@ static void list_children(struct sim_world *w, struct sim_req *rq,
 			  struct sim_resp *rs, uint32_t parent, const char *path)
 {
 	struct sim_mailbox *mb = rq->mb;
-	const char *hid = req_query(rq, "includeHiddenFolders");
+	const char *hid = rq_query(rq, "includeHiddenFolders");
 	bool hidden = hid && strcasecmp(hid, "true") == 0;
 	uint32_t *kids = xmalloc((mb->nfolders + 1) * sizeof(*kids));
 	size_t n = 0;
@@ -49,11 +49,11 @@ static void list_children(struct sim_world *w, struct sim_req *rq,
 	json_t *value = json_array(), *out;
 	char base[128], ctx[256];
 
-	if (query_top(rq, rs, 10, w->cfg.max_page_size, &top) < 0)
+	if (odata_top(rq, rs, 10, w->cfg.max_page_size, &top) < 0)
 		goto out;
-	if (req_query(rq, "$skip") &&
-	    sim_parse_long(req_query(rq, "$skip"), 0, 1000000, &skip) < 0) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
+	if (rq_query(rq, "$skip") &&
+	    sim_parse_long(rq_query(rq, "$skip"), 0, 1000000, &skip) < 0) {
+		rs_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
 				 "The value of the query parameter '$skip' is not valid.");
 		goto out;
 	}
@@ -65,17 +65,17 @@ static void list_children(struct sim_world *w, struct sim_req *rq,
 	}
 	qsort_r(kids, n, sizeof(*kids), cmp_name, mb);
 	for (size_t i = (size_t)skip; i < n && (long)(i - (size_t)skip) < top; i++) {
-		json_t *o = graph_folder_json(w, mb, kids[i]);
+		json_t *o = gr_folder_json(w, mb, kids[i]);
 
-		if (query_select_plain(rq, rs, o, "microsoft.graph.mailFolder") < 0)
+		if (odata_select_plain(rq, rs, o, "microsoft.graph.mailFolder") < 0)
 			goto out;
 		json_array_append_new(value, o);
 	}
-	req_base_url(rq, base, sizeof(base));
+	rq_base_url(rq, base, sizeof(base));
 	snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#users('%s')/mailFolders", base, rq->user->oid);
 	out = json_pack("{s:s, s:O}", "@odata.context", ctx, "value", value);
 	if ((size_t)skip + (size_t)top < n) {
-		char *sel = req_query(rq, "$select") ? sim_url_encode(req_query(rq, "$select")) : NULL;
+		char *sel = rq_query(rq, "$select") ? sim_url_encode(rq_query(rq, "$select")) : NULL;
 		char *link = xasprintf("%s/v1.0/%s?%s$top=%ld&$skip=%ld%s%s", base, path,
 				       hidden ? "includeHiddenFolders=true&" : "", top,
 				       skip + top, sel ? "&$select=" : "", sel ? sel : "");
@@ -84,20 +84,20 @@ static void list_children(struct sim_world *w, struct sim_req *rq,
 		free(link);
 		free(sel);
 	}
-	resp_json(rs, 200, out);
+	rs_json(rs, 200, out);
 out:
 	json_decref(value);
 	free(kids);
 }
 
-void graph_folders_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_folders_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	list_children(w, rq, rs, mbx_wk(rq->mb, WK_ROOT), "me/mailFolders");
 }
 
-void graph_children_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_children_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t f = graph_folder_arg(w, rq, rs, rq->caps[0]);
+	uint32_t f = gr_folder_arg(w, rq, rs, rq->caps[0]);
 	char *path;
 
 	if (f == SIM_NONE)
@@ -107,17 +107,17 @@ void graph_children_list(struct sim_world *w, struct sim_req *rq, struct sim_res
 	free(path);
 }
 
-void graph_folder_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_folder_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t f = graph_folder_arg(w, rq, rs, rq->caps[0]);
+	uint32_t f = gr_folder_arg(w, rq, rs, rq->caps[0]);
 	json_t *o;
 
 	if (f == SIM_NONE)
 		return;
-	o = graph_folder_json(w, rq->mb, f);
-	if (query_select_plain(rq, rs, o, "microsoft.graph.mailFolder") < 0)
+	o = gr_folder_json(w, rq->mb, f);
+	if (odata_select_plain(rq, rs, o, "microsoft.graph.mailFolder") < 0)
 		return;
-	resp_json(rs, 200, o);
+	rs_json(rs, 200, o);
 }
 
 /* displayName from the body: non-empty string, no path separator. */
@@ -126,91 +126,91 @@ static const char *display_name(struct sim_req *rq, struct sim_resp *rs, json_t 
 	const char *n = json_string_value(json_object_get(b, "displayName"));
 
 	if (!n || !*n || strlen(n) > 255) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidRequest",
+		rs_graph_error(rq, rs, 400, "ErrorInvalidRequest",
 				 "The request is invalid: displayName must be a non-empty string.");
 		return NULL;
 	}
 	return n;
 }
 
-void graph_folder_create(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_folder_create(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t parent = rq->caps[0] ? graph_folder_arg(w, rq, rs, rq->caps[0])
+	uint32_t parent = rq->caps[0] ? gr_folder_arg(w, rq, rs, rq->caps[0])
 				      : mbx_wk(rq->mb, WK_ROOT);
 	json_t *b;
 	const char *name;
 	uint32_t f;
 
-	if (parent == SIM_NONE || !(b = req_json_body(rq, rs, NULL)))
+	if (parent == SIM_NONE || !(b = rq_json_body(rq, rs, NULL)))
 		return;
 	if ((name = display_name(rq, rs, b))) {
 		f = mbx_folder_create(rq->mb, parent, name,
 				      json_is_true(json_object_get(b, "isHidden")));
 		if (f == SIM_NONE)
-			resp_graph_error(rq, rs, 409, "ErrorFolderExists",
+			rs_graph_error(rq, rs, 409, "ErrorFolderExists",
 					 "A folder with the specified name already exists.");
 		else
-			resp_json(rs, 201, graph_folder_json(w, rq->mb, f));
+			rs_json(rs, 201, gr_folder_json(w, rq->mb, f));
 	}
 	json_decref(b);
 }
 
-void graph_folder_update(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_folder_update(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t f = graph_folder_arg(w, rq, rs, rq->caps[0]);
+	uint32_t f = gr_folder_arg(w, rq, rs, rq->caps[0]);
 	json_t *b;
 	const char *name;
 
-	if (f == SIM_NONE || !(b = req_json_body(rq, rs, NULL)))
+	if (f == SIM_NONE || !(b = rq_json_body(rq, rs, NULL)))
 		return;
 	if ((name = display_name(rq, rs, b))) {
 		if (rq->mb->folders[f].wk != WK_NONE)
-			resp_graph_error(rq, rs, 400, "ErrorInvalidRequest",
+			rs_graph_error(rq, rs, 400, "ErrorInvalidRequest",
 					 "Distinguished folders cannot be renamed.");
 		else if (mbx_folder_rename(rq->mb, f, name) < 0)
-			resp_graph_error(rq, rs, 409, "ErrorFolderExists",
+			rs_graph_error(rq, rs, 409, "ErrorFolderExists",
 					 "A folder with the specified name already exists.");
 		else
-			resp_json(rs, 200, graph_folder_json(w, rq->mb, f));
+			rs_json(rs, 200, gr_folder_json(w, rq->mb, f));
 	}
 	json_decref(b);
 }
 
-void graph_folder_delete(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_folder_delete(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t f = graph_folder_arg(w, rq, rs, rq->caps[0]);
+	uint32_t f = gr_folder_arg(w, rq, rs, rq->caps[0]);
 
 	if (f == SIM_NONE)
 		return;
 	if (rq->mb->folders[f].wk != WK_NONE) {
-		resp_graph_error(rq, rs, 400, "ErrorDeleteDistinguishedFolder",
+		rs_graph_error(rq, rs, 400, "ErrorDeleteDistinguishedFolder",
 				 "Distinguished folders cannot be deleted.");
 		return;
 	}
 	mbx_folder_delete(rq->mb, f);
-	resp_empty(rs, 204);
+	rs_empty(rs, 204);
 }
 
-void graph_folder_move(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_folder_move(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t f = graph_folder_arg(w, rq, rs, rq->caps[0]), dest;
+	uint32_t f = gr_folder_arg(w, rq, rs, rq->caps[0]), dest;
 	json_t *b;
 	const char *did;
 
-	if (f == SIM_NONE || !(b = req_json_body(rq, rs, NULL)))
+	if (f == SIM_NONE || !(b = rq_json_body(rq, rs, NULL)))
 		return;
 	did = json_string_value(json_object_get(b, "destinationId"));
 	if (!did) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidRequest", "destinationId is required.");
-	} else if ((dest = graph_folder_arg(w, rq, rs, did)) != SIM_NONE) {
+		rs_graph_error(rq, rs, 400, "ErrorInvalidRequest", "destinationId is required.");
+	} else if ((dest = gr_folder_arg(w, rq, rs, did)) != SIM_NONE) {
 		if (rq->mb->folders[f].wk != WK_NONE)
-			resp_graph_error(rq, rs, 400, "ErrorInvalidRequest",
+			rs_graph_error(rq, rs, 400, "ErrorInvalidRequest",
 					 "Distinguished folders cannot be moved.");
 		else if (mbx_folder_move(rq->mb, f, dest) < 0)
-			resp_graph_error(rq, rs, 409, "ErrorFolderExists",
+			rs_graph_error(rq, rs, 409, "ErrorFolderExists",
 					 "The folder cannot be moved there (name clash or into itself).");
 		else
-			resp_json(rs, 201, graph_folder_json(w, rq->mb, f));
+			rs_json(rs, 201, gr_folder_json(w, rq->mb, f));
 	}
 	json_decref(b);
 }

@@ -7,7 +7,7 @@
 #include "graph.h"
 #include "query.h"
 
-void graph_me_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_me_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_user *u = rq->user;
 	char ctx[200];
@@ -28,17 +28,17 @@ void graph_me_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 		json_object_set_new(me, "givenName", json_string(u->name));
 		json_object_set_new(me, "surname", json_null());
 	}
-	if (query_select_plain(rq, rs, me, "microsoft.graph.user") < 0)
+	if (odata_select_plain(rq, rs, me, "microsoft.graph.user") < 0)
 		return;
-	resp_json(rs, 200, me);
+	rs_json(rs, 200, me);
 }
 
-void graph_revoke_sessions(struct sim_world *w, struct sim_req *rq,
+void gr_revoke_sessions(struct sim_world *w, struct sim_req *rq,
 			   struct sim_resp *rs)
 {
 	(void)w;
 	rq->user->grant_epoch++;
-	resp_json(rs, 200, json_pack("{s:s, s:b}", "@odata.context",
+	rs_json(rs, 200, json_pack("{s:s, s:b}", "@odata.context",
 				     "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean",
 				     "value", 1));
 }

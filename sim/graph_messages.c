@@ -30,7 +30,7 @@ static bool msg_passes(struct sim_mailbox *mb, uint32_t num, uint32_t folder,
 
 	if (!m || (folder != SIM_NONE && m->folder != folder))
 		return false;
-	if (!query_time_ok(q, m->received))
+	if (!odata_time_ok(q, m->received))
 		return false;
 	if (q->is_read >= 0 && !!(m->flags & MSG_READ) != q->is_read)
 		return false;
@@ -80,7 +80,7 @@ static void add_param(struct buf *b, const char *k, const char *v)
 	free(e);
 }
 
-void graph_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_mailbox *mb = rq->mb;
 	uint32_t folder = SIM_NONE;
@@ -95,12 +95,12 @@ void graph_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_res
 	size_t nidx;
 	int order;
 
-	if (rq->caps[0] && (folder = graph_folder_arg(w, rq, rs, rq->caps[0])) == SIM_NONE)
+	if (rq->caps[0] && (folder = gr_folder_arg(w, rq, rs, rq->caps[0])) == SIM_NONE)
 		return;
-	if (query_parse_messages(rq, rs, &q, false) < 0)
+	if (odata_parse_messages(rq, rs, &q, false) < 0)
 		return;
-	if (query_top(rq, rs, 10, w->cfg.max_page_size, &top) < 0) {
-		query_free(&q);
+	if (odata_top(rq, rs, 10, w->cfg.max_page_size, &top) < 0) {
+		odata_free(&q);
 		return;
 	}
 	order = q.order ? q.order : -1;
@@ -150,7 +150,7 @@ void graph_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_res
 
 		json_array_append_new(value, msgjson_render(w, mb, idx[pos], &o));
 	}
-	req_base_url(rq, base, sizeof(base));
+	rq_base_url(rq, base, sizeof(base));
 	snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#users('%s')/messages", base, rq->user->oid);
 	out = json_pack("{s:s}", "@odata.context", ctx);
 	if (q.count)
@@ -174,46 +174,46 @@ void graph_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_res
 		json_object_set_new(out, "@odata.nextLink", json_string(buf_str(&b)));
 		buf_free(&b);
 	}
-	graph_preference_applied(rq, rs, 0);
-	resp_json(rs, 200, out);
+	gr_preference_applied(rq, rs, 0);
+	rs_json(rs, 200, out);
 	free(cand);
-	query_free(&q);
+	odata_free(&q);
 }
 
-void graph_message_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_message_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t num = graph_message_arg(w, rq, rs, rq->caps[0]);
+	uint32_t num = gr_message_arg(w, rq, rs, rq->caps[0]);
 	struct odata_query q;
 	struct render_opts o;
 	json_t *m;
 	char base[128], ctx[300];
 
-	if (num == SIM_NONE || query_parse_messages(rq, rs, &q, false) < 0)
+	if (num == SIM_NONE || odata_parse_messages(rq, rs, &q, false) < 0)
 		return;
 	render_opts_for(rq, &q, &o);
 	m = msgjson_render(w, rq->mb, num, &o);
-	req_base_url(rq, base, sizeof(base));
+	rq_base_url(rq, base, sizeof(base));
 	snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#users('%s')/messages/$entity", base,
 		 rq->user->oid);
 	json_object_set_new(m, "@odata.context", json_string(ctx));
-	graph_preference_applied(rq, rs, 0);
-	resp_json(rs, 200, m);
-	query_free(&q);
+	gr_preference_applied(rq, rs, 0);
+	rs_json(rs, 200, m);
+	odata_free(&q);
 }
 
-void graph_message_value(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_message_value(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t num = graph_message_arg(w, rq, rs, rq->caps[0]);
+	uint32_t num = gr_message_arg(w, rq, rs, rq->caps[0]);
 	struct buf b;
 
 	if (num == SIM_NONE)
 		return;
 	buf_init(&b, (size_t)200 << 20);
-	if (mime_build(w, rq->mb, num, &b) < 0) {
-		resp_graph_error(rq, rs, 500, "ErrorInternalServerError",
+	if (simmime_build(w, rq->mb, num, &b) < 0) {
+		rs_graph_error(rq, rs, 500, "ErrorInternalServerError",
 				 "The MIME content could not be generated.");
 	} else {
-		resp_text(rs, 200, "text/plain", buf_str(&b), b.len);
+		rs_text(rs, 200, "text/plain", buf_str(&b), b.len);
 	}
 	buf_free(&b);
 }

@@ -117,7 +117,7 @@ static void log_send(struct sim_world *w, const struct sim_req *rq,
 	json_array_append_new(w->sent_log, e);
 }
 
-int graph_submit(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
+int gr_submit(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 		 uint32_t draft, json_t *fields, json_t *atts, char *mime,
 		 size_t mime_len, bool save)
 {
@@ -134,23 +134,23 @@ int graph_submit(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 	from = json_string_value(json_object_get(json_object_get(json_object_get(fields, "from"),
 								"emailAddress"), "address"));
 	if (badaddr) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidRecipients",
+		rs_graph_error(rq, rs, 400, "ErrorInvalidRecipients",
 				 "At least one recipient is not valid., Recipient '%s' is not resolved. All recipients must be resolved before a message can be submitted.",
 				 badaddr);
 		goto out;
 	}
 	if (!json_array_size(rcpts)) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidRecipients",
+		rs_graph_error(rq, rs, 400, "ErrorInvalidRecipients",
 				 "At least one recipient is required, but none were found.");
 		goto out;
 	}
 	if (from && strcasecmp(from, rq->user->email) != 0) {
-		resp_graph_error(rq, rs, 403, "ErrorSendAsDenied",
+		rs_graph_error(rq, rs, 403, "ErrorSendAsDenied",
 				 "The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account.");
 		goto out;
 	}
 	if ((long)(attachments_size(atts) + mime_len) > w->cfg.max_message_bytes) {
-		resp_graph_error(rq, rs, 413, "ErrorMessageSizeExceeded",
+		rs_graph_error(rq, rs, 413, "ErrorMessageSizeExceeded",
 				 "The message exceeds the maximum supported size of %ld bytes.",
 				 w->cfg.max_message_bytes);
 		goto out;
@@ -173,7 +173,7 @@ int graph_submit(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 		struct sim_user *u = world_user(w, json_string_value(a));
 
 		if (u) {
-			delivery_enqueue(w, u, fields, atts, mime, mime_len);
+			msgstore_deliver(w, u, fields, atts, mime, mime_len);
 			json_array_append(delivered, a);
 		} else {
 			json_array_append(external, a);
@@ -198,11 +198,11 @@ int graph_submit(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 		m->flags = (uint16_t)((m->flags & ~MSG_DRAFT) | MSG_READ);
 		mbx_msg_resend(mb, draft, mbx_wk(mb, WK_SENT), now);
 	} else if (save) {
-		store_message(w, mb, mbx_wk(mb, WK_SENT), now, MSG_READ, fields, atts, mime, mime_len);
+		msgstore_put(w, mb, mbx_wk(mb, WK_SENT), now, MSG_READ, fields, atts, mime, mime_len);
 		fields = atts = NULL;
 		mime = NULL;
 	}
-	resp_empty(rs, 202);
+	rs_empty(rs, 202);
 	rc = 0;
 out:
 	json_decref(rcpts);
@@ -214,9 +214,9 @@ out:
 	return rc;
 }
 
-void graph_send_mail(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_send_mail(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	const char *ct = req_header(rq, "Content-Type");
+	const char *ct = rq_header(rq, "Content-Type");
 	json_t *fields = NULL, *atts = NULL, *b, *msg;
 	char *mime = NULL;
 	size_t mime_len = 0, total = 0;
@@ -230,46 +230,46 @@ void graph_send_mail(struct sim_world *w, struct sim_req *rq, struct sim_resp *r
 		if (sim_b64_decode(rq->body ? rq->body : "", rq->body_len, &raw, &mime_len) < 0 ||
 		    !mime_len) {
 			free(raw);
-			resp_graph_error(rq, rs, 400, "ErrorMimeContentInvalidBase64String",
+			rs_graph_error(rq, rs, 400, "ErrorMimeContentInvalidBase64String",
 					 "Invalid base64 string for MIME content.");
 			return;
 		}
-		if (mime_parse((const char *)raw, mime_len, &fields, &atts, why, sizeof(why)) < 0) {
+		if (simmime_parse((const char *)raw, mime_len, &fields, &atts, why, sizeof(why)) < 0) {
 			free(raw);
-			resp_graph_error(rq, rs, 400, "ErrorMimeContentInvalid",
+			rs_graph_error(rq, rs, 400, "ErrorMimeContentInvalid",
 					 "The MIME content is invalid: %s.", why);
 			return;
 		}
 		mime = (char *)raw;
 		json_object_del(fields, "sentDateTime");
-		graph_submit(w, rq, rs, SIM_NONE, fields, atts, mime, mime_len, true);
+		gr_submit(w, rq, rs, SIM_NONE, fields, atts, mime, mime_len, true);
 		return;
 	}
-	if (!(b = req_json_body(rq, rs, NULL)))
+	if (!(b = rq_json_body(rq, rs, NULL)))
 		return;
 	msg = json_object_get(b, "message");
 	if (json_is_false(json_object_get(b, "saveToSentItems")))
 		save = false;
 	if (!json_is_object(msg)) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidRequest",
+		rs_graph_error(rq, rs, 400, "ErrorInvalidRequest",
 				 "The request is missing the required 'message' object.");
 		json_decref(b);
 		return;
 	}
 	fields = json_object();
-	if (graph_apply_message_json(rq, rs, fields, &flags, msg, true, true) < 0 ||
-	    !(atts = graph_parse_attachments(rq, rs, json_object_get(msg, "attachments"), &total))) {
+	if (gr_apply_message_json(rq, rs, fields, &flags, msg, true, true) < 0 ||
+	    !(atts = gr_parse_attachments(rq, rs, json_object_get(msg, "attachments"), &total))) {
 		json_decref(fields);
 		json_decref(b);
 		return;
 	}
 	json_decref(b);
-	graph_submit(w, rq, rs, SIM_NONE, fields, atts, NULL, 0, save);
+	gr_submit(w, rq, rs, SIM_NONE, fields, atts, NULL, 0, save);
 }
 
-void graph_draft_send(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_draft_send(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t num = graph_message_arg(w, rq, rs, rq->caps[0]);
+	uint32_t num = gr_message_arg(w, rq, rs, rq->caps[0]);
 	struct sim_msg_ext *ext;
 	json_t *fields, *atts;
 	char *mime = NULL;
@@ -277,7 +277,7 @@ void graph_draft_send(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 	if (num == SIM_NONE)
 		return;
 	if (!(rq->mb->msgs[num].flags & MSG_DRAFT)) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidOperation",
+		rs_graph_error(rq, rs, 400, "ErrorInvalidOperation",
 				 "Only draft messages can be sent; this message was already sent or received.");
 		return;
 	}
@@ -289,13 +289,13 @@ void graph_draft_send(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 		memcpy(mime, ext->mime, ext->mime_len);
 		mime[ext->mime_len] = '\0';
 	}
-	graph_submit(w, rq, rs, num, fields, atts, mime, mime ? ext->mime_len : 0, true);
+	gr_submit(w, rq, rs, num, fields, atts, mime, mime ? ext->mime_len : 0, true);
 }
 
 static void respond_and_send(struct sim_world *w, struct sim_req *rq,
 			     struct sim_resp *rs, int kind)
 {
-	uint32_t num = graph_create_response(w, rq, rs, kind);
+	uint32_t num = gr_create_response(w, rq, rs, kind);
 	struct sim_msg_ext *ext;
 
 	if (num == SIM_NONE)
@@ -303,27 +303,27 @@ static void respond_and_send(struct sim_world *w, struct sim_req *rq,
 	if (kind == 2 && !json_array_size(json_object_get(rq->mb->msgs[num].ext->fields,
 							   "toRecipients"))) {
 		mbx_msg_destroy(rq->mb, num);
-		resp_graph_error(rq, rs, 400, "ErrorInvalidRecipients",
+		rs_graph_error(rq, rs, 400, "ErrorInvalidRecipients",
 				 "At least one recipient is required, but none were found.");
 		return;
 	}
 	ext = rq->mb->msgs[num].ext;
-	if (graph_submit(w, rq, rs, num, json_deep_copy(ext->fields),
+	if (gr_submit(w, rq, rs, num, json_deep_copy(ext->fields),
 			 json_deep_copy(ext->attachments), NULL, 0, true) < 0)
 		mbx_msg_destroy(rq->mb, num);
 }
 
-void graph_reply(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_reply(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	respond_and_send(w, rq, rs, 0);
 }
 
-void graph_reply_all(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_reply_all(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	respond_and_send(w, rq, rs, 1);
 }
 
-void graph_forward(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_forward(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	respond_and_send(w, rq, rs, 2);
 }

@@ -20,8 +20,8 @@ static void respond_message(struct sim_world *w, struct sim_req *rq,
 
 	o.immutable = rq->prefer.immutable;
 	o.body_type = rq->prefer.body_type;
-	graph_preference_applied(rq, rs, 0);
-	resp_json(rs, status, msgjson_render(w, rq->mb, num, &o));
+	gr_preference_applied(rq, rs, 0);
+	rs_json(rs, status, msgjson_render(w, rq->mb, num, &o));
 }
 
 /* Content properties: editing any of them needs stored content. */
@@ -42,16 +42,16 @@ static bool touches_content(const json_t *in)
 	return false;
 }
 
-void graph_message_patch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_message_patch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t num = graph_message_arg(w, rq, rs, rq->caps[0]);
-	const char *if_match = req_header(rq, "If-Match");
+	uint32_t num = gr_message_arg(w, rq, rs, rq->caps[0]);
+	const char *if_match = rq_header(rq, "If-Match");
 	struct sim_msg *m;
 	json_t *b, *fields;
 	uint16_t flags;
 	bool draft;
 
-	if (num == SIM_NONE || !(b = req_json_body(rq, rs, NULL)))
+	if (num == SIM_NONE || !(b = rq_json_body(rq, rs, NULL)))
 		return;
 	if (if_match && strcmp(if_match, "*") != 0) {
 		char *ck = msgjson_change_key(w, rq->mb, num);
@@ -61,7 +61,7 @@ void graph_message_patch(struct sim_world *w, struct sim_req *rq, struct sim_res
 		free(ck);
 		free(etag);
 		if (!same) {
-			resp_graph_error(rq, rs, 412, "ErrorIrresolvableConflict",
+			rs_graph_error(rq, rs, 412, "ErrorIrresolvableConflict",
 					 "The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.");
 			json_decref(b);
 			return;
@@ -72,7 +72,7 @@ void graph_message_patch(struct sim_world *w, struct sim_req *rq, struct sim_res
 	flags = m->flags;
 	fields = touches_content(b) ? json_deep_copy(msgcontent_materialize(w, rq->mb, num)->fields)
 				    : json_object();
-	if (graph_apply_message_json(rq, rs, fields, &flags, b, draft, false) < 0) {
+	if (gr_apply_message_json(rq, rs, fields, &flags, b, draft, false) < 0) {
 		json_decref(fields);
 		json_decref(b);
 		return;
@@ -95,9 +95,9 @@ void graph_message_patch(struct sim_world *w, struct sim_req *rq, struct sim_res
 	json_decref(b);
 }
 
-void graph_message_delete(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_message_delete(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t num = graph_message_arg(w, rq, rs, rq->caps[0]);
+	uint32_t num = gr_message_arg(w, rq, rs, rq->caps[0]);
 	uint32_t deleted;
 
 	if (num == SIM_NONE)
@@ -107,25 +107,25 @@ void graph_message_delete(struct sim_world *w, struct sim_req *rq, struct sim_re
 		mbx_msg_destroy(rq->mb, num);
 	else
 		mbx_msg_move(rq->mb, num, deleted);
-	resp_empty(rs, 204);
+	rs_empty(rs, 204);
 }
 
-void graph_message_permanent_delete(struct sim_world *w, struct sim_req *rq,
+void gr_message_permanent_delete(struct sim_world *w, struct sim_req *rq,
 				    struct sim_resp *rs)
 {
-	uint32_t num = graph_message_arg(w, rq, rs, rq->caps[0]);
+	uint32_t num = gr_message_arg(w, rq, rs, rq->caps[0]);
 
 	if (num == SIM_NONE)
 		return;
 	mbx_msg_destroy(rq->mb, num);
-	resp_empty(rs, 204);
+	rs_empty(rs, 204);
 }
 
 /* destinationId of the body, resolved; SIM_NONE with an error written. */
 static uint32_t destination(struct sim_world *w, struct sim_req *rq,
 			    struct sim_resp *rs)
 {
-	json_t *b = req_json_body(rq, rs, NULL);
+	json_t *b = rq_json_body(rq, rs, NULL);
 	const char *d;
 	uint32_t f = SIM_NONE;
 
@@ -133,17 +133,17 @@ static uint32_t destination(struct sim_world *w, struct sim_req *rq,
 		return SIM_NONE;
 	d = json_string_value(json_object_get(b, "destinationId"));
 	if (!d)
-		resp_graph_error(rq, rs, 400, "ErrorInvalidRequest",
+		rs_graph_error(rq, rs, 400, "ErrorInvalidRequest",
 				 "The request is missing the destinationId parameter.");
 	else
-		f = graph_folder_arg(w, rq, rs, d);
+		f = gr_folder_arg(w, rq, rs, d);
 	json_decref(b);
 	return f;
 }
 
-void graph_message_move(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_message_move(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t num = graph_message_arg(w, rq, rs, rq->caps[0]), dest;
+	uint32_t num = gr_message_arg(w, rq, rs, rq->caps[0]), dest;
 
 	if (num == SIM_NONE || (dest = destination(w, rq, rs)) == SIM_NONE)
 		return;
@@ -151,9 +151,9 @@ void graph_message_move(struct sim_world *w, struct sim_req *rq, struct sim_resp
 	respond_message(w, rq, rs, 201, num);
 }
 
-void graph_message_copy(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void gr_message_copy(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	uint32_t num = graph_message_arg(w, rq, rs, rq->caps[0]), dest, copy;
+	uint32_t num = gr_message_arg(w, rq, rs, rq->caps[0]), dest, copy;
 	struct sim_msg *m;
 	json_t *fields, *atts, *a;
 	char *mime = NULL;
@@ -177,7 +177,7 @@ void graph_message_copy(struct sim_world *w, struct sim_req *rq, struct sim_resp
 		mime[m->ext->mime_len] = '\0';
 		mime_len = m->ext->mime_len;
 	}
-	copy = store_message(w, rq->mb, dest, m->received,
+	copy = msgstore_put(w, rq->mb, dest, m->received,
 			     (uint16_t)(m->flags & (MSG_READ | MSG_DRAFT | MSG_FLAG_MASK | MSG_IMP_MASK)),
 			     fields, atts, mime, mime_len);
 	respond_message(w, rq, rs, 201, copy);

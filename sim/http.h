@@ -61,55 +61,55 @@ struct sim_resp {
 	int status;
 	struct sim_kvlist headers;
 	struct buf body;
-	json_t *json;                  /* body to serialise, see resp_finish */
+	json_t *json;                  /* body to serialise, see rs_finish */
 	const char *content_type;      /* static string, NULL = none */
 };
 
-void req_init(struct sim_req *rq);
-void req_free(struct sim_req *rq);
-void resp_init(struct sim_resp *rs);
-void resp_free(struct sim_resp *rs);
+void rq_init(struct sim_req *rq);
+void rq_free(struct sim_req *rq);
+void rs_init(struct sim_resp *rs);
+void rs_free(struct sim_resp *rs);
 
 /* Split rq->path into rq->segs: "mailFolders('x')" becomes two segments,
  * "mailFolders" and "x". Returns 0 or -1 when there are too many. */
-int req_split_path(struct sim_req *rq);
+int rq_split_path(struct sim_req *rq);
 
 /* Match rq->segs[first..] against a pattern like "me/messages/{*}"
  * (literal segments case-insensitive, '*' any one segment, captured into
  * rq->caps). The whole remaining path must match. */
-bool req_match(struct sim_req *rq, size_t first, const char *pattern);
+bool rq_match(struct sim_req *rq, size_t first, const char *pattern);
 
 /* First header / query value with that name (headers case-insensitive). */
-const char *req_header(const struct sim_req *rq, const char *name);
-const char *req_query(const struct sim_req *rq, const char *name);
+const char *rq_header(const struct sim_req *rq, const char *name);
+const char *rq_query(const struct sim_req *rq, const char *name);
 
 /* Parse the Prefer headers (all of them, comma-separated values). */
-void req_parse_prefer(struct sim_req *rq);
+void rq_parse_prefer(struct sim_req *rq);
 
 /* Set a response header (replacing one of the same name). */
-void resp_header(struct sim_resp *rs, const char *name, const char *value);
+void rs_header(struct sim_resp *rs, const char *name, const char *value);
 /* Serialise a pending JSON body (rs->json) into rs->body. Safe without
  * the world lock: the tree belongs to the response. */
-void resp_finish(struct sim_resp *rs);
+void rs_finish(struct sim_resp *rs);
 /* JSON body (takes the reference) with status; serialised later by
- * resp_finish so that the work happens outside the world lock. */
-void resp_json(struct sim_resp *rs, int status, json_t *v);
+ * rs_finish so that the work happens outside the world lock. */
+void rs_json(struct sim_resp *rs, int status, json_t *v);
 /* Text body with status and static content type. */
-void resp_text(struct sim_resp *rs, int status, const char *ctype,
+void rs_text(struct sim_resp *rs, int status, const char *ctype,
 	       const char *text, size_t len);
 /* Empty body with status (202, 204). */
-void resp_empty(struct sim_resp *rs, int status);
+void rs_empty(struct sim_resp *rs, int status);
 
 /* Graph error: {"error":{"code","message","innerError":{date, request-id,
  * client-request-id}}}. */
-void resp_graph_error(const struct sim_req *rq, struct sim_resp *rs,
+void rs_graph_error(const struct sim_req *rq, struct sim_resp *rs,
 		      int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
 /* Identity-platform error: error, error_description ("AADSTSn: text Trace
  * ID: … Correlation ID: … Timestamp: …"), error_codes, timestamp, trace_id,
  * correlation_id, error_uri. */
-void resp_oauth_error(const struct sim_req *rq, struct sim_resp *rs,
+void rs_oauth_error(const struct sim_req *rq, struct sim_resp *rs,
 		      int status, const char *error, long aadsts,
 		      const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
@@ -117,10 +117,10 @@ void resp_oauth_error(const struct sim_req *rq, struct sim_resp *rs,
 /* Parse the body as JSON for a Graph handler. On failure writes a 400
  * Graph error into rs and returns NULL. An empty body gives NULL with
  * *empty set (no error written) when `empty` is non-NULL. */
-json_t *req_json_body(const struct sim_req *rq, struct sim_resp *rs,
+json_t *rq_json_body(const struct sim_req *rq, struct sim_resp *rs,
 		      bool *empty);
 
 /* Absolute base URL for links in responses: "http://" + Host. */
-void req_base_url(const struct sim_req *rq, char *out, size_t n);
+void rq_base_url(const struct sim_req *rq, char *out, size_t n);
 
 #endif

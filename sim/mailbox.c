@@ -77,7 +77,7 @@ struct sim_mailbox *mbx_new(uint32_t num, struct sim_user *owner,
 	mb->num = num;
 	mb->owner = owner;
 	mb->cfg = cfg;
-	strmap_init(&mb->imids);
+	smap_init(&mb->imids);
 	new_folder(mb, SIM_NONE, mbx_wk_display(WK_ROOT), WK_ROOT, false);
 	for (int wk = WK_INBOX; wk < WK__COUNT; wk++)
 		new_folder(mb, 0, mbx_wk_display((enum sim_wk)wk),
@@ -120,8 +120,8 @@ void mbx_free(struct sim_mailbox *mb)
 		mbx_ext_free(mb->msgs[i].ext);
 	free(mb->msgs);
 	free(mb->all);
-	strmap_foreach(&mb->imids, free_vec, NULL);
-	strmap_free(&mb->imids);
+	smap_foreach(&mb->imids, free_vec, NULL);
+	smap_free(&mb->imids);
 	free(mb->batches);
 	free(mb->flog);
 	free(mb);
@@ -448,10 +448,10 @@ void mbx_imid_add(struct sim_mailbox *mb, const char *imid, uint32_t num)
 
 	if (!imid || !*imid)
 		return;
-	v = strmap_get(&mb->imids, imid);
+	v = smap_get(&mb->imids, imid);
 	if (!v) {
 		v = xcalloc(1, sizeof(*v));
-		strmap_put(&mb->imids, imid, v);
+		smap_put(&mb->imids, imid, v);
 	}
 	if (v->n == v->cap) {
 		v->cap = v->cap ? v->cap * 2 : 2;
@@ -462,7 +462,7 @@ void mbx_imid_add(struct sim_mailbox *mb, const char *imid, uint32_t num)
 
 static void imid_remove(struct sim_mailbox *mb, const char *imid, uint32_t num)
 {
-	struct u32vec *v = imid ? strmap_get(&mb->imids, imid) : NULL;
+	struct u32vec *v = imid ? smap_get(&mb->imids, imid) : NULL;
 
 	if (!v)
 		return;
@@ -473,7 +473,7 @@ static void imid_remove(struct sim_mailbox *mb, const char *imid, uint32_t num)
 		}
 	}
 	if (!v->n) {
-		strmap_remove(&mb->imids, imid);
+		smap_remove(&mb->imids, imid);
 		free(v->v);
 		free(v);
 	}
@@ -482,7 +482,7 @@ static void imid_remove(struct sim_mailbox *mb, const char *imid, uint32_t num)
 size_t mbx_imid_lookup(struct sim_mailbox *mb, const char *imid,
 		       const uint32_t **nums)
 {
-	struct u32vec *v = strmap_get(&mb->imids, imid);
+	struct u32vec *v = smap_get(&mb->imids, imid);
 
 	*nums = v ? v->v : NULL;
 	return v ? v->n : 0;

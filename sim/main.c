@@ -188,32 +188,32 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	mime_init();
+	simmime_init();
 	w = world_new(o.seed);
 	if (o.messages &&
 	    seed_mailbox(w->users[0]->mbox, SIM_NONE, (uint32_t)o.messages, o.seed, 0, false,
 			 why, sizeof(why)) < 0) {
 		fprintf(stderr, "m365sim: cannot seed: %s\n", why);
 		world_free(w);
-		mime_shutdown();
+		simmime_shutdown();
 		return 2;
 	}
 	if (o.auto_approve && !(w->auto_approve = world_user(w, o.auto_approve))) {
 		fprintf(stderr, "m365sim: --auto-approve: no user %s in the default world\n", o.auto_approve);
 		world_free(w);
-		mime_shutdown();
+		simmime_shutdown();
 		return 2;
 	}
-	srv = server_start(w, o.port, why, sizeof(why));
+	srv = simsrv_start(w, o.port, why, sizeof(why));
 	if (!srv) {
 		fprintf(stderr, "m365sim: %s\n", why);
 		world_free(w);
-		mime_shutdown();
+		simmime_shutdown();
 		return 1;
 	}
 	w->quiet = o.quiet;
 	print_world(w);
-	if (o.port_file && write_port_file(o.port_file, server_port(srv)) < 0)
+	if (o.port_file && write_port_file(o.port_file, simsrv_port(srv)) < 0)
 		fprintf(stderr, "m365sim: cannot write port file %s\n", o.port_file);
 	if (!o.quiet)
 		fprintf(stderr, "m365sim: listening on %s (%lu seeded messages)\n", w->base_url,
@@ -222,8 +222,8 @@ int main(int argc, char **argv)
 		;
 	if (!o.quiet)
 		fprintf(stderr, "m365sim: signal %d, shutting down\n", sig);
-	server_stop(srv);
+	simsrv_stop(srv);
 	world_free(w);
-	mime_shutdown();
+	simmime_shutdown();
 	return 0;
 }

@@ -15,12 +15,12 @@
 #include "msgcontent.h"
 #include "simutil.h"
 
-void mime_init(void)
+void simmime_init(void)
 {
 	g_mime_init();
 }
 
-void mime_shutdown(void)
+void simmime_shutdown(void)
 {
 	g_mime_shutdown();
 }
@@ -103,7 +103,7 @@ static GMimeObject *attachment_part(const json_t *a)
 	return GMIME_OBJECT(part);
 }
 
-int mime_build_fields(const json_t *fields, const json_t *atts, struct buf *out)
+int simmime_build_fields(const json_t *fields, const json_t *atts, struct buf *out)
 {
 	GMimeMessage *msg = g_mime_message_new(TRUE);
 	const json_t *body = json_object_get(fields, "body");
@@ -202,7 +202,7 @@ int mime_build_fields(const json_t *fields, const json_t *atts, struct buf *out)
 	return rc;
 }
 
-int mime_build(struct sim_world *w, struct sim_mailbox *mb, uint32_t num,
+int simmime_build(struct sim_world *w, struct sim_mailbox *mb, uint32_t num,
 	       struct buf *out)
 {
 	struct sim_msg *m = &mb->msgs[num];
@@ -213,7 +213,7 @@ int mime_build(struct sim_world *w, struct sim_mailbox *mb, uint32_t num,
 		return buf_append(out, m->ext->mime, m->ext->mime_len, NULL);
 	fields = msgcontent_fields(w, mb, num, WANT_BODY);
 	atts = msgcontent_attachments(w, mb, num, true);
-	rc = mime_build_fields(fields, atts, out);
+	rc = simmime_build_fields(fields, atts, out);
 	json_decref(fields);
 	json_decref(atts);
 	return rc;
@@ -301,7 +301,7 @@ static void walk_part(GMimeObject *parent, GMimeObject *part, gpointer data)
 	}
 }
 
-int mime_parse(const char *data, size_t len, json_t **fields, json_t **atts,
+int simmime_parse(const char *data, size_t len, json_t **fields, json_t **atts,
 	       char *why, size_t whylen)
 {
 	GMimeStream *st = g_mime_stream_mem_new_with_buffer(data, len);

@@ -15,23 +15,23 @@
 #include "sim.h"
 
 /* Initialise / shut down GMime (once per process). */
-void mime_init(void);
-void mime_shutdown(void);
+void simmime_init(void);
+void simmime_shutdown(void);
 
 /* Append the MIME of message `num` to out. Returns 0 or -1. */
-int mime_build(struct sim_world *w, struct sim_mailbox *mb, uint32_t num,
+int simmime_build(struct sim_world *w, struct sim_mailbox *mb, uint32_t num,
 	       struct buf *out);
 
 /* Build MIME from content fields (msgcontent.h names) and fileAttachment
  * objects with contentBytes. Boundaries derive from the Message-ID so the
  * output is deterministic. Returns 0 or -1. */
-int mime_build_fields(const json_t *fields, const json_t *atts,
+int simmime_build_fields(const json_t *fields, const json_t *atts,
 		      struct buf *out);
 
 /* Parse a MIME message. On success returns 0 with new references in
  * *fields (content fields) and *atts (fileAttachment array with
  * contentBytes); on failure -1 with a reason in `why`. */
-int mime_parse(const char *data, size_t len, json_t **fields, json_t **atts,
+int simmime_parse(const char *data, size_t len, json_t **fields, json_t **atts,
 	       char *why, size_t whylen);
 
 #endif

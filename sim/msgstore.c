@@ -9,7 +9,7 @@
 #include "msgcontent.h"
 #include "msgstore.h"
 
-uint32_t store_message(struct sim_world *w, struct sim_mailbox *mb,
+uint32_t msgstore_put(struct sim_world *w, struct sim_mailbox *mb,
 		       uint32_t folder, int64_t received, uint16_t flags,
 		       json_t *fields, json_t *atts, char *mime,
 		       size_t mime_len)
@@ -61,7 +61,7 @@ uint32_t store_message(struct sim_world *w, struct sim_mailbox *mb,
 	return mbx_msg_add(mb, folder, received, flags, ext);
 }
 
-void delivery_enqueue(struct sim_world *w, struct sim_user *to,
+void msgstore_deliver(struct sim_world *w, struct sim_user *to,
 		      const json_t *fields, const json_t *atts,
 		      const char *mime, size_t mime_len)
 {
@@ -104,7 +104,7 @@ void world_run_deliveries(struct sim_world *w)
 		json_object_del(d->fields, "bccRecipients");
 		json_object_set_new(d->fields, "bccRecipients", json_array());
 		json_object_del(d->fields, "createdDateTime");
-		store_message(w, mb, mbx_wk(mb, WK_INBOX), time_now(),
+		msgstore_put(w, mb, mbx_wk(mb, WK_INBOX), time_now(),
 			      (uint16_t)(d->attachments && json_array_size(d->attachments) ? MSG_HASATT : 0),
 			      d->fields, d->attachments, d->mime, d->mime_len);
 		free(d);

@@ -3,7 +3,8 @@
  * the token store (authorization codes, access tokens, rotating refresh
  * tokens, device codes, browser sessions, sign-in transactions) and the
  * HTTP handlers under /{tenant}/oauth2/v2.0/. Access tokens are opaque
- * random strings (never JWTs); id_tokens are HS256 JWTs.
+ * random strings (never JWTs); id_tokens are HS256 JWTs. Names use the idp_
+ * and oa_ prefixes (oauth_ belongs to the product's src/auth).
  */
 #ifndef SIM_OAUTH_H
 #define SIM_OAUTH_H
@@ -25,30 +26,30 @@ enum oa_resource { RES_NONE = 0, RES_GRAPH, RES_OUTLOOK };
  * OIDC scopes as is ("openid"), others as "<resource>/<Name>" with the
  * registered casing; bare names resolve to Graph. Returns the array, or NULL
  * with the offending scope in `bad` (unknown resource or permission). */
-json_t *scope_parse(const char *s, char *bad, size_t badlen);
+json_t *idp_scope_parse(const char *s, char *bad, size_t badlen);
 /* Resource of a canonical scope (RES_NONE for OIDC scopes). */
-enum oa_resource scope_resource(const char *canonical);
+enum oa_resource idp_scope_resource(const char *canonical);
 /* Audience URI of a resource. */
-const char *scope_audience(enum oa_resource r);
+const char *idp_scope_audience(enum oa_resource r);
 /* The single resource named by `scopes` (RES_NONE when only OIDC scopes);
  * -1 when two resources are mixed. */
-int scope_single_resource(const json_t *scopes, enum oa_resource *out);
+int idp_scope_single_resource(const json_t *scopes, enum oa_resource *out);
 /* True when `scopes` contains `canonical` (case-insensitive). */
-bool scope_has(const json_t *scopes, const char *canonical);
+bool idp_scope_has(const json_t *scopes, const char *canonical);
 /* Expand "<res>/.default" entries: `pool` (the consented scopes) or the
  * app's static permissions when pool is NULL. Returns a new array. */
-json_t *scope_expand_default(const json_t *scopes, const json_t *pool);
+json_t *idp_scope_expand_default(const json_t *scopes, const json_t *pool);
 /* Scopes of `all` that belong to resource r (new array). */
-json_t *scope_filter(const json_t *all, enum oa_resource r);
+json_t *idp_scope_filter(const json_t *all, enum oa_resource r);
 /* Space-separated form for a token response: Graph scopes by short name,
  * other resources by full URI, then the OIDC scopes in `oidc`. */
-char *scope_response_string(const json_t *granted, enum oa_resource r,
+char *idp_scope_response_string(const json_t *granted, enum oa_resource r,
 			    const json_t *oidc);
 /* Add each scope of `add` to the user's consent for client_id. */
-void scope_consent_add(struct sim_user *u, const char *client_id,
+void idp_scope_consent_add(struct sim_user *u, const char *client_id,
 		       const json_t *add);
 /* The user's consented scopes for client_id (borrowed; NULL if none). */
-json_t *scope_consented(struct sim_user *u, const char *client_id);
+json_t *idp_scope_consented(struct sim_user *u, const char *client_id);
 
 /* ---- token store (oauth_store.c) ---- */
 
@@ -191,21 +192,21 @@ void oa_issue_tokens(struct sim_world *w, struct sim_resp *rs,
 /* ---- HTTP handlers ---- */
 /* Route a request under /{tenant}/... (authorize, token, devicecode,
  * logout, .well-known). segs[0] is the tenant segment. */
-void oauth_route(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs);
+void idp_route(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs);
 /* The sim "browser" device-code page: GET/POST /_sim/device. */
-void oauth_device_page(struct sim_world *w, struct sim_req *rq,
+void idp_device_page(struct sim_world *w, struct sim_req *rq,
 		       struct sim_resp *rs);
 /* Shared sign-in step machine for TXN_* (oauth_authorize.c). */
-void oauth_signin_post(struct sim_world *w, struct sim_req *rq,
+void idp_signin_post(struct sim_world *w, struct sim_req *rq,
 		       struct sim_resp *rs, struct oa_txn *t,
 		       const struct sim_kvlist *form);
 /* Complete a device authorization for u (approve) or decline it. */
-void oauth_device_finish(struct sim_world *w, struct oa_device *d,
+void idp_device_finish(struct sim_world *w, struct oa_device *d,
 			 struct sim_user *u, bool approve);
 
 /* Resolve the tenant path segment: common/organizations/consumers give
  * *t = NULL and return 0; a tenant id or verified domain sets *t; unknown
  * returns -1. */
-int oauth_tenant(struct sim_world *w, const char *seg, struct sim_tenant **t);
+int idp_tenant(struct sim_world *w, const char *seg, struct sim_tenant **t);
 
 #endif

@@ -5,7 +5,7 @@
  * then decides what the sim browser sees: auto-approve (redirect at once
  * with a code for the configured account), silent reuse of the remembered
  * account, the account picker, the e-mail or password page, or consent.
- * Also the tenant segment, redirects back to the app, and oauth_route.
+ * Also the tenant segment, redirects back to the app, and idp_route.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 
 #define SESSION_COOKIE "m365sim_session"
 
-int oauth_tenant(struct sim_world *w, const char *seg, struct sim_tenant **t)
+int idp_tenant(struct sim_world *w, const char *seg, struct sim_tenant **t)
 {
 	static const char *const multi[] = { "common", "organizations", "consumers" };
 
@@ -36,9 +36,9 @@ static void redirect_back(struct sim_resp *rs, const struct oa_txn *t,
 	char sep;
 
 	if (t->state)
-		kv_add(fields, "state", t->state);
+		skv_add(fields, "state", t->state);
 	if (t->response_mode && strcmp(t->response_mode, "form_post") == 0) {
-		page_form_post(rs, t->redirect_uri, fields);
+		idp_page_form_post(rs, t->redirect_uri, fields);
 		return;
 	}
 	buf_init(&b, 0);
@@ -55,8 +55,8 @@ static void redirect_back(struct sim_resp *rs, const struct oa_txn *t,
 		free(k);
 		free(v);
 	}
-	resp_text(rs, 302, "text/html; charset=utf-8", "", 0);
-	resp_header(rs, "Location", buf_str(&b));
+	rs_text(rs, 302, "text/html; charset=utf-8", "", 0);
+	rs_header(rs, "Location", buf_str(&b));
 	buf_free(&b);
 }
 
@@ -70,22 +70,22 @@ static void redirect_error(struct sim_resp *rs, const struct oa_txn *t,
 	sim_time_oauth(time_now(), ts);
 	snprintf(desc, sizeof(desc), "AADSTS%ld: %s Trace ID: %s Correlation ID: %s Timestamp: %s",
 		 aadsts, text, trace, trace, ts);
-	kv_add(&f, "error", error);
-	kv_add(&f, "error_description", desc);
+	skv_add(&f, "error", error);
+	skv_add(&f, "error_description", desc);
 	{
 		char uri[96];
 
 		snprintf(uri, sizeof(uri), "https://login.microsoftonline.com/error?code=%ld", aadsts);
-		kv_add(&f, "error_uri", uri);
+		skv_add(&f, "error_uri", uri);
 	}
 	redirect_back(rs, t, &f);
-	kv_free(&f);
+	skv_free(&f);
 }
 
 static bool needs_consent(struct sim_user *u, const struct oa_txn *t)
 {
-	json_t *want = scope_expand_default(t->scopes, NULL);
-	json_t *have = scope_consented(u, t->client_id);
+	json_t *want = idp_scope_expand_default(t->scopes, NULL);
+	json_t *have = idp_scope_consented(u, t->client_id);
 	bool need = false;
 	size_t i;
 	json_t *v;
@@ -93,23 +93,23 @@ static bool needs_consent(struct sim_user *u, const struct oa_txn *t)
 	json_array_foreach(want, i, v) {
 		const char *s = json_string_value(v);
 
-		if (scope_resource(s) != RES_NONE && !(have && scope_has(have, s)))
+		if (idp_scope_resource(s) != RES_NONE && !(have && idp_scope_has(have, s)))
 			need = true;
 	}
 	json_decref(want);
 	return need;
 }
 
-void oauth_grant_consent(struct sim_user *u, const struct oa_txn *t)
+void idp_grant_consent(struct sim_user *u, const struct oa_txn *t)
 {
-	json_t *want = scope_expand_default(t->scopes, NULL);
+	json_t *want = idp_scope_expand_default(t->scopes, NULL);
 
-	scope_consent_add(u, t->client_id, want);
+	idp_scope_consent_add(u, t->client_id, want);
 	json_decref(want);
 }
 
 /* Finish an authorize transaction for u: consent (if needed) or a code. */
-void oauth_authorize_complete(struct sim_world *w, struct sim_resp *rs,
+void idp_authorize_complete(struct sim_world *w, struct sim_resp *rs,
 			      struct oa_txn *t, struct sim_user *u,
 			      bool consent_given)
 {
@@ -122,7 +122,7 @@ void oauth_authorize_complete(struct sim_world *w, struct sim_resp *rs,
 		snprintf(msg, sizeof(msg),
 			 "AADSTS50020: User account '%s' from identity provider 'https://sts.windows.net/%s/' does not exist in tenant '%s' and cannot access the application '%s' in that tenant.",
 			 u->email, u->tenant->id, t->tenant->name, t->client_id);
-		page_message(rs, 400, "Sorry, but we're having trouble signing you in.", msg);
+		idp_page_message(rs, 400, "Sorry, but we're having trouble signing you in.", msg);
 		oa_txn_drop(w, t);
 		return;
 	}
@@ -134,23 +134,23 @@ void oauth_authorize_complete(struct sim_world *w, struct sim_resp *rs,
 			oa_txn_drop(w, t);
 			return;
 		}
-		page_consent(rs, t, world_app(w, t->client_id), "authorize");
+		idp_page_consent(rs, t, world_app(w, t->client_id), "authorize");
 		return;
 	}
 	if (consent_given)
-		oauth_grant_consent(u, t);
+		idp_grant_consent(u, t);
 	c = oa_code_new(w, u, t);
-	kv_add(&f, "code", c->code);
-	kv_add(&f, "session_state", u->oid);
+	skv_add(&f, "code", c->code);
+	skv_add(&f, "session_state", u->oid);
 	redirect_back(rs, t, &f);
-	kv_free(&f);
+	skv_free(&f);
 	oa_txn_drop(w, t);
 }
 
 static const char *cookie_session(const struct sim_req *rq)
 {
 	static __thread char id[64];
-	const char *c = req_header(rq, "Cookie");
+	const char *c = rq_header(rq, "Cookie");
 	const char *p;
 	size_t n = 0;
 
@@ -165,30 +165,30 @@ static const char *cookie_session(const struct sim_req *rq)
 	return id;
 }
 
-struct oa_session *oauth_browser_session(struct sim_world *w,
+struct oa_session *idp_browser_session(struct sim_world *w,
 					 const struct sim_req *rq)
 {
 	return oa_session_get(w, cookie_session(rq));
 }
 
-void oauth_set_session_cookie(struct sim_resp *rs, const struct oa_session *s)
+void idp_set_session_cookie(struct sim_resp *rs, const struct oa_session *s)
 {
 	char v[128];
 
 	snprintf(v, sizeof(v), SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Lax", s->id);
-	resp_header(rs, "Set-Cookie", v);
+	rs_header(rs, "Set-Cookie", v);
 }
 
 /* Validation failures that cannot be redirected: a page, like Entra. */
 static bool check_client(struct sim_world *w, struct sim_req *rq,
 			 struct sim_resp *rs, struct sim_tenant **tenant)
 {
-	const char *cid = req_query(rq, "client_id");
-	const char *ru = req_query(rq, "redirect_uri");
+	const char *cid = rq_query(rq, "client_id");
+	const char *ru = rq_query(rq, "redirect_uri");
 	struct sim_app *app;
 	char msg[600];
 
-	if (oauth_tenant(w, rq->segs[0], tenant) < 0) {
+	if (idp_tenant(w, rq->segs[0], tenant) < 0) {
 		snprintf(msg, sizeof(msg), "AADSTS90002: Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", rq->segs[0]);
 	} else if (!cid || !*cid) {
 		snprintf(msg, sizeof(msg), "AADSTS900144: The request body must contain the following parameter: 'client_id'.");
@@ -203,7 +203,7 @@ static bool check_client(struct sim_world *w, struct sim_req *rq,
 	} else {
 		return true;
 	}
-	page_message(rs, 400, "Sorry, but we're having trouble signing you in.", msg);
+	idp_page_message(rs, 400, "Sorry, but we're having trouble signing you in.", msg);
 	return false;
 }
 
@@ -213,9 +213,9 @@ static bool check_params(struct sim_req *rq, struct sim_resp *rs,
 {
 	static const char *const prompts[] = { "login", "none", "consent", "select_account" };
 	static const char *const modes[] = { "query", "fragment", "form_post" };
-	const char *rt = req_query(rq, "response_type");
-	const char *scope = req_query(rq, "scope");
-	const char *method = req_query(rq, "code_challenge_method");
+	const char *rt = rq_query(rq, "response_type");
+	const char *scope = rq_query(rq, "scope");
+	const char *method = rq_query(rq, "code_challenge_method");
 	char bad[256], text[400];
 	bool ok = false;
 
@@ -238,7 +238,7 @@ static bool check_params(struct sim_req *rq, struct sim_resp *rs,
 		redirect_error(rs, t, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.");
 		return false;
 	}
-	if (!(t->scopes = scope_parse(scope, bad, sizeof(bad)))) {
+	if (!(t->scopes = idp_scope_parse(scope, bad, sizeof(bad)))) {
 		snprintf(text, sizeof(text), "The provided value for the input parameter 'scope' is not valid. The scope '%s' does not exist.", bad);
 		redirect_error(rs, t, "invalid_scope", 70011, text);
 		return false;
@@ -283,7 +283,7 @@ static struct sim_user *session_pick(struct oa_session *s, const char *hint)
 	return NULL;
 }
 
-void oauth_authorize(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void idp_authorize(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_tenant *tenant = NULL;
 	struct oa_txn *t;
@@ -294,14 +294,14 @@ void oauth_authorize(struct sim_world *w, struct sim_req *rq, struct sim_resp *r
 	if (strcmp(rq->method, "POST") == 0) {
 		struct sim_kvlist form = { 0 };
 
-		oauth_form(rq, &form);
-		t = oa_txn_get(w, kv_get(&form, "txn"));
+		idp_form(rq, &form);
+		t = oa_txn_get(w, skv_get(&form, "txn"));
 		if (!t || t->kind != TXN_AUTHORIZE)
-			page_message(rs, 400, "Sorry, but we're having trouble signing you in.",
+			idp_page_message(rs, 400, "Sorry, but we're having trouble signing you in.",
 				     "AADSTS90014: Your sign-in request has expired or is unknown. Go back to the application and try again.");
 		else
-			oauth_signin_post(w, rq, rs, t, &form);
-		kv_free(&form);
+			idp_signin_post(w, rq, rs, t, &form);
+		skv_free(&form);
 		return;
 	}
 	if (!check_client(w, rq, rs, &tenant))
@@ -309,24 +309,24 @@ void oauth_authorize(struct sim_world *w, struct sim_req *rq, struct sim_resp *r
 	t = oa_txn_new(w, TXN_AUTHORIZE);
 	t->tenant = tenant;
 	t->tenant_seg = xstrdup(rq->segs[0]);
-	t->client_id = xstrdup(world_app(w, req_query(rq, "client_id"))->client_id);
-	t->redirect_uri = xstrdup(req_query(rq, "redirect_uri"));
-	t->response_mode = xstrdup(req_query(rq, "response_mode"));
-	t->state = xstrdup(req_query(rq, "state"));
-	t->nonce = xstrdup(req_query(rq, "nonce"));
-	t->challenge = xstrdup(req_query(rq, "code_challenge"));
-	t->prompt = xstrdup(req_query(rq, "prompt"));
-	t->login_hint = xstrdup(req_query(rq, "login_hint"));
+	t->client_id = xstrdup(world_app(w, rq_query(rq, "client_id"))->client_id);
+	t->redirect_uri = xstrdup(rq_query(rq, "redirect_uri"));
+	t->response_mode = xstrdup(rq_query(rq, "response_mode"));
+	t->state = xstrdup(rq_query(rq, "state"));
+	t->nonce = xstrdup(rq_query(rq, "nonce"));
+	t->challenge = xstrdup(rq_query(rq, "code_challenge"));
+	t->prompt = xstrdup(rq_query(rq, "prompt"));
+	t->login_hint = xstrdup(rq_query(rq, "login_hint"));
 	if (!check_params(rq, rs, t)) {
 		oa_txn_drop(w, t);
 		return;
 	}
 	if (w->auto_approve) {
-		oauth_authorize_complete(w, rs, t, w->auto_approve, true);
+		idp_authorize_complete(w, rs, t, w->auto_approve, true);
 		return;
 	}
 	prompt = t->prompt ? t->prompt : "";
-	s = oauth_browser_session(w, rq);
+	s = idp_browser_session(w, rq);
 	hinted = world_user(w, t->login_hint);
 	if (strcmp(prompt, "none") == 0) {
 		u = session_pick(s, t->login_hint);
@@ -336,35 +336,35 @@ void oauth_authorize(struct sim_world *w, struct sim_req *rq, struct sim_resp *r
 			oa_txn_drop(w, t);
 			return;
 		}
-		oauth_authorize_complete(w, rs, t, u, false);
+		idp_authorize_complete(w, rs, t, u, false);
 		return;
 	}
 	if (strcmp(prompt, "login") == 0) {
 		t->user = hinted;
 		if (hinted)
-			page_password(rs, t, "authorize", NULL);
+			idp_page_password(rs, t, "authorize", NULL);
 		else
-			page_email(rs, t, "authorize", NULL);
+			idp_page_email(rs, t, "authorize", NULL);
 		return;
 	}
 	if (strcmp(prompt, "select_account") == 0) {
 		if (s && s->n)
-			page_account_picker(rs, t, s, "authorize");
+			idp_page_account_picker(rs, t, s, "authorize");
 		else
-			page_email(rs, t, "authorize", NULL);
+			idp_page_email(rs, t, "authorize", NULL);
 		return;
 	}
 	u = session_pick(s, t->login_hint);
 	if (u) {
 		oa_session_use(s, u);
-		oauth_authorize_complete(w, rs, t, u, false);
+		idp_authorize_complete(w, rs, t, u, false);
 		return;
 	}
 	t->user = hinted;
 	if (hinted)
-		page_password(rs, t, "authorize", NULL);
+		idp_page_password(rs, t, "authorize", NULL);
 	else
-		page_email(rs, t, "authorize", NULL);
+		idp_page_email(rs, t, "authorize", NULL);
 }
 
 static void discovery(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
@@ -374,11 +374,11 @@ static void discovery(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 	const char *seg = rq->segs[0];
 	json_t *doc;
 
-	if (oauth_tenant(w, seg, &t) < 0) {
-		resp_oauth_error(rq, rs, 400, "invalid_tenant", 90002, "Tenant '%s' not found.", seg);
+	if (idp_tenant(w, seg, &t) < 0) {
+		rs_oauth_error(rq, rs, 400, "invalid_tenant", 90002, "Tenant '%s' not found.", seg);
 		return;
 	}
-	req_base_url(rq, base, sizeof(base));
+	rq_base_url(rq, base, sizeof(base));
 	snprintf(iss, sizeof(iss), "https://login.microsoftonline.com/%s/v2.0",
 		 t ? t->id : "{tenantid}");
 	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:[s,s,s], s:[s,s,s,s], s:[s], s:[s], s:[s,s]}",
@@ -406,36 +406,36 @@ static void discovery(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 			free(u);
 		}
 	}
-	resp_json(rs, 200, doc);
+	rs_json(rs, 200, doc);
 	rs->content_type = "application/json; charset=utf-8";
 }
 
 static void logout(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
-	const char *post = req_query(rq, "post_logout_redirect_uri");
-	struct oa_session *s = oauth_browser_session(w, rq);
+	const char *post = rq_query(rq, "post_logout_redirect_uri");
+	struct oa_session *s = idp_browser_session(w, rq);
 
 	if (s)
 		s->n = 0;
 	if (post && *post) {
-		resp_text(rs, 302, "text/html; charset=utf-8", "", 0);
-		resp_header(rs, "Location", post);
+		rs_text(rs, 302, "text/html; charset=utf-8", "", 0);
+		rs_header(rs, "Location", post);
 		return;
 	}
-	page_message(rs, 200, "You signed out of your account",
+	idp_page_message(rs, 200, "You signed out of your account",
 		     "It's a good idea to close all browser windows.");
 }
 
-void oauth_route(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void idp_route(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	static const struct {
 		const char *leaf;
 		const char *route;
 		void (*fn)(struct sim_world *, struct sim_req *, struct sim_resp *);
 	} table[] = {
-		{ "authorize", "/{tenant}/oauth2/v2.0/authorize", oauth_authorize },
-		{ "token", "/{tenant}/oauth2/v2.0/token", oauth_token },
-		{ "devicecode", "/{tenant}/oauth2/v2.0/devicecode", oauth_devicecode },
+		{ "authorize", "/{tenant}/oauth2/v2.0/authorize", idp_authorize },
+		{ "token", "/{tenant}/oauth2/v2.0/token", idp_token },
+		{ "devicecode", "/{tenant}/oauth2/v2.0/devicecode", idp_devicecode },
 		{ "logout", "/{tenant}/oauth2/v2.0/logout", logout },
 	};
 
@@ -456,6 +456,6 @@ void oauth_route(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 		return;
 	}
 	rq->route = "/{tenant}/(unknown)";
-	resp_oauth_error(rq, rs, 404, "invalid_request", 900561,
+	rs_oauth_error(rq, rs, 404, "invalid_request", 900561,
 			 "The endpoint '%s' is not part of the identity platform.", rq->path);
 }

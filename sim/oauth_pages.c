@@ -28,7 +28,7 @@ static void head(struct buf *b, const char *title)
 static void tail(struct sim_resp *rs, struct buf *b, int status)
 {
 	buf_puts(b, "</div></body></html>\n", NULL);
-	resp_text(rs, status, "text/html; charset=utf-8", buf_str(b), b->len);
+	rs_text(rs, status, "text/html; charset=utf-8", buf_str(b), b->len);
 	buf_free(b);
 }
 
@@ -51,7 +51,7 @@ static void error_line(struct buf *b, const char *error)
 	buf_puts(b, "</div>", NULL);
 }
 
-void page_account_picker(struct sim_resp *rs, const struct oa_txn *t,
+void idp_page_account_picker(struct sim_resp *rs, const struct oa_txn *t,
 			 const struct oa_session *s, const char *action)
 {
 	struct buf b;
@@ -78,7 +78,7 @@ void page_account_picker(struct sim_resp *rs, const struct oa_txn *t,
 	tail(rs, &b, 200);
 }
 
-void page_email(struct sim_resp *rs, const struct oa_txn *t,
+void idp_page_email(struct sim_resp *rs, const struct oa_txn *t,
 		const char *action, const char *error)
 {
 	struct buf b;
@@ -97,7 +97,7 @@ void page_email(struct sim_resp *rs, const struct oa_txn *t,
 	tail(rs, &b, 200);
 }
 
-void page_password(struct sim_resp *rs, const struct oa_txn *t,
+void idp_page_password(struct sim_resp *rs, const struct oa_txn *t,
 		   const char *action, const char *error)
 {
 	struct buf b;
@@ -117,7 +117,7 @@ void page_password(struct sim_resp *rs, const struct oa_txn *t,
 	tail(rs, &b, 200);
 }
 
-void page_consent(struct sim_resp *rs, const struct oa_txn *t,
+void idp_page_consent(struct sim_resp *rs, const struct oa_txn *t,
 		  const struct sim_app *app, const char *action)
 {
 	struct buf b;
@@ -145,7 +145,7 @@ void page_consent(struct sim_resp *rs, const struct oa_txn *t,
 	tail(rs, &b, 200);
 }
 
-void page_message(struct sim_resp *rs, int status, const char *title,
+void idp_page_message(struct sim_resp *rs, int status, const char *title,
 		  const char *text)
 {
 	struct buf b;
@@ -160,7 +160,7 @@ void page_message(struct sim_resp *rs, int status, const char *title,
 	tail(rs, &b, status);
 }
 
-void page_device_code(struct sim_resp *rs, const char *error)
+void idp_page_device_code(struct sim_resp *rs, const char *error)
 {
 	struct buf b;
 
@@ -175,7 +175,7 @@ void page_device_code(struct sim_resp *rs, const char *error)
 	tail(rs, &b, 200);
 }
 
-void page_form_post(struct sim_resp *rs, const char *uri,
+void idp_page_form_post(struct sim_resp *rs, const char *uri,
 		    const struct sim_kvlist *fields)
 {
 	struct buf b;
@@ -193,6 +193,6 @@ void page_form_post(struct sim_resp *rs, const char *uri,
 		buf_puts(&b, "\">", NULL);
 	}
 	buf_puts(&b, "<noscript><input type=\"submit\" value=\"Continue\"></noscript></form></body></html>\n", NULL);
-	resp_text(rs, 200, "text/html; charset=utf-8", buf_str(&b), b.len);
+	rs_text(rs, 200, "text/html; charset=utf-8", buf_str(&b), b.len);
 	buf_free(&b);
 }

@@ -45,7 +45,7 @@ static const struct {
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-const char *scope_audience(enum oa_resource r)
+const char *idp_scope_audience(enum oa_resource r)
 {
 	return r == RES_OUTLOOK ? OUTLOOK_RESOURCE : GRAPH_RESOURCE;
 }
@@ -63,10 +63,10 @@ static const char *known_perm(enum oa_resource r, const char *name)
 
 static char *canonical(enum oa_resource r, const char *perm)
 {
-	return xasprintf("%s/%s", scope_audience(r), perm);
+	return xasprintf("%s/%s", idp_scope_audience(r), perm);
 }
 
-json_t *scope_parse(const char *s, char *bad, size_t badlen)
+json_t *idp_scope_parse(const char *s, char *bad, size_t badlen)
 {
 	json_t *out = json_array();
 	const char *p = s ? s : "";
@@ -88,7 +88,7 @@ json_t *scope_parse(const char *s, char *bad, size_t badlen)
 		name = tok;
 		for (size_t i = 0; i < LEN(oidc_scopes); i++)
 			if (strcasecmp(tok, oidc_scopes[i]) == 0) {
-				if (!scope_has(out, oidc_scopes[i]))
+				if (!idp_scope_has(out, oidc_scopes[i]))
 					json_array_append_new(out, json_string(oidc_scopes[i]));
 				oidc = true;
 			}
@@ -114,7 +114,7 @@ json_t *scope_parse(const char *s, char *bad, size_t badlen)
 		{
 			char *c = canonical(r, perm);
 
-			if (!scope_has(out, c))
+			if (!idp_scope_has(out, c))
 				json_array_append_new(out, json_string(c));
 			free(c);
 		}
@@ -123,7 +123,7 @@ json_t *scope_parse(const char *s, char *bad, size_t badlen)
 	return out;
 }
 
-enum oa_resource scope_resource(const char *c)
+enum oa_resource idp_scope_resource(const char *c)
 {
 	for (size_t i = 0; i < LEN(hosts); i++)
 		if (sim_istarts(c, hosts[i].prefix))
@@ -131,14 +131,14 @@ enum oa_resource scope_resource(const char *c)
 	return RES_NONE;
 }
 
-int scope_single_resource(const json_t *scopes, enum oa_resource *out)
+int idp_scope_single_resource(const json_t *scopes, enum oa_resource *out)
 {
 	size_t i;
 	json_t *v;
 
 	*out = RES_NONE;
 	json_array_foreach(scopes, i, v) {
-		enum oa_resource r = scope_resource(json_string_value(v));
+		enum oa_resource r = idp_scope_resource(json_string_value(v));
 
 		if (r == RES_NONE)
 			continue;
@@ -149,7 +149,7 @@ int scope_single_resource(const json_t *scopes, enum oa_resource *out)
 	return 0;
 }
 
-bool scope_has(const json_t *scopes, const char *c)
+bool idp_scope_has(const json_t *scopes, const char *c)
 {
 	size_t i;
 	json_t *v;
@@ -162,11 +162,11 @@ bool scope_has(const json_t *scopes, const char *c)
 
 static void append_unique(json_t *arr, const char *s)
 {
-	if (!scope_has(arr, s))
+	if (!idp_scope_has(arr, s))
 		json_array_append_new(arr, json_string(s));
 }
 
-json_t *scope_expand_default(const json_t *scopes, const json_t *pool)
+json_t *idp_scope_expand_default(const json_t *scopes, const json_t *pool)
 {
 	json_t *out = json_array();
 	size_t i;
@@ -174,7 +174,7 @@ json_t *scope_expand_default(const json_t *scopes, const json_t *pool)
 
 	json_array_foreach(scopes, i, v) {
 		const char *s = json_string_value(v);
-		enum oa_resource r = scope_resource(s);
+		enum oa_resource r = idp_scope_resource(s);
 		const char *slash = strrchr(s, '/');
 
 		if (r == RES_NONE || !slash || strcmp(slash + 1, ".default") != 0) {
@@ -186,7 +186,7 @@ json_t *scope_expand_default(const json_t *scopes, const json_t *pool)
 			json_t *p;
 
 			json_array_foreach(pool, k, p)
-				if (scope_resource(json_string_value(p)) == r)
+				if (idp_scope_resource(json_string_value(p)) == r)
 					append_unique(out, json_string_value(p));
 		} else {
 			const char *const *t = r == RES_OUTLOOK ? outlook_static : graph_static;
@@ -203,19 +203,19 @@ json_t *scope_expand_default(const json_t *scopes, const json_t *pool)
 	return out;
 }
 
-json_t *scope_filter(const json_t *all, enum oa_resource r)
+json_t *idp_scope_filter(const json_t *all, enum oa_resource r)
 {
 	json_t *out = json_array();
 	size_t i;
 	json_t *v;
 
 	json_array_foreach(all, i, v)
-		if (scope_resource(json_string_value(v)) == r)
+		if (idp_scope_resource(json_string_value(v)) == r)
 			append_unique(out, json_string_value(v));
 	return out;
 }
 
-char *scope_response_string(const json_t *granted, enum oa_resource r,
+char *idp_scope_response_string(const json_t *granted, enum oa_resource r,
 			    const json_t *oidc)
 {
 	struct buf b;
@@ -226,7 +226,7 @@ char *scope_response_string(const json_t *granted, enum oa_resource r,
 	json_array_foreach(granted, i, v) {
 		const char *s = json_string_value(v);
 
-		if (scope_resource(s) != r)
+		if (idp_scope_resource(s) != r)
 			continue;
 		if (b.len)
 			buf_puts(&b, " ", NULL);
@@ -247,7 +247,7 @@ char *scope_response_string(const json_t *granted, enum oa_resource r,
 	return buf_detach(&b, NULL);
 }
 
-void scope_consent_add(struct sim_user *u, const char *client_id,
+void idp_scope_consent_add(struct sim_user *u, const char *client_id,
 		       const json_t *add)
 {
 	json_t *cur = json_object_get(u->consents, client_id);
@@ -259,11 +259,11 @@ void scope_consent_add(struct sim_user *u, const char *client_id,
 		json_object_set_new(u->consents, client_id, cur);
 	}
 	json_array_foreach(add, i, v)
-		if (scope_resource(json_string_value(v)) != RES_NONE)
+		if (idp_scope_resource(json_string_value(v)) != RES_NONE)
 			append_unique(cur, json_string_value(v));
 }
 
-json_t *scope_consented(struct sim_user *u, const char *client_id)
+json_t *idp_scope_consented(struct sim_user *u, const char *client_id)
 {
 	return json_object_get(u->consents, client_id);
 }

@@ -11,7 +11,7 @@
 #include "inboxsync/timeutil.h"
 #include "oauth_internal.h"
 
-void oauth_device_finish(struct sim_world *w, struct oa_device *d,
+void idp_device_finish(struct sim_world *w, struct oa_device *d,
 			 struct sim_user *u, bool approve)
 {
 	(void)w;
@@ -20,9 +20,9 @@ void oauth_device_finish(struct sim_world *w, struct oa_device *d,
 		return;
 	}
 	{
-		json_t *want = scope_expand_default(d->scopes, NULL);
+		json_t *want = idp_scope_expand_default(d->scopes, NULL);
 
-		scope_consent_add(u, d->client_id, want);
+		idp_scope_consent_add(u, d->client_id, want);
 		json_decref(want);
 	}
 	d->user = u;
@@ -42,19 +42,19 @@ static void after_auth(struct sim_world *w, struct sim_resp *rs,
 
 	t->user = u;
 	if (t->kind == TXN_AUTHORIZE) {
-		oauth_authorize_complete(w, rs, t, u, false);
+		idp_authorize_complete(w, rs, t, u, false);
 		return;
 	}
 	/* Device flow: always confirm, like Microsoft's "Are you trying to
 	 * sign in to <app>?" page. */
 	d = oa_device_by_user_code(w, t->user_code);
 	if (!d || d->state != DEV_PENDING || d->expires <= time_now()) {
-		page_message(rs, 400, "Code expired",
+		idp_page_message(rs, 400, "Code expired",
 			     "AADSTS70019: That code has expired or was already used. Go back to your device and start again.");
 		oa_txn_drop(w, t);
 		return;
 	}
-	page_consent(rs, t, world_app(w, t->client_id), action_of(t));
+	idp_page_consent(rs, t, world_app(w, t->client_id), action_of(t));
 }
 
 static void cancel(struct sim_world *w, struct sim_resp *rs, struct oa_txn *t)
@@ -63,8 +63,8 @@ static void cancel(struct sim_world *w, struct sim_resp *rs, struct oa_txn *t)
 		struct oa_device *d = oa_device_by_user_code(w, t->user_code);
 
 		if (d && d->state == DEV_PENDING)
-			oauth_device_finish(w, d, NULL, false);
-		page_message(rs, 200, "Sign-in cancelled",
+			idp_device_finish(w, d, NULL, false);
+		idp_page_message(rs, 200, "Sign-in cancelled",
 			     "You declined to sign in to the application on your device. You can close this window.");
 		oa_txn_drop(w, t);
 		return;
@@ -80,13 +80,13 @@ static void cancel(struct sim_world *w, struct sim_resp *rs, struct oa_txn *t)
 		snprintf(desc, sizeof(desc),
 			 "AADSTS65004: User declined to consent to access the app. Trace ID: %s Correlation ID: %s Timestamp: %s",
 			 trace, trace, ts);
-		kv_add(&f, "error", "access_denied");
-		kv_add(&f, "error_description", desc);
-		kv_add(&f, "error_subcode", "cancel");
+		skv_add(&f, "error", "access_denied");
+		skv_add(&f, "error_description", desc);
+		skv_add(&f, "error_subcode", "cancel");
 		if (t->state)
-			kv_add(&f, "state", t->state);
+			skv_add(&f, "state", t->state);
 		if (t->response_mode && strcmp(t->response_mode, "form_post") == 0) {
-			page_form_post(rs, t->redirect_uri, &f);
+			idp_page_form_post(rs, t->redirect_uri, &f);
 		} else {
 			if (t->response_mode && strcmp(t->response_mode, "fragment") == 0)
 				sep = '#';
@@ -99,11 +99,11 @@ static void cancel(struct sim_world *w, struct sim_resp *rs, struct oa_txn *t)
 				free(k);
 				free(v);
 			}
-			resp_text(rs, 302, "text/html; charset=utf-8", "", 0);
-			resp_header(rs, "Location", buf_str(&b));
+			rs_text(rs, 302, "text/html; charset=utf-8", "", 0);
+			rs_header(rs, "Location", buf_str(&b));
 			buf_free(&b);
 		}
-		kv_free(&f);
+		skv_free(&f);
 		oa_txn_drop(w, t);
 	}
 }
@@ -114,14 +114,14 @@ static bool password_ok(const struct sim_user *u, const char *pw)
 	       sodium_memcmp(pw, u->password, strlen(pw)) == 0;
 }
 
-void oauth_signin_post(struct sim_world *w, struct sim_req *rq,
+void idp_signin_post(struct sim_world *w, struct sim_req *rq,
 		       struct sim_resp *rs, struct oa_txn *t,
 		       const struct sim_kvlist *form)
 {
-	const char *step = kv_get(form, "step");
-	const char *action = kv_get(form, "action");
-	const char *login = kv_get(form, "loginfmt");
-	struct oa_session *s = oauth_browser_session(w, rq);
+	const char *step = skv_get(form, "step");
+	const char *action = skv_get(form, "action");
+	const char *login = skv_get(form, "loginfmt");
+	struct oa_session *s = idp_browser_session(w, rq);
 	struct sim_user *u;
 
 	if (action && strcmp(action, "cancel") == 0) {
@@ -142,67 +142,67 @@ void oauth_signin_post(struct sim_world *w, struct sim_req *rq,
 		}
 		t->user = u;
 		if (u) {
-			page_password(rs, t, action_of(t), NULL);
+			idp_page_password(rs, t, action_of(t), NULL);
 		} else {
 			free(t->login_hint);
 			t->login_hint = NULL;
-			page_email(rs, t, action_of(t), NULL);
+			idp_page_email(rs, t, action_of(t), NULL);
 		}
 		return;
 	}
 	if (strcmp(step, "email") == 0) {
 		u = world_user(w, login);
 		if (!u || !strchr(login, '@')) {
-			page_email(rs, t, action_of(t),
+			idp_page_email(rs, t, action_of(t),
 				   "AADSTS50034: This username may be incorrect. We couldn't find an account with that username.");
 			return;
 		}
 		t->user = u;
-		page_password(rs, t, action_of(t), NULL);
+		idp_page_password(rs, t, action_of(t), NULL);
 		return;
 	}
 	if (strcmp(step, "password") == 0 && t->user) {
-		if (!password_ok(t->user, kv_get(form, "passwd"))) {
-			page_password(rs, t, action_of(t),
+		if (!password_ok(t->user, skv_get(form, "passwd"))) {
+			idp_page_password(rs, t, action_of(t),
 				      "AADSTS50126: Your account or password is incorrect. If you don't remember your password, reset it now.");
 			return;
 		}
 		if (!s)
 			s = oa_session_new(w);
 		oa_session_use(s, t->user);
-		oauth_set_session_cookie(rs, s);
+		idp_set_session_cookie(rs, s);
 		u = t->user;
 		after_auth(w, rs, t, u);
 		/* keep the cookie even when after_auth replaced the response */
-		oauth_set_session_cookie(rs, s);
+		idp_set_session_cookie(rs, s);
 		return;
 	}
 	if (strcmp(step, "consent") == 0 && t->user && action &&
 	    strcmp(action, "accept") == 0) {
 		if (t->kind == TXN_AUTHORIZE) {
-			oauth_authorize_complete(w, rs, t, t->user, true);
+			idp_authorize_complete(w, rs, t, t->user, true);
 			return;
 		}
 		{
 			struct oa_device *d = oa_device_by_user_code(w, t->user_code);
 
 			if (d && d->state == DEV_PENDING && d->expires > time_now()) {
-				oauth_device_finish(w, d, t->user, true);
-				page_message(rs, 200, "You're signed in",
+				idp_device_finish(w, d, t->user, true);
+				idp_page_message(rs, 200, "You're signed in",
 					     "You have signed in to the application on your device. You may now close this window.");
 			} else {
-				page_message(rs, 400, "Code expired",
+				idp_page_message(rs, 400, "Code expired",
 					     "AADSTS70019: That code has expired or was already used.");
 			}
 			oa_txn_drop(w, t);
 		}
 		return;
 	}
-	page_message(rs, 400, "Sorry, but we're having trouble signing you in.",
+	idp_page_message(rs, 400, "Sorry, but we're having trouble signing you in.",
 		     "AADSTS90014: The sign-in form was incomplete. Go back to the application and try again.");
 }
 
-void oauth_device_page(struct sim_world *w, struct sim_req *rq,
+void idp_device_page(struct sim_world *w, struct sim_req *rq,
 		       struct sim_resp *rs)
 {
 	struct sim_kvlist form = { 0 };
@@ -212,40 +212,40 @@ void oauth_device_page(struct sim_world *w, struct sim_req *rq,
 	const char *otc;
 
 	if (strcmp(rq->method, "POST") != 0) {
-		page_device_code(rs, NULL);
+		idp_page_device_code(rs, NULL);
 		return;
 	}
-	oauth_form(rq, &form);
-	if (kv_get(&form, "txn")) {
-		t = oa_txn_get(w, kv_get(&form, "txn"));
+	idp_form(rq, &form);
+	if (skv_get(&form, "txn")) {
+		t = oa_txn_get(w, skv_get(&form, "txn"));
 		if (!t || t->kind != TXN_DEVICE)
-			page_message(rs, 400, "Sign-in expired",
+			idp_page_message(rs, 400, "Sign-in expired",
 				     "AADSTS90014: This sign-in has expired. Enter the code again.");
 		else
-			oauth_signin_post(w, rq, rs, t, &form);
-		kv_free(&form);
+			idp_signin_post(w, rq, rs, t, &form);
+		skv_free(&form);
 		return;
 	}
-	otc = kv_get(&form, "otc");
+	otc = skv_get(&form, "otc");
 	d = oa_device_by_user_code(w, otc);
 	if (!d || d->state != DEV_PENDING || d->expires <= time_now()) {
-		page_device_code(rs, "AADSTS70018: That code didn't work. Check the code and try again.");
-		kv_free(&form);
+		idp_page_device_code(rs, "AADSTS70018: That code didn't work. Check the code and try again.");
+		skv_free(&form);
 		return;
 	}
 	t = oa_txn_new(w, TXN_DEVICE);
 	t->user_code = xstrdup(d->user_code);
 	t->client_id = xstrdup(d->client_id);
 	t->scopes = json_deep_copy(d->scopes);
-	s = oauth_browser_session(w, rq);
+	s = idp_browser_session(w, rq);
 	if (s && s->n)
-		page_account_picker(rs, t, s, "/_sim/device");
+		idp_page_account_picker(rs, t, s, "/_sim/device");
 	else
-		page_email(rs, t, "/_sim/device", NULL);
-	kv_free(&form);
+		idp_page_email(rs, t, "/_sim/device", NULL);
+	skv_free(&form);
 }
 
-void oauth_devicecode(struct sim_world *w, struct sim_req *rq,
+void idp_devicecode(struct sim_world *w, struct sim_req *rq,
 		      struct sim_resp *rs)
 {
 	struct sim_kvlist form = { 0 };
@@ -256,37 +256,37 @@ void oauth_devicecode(struct sim_world *w, struct sim_req *rq,
 	json_t *scopes;
 	char bad[256], base[128], *uri, *msg;
 
-	oauth_form(rq, &form);
-	cid = kv_get(&form, "client_id");
-	scope = kv_get(&form, "scope");
+	idp_form(rq, &form);
+	cid = skv_get(&form, "client_id");
+	scope = skv_get(&form, "scope");
 	if (strcmp(rq->method, "POST") != 0) {
-		resp_oauth_error(rq, rs, 400, "invalid_request", 900561,
+		rs_oauth_error(rq, rs, 400, "invalid_request", 900561,
 				 "The endpoint only accepts POST requests. Received a %s request.", rq->method);
-	} else if (oauth_tenant(w, rq->segs[0], &t) < 0) {
-		resp_oauth_error(rq, rs, 400, "invalid_request", 90002,
+	} else if (idp_tenant(w, rq->segs[0], &t) < 0) {
+		rs_oauth_error(rq, rs, 400, "invalid_request", 90002,
 				 "Tenant '%s' not found.", rq->segs[0]);
 	} else if (!cid || !*cid) {
-		resp_oauth_error(rq, rs, 400, "invalid_request", 900144,
+		rs_oauth_error(rq, rs, 400, "invalid_request", 900144,
 				 "The request body must contain the following parameter: 'client_id'.");
 	} else if (!(app = world_app(w, cid))) {
-		resp_oauth_error(rq, rs, 400, "unauthorized_client", 700016,
+		rs_oauth_error(rq, rs, 400, "unauthorized_client", 700016,
 				 "Application with identifier '%s' was not found in the directory '%s'.", cid, rq->segs[0]);
 	} else if (app->disabled) {
-		resp_oauth_error(rq, rs, 400, "unauthorized_client", 7000112,
+		rs_oauth_error(rq, rs, 400, "unauthorized_client", 7000112,
 				 "Application '%s'(%s) is disabled.", app->client_id, app->name);
 	} else if (!scope || !*scope) {
-		resp_oauth_error(rq, rs, 400, "invalid_request", 900144,
+		rs_oauth_error(rq, rs, 400, "invalid_request", 900144,
 				 "The request body must contain the following parameter: 'scope'.");
-	} else if (!(scopes = scope_parse(scope, bad, sizeof(bad)))) {
-		resp_oauth_error(rq, rs, 400, "invalid_scope", 70011,
+	} else if (!(scopes = idp_scope_parse(scope, bad, sizeof(bad)))) {
+		rs_oauth_error(rq, rs, 400, "invalid_scope", 70011,
 				 "The provided value for the input parameter 'scope' is not valid. The scope '%s' does not exist.", bad);
 	} else {
 		d = oa_device_new(w, app->client_id, scopes);
-		req_base_url(rq, base, sizeof(base));
+		rq_base_url(rq, base, sizeof(base));
 		uri = xasprintf("%s/_sim/device", base);
 		msg = xasprintf("To sign in, use a web browser to open the page %s and enter the code %s to authenticate.",
 				uri, d->user_code);
-		resp_json(rs, 200, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}",
+		rs_json(rs, 200, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}",
 					     "user_code", d->user_code, "device_code", d->device_code,
 					     "verification_uri", uri, "expires_in",
 					     (json_int_t)w->cfg.device_code_lifetime, "interval",
@@ -295,5 +295,5 @@ void oauth_devicecode(struct sim_world *w, struct sim_req *rq,
 		free(uri);
 		free(msg);
 	}
-	kv_free(&form);
+	skv_free(&form);
 }

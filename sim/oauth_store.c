@@ -36,7 +36,7 @@ struct oa_code *oa_code_new(struct sim_world *w, struct sim_user *u,
 	c->plain = t->plain;
 	c->nonce = xstrdup(t->nonce);
 	c->expires = time_now() + w->cfg.code_lifetime;
-	strmap_put(&w->codes, c->code, c);
+	smap_put(&w->codes, c->code, c);
 	tick(w);
 	return c;
 }
@@ -57,7 +57,7 @@ struct oa_access *oa_access_new(struct sim_world *w, struct sim_user *u,
 	a->expires = time_now() + w->cfg.access_token_lifetime;
 	a->token_epoch = u->token_epoch;
 	a->public_client = public_client;
-	strmap_put(&w->access, a->token, a);
+	smap_put(&w->access, a->token, a);
 	tick(w);
 	return a;
 }
@@ -84,7 +84,7 @@ struct oa_refresh *oa_refresh_new(struct sim_world *w, struct sim_user *u,
 	r->res = res;
 	r->oidc = oidc ? json_deep_copy(oidc) : json_array();
 	r->nonce = xstrdup(nonce);
-	strmap_put(&w->refresh, r->token, r);
+	smap_put(&w->refresh, r->token, r);
 	tick(w);
 	return r;
 }
@@ -104,7 +104,7 @@ struct oa_device *oa_device_new(struct sim_world *w, const char *client_id,
 			uc[i] = alphabet[(unsigned char)r[i] % (sizeof(alphabet) - 1)];
 		uc[9] = '\0';
 		free(r);
-	} while (strmap_get(&w->user_codes, uc));
+	} while (smap_get(&w->user_codes, uc));
 	rnd = sim_random_token(48);
 	d->device_code = xasprintf("DAQABAAEAAAD%s", rnd);
 	free(rnd);
@@ -113,8 +113,8 @@ struct oa_device *oa_device_new(struct sim_world *w, const char *client_id,
 	d->scopes = scopes;
 	d->expires = time_now() + w->cfg.device_code_lifetime;
 	d->interval = w->cfg.device_code_interval;
-	strmap_put(&w->device_codes, d->device_code, d);
-	strmap_put(&w->user_codes, d->user_code, d);
+	smap_put(&w->device_codes, d->device_code, d);
+	smap_put(&w->user_codes, d->user_code, d);
 	tick(w);
 	return d;
 }
@@ -128,12 +128,12 @@ struct oa_device *oa_device_by_user_code(struct sim_world *w, const char *uc)
 		if (*c != '-' && *c != ' ')
 			norm[n++] = (char)((*c >= 'a' && *c <= 'z') ? *c - 32 : *c);
 	norm[n] = '\0';
-	return strmap_get(&w->user_codes, norm);
+	return smap_get(&w->user_codes, norm);
 }
 
 struct oa_session *oa_session_get(struct sim_world *w, const char *id)
 {
-	return id ? strmap_get(&w->sessions, id) : NULL;
+	return id ? smap_get(&w->sessions, id) : NULL;
 }
 
 struct oa_session *oa_session_new(struct sim_world *w)
@@ -141,7 +141,7 @@ struct oa_session *oa_session_new(struct sim_world *w)
 	struct oa_session *s = xcalloc(1, sizeof(*s));
 
 	s->id = sim_random_token(24);
-	strmap_put(&w->sessions, s->id, s);
+	smap_put(&w->sessions, s->id, s);
 	return s;
 }
 
@@ -167,14 +167,14 @@ struct oa_txn *oa_txn_new(struct sim_world *w, enum oa_txn_kind kind)
 	t->id = sim_random_token(18);
 	t->kind = kind;
 	t->expires = time_now() + 3600;
-	strmap_put(&w->txns, t->id, t);
+	smap_put(&w->txns, t->id, t);
 	tick(w);
 	return t;
 }
 
 struct oa_txn *oa_txn_get(struct sim_world *w, const char *id)
 {
-	struct oa_txn *t = id ? strmap_get(&w->txns, id) : NULL;
+	struct oa_txn *t = id ? smap_get(&w->txns, id) : NULL;
 
 	return t && t->expires >= time_now() ? t : NULL;
 }
@@ -198,14 +198,14 @@ static void txn_free(struct oa_txn *t)
 
 void oa_txn_drop(struct sim_world *w, struct oa_txn *t)
 {
-	strmap_remove(&w->txns, t->id);
+	smap_remove(&w->txns, t->id);
 	txn_free(t);
 }
 
 enum oa_token_state oa_access_check(struct sim_world *w, const char *token,
 				    struct oa_access **out)
 {
-	struct oa_access *a = token ? strmap_get(&w->access, token) : NULL;
+	struct oa_access *a = token ? smap_get(&w->access, token) : NULL;
 
 	*out = a;
 	if (!a)
@@ -347,13 +347,13 @@ static void prune(struct sim_world *w, bool all)
 {
 	struct prune_ctx p = { time_now(), all };
 
-	strmap_foreach(&w->codes, prune_code, &p);
-	strmap_foreach(&w->access, prune_access, &p);
-	strmap_foreach(&w->refresh, prune_refresh, &p);
-	strmap_foreach(&w->user_codes, unlink_user_code, &p);
-	strmap_foreach(&w->device_codes, prune_device, &p);
-	strmap_foreach(&w->sessions, prune_session, &p);
-	strmap_foreach(&w->txns, prune_txn, &p);
+	smap_foreach(&w->codes, prune_code, &p);
+	smap_foreach(&w->access, prune_access, &p);
+	smap_foreach(&w->refresh, prune_refresh, &p);
+	smap_foreach(&w->user_codes, unlink_user_code, &p);
+	smap_foreach(&w->device_codes, prune_device, &p);
+	smap_foreach(&w->sessions, prune_session, &p);
+	smap_foreach(&w->txns, prune_txn, &p);
 }
 
 void oa_store_prune(struct sim_world *w)
@@ -363,23 +363,23 @@ void oa_store_prune(struct sim_world *w)
 
 void oa_store_init(struct sim_world *w)
 {
-	strmap_init(&w->codes);
-	strmap_init(&w->access);
-	strmap_init(&w->refresh);
-	strmap_init(&w->sessions);
-	strmap_init(&w->txns);
-	strmap_init(&w->device_codes);
-	strmap_init(&w->user_codes);
+	smap_init(&w->codes);
+	smap_init(&w->access);
+	smap_init(&w->refresh);
+	smap_init(&w->sessions);
+	smap_init(&w->txns);
+	smap_init(&w->device_codes);
+	smap_init(&w->user_codes);
 }
 
 void oa_store_free(struct sim_world *w)
 {
 	prune(w, true);
-	strmap_free(&w->codes);
-	strmap_free(&w->access);
-	strmap_free(&w->refresh);
-	strmap_free(&w->sessions);
-	strmap_free(&w->txns);
-	strmap_free(&w->device_codes);
-	strmap_free(&w->user_codes);
+	smap_free(&w->codes);
+	smap_free(&w->access);
+	smap_free(&w->refresh);
+	smap_free(&w->sessions);
+	smap_free(&w->txns);
+	smap_free(&w->device_codes);
+	smap_free(&w->user_codes);
 }

@@ -15,7 +15,7 @@
 #include "counters.h"
 #include "oauth_internal.h"
 
-void oauth_form(const struct sim_req *rq, struct sim_kvlist *out)
+void idp_form(const struct sim_req *rq, struct sim_kvlist *out)
 {
 	sim_form_parse(rq->body ? rq->body : "", rq->body_len, out);
 }
@@ -26,8 +26,8 @@ void oa_issue_tokens(struct sim_world *w, struct sim_resp *rs,
 		     const json_t *oidc, struct oa_chain *chain,
 		     const char *nonce)
 {
-	json_t *res_scopes = scope_filter(granted, r);
-	char *scope = scope_response_string(res_scopes, r, oidc);
+	json_t *res_scopes = idp_scope_filter(granted, r);
+	char *scope = idp_scope_response_string(res_scopes, r, oidc);
 	struct oa_access *a = oa_access_new(w, u, app->client_id, r, res_scopes,
 					    app->secret == NULL);
 	json_t *out;
@@ -37,24 +37,24 @@ void oa_issue_tokens(struct sim_world *w, struct sim_resp *rs,
 			(json_int_t)w->cfg.access_token_lifetime, "ext_expires_in",
 			(json_int_t)w->cfg.access_token_lifetime, "access_token",
 			a->token);
-	if (scope_has(oidc, "offline_access")) {
+	if (idp_scope_has(oidc, "offline_access")) {
 		struct oa_refresh *rt = oa_refresh_new(w, u, app->client_id, chain,
 						       r, oidc, nonce);
 
 		json_object_set_new(out, "refresh_token", json_string(rt->token));
 	}
-	if (scope_has(oidc, "openid")) {
+	if (idp_scope_has(oidc, "openid")) {
 		char *idt = oa_id_token(w, u, app->client_id,
-					scope_has(oidc, "email"), nonce);
+					idp_scope_has(oidc, "email"), nonce);
 
 		json_object_set_new(out, "id_token", json_string(idt));
 		free(idt);
 	}
 	free(scope);
-	resp_json(rs, 200, out);
+	rs_json(rs, 200, out);
 	rs->content_type = "application/json; charset=utf-8";
-	resp_header(rs, "Cache-Control", "no-store, no-cache");
-	resp_header(rs, "Pragma", "no-cache");
+	rs_header(rs, "Cache-Control", "no-store, no-cache");
+	rs_header(rs, "Pragma", "no-cache");
 }
 
 /* Client authentication shared by every grant. Returns the app, or NULL
@@ -63,9 +63,9 @@ static struct sim_app *client_auth(struct sim_world *w, struct sim_req *rq,
 				   struct sim_resp *rs,
 				   const struct sim_kvlist *form)
 {
-	const char *cid = kv_get(form, "client_id");
-	const char *secret = kv_get(form, "client_secret");
-	const char *authz = req_header(rq, "Authorization");
+	const char *cid = skv_get(form, "client_id");
+	const char *secret = skv_get(form, "client_secret");
+	const char *authz = rq_header(rq, "Authorization");
 	char *basic_id = NULL, *basic_secret = NULL;
 	struct sim_app *app = NULL;
 
@@ -88,34 +88,34 @@ static struct sim_app *client_auth(struct sim_world *w, struct sim_req *rq,
 			secret = basic_secret;
 	}
 	if (!cid || !*cid) {
-		resp_oauth_error(rq, rs, 400, "invalid_request", 900144,
+		rs_oauth_error(rq, rs, 400, "invalid_request", 900144,
 				 "The request body must contain the following parameter: 'client_id'.");
 		goto out;
 	}
 	app = world_app(w, cid);
 	if (!app) {
-		resp_oauth_error(rq, rs, 400, "unauthorized_client", 700016,
+		rs_oauth_error(rq, rs, 400, "unauthorized_client", 700016,
 				 "Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
 				 cid, rq->segs[0]);
 		goto out;
 	}
 	if (app->disabled) {
-		resp_oauth_error(rq, rs, 400, "unauthorized_client", 7000112,
+		rs_oauth_error(rq, rs, 400, "unauthorized_client", 7000112,
 				 "Application '%s'(%s) is disabled.", app->client_id, app->name);
 		app = NULL;
 		goto out;
 	}
-	if (!app->secret && (secret || kv_get(form, "client_assertion"))) {
-		resp_oauth_error(rq, rs, 401, "invalid_client", 700025,
+	if (!app->secret && (secret || skv_get(form, "client_assertion"))) {
+		rs_oauth_error(rq, rs, 401, "invalid_client", 700025,
 				 "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.");
 		app = NULL;
 	} else if (app->secret && !secret) {
-		resp_oauth_error(rq, rs, 401, "invalid_client", 7000218,
+		rs_oauth_error(rq, rs, 401, "invalid_client", 7000218,
 				 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
 		app = NULL;
 	} else if (app->secret && (strlen(secret) != strlen(app->secret) ||
 				   sodium_memcmp(secret, app->secret, strlen(secret)) != 0)) {
-		resp_oauth_error(rq, rs, 401, "invalid_client", 7000215,
+		rs_oauth_error(rq, rs, 401, "invalid_client", 7000215,
 				 "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.",
 				 app->client_id);
 		app = NULL;
@@ -129,10 +129,10 @@ out:
 static const char *need(struct sim_req *rq, struct sim_resp *rs,
 			const struct sim_kvlist *form, const char *name)
 {
-	const char *v = kv_get(form, name);
+	const char *v = skv_get(form, name);
 
 	if (!v || !*v) {
-		resp_oauth_error(rq, rs, 400, "invalid_request", 900144,
+		rs_oauth_error(rq, rs, 400, "invalid_request", 900144,
 				 "The request body must contain the following parameter: '%s'.",
 				 name);
 		return NULL;
@@ -156,31 +156,31 @@ static int requested_resource(struct sim_req *rq, struct sim_resp *rs,
 
 	if (!scope || !*scope)
 		return 0;
-	req = scope_parse(scope, bad, sizeof(bad));
+	req = idp_scope_parse(scope, bad, sizeof(bad));
 	if (!req) {
-		resp_oauth_error(rq, rs, 400, "invalid_scope", 70011,
+		rs_oauth_error(rq, rs, 400, "invalid_scope", 70011,
 				 "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope %s is not valid.",
 				 bad);
 		return -1;
 	}
-	if (scope_single_resource(req, &r) < 0) {
-		resp_oauth_error(rq, rs, 400, "invalid_scope", 700022,
+	if (idp_scope_single_resource(req, &r) < 0) {
+		rs_oauth_error(rq, rs, 400, "invalid_scope", 700022,
 				 "The provided value for the input parameter scope is not valid because it contains more than one resource. Scope %s is not valid.",
 				 scope);
 		json_decref(req);
 		return -1;
 	}
 	empty = json_array();
-	consented = scope_consented(u, app->client_id);
+	consented = idp_scope_consented(u, app->client_id);
 	if (!consented)
 		consented = empty;
-	exp = scope_expand_default(req, consented);
+	exp = idp_scope_expand_default(req, consented);
 	rc = 0;
 	json_array_foreach(exp, i, v) {
 		const char *s = json_string_value(v);
 
-		if (scope_resource(s) != RES_NONE && !scope_has(consented, s)) {
-			resp_oauth_error(rq, rs, 400, "invalid_grant", 65001,
+		if (idp_scope_resource(s) != RES_NONE && !idp_scope_has(consented, s)) {
+			rs_oauth_error(rq, rs, 400, "invalid_grant", 65001,
 					 "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.",
 					 app->client_id, app->name);
 			rc = -1;
@@ -207,30 +207,30 @@ static void grant_code(struct sim_world *w, struct sim_req *rq,
 
 	if (!code || !(redirect = need(rq, rs, form, "redirect_uri")))
 		return;
-	verifier = kv_get(form, "code_verifier");
-	c = strmap_get(&w->codes, code);
+	verifier = skv_get(form, "code_verifier");
+	c = smap_get(&w->codes, code);
 	if (!c) {
-		resp_oauth_error(rq, rs, 400, "invalid_grant", 9002313,
+		rs_oauth_error(rq, rs, 400, "invalid_grant", 9002313,
 				 "Invalid request. Request is malformed or invalid.");
 		return;
 	}
 	if (strcmp(c->client_id, app->client_id) != 0) {
-		resp_oauth_error(rq, rs, 400, "invalid_grant", 70000,
+		rs_oauth_error(rq, rs, 400, "invalid_grant", 70000,
 				 "The provided value for the 'code' parameter is not valid. The code was issued to a different client.");
 		return;
 	}
 	if (c->used) {
-		resp_oauth_error(rq, rs, 400, "invalid_grant", 54005,
+		rs_oauth_error(rq, rs, 400, "invalid_grant", 54005,
 				 "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.");
 		return;
 	}
 	if (c->expires <= time_now()) {
-		resp_oauth_error(rq, rs, 400, "invalid_grant", 70008,
+		rs_oauth_error(rq, rs, 400, "invalid_grant", 70008,
 				 "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.");
 		return;
 	}
 	if (strcmp(c->redirect_uri, redirect) != 0) {
-		resp_oauth_error(rq, rs, 400, "invalid_grant", 50011,
+		rs_oauth_error(rq, rs, 400, "invalid_grant", 50011,
 				 "The redirect URI '%s' specified in the request does not match the redirect URI used in the authorization request for this code.",
 				 redirect);
 		return;
@@ -250,19 +250,19 @@ static void grant_code(struct sim_world *w, struct sim_req *rq,
 			free(b);
 		}
 		if (!ok) {
-			resp_oauth_error(rq, rs, 400, "invalid_grant", 501481,
+			rs_oauth_error(rq, rs, 400, "invalid_grant", 501481,
 					 "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
 			return;
 		}
 	}
-	if (requested_resource(rq, rs, kv_get(form, "scope"), c->user, app, &res) < 0)
+	if (requested_resource(rq, rs, skv_get(form, "scope"), c->user, app, &res) < 0)
 		return;
 	if (res == RES_NONE) {
 		size_t i;
 		json_t *v;
 
 		json_array_foreach(c->scopes, i, v)
-			if ((res = scope_resource(json_string_value(v))) != RES_NONE)
+			if ((res = idp_scope_resource(json_string_value(v))) != RES_NONE)
 				break;
 	}
 	if (res == RES_NONE)
@@ -274,10 +274,10 @@ static void grant_code(struct sim_world *w, struct sim_req *rq,
 		json_t *v;
 
 		json_array_foreach(c->scopes, i, v)
-			if (scope_resource(json_string_value(v)) == RES_NONE)
+			if (idp_scope_resource(json_string_value(v)) == RES_NONE)
 				json_array_append(oidc, v);
 	}
-	consented = scope_consented(c->user, app->client_id);
+	consented = idp_scope_consented(c->user, app->client_id);
 	oa_issue_tokens(w, rs, c->user, app, res, consented ? consented : oidc,
 			oidc, NULL, c->nonce);
 	json_decref(oidc);
@@ -294,42 +294,42 @@ static void grant_refresh(struct sim_world *w, struct sim_req *rq,
 
 	if (!tok)
 		return;
-	r = strmap_get(&w->refresh, tok);
+	r = smap_get(&w->refresh, tok);
 	if (!r) {
-		resp_oauth_error(rq, rs, 400, "invalid_grant", 9002313,
+		rs_oauth_error(rq, rs, 400, "invalid_grant", 9002313,
 				 "Invalid request. Request is malformed or invalid.");
 		return;
 	}
 	if (strcmp(r->client_id, app->client_id) != 0) {
-		resp_oauth_error(rq, rs, 400, "invalid_grant", 70000,
+		rs_oauth_error(rq, rs, 400, "invalid_grant", 70000,
 				 "Provided grant is invalid or malformed. The refresh token was issued to a different client.");
 		return;
 	}
 	if (r->expires <= time_now()) {
-		resp_oauth_error(rq, rs, 400, "invalid_grant", 700082,
+		rs_oauth_error(rq, rs, 400, "invalid_grant", 700082,
 				 "The refresh token has expired due to inactivity. The token was issued on %s and was inactive for %ld days.",
 				 "an earlier date", w->cfg.refresh_token_lifetime / 86400);
 		return;
 	}
 	if (r->grant_epoch != r->user->grant_epoch) {
-		resp_oauth_error(rq, rs, 400, "invalid_grant", 50173,
+		rs_oauth_error(rq, rs, 400, "invalid_grant", 50173,
 				 "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on earlier and the TokensValidFrom date (before which tokens are not valid) for this user is later.");
 		return;
 	}
 	if (r->n < r->chain->redeemed_max) {
-		resp_oauth_error(rq, rs, 400, "invalid_grant", 70008,
+		rs_oauth_error(rq, rs, 400, "invalid_grant", 70008,
 				 "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource. (m365sim: a newer refresh token of this grant has already been redeemed)");
 		return;
 	}
-	consented = scope_consented(r->user, app->client_id);
+	consented = idp_scope_consented(r->user, app->client_id);
 	if (!consented || !json_array_size(consented)) {
-		resp_oauth_error(rq, rs, 400, "invalid_grant", 65001,
+		rs_oauth_error(rq, rs, 400, "invalid_grant", 65001,
 				 "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.",
 				 app->client_id, app->name);
 		return;
 	}
 	res = r->res;
-	if (requested_resource(rq, rs, kv_get(form, "scope"), r->user, app, &res) < 0)
+	if (requested_resource(rq, rs, skv_get(form, "scope"), r->user, app, &res) < 0)
 		return;
 	if (r->n > r->chain->redeemed_max)
 		r->chain->redeemed_max = r->n;
@@ -351,24 +351,24 @@ static void grant_device(struct sim_world *w, struct sim_req *rq,
 
 	if (!code)
 		return;
-	d = strmap_get(&w->device_codes, code);
+	d = smap_get(&w->device_codes, code);
 	if (!d || strcmp(d->client_id, app->client_id) != 0) {
-		resp_oauth_error(rq, rs, 400, "bad_verification_code", 70018,
+		rs_oauth_error(rq, rs, 400, "bad_verification_code", 70018,
 				 "The provided value for the input parameter 'device_code' is not valid.");
 		return;
 	}
 	if (d->state == DEV_REDEEMED) {
-		resp_oauth_error(rq, rs, 400, "invalid_grant", 54005,
+		rs_oauth_error(rq, rs, 400, "invalid_grant", 54005,
 				 "The device code was already redeemed; start a new device authorization.");
 		return;
 	}
 	if (d->expires <= time_now()) {
-		resp_oauth_error(rq, rs, 400, "expired_token", 70019,
+		rs_oauth_error(rq, rs, 400, "expired_token", 70019,
 				 "Verification code expired.");
 		return;
 	}
 	if (d->state == DEV_DECLINED) {
-		resp_oauth_error(rq, rs, 400, "authorization_declined", 65004,
+		rs_oauth_error(rq, rs, 400, "authorization_declined", 65004,
 				 "User declined to consent to access the app.");
 		return;
 	}
@@ -378,26 +378,26 @@ static void grant_device(struct sim_world *w, struct sim_req *rq,
 		d->last_poll_ms = now_ms;
 		if (too_fast) {
 			d->interval += w->cfg.device_slow_down_step;
-			resp_oauth_error(rq, rs, 400, "slow_down", 70016,
+			rs_oauth_error(rq, rs, 400, "slow_down", 70016,
 					 "OAuth 2.0 device flow error. Polling too fast: wait at least %ld seconds between requests.",
 					 d->interval);
 			return;
 		}
-		resp_oauth_error(rq, rs, 400, "authorization_pending", 70016,
+		rs_oauth_error(rq, rs, 400, "authorization_pending", 70016,
 				 "OAuth 2.0 device flow error. Authorization is pending. Continue polling.");
 		return;
 	}
 	d->state = DEV_REDEEMED;
 	oidc = json_array();
 	json_array_foreach(d->scopes, i, v) {
-		enum oa_resource r = scope_resource(json_string_value(v));
+		enum oa_resource r = idp_scope_resource(json_string_value(v));
 
 		if (r == RES_NONE)
 			json_array_append(oidc, v);
 		else if (res == RES_NONE)
 			res = r;
 	}
-	consented = scope_consented(d->user, app->client_id);
+	consented = idp_scope_consented(d->user, app->client_id);
 	oa_issue_tokens(w, rs, d->user, app, res == RES_NONE ? RES_GRAPH : res,
 			consented ? consented : oidc, oidc, NULL, NULL);
 	json_decref(oidc);
@@ -422,13 +422,13 @@ static void token_inner(struct sim_world *w, struct sim_req *rq,
 	struct sim_app *app;
 
 	if (strcmp(rq->method, "POST") != 0) {
-		resp_oauth_error(rq, rs, 400, "invalid_request", 900561,
+		rs_oauth_error(rq, rs, 400, "invalid_request", 900561,
 				 "The endpoint only accepts POST requests. Received a %s request.",
 				 rq->method);
 		return;
 	}
-	if (oauth_tenant(w, rq->segs[0], &t) < 0) {
-		resp_oauth_error(rq, rs, 400, "invalid_request", 90002,
+	if (idp_tenant(w, rq->segs[0], &t) < 0) {
+		rs_oauth_error(rq, rs, 400, "invalid_request", 90002,
 				 "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
 				 rq->segs[0]);
 		return;
@@ -436,7 +436,7 @@ static void token_inner(struct sim_world *w, struct sim_req *rq,
 	if (!(app = client_auth(w, rq, rs, form)))
 		return;
 	if (!grant || !*grant) {
-		resp_oauth_error(rq, rs, 400, "invalid_request", 900144,
+		rs_oauth_error(rq, rs, 400, "invalid_request", 900144,
 				 "The request body must contain the following parameter: 'grant_type'.");
 		return;
 	}
@@ -445,26 +445,26 @@ static void token_inner(struct sim_world *w, struct sim_req *rq,
 			grants[i].fn(w, rq, rs, app, form);
 			return;
 		}
-	resp_oauth_error(rq, rs, 400, "unsupported_grant_type", 70003,
+	rs_oauth_error(rq, rs, 400, "unsupported_grant_type", 70003,
 			 "The app requested an unsupported grant type '%s'.", grant);
 }
 
-void oauth_token(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
+void idp_token(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_kvlist form = { 0 };
 	const char *grant;
 	const char *outcome = "ok";
 	json_t *body = NULL;
 
-	oauth_form(rq, &form);
-	grant = kv_get(&form, "grant_type");
+	idp_form(rq, &form);
+	grant = skv_get(&form, "grant_type");
 	token_inner(w, rq, rs, &form, grant);
 	if (rs->status != 200) {
 		body = json_incref(rs->json);
 		outcome = json_string_value(json_object_get(body, "error"));
 	}
-	counters_token(w->counters, grant && strlen(grant) < 80 ? grant : "(none)",
+	ctr_token(w->counters, grant && strlen(grant) < 80 ? grant : "(none)",
 		       outcome ? outcome : "error");
 	json_decref(body);
-	kv_free(&form);
+	skv_free(&form);
 }

@@ -12,7 +12,7 @@
 #include "msgjson.h"
 #include "query.h"
 
-void query_free(struct odata_query *q)
+void odata_free(struct odata_query *q)
 {
 	free(q->imid);
 	free(q->filter_text);
@@ -21,17 +21,17 @@ void query_free(struct odata_query *q)
 	memset(q, 0, sizeof(*q));
 }
 
-int query_top(struct sim_req *rq, struct sim_resp *rs, long dflt, long max,
+int odata_top(struct sim_req *rq, struct sim_resp *rs, long dflt, long max,
 	      long *out)
 {
-	const char *t = req_query(rq, "$top");
+	const char *t = rq_query(rq, "$top");
 	long v;
 
 	*out = dflt;
 	if (!t)
 		return 0;
 	if (sim_parse_long(t, 1, 1000000000L, &v) < 0) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
+		rs_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
 				 "The value '%s' of the query parameter '$top' is not valid.", t);
 		return -1;
 	}
@@ -62,14 +62,14 @@ static int parse_select(struct sim_req *rq, struct sim_resp *rs,
 			name[n] = '\0';
 			bit = msgjson_field_bit(name);
 			if (bit < 0) {
-				resp_graph_error(rq, rs, 400, "RequestBroker--ParseUri",
+				rs_graph_error(rq, rs, 400, "RequestBroker--ParseUri",
 						 "Could not find a property named '%s' on type 'microsoft.graph.message'.",
 						 name);
 				return -1;
 			}
 			*mask |= 1ULL << bit;
 		} else if (n) {
-			resp_graph_error(rq, rs, 400, "RequestBroker--ParseUri",
+			rs_graph_error(rq, rs, 400, "RequestBroker--ParseUri",
 					 "Could not find a property named '%.*s' on type 'microsoft.graph.message'.",
 					 (int)(n > 60 ? 60 : n), p);
 			return -1;
@@ -162,7 +162,7 @@ static int read_value(const char **pp, struct clause *c)
 
 static int bad_filter(struct sim_req *rq, struct sim_resp *rs, const char *why)
 {
-	resp_graph_error(rq, rs, 400, "ErrorInvalidUrlQueryFilter",
+	rs_graph_error(rq, rs, 400, "ErrorInvalidUrlQueryFilter",
 			 "The query filter contains one or more invalid nodes. (%s)", why);
 	return -1;
 }
@@ -250,20 +250,20 @@ static int parse_orderby(struct sim_req *rq, struct sim_resp *rs,
 	    (*skip_ws(p) && read_word(&p, dir, sizeof(dir)) < 0) || *skip_ws(p) ||
 	    strcasecmp(prop, "receivedDateTime") != 0 ||
 	    (strcasecmp(dir, "asc") != 0 && strcasecmp(dir, "desc") != 0)) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
+		rs_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
 				 "The $orderby '%s' is not supported; m365sim orders by receivedDateTime asc|desc only.", o);
 		return -1;
 	}
 	q->order = strcasecmp(dir, "desc") == 0 ? -1 : 1;
 	if (delta && q->order != -1) {
-		resp_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
+		rs_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
 				 "The delta function supports only $orderby=receivedDateTime desc.");
 		return -1;
 	}
 	return 0;
 }
 
-int query_parse_messages(struct sim_req *rq, struct sim_resp *rs,
+int odata_parse_messages(struct sim_req *rq, struct sim_resp *rs,
 			 struct odata_query *q, bool delta)
 {
 	static const char *const known[] = { "$select", "$top", "$skip", "$orderby",
@@ -279,43 +279,43 @@ int query_parse_messages(struct sim_req *rq, struct sim_resp *rs,
 		for (size_t j = 0; !ok && j < sizeof(known) / sizeof(known[0]); j++)
 			ok = strcasecmp(k, known[j]) == 0;
 		if (!ok || strcasecmp(k, "$search") == 0) {
-			resp_graph_error(rq, rs, 400, "BadRequest",
+			rs_graph_error(rq, rs, 400, "BadRequest",
 					 "Query option '%s' is not allowed here (m365sim).", k);
 			goto fail;
 		}
 	}
-	if (req_query(rq, "$select")) {
-		q->select_text = xstrdup(req_query(rq, "$select"));
+	if (rq_query(rq, "$select")) {
+		q->select_text = xstrdup(rq_query(rq, "$select"));
 		if (parse_select(rq, rs, q->select_text, &q->select) < 0)
 			goto fail;
 	}
-	if (req_query(rq, "$skip")) {
+	if (rq_query(rq, "$skip")) {
 		if (delta) {
-			resp_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
+			rs_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
 					 "The delta function does not support $skip.");
 			goto fail;
 		}
-		if (sim_parse_long(req_query(rq, "$skip"), 0, 100000000L, &q->skip) < 0) {
-			resp_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
+		if (sim_parse_long(rq_query(rq, "$skip"), 0, 100000000L, &q->skip) < 0) {
+			rs_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
 					 "The value of the query parameter '$skip' is not valid.");
 			goto fail;
 		}
 	}
-	if (req_query(rq, "$orderby")) {
-		q->orderby_text = xstrdup(req_query(rq, "$orderby"));
+	if (rq_query(rq, "$orderby")) {
+		q->orderby_text = xstrdup(rq_query(rq, "$orderby"));
 		if (parse_orderby(rq, rs, q, q->orderby_text, delta) < 0)
 			goto fail;
 	}
-	if (req_query(rq, "$filter")) {
-		q->filter_text = xstrdup(req_query(rq, "$filter"));
+	if (rq_query(rq, "$filter")) {
+		q->filter_text = xstrdup(rq_query(rq, "$filter"));
 		if (parse_filter(rq, rs, q, q->filter_text, delta) < 0)
 			goto fail;
 	}
-	if (req_query(rq, "$count")) {
-		const char *c = req_query(rq, "$count");
+	if (rq_query(rq, "$count")) {
+		const char *c = rq_query(rq, "$count");
 
 		if (strcmp(c, "true") != 0 && strcmp(c, "false") != 0) {
-			resp_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
+			rs_graph_error(rq, rs, 400, "ErrorInvalidUrlQuery",
 					 "The value of the query parameter '$count' must be true or false.");
 			goto fail;
 		}
@@ -323,11 +323,11 @@ int query_parse_messages(struct sim_req *rq, struct sim_resp *rs,
 	}
 	return 0;
 fail:
-	query_free(q);
+	odata_free(q);
 	return -1;
 }
 
-bool query_time_ok(const struct odata_query *q, int64_t t)
+bool odata_time_ok(const struct odata_query *q, int64_t t)
 {
 	if (q->has_lo && (q->lo_incl ? t < q->lo : t <= q->lo))
 		return false;
@@ -336,10 +336,10 @@ bool query_time_ok(const struct odata_query *q, int64_t t)
 	return true;
 }
 
-int query_select_plain(struct sim_req *rq, struct sim_resp *rs, json_t *obj,
+int odata_select_plain(struct sim_req *rq, struct sim_resp *rs, json_t *obj,
 		       const char *type_name)
 {
-	const char *sel = req_query(rq, "$select");
+	const char *sel = rq_query(rq, "$select");
 	json_t *keep;
 	const char *key;
 	json_t *val;
@@ -365,7 +365,7 @@ int query_select_plain(struct sim_req *rq, struct sim_resp *rs, json_t *obj,
 			}
 		}
 		if (!found && *name) {
-			resp_graph_error(rq, rs, 400, "RequestBroker--ParseUri",
+			rs_graph_error(rq, rs, 400, "RequestBroker--ParseUri",
 					 "Could not find a property named '%s' on type '%s'.", name, type_name);
 			json_decref(keep);
 			json_decref(obj);

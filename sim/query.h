@@ -32,20 +32,20 @@ struct odata_query {
 /* Parse the message query options of rq. `delta` restricts $filter to
  * receivedDateTime ge/gt and $orderby to receivedDateTime desc, as the
  * delta function does. Returns 0, or -1 with a 400 written into rs. */
-int query_parse_messages(struct sim_req *rq, struct sim_resp *rs,
+int odata_parse_messages(struct sim_req *rq, struct sim_resp *rs,
 			 struct odata_query *q, bool delta);
-void query_free(struct odata_query *q);
+void odata_free(struct odata_query *q);
 
 /* True when the received time t passes the date filter of q. */
-bool query_time_ok(const struct odata_query *q, int64_t t);
+bool odata_time_ok(const struct odata_query *q, int64_t t);
 
 /* Parse $top (default dflt, capped at max). Returns 0 or -1 (400 written). */
-int query_top(struct sim_req *rq, struct sim_resp *rs, long dflt, long max,
+int odata_top(struct sim_req *rq, struct sim_resp *rs, long dflt, long max,
 	      long *out);
 
 /* Apply $select to a plain JSON object (keeps "@odata.*" and "id");
  * unknown property names give 400. Returns 0 or -1. */
-int query_select_plain(struct sim_req *rq, struct sim_resp *rs, json_t *obj,
+int odata_select_plain(struct sim_req *rq, struct sim_resp *rs, json_t *obj,
 		       const char *type_name);
 
 #endif

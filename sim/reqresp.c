@@ -11,36 +11,36 @@
 #include "inboxsync/timeutil.h"
 #include "http.h"
 
-void req_init(struct sim_req *rq)
+void rq_init(struct sim_req *rq)
 {
 	memset(rq, 0, sizeof(*rq));
 }
 
-void req_free(struct sim_req *rq)
+void rq_free(struct sim_req *rq)
 {
 	free(rq->method);
 	free(rq->path);
 	free(rq->raw_query);
 	free(rq->host);
-	kv_free(&rq->query);
-	kv_free(&rq->headers);
+	skv_free(&rq->query);
+	skv_free(&rq->headers);
 	for (size_t i = 0; i < rq->nsegs; i++)
 		free(rq->segs[i]);
 	memset(rq, 0, sizeof(*rq));
 }
 
-void resp_init(struct sim_resp *rs)
+void rs_init(struct sim_resp *rs)
 {
 	memset(rs, 0, sizeof(*rs));
 	buf_init(&rs->body, (size_t)1 << 30);
 	rs->status = 500;
 }
 
-void resp_free(struct sim_resp *rs)
+void rs_free(struct sim_resp *rs)
 {
 	json_decref(rs->json);
 	rs->json = NULL;
-	kv_free(&rs->headers);
+	skv_free(&rs->headers);
 	buf_free(&rs->body);
 }
 
@@ -52,7 +52,7 @@ static int add_seg(struct sim_req *rq, const char *s, size_t n)
 	return 0;
 }
 
-int req_split_path(struct sim_req *rq)
+int rq_split_path(struct sim_req *rq)
 {
 	const char *p = rq->path;
 
@@ -93,7 +93,7 @@ static bool seg_match(const char *pat, size_t plen, const char *seg)
 	       (strlen(seg) == plen && strncasecmp(pat, seg, plen) == 0);
 }
 
-bool req_match(struct sim_req *rq, size_t first, const char *pattern)
+bool rq_match(struct sim_req *rq, size_t first, const char *pattern)
 {
 	const char *p = pattern;
 	size_t i = first, ncap = 0;
@@ -115,14 +115,14 @@ bool req_match(struct sim_req *rq, size_t first, const char *pattern)
 	return i == rq->nsegs;
 }
 
-const char *req_header(const struct sim_req *rq, const char *name)
+const char *rq_header(const struct sim_req *rq, const char *name)
 {
-	return kv_iget(&rq->headers, name);
+	return skv_iget(&rq->headers, name);
 }
 
-const char *req_query(const struct sim_req *rq, const char *name)
+const char *rq_query(const struct sim_req *rq, const char *name)
 {
-	return kv_get(&rq->query, name);
+	return skv_get(&rq->query, name);
 }
 
 /* Handle one Prefer token like `odata.maxpagesize=50` or
@@ -165,7 +165,7 @@ static void prefer_token(struct sim_prefer *p, const char *t, size_t n)
 	}
 }
 
-void req_parse_prefer(struct sim_req *rq)
+void rq_parse_prefer(struct sim_req *rq)
 {
 	memset(&rq->prefer, 0, sizeof(rq->prefer));
 	for (size_t i = 0; i < rq->headers.n; i++) {
@@ -188,12 +188,12 @@ void req_parse_prefer(struct sim_req *rq)
 	}
 }
 
-void resp_header(struct sim_resp *rs, const char *name, const char *value)
+void rs_header(struct sim_resp *rs, const char *name, const char *value)
 {
-	kv_set(&rs->headers, name, value);
+	skv_set(&rs->headers, name, value);
 }
 
-void resp_json(struct sim_resp *rs, int status, json_t *v)
+void rs_json(struct sim_resp *rs, int status, json_t *v)
 {
 	buf_reset(&rs->body);
 	json_decref(rs->json);
@@ -207,7 +207,7 @@ static int dump_to_buf(const char *p, size_t n, void *data)
 	return buf_append(data, p, n, NULL);
 }
 
-void resp_finish(struct sim_resp *rs)
+void rs_finish(struct sim_resp *rs)
 {
 	if (!rs->json)
 		return;
@@ -217,7 +217,7 @@ void resp_finish(struct sim_resp *rs)
 	rs->json = NULL;
 }
 
-void resp_text(struct sim_resp *rs, int status, const char *ctype,
+void rs_text(struct sim_resp *rs, int status, const char *ctype,
 	       const char *text, size_t len)
 {
 	json_decref(rs->json);
@@ -228,7 +228,7 @@ void resp_text(struct sim_resp *rs, int status, const char *ctype,
 	rs->content_type = ctype;
 }
 
-void resp_empty(struct sim_resp *rs, int status)
+void rs_empty(struct sim_resp *rs, int status)
 {
 	json_decref(rs->json);
 	rs->json = NULL;
@@ -237,7 +237,7 @@ void resp_empty(struct sim_resp *rs, int status)
 	rs->content_type = NULL;
 }
 
-void resp_graph_error(const struct sim_req *rq, struct sim_resp *rs,
+void rs_graph_error(const struct sim_req *rq, struct sim_resp *rs,
 		      int status, const char *code, const char *fmt, ...)
 {
 	char msg[1024], date[32];
@@ -254,16 +254,16 @@ void resp_graph_error(const struct sim_req *rq, struct sim_resp *rs,
 						: rq->request_id);
 	err = json_pack("{s:{s:s, s:s, s:o}}", "error", "code", code, "message",
 			msg, "innerError", inner);
-	resp_json(rs, status, err);
+	rs_json(rs, status, err);
 	rs->content_type = "application/json";
 }
 
-void resp_oauth_error(const struct sim_req *rq, struct sim_resp *rs,
+void rs_oauth_error(const struct sim_req *rq, struct sim_resp *rs,
 		      int status, const char *error, long aadsts,
 		      const char *fmt, ...)
 {
 	char msg[768], ts[32], trace[37], desc[1200], uri[96];
-	const char *corr = req_header(rq, "client-request-id");
+	const char *corr = rq_header(rq, "client-request-id");
 	char corrbuf[37];
 	va_list ap;
 
@@ -281,7 +281,7 @@ void resp_oauth_error(const struct sim_req *rq, struct sim_resp *rs,
 		 aadsts, msg, trace, corr, ts);
 	snprintf(uri, sizeof(uri), "https://login.microsoftonline.com/error?code=%ld",
 		 aadsts);
-	resp_json(rs, status,
+	rs_json(rs, status,
 		  json_pack("{s:s, s:s, s:[I], s:s, s:s, s:s, s:s}", "error", error,
 			    "error_description", desc, "error_codes",
 			    (json_int_t)aadsts, "timestamp", ts, "trace_id", trace,
@@ -289,7 +289,7 @@ void resp_oauth_error(const struct sim_req *rq, struct sim_resp *rs,
 	rs->content_type = "application/json; charset=utf-8";
 }
 
-json_t *req_json_body(const struct sim_req *rq, struct sim_resp *rs,
+json_t *rq_json_body(const struct sim_req *rq, struct sim_resp *rs,
 		      bool *empty)
 {
 	json_error_t jerr;
@@ -303,27 +303,27 @@ json_t *req_json_body(const struct sim_req *rq, struct sim_resp *rs,
 		*empty = (n == 0);
 	if (n == 0) {
 		if (!empty)
-			resp_graph_error(rq, rs, 400, "ErrorInvalidRequest",
+			rs_graph_error(rq, rs, 400, "ErrorInvalidRequest",
 					 "Empty Payload, JSON content expected");
 		return NULL;
 	}
 	v = json_loadb(rq->body, n, JSON_REJECT_DUPLICATES, &jerr);
 	if (!v) {
-		resp_graph_error(rq, rs, 400, "BadRequest",
+		rs_graph_error(rq, rs, 400, "BadRequest",
 				 "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format. (%s at line %d, column %d)",
 				 jerr.text, jerr.line, jerr.column);
 		return NULL;
 	}
 	if (!json_is_object(v)) {
 		json_decref(v);
-		resp_graph_error(rq, rs, 400, "BadRequest",
+		rs_graph_error(rq, rs, 400, "BadRequest",
 				 "The request payload must be a JSON object.");
 		return NULL;
 	}
 	return v;
 }
 
-void req_base_url(const struct sim_req *rq, char *out, size_t n)
+void rq_base_url(const struct sim_req *rq, char *out, size_t n)
 {
 	snprintf(out, n, "http://%s", rq->host && *rq->host ? rq->host : "127.0.0.1");
 }

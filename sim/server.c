@@ -50,7 +50,7 @@ static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind,
 				  const char *key, const char *value)
 {
 	(void)kind;
-	kv_add(cls, key, value ? value : "");
+	skv_add(cls, key, value ? value : "");
 	return MHD_YES;
 }
 
@@ -203,14 +203,14 @@ static enum MHD_Result respond(struct sim_server *srv, struct MHD_Connection *c,
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	req_init(&rq);
-	resp_init(&rs);
+	rq_init(&rq);
+	rs_init(&rs);
 	rq.method = xstrdup(method);
 	rq.path = xstrdup(url);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_kv, &rq.query);
 	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_kv, &rq.headers);
 	build_raw_query(&rq);
-	rq.host = xstrdup(req_header(&rq, "Host"));
+	rq.host = xstrdup(rq_header(&rq, "Host"));
 	if (!rq.host) {
 		char h[32];
 
@@ -221,9 +221,9 @@ static enum MHD_Result respond(struct sim_server *srv, struct MHD_Connection *c,
 	rq.body_len = cc->body.len;
 	if (cc->too_large) {
 		sim_guid_random(rq.request_id);
-		resp_graph_error(&rq, &rs, 413, "RequestEntityTooLarge",
+		rs_graph_error(&rq, &rs, 413, "RequestEntityTooLarge",
 				 "The request body exceeds the maximum allowed size of %zu bytes.", MAX_BODY);
-		resp_finish(&rs);
+		rs_finish(&rs);
 	} else {
 		sim_handle(srv->world, &rq, &rs, &hit);
 	}
@@ -240,8 +240,8 @@ static enum MHD_Result respond(struct sim_server *srv, struct MHD_Connection *c,
 				"{\"ServerInfo\":{\"DataCenter\":\"Loopback\",\"Slice\":\"E\",\"Ring\":\"0\",\"ScaleUnit\":\"000\",\"RoleInstance\":\"m365sim\"}}");
 	ret = MHD_queue_response(c, (unsigned)rs.status, r);
 	MHD_destroy_response(r);
-	req_free(&rq);
-	resp_free(&rs);
+	rq_free(&rq);
+	rs_free(&rs);
 	return ret;
 }
 
@@ -282,13 +282,13 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (!cc)
 		return;
-	throttle_release(srv->world->throttle, cc->slot);
+	thr_release(srv->world->throttle, cc->slot);
 	buf_free(&cc->body);
 	free(cc);
 	*con_cls = NULL;
 }
 
-struct sim_server *server_start(struct sim_world *w, unsigned port,
+struct sim_server *simsrv_start(struct sim_world *w, unsigned port,
 				char *why, size_t whylen)
 {
 	struct sim_server *s = xcalloc(1, sizeof(*s));
@@ -323,12 +323,12 @@ struct sim_server *server_start(struct sim_world *w, unsigned port,
 	return s;
 }
 
-unsigned server_port(const struct sim_server *s)
+unsigned simsrv_port(const struct sim_server *s)
 {
 	return s->port;
 }
 
-void server_stop(struct sim_server *s)
+void simsrv_stop(struct sim_server *s)
 {
 	if (!s)
 		return;

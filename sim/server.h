@@ -15,11 +15,11 @@ struct sim_server;
 
 /* Start listening on 127.0.0.1:port (0 = any free port). Returns the
  * server, or NULL with a reason in `why`. Sets w->base_url. */
-struct sim_server *server_start(struct sim_world *w, unsigned port,
+struct sim_server *simsrv_start(struct sim_world *w, unsigned port,
 				char *why, size_t whylen);
 /* The port actually bound. */
-unsigned server_port(const struct sim_server *s);
+unsigned simsrv_port(const struct sim_server *s);
 /* Stop accepting, finish or abort in-flight responses, free the server. */
-void server_stop(struct sim_server *s);
+void simsrv_stop(struct sim_server *s);
 
 #endif

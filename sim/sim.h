@@ -161,12 +161,12 @@ bool world_redirect_ok(const struct sim_app *app, const char *uri);
 void world_run_deliveries(struct sim_world *w);
 
 /* Configuration (config.c). */
-void config_defaults(struct sim_config *c);
+void simcfg_defaults(struct sim_config *c);
 /* Apply a JSON object of settings; unknown keys or bad values fail with a
  * message in `why` and change nothing. Returns 0 or -1. */
-int config_apply(struct sim_config *c, const json_t *obj, char *why,
+int simcfg_apply(struct sim_config *c, const json_t *obj, char *why,
 		 size_t whylen);
 /* Current settings as a new JSON object. */
-json_t *config_to_json(const struct sim_config *c);
+json_t *simcfg_to_json(const struct sim_config *c);
 
 #endif

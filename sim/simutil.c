@@ -13,7 +13,7 @@
 #include "inboxsync/alloc.h"
 #include "simutil.h"
 
-void kv_add_owned(struct sim_kvlist *l, char *key, char *val)
+void skv_add_owned(struct sim_kvlist *l, char *key, char *val)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 8;
@@ -24,12 +24,12 @@ void kv_add_owned(struct sim_kvlist *l, char *key, char *val)
 	l->n++;
 }
 
-void kv_add(struct sim_kvlist *l, const char *key, const char *val)
+void skv_add(struct sim_kvlist *l, const char *key, const char *val)
 {
-	kv_add_owned(l, xstrdup(key), xstrdup(val ? val : ""));
+	skv_add_owned(l, xstrdup(key), xstrdup(val ? val : ""));
 }
 
-const char *kv_get(const struct sim_kvlist *l, const char *key)
+const char *skv_get(const struct sim_kvlist *l, const char *key)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].key, key) == 0)
@@ -37,7 +37,7 @@ const char *kv_get(const struct sim_kvlist *l, const char *key)
 	return NULL;
 }
 
-const char *kv_iget(const struct sim_kvlist *l, const char *key)
+const char *skv_iget(const struct sim_kvlist *l, const char *key)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (strcasecmp(l->v[i].key, key) == 0)
@@ -45,7 +45,7 @@ const char *kv_iget(const struct sim_kvlist *l, const char *key)
 	return NULL;
 }
 
-void kv_set(struct sim_kvlist *l, const char *key, const char *val)
+void skv_set(struct sim_kvlist *l, const char *key, const char *val)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		if (strcasecmp(l->v[i].key, key) == 0) {
@@ -54,10 +54,10 @@ void kv_set(struct sim_kvlist *l, const char *key, const char *val)
 			return;
 		}
 	}
-	kv_add(l, key, val);
+	skv_add(l, key, val);
 }
 
-void kv_free(struct sim_kvlist *l)
+void skv_free(struct sim_kvlist *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].key);
@@ -113,10 +113,10 @@ void sim_form_parse(const char *s, size_t len, struct sim_kvlist *out)
 		}
 		if (i > start) {
 			if (eq == (size_t)-1)
-				kv_add_owned(out, sim_url_decode(s + start, i - start, true),
+				skv_add_owned(out, sim_url_decode(s + start, i - start, true),
 					     xstrdup(""));
 			else
-				kv_add_owned(out, sim_url_decode(s + start, eq - start, true),
+				skv_add_owned(out, sim_url_decode(s + start, eq - start, true),
 					     sim_url_decode(s + eq + 1, i - eq - 1, true));
 		}
 		i++;

@@ -24,16 +24,16 @@ struct sim_kvlist {
 };
 
 /* Append a copy of key/value (val NULL stored as ""). */
-void kv_add(struct sim_kvlist *l, const char *key, const char *val);
+void skv_add(struct sim_kvlist *l, const char *key, const char *val);
 /* Append, taking ownership of heap strings key and val. */
-void kv_add_owned(struct sim_kvlist *l, char *key, char *val);
+void skv_add_owned(struct sim_kvlist *l, char *key, char *val);
 /* First value for `key` (exact match), or NULL. */
-const char *kv_get(const struct sim_kvlist *l, const char *key);
+const char *skv_get(const struct sim_kvlist *l, const char *key);
 /* First value for `key` compared case-insensitively, or NULL. */
-const char *kv_iget(const struct sim_kvlist *l, const char *key);
+const char *skv_iget(const struct sim_kvlist *l, const char *key);
 /* Replace (or add) the value for `key` (case-insensitive match). */
-void kv_set(struct sim_kvlist *l, const char *key, const char *val);
-void kv_free(struct sim_kvlist *l);
+void skv_set(struct sim_kvlist *l, const char *key, const char *val);
+void skv_free(struct sim_kvlist *l);
 
 /* Parse an application/x-www-form-urlencoded string ("a=1&b=%20") into
  * `out` ('+' means space). Never fails; malformed escapes are kept. */

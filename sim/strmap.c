@@ -19,7 +19,7 @@ static uint64_t hash_key(const char *s)
 	return h;
 }
 
-void strmap_init(struct strmap *m)
+void smap_init(struct strmap *m)
 {
 	m->buckets = NULL;
 	m->nbuckets = 0;
@@ -38,7 +38,7 @@ static struct strmap_entry **find_slot(const struct strmap *m, const char *key)
 	return pp;
 }
 
-void *strmap_get(const struct strmap *m, const char *key)
+void *smap_get(const struct strmap *m, const char *key)
 {
 	struct strmap_entry **pp = find_slot(m, key);
 
@@ -67,7 +67,7 @@ static void grow(struct strmap *m)
 	m->nbuckets = n;
 }
 
-void *strmap_put(struct strmap *m, const char *key, void *value)
+void *smap_put(struct strmap *m, const char *key, void *value)
 {
 	struct strmap_entry **pp;
 	struct strmap_entry *e;
@@ -90,7 +90,7 @@ void *strmap_put(struct strmap *m, const char *key, void *value)
 	return NULL;
 }
 
-void *strmap_remove(struct strmap *m, const char *key)
+void *smap_remove(struct strmap *m, const char *key)
 {
 	struct strmap_entry **pp = find_slot(m, key);
 	struct strmap_entry *e;
@@ -107,7 +107,7 @@ void *strmap_remove(struct strmap *m, const char *key)
 	return v;
 }
 
-void strmap_foreach(struct strmap *m,
+void smap_foreach(struct strmap *m,
 		    int (*fn)(const char *key, void *value, void *ctx),
 		    void *ctx)
 {
@@ -129,7 +129,7 @@ void strmap_foreach(struct strmap *m,
 	}
 }
 
-void strmap_free(struct strmap *m)
+void smap_free(struct strmap *m)
 {
 	for (size_t i = 0; i < m->nbuckets; i++) {
 		struct strmap_entry *e = m->buckets[i];
@@ -143,5 +143,5 @@ void strmap_free(struct strmap *m)
 		}
 	}
 	free(m->buckets);
-	strmap_init(m);
+	smap_init(m);
 }

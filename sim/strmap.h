@@ -1,7 +1,7 @@
 /*
  * strmap.h — a small string-keyed hash map (chained, power-of-two buckets).
  * Owns copies of its keys, never its values: the caller frees values (use
- * strmap_foreach before strmap_free). Not thread-safe; m365sim holds the
+ * smap_foreach before smap_free). Not thread-safe; m365sim holds the
  * world lock around every use.
  */
 #ifndef SIM_STRMAP_H
@@ -22,25 +22,25 @@ struct strmap {
 };
 
 /* Initialise an empty map (allocates nothing). */
-void strmap_init(struct strmap *m);
+void smap_init(struct strmap *m);
 
 /* The value stored under `key`, or NULL. */
-void *strmap_get(const struct strmap *m, const char *key);
+void *smap_get(const struct strmap *m, const char *key);
 
 /* Store `value` under `key` (key copied). Returns the previous value for
  * that key (caller frees it), or NULL. */
-void *strmap_put(struct strmap *m, const char *key, void *value);
+void *smap_put(struct strmap *m, const char *key, void *value);
 
 /* Remove `key`; returns its value (caller frees) or NULL when absent. */
-void *strmap_remove(struct strmap *m, const char *key);
+void *smap_remove(struct strmap *m, const char *key);
 
 /* Call fn(key, value, ctx) for each entry. When fn returns non-zero the
  * entry is removed from the map (fn has taken care of the value). */
-void strmap_foreach(struct strmap *m,
+void smap_foreach(struct strmap *m,
 		    int (*fn)(const char *key, void *value, void *ctx),
 		    void *ctx);
 
 /* Free the map's own memory (keys, buckets); values are not touched. */
-void strmap_free(struct strmap *m);
+void smap_free(struct strmap *m);
 
 #endif

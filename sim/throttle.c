@@ -24,12 +24,12 @@ struct throttle {
 	struct strmap entries;   /* "client_id|mbox" → struct throttle_slot */
 };
 
-struct throttle *throttle_new(void)
+struct throttle *thr_new(void)
 {
 	struct throttle *t = xcalloc(1, sizeof(*t));
 
 	pthread_mutex_init(&t->mu, NULL);
-	strmap_init(&t->entries);
+	smap_init(&t->entries);
 	return t;
 }
 
@@ -41,12 +41,12 @@ static int free_entry(const char *k, void *v, void *ctx)
 	return 1;
 }
 
-void throttle_free(struct throttle *t)
+void thr_free(struct throttle *t)
 {
 	if (!t)
 		return;
-	strmap_foreach(&t->entries, free_entry, NULL);
-	strmap_free(&t->entries);
+	smap_foreach(&t->entries, free_entry, NULL);
+	smap_free(&t->entries);
 	pthread_mutex_destroy(&t->mu);
 	free(t);
 }
@@ -58,10 +58,10 @@ static struct throttle_slot *entry(struct throttle *t, const char *cid,
 	struct throttle_slot *e;
 
 	snprintf(key, sizeof(key), "%s|%u", cid, (unsigned)mbox);
-	e = strmap_get(&t->entries, key);
+	e = smap_get(&t->entries, key);
 	if (!e) {
 		e = xcalloc(1, sizeof(*e));
-		strmap_put(&t->entries, key, e);
+		smap_put(&t->entries, key, e);
 	}
 	return e;
 }
@@ -86,7 +86,7 @@ static enum throttle_verdict window(struct throttle_slot *e,
 	return THROTTLE_OK;
 }
 
-enum throttle_verdict throttle_admit(struct throttle *t,
+enum throttle_verdict thr_admit(struct throttle *t,
 				     const struct sim_config *cfg,
 				     const char *client_id, uint32_t mbox,
 				     int take_slot, struct throttle_slot **slot,
@@ -111,7 +111,7 @@ enum throttle_verdict throttle_admit(struct throttle *t,
 	return v;
 }
 
-enum throttle_verdict throttle_count(struct throttle *t,
+enum throttle_verdict thr_count(struct throttle *t,
 				     const struct sim_config *cfg,
 				     const char *client_id, uint32_t mbox,
 				     long *retry_after)
@@ -124,7 +124,7 @@ enum throttle_verdict throttle_count(struct throttle *t,
 	return v;
 }
 
-void throttle_release(struct throttle *t, struct throttle_slot *slot)
+void thr_release(struct throttle *t, struct throttle_slot *slot)
 {
 	if (!slot)
 		return;
@@ -145,9 +145,9 @@ static int reset_entry(const char *k, void *v, void *ctx)
 	return 0;
 }
 
-void throttle_reset(struct throttle *t)
+void thr_reset(struct throttle *t)
 {
 	pthread_mutex_lock(&t->mu);
-	strmap_foreach(&t->entries, reset_entry, NULL);
+	smap_foreach(&t->entries, reset_entry, NULL);
 	pthread_mutex_unlock(&t->mu);
 }

@@ -13,16 +13,16 @@
 struct throttle;
 struct throttle_slot;   /* one in-flight request; opaque */
 
-struct throttle *throttle_new(void);
-void throttle_free(struct throttle *t);
+struct throttle *thr_new(void);
+void thr_free(struct throttle *t);
 
 enum throttle_verdict { THROTTLE_OK = 0, THROTTLE_RATE, THROTTLE_CONCURRENCY };
 
 /* Admit one request of `client_id` to mailbox `mbox`. Counts it toward the
  * rate window. When `take_slot` is true and it is admitted, *slot is set
- * and must be given back with throttle_release when the response is done.
+ * and must be given back with thr_release when the response is done.
  * On a verdict other than OK, *retry_after is the Retry-After in seconds. */
-enum throttle_verdict throttle_admit(struct throttle *t,
+enum throttle_verdict thr_admit(struct throttle *t,
 				     const struct sim_config *cfg,
 				     const char *client_id, uint32_t mbox,
 				     int take_slot, struct throttle_slot **slot,
@@ -30,16 +30,16 @@ enum throttle_verdict throttle_admit(struct throttle *t,
 
 /* Count one request toward the rate window only (batch items). Same
  * verdicts except CONCURRENCY. */
-enum throttle_verdict throttle_count(struct throttle *t,
+enum throttle_verdict thr_count(struct throttle *t,
 				     const struct sim_config *cfg,
 				     const char *client_id, uint32_t mbox,
 				     long *retry_after);
 
 /* Give back an in-flight slot (NULL-safe). Thread-safe without the world
  * lock. */
-void throttle_release(struct throttle *t, struct throttle_slot *slot);
+void thr_release(struct throttle *t, struct throttle_slot *slot);
 
 /* Forget all windows (config change / counters reset). */
-void throttle_reset(struct throttle *t);
+void thr_reset(struct throttle *t);
 
 #endif

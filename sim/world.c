@@ -32,7 +32,7 @@ struct sim_world *world_new(uint64_t seed)
 	char why[128];
 
 	pthread_rwlock_init(&w->lock, NULL);
-	config_defaults(&w->cfg);
+	simcfg_defaults(&w->cfg);
 	w->seed = seed;
 	crypto_generichash(w->id_key, sizeof(w->id_key), (const unsigned char *)id_salt,
 			   sizeof(id_salt) - 1, NULL, 0);
@@ -40,9 +40,9 @@ struct sim_world *world_new(uint64_t seed)
 			   sizeof(jwt_salt) - 1, NULL, 0);
 	snprintf(w->base_url, sizeof(w->base_url), "http://127.0.0.1");
 	oa_store_init(w);
-	w->faults = faults_new();
-	w->counters = counters_new();
-	w->throttle = throttle_new();
+	w->faults = flt_new();
+	w->counters = ctr_new();
+	w->throttle = thr_new();
 	w->sent_log = json_array();
 
 	t = world_add_tenant(w, SIM_DEFAULT_DOMAIN, SIM_DEFAULT_TENANT_ID,
@@ -100,9 +100,9 @@ void world_free(struct sim_world *w)
 		free(d->mime);
 		free(d);
 	}
-	faults_free(w->faults);
-	counters_free(w->counters);
-	throttle_free(w->throttle);
+	flt_free(w->faults);
+	ctr_free(w->counters);
+	thr_free(w->throttle);
 	json_decref(w->sent_log);
 	pthread_rwlock_destroy(&w->lock);
 	free(w);
