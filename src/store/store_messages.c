@@ -98,6 +98,38 @@ static int find_pending_local(struct store *st, int64_t account_id,
 	return rc;
 }
 
+/* The server's copy now sits in `folder_id` under an id we already had (a
+ * draft synced before it was sent keeps its immutable id when it moves to
+ * Sent Items): a pending local entry there with the same Message-ID is
+ * the same message, so it goes — one entry, not two. */
+static int drop_superseded_local(struct store *st, int64_t account_id,
+				 int64_t folder_id, const char *imid,
+				 struct err *e)
+{
+	static const char sql[] =
+		"SELECT remote_id FROM messages WHERE account_id = ? AND folder_id = ? "
+		"AND internet_message_id = ? AND pending = 1 LIMIT 1";
+	sqlite3_stmt *s;
+	char *local_id;
+	int rc;
+
+	if (!imid || !*imid)
+		return 0;
+	if (!(s = sq_prepare(st, sql, e)))
+		return -1;
+	sq_int(s, 1, account_id);
+	sq_int(s, 2, folder_id);
+	sq_text(s, 3, imid);
+	rc = sq_row(st, s, "looking up a local sent entry", e);
+	if (rc <= 0)
+		return rc;
+	local_id = xstrdup(sq_col_str(s, 0));
+	sqlite3_reset(s);
+	rc = store_delete_message(st, account_id, local_id, e);
+	free(local_id);
+	return rc;
+}
+
 static int update_row(struct store *st, int64_t row_id, int64_t folder_id,
 		      const char *remote_id, const struct store_message_in *m,
 		      int64_t seen_gen, struct err *e)
@@ -194,6 +226,9 @@ int store_put_message(struct store *st, int64_t account_id, int64_t folder_id,
 			goto out;
 		}
 		rc = update_row(st, row_id, folder_id, m->remote_id, m, seen_gen, e);
+		if (rc == 0)
+			rc = drop_superseded_local(st, account_id, folder_id,
+						   m->internet_message_id, e);
 	} else {
 		found = find_pending_local(st, account_id, folder_id,
 					   m->internet_message_id, &row_id, e);
