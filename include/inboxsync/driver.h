@@ -110,7 +110,8 @@ int driver_whoami(struct driver *d, struct driver_identity *out, struct err *e);
 
 /* Every folder of the mailbox, recursing into child folders and following
  * paging; calls `cb` per folder, parents before children. Search folders are
- * skipped. A non-zero return from `cb` stops and is returned. */
+ * skipped. A non-zero return from `cb` stops the walk and is returned (set
+ * `e` before returning -1 from `cb`). */
 typedef int (*driver_folder_cb)(void *ctx, const struct driver_folder *f);
 int driver_list_folders(struct driver *d, driver_folder_cb cb, void *ctx,
 			struct err *e);
@@ -139,8 +140,9 @@ struct driver_poll {
 int driver_poll_changes(struct driver *d, struct driver_poll *polls, size_t n,
 			size_t page_size, struct err *e);
 
-/* The newest `limit` messages of a folder received strictly after
- * `received_after` (0 = no bound), newest first. A listing: no cursors. */
+/* The newest `limit` (at most 1000) messages of a folder received strictly
+ * after `received_after` (0 = no bound), newest first. A listing: no
+ * cursors. */
 int driver_list_newest(struct driver *d, const char *folder_remote_id,
 		       int64_t received_after, size_t limit,
 		       struct driver_page *page, struct err *e);
@@ -162,7 +164,8 @@ int driver_locate_messages(struct driver *d, struct driver_locate *items,
 int driver_fetch_body(struct driver *d, const char *remote_id,
 		      struct driver_body *out, struct err *e);
 
-/* The raw RFC 822 message, capped at out->limit. */
+/* The raw RFC 822 message: replaces the contents of `out`, capped at
+ * out->limit (the buffer's limit; the driver's own cap applies too). */
 int driver_fetch_mime(struct driver *d, const char *remote_id, struct buf *out,
 		      struct err *e);
 
@@ -205,8 +208,10 @@ typedef int (*driver_found_cb)(void *ctx, const char *remote_id,
 int driver_find_by_message_id(struct driver *d, const char *internet_message_id,
 			      driver_found_cb cb, void *ctx, struct err *e);
 
-/* Prove that sending is allowed without sending anything to anyone (Graph:
- * create and delete a draft). */
+/* Prove that sending is allowed without sending anything to anyone. Graph:
+ * a draft with no recipient is sent — 403 means no send permission, the
+ * expected ErrorInvalidRecipients means it is granted — and the draft is
+ * removed either way. */
 int driver_test_send(struct driver *d, struct err *e);
 
 /* Free the driver (not the http client or auth context it borrowed). */
