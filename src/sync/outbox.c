@@ -205,7 +205,10 @@ static int on_found(void *ctx, const char *id, const struct driver_state *s)
 	return 0;
 }
 
-/* A transient failure: the entry waits; after too many it fails. */
+static int fail_for_good(struct store *st, struct store_outbox *o, struct err *e);
+
+/* A transient failure: the entry waits; after too many it fails for good
+ * like a permanent rejection (its local Sent entry goes too). */
 static int retry_later(struct store *st, struct store_outbox *o, struct err *e)
 {
 	struct err se;
@@ -213,10 +216,12 @@ static int retry_later(struct store *st, struct store_outbox *o, struct err *e)
 		   ? e->retry_after_s : sched_backoff_s(o->attempts > 0 ? o->attempts : 1);
 
 	if (o->attempts >= OUTBOX_MAX_ATTEMPTS) {
-		snprintf(o->last_error, sizeof(o->last_error), "gave up after %d "
-			 "attempts: %.400s", o->attempts, e->msg);
-		save(st, o, STORE_OUTBOX_FAILED, &se);
-		return err_set(e, ERR_PERMANENT, "send_failed", "%s", o->last_error);
+		char why[sizeof(o->last_error)];
+
+		snprintf(why, sizeof(why), "gave up after %d attempts: %.400s",
+			 o->attempts, e->msg);
+		err_set(e, ERR_PERMANENT, "send_failed", "%s", why);
+		return fail_for_good(st, o, e);
 	}
 	o->next_attempt_at = time_now() + wait;
 	str_copy(o->last_error, sizeof(o->last_error), e->msg);
