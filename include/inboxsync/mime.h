@@ -35,7 +35,9 @@ struct mime_draft {
 /* Build the message into `out` (reset first). Fails before building when
  * the attachments alone exceed `max_size` ("too_large", naming the file
  * sizes), when an attachment cannot be read, or when an address list does
- * not parse or is empty where required ("usage"). */
+ * not parse or is empty where required ("usage"); and after building when
+ * the MIME document itself is larger than `max_size` ("too_large": base64
+ * makes attachments a third larger). */
 int mime_build(const struct mime_draft *d, size_t max_size, struct buf *out,
 	       struct err *e);
 

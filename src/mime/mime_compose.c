@@ -275,6 +275,12 @@ int mime_build(const struct mime_draft *d, size_t max_size, struct buf *out,
 	g_mime_message_set_mime_part(m, tree);
 	g_object_unref(tree);
 	rc = serialize(m, out, e);
+	if (rc == 0 && out->len > max_size)
+		rc = err_set(e, ERR_PERMANENT, "too_large",
+			     "the message is too large to send: encoded for sending it "
+			     "comes to %.1f MB (attachments grow by a third in MIME), "
+			     "more than the %.1f MB a message may have; nothing was sent",
+			     (double)out->len / 1048576.0, (double)max_size / 1048576.0);
 out:
 	g_object_unref(m);
 	return rc;
