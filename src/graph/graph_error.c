@@ -85,11 +85,11 @@ static const struct error_rule rules[] = {
 	  "the answer was not what Graph sends; will be retried" },
 };
 
-static const char *const access_advice_fmt =
-	"the app lacks a permission this needs (%s); authorize the account "
-	"again and accept the consent screen ('inboxsync account authorize "
-	"NAME') — where users may not consent, an administrator must grant "
-	"it for the organization";
+#define ACCESS_ADVICE_FMT \
+	"the app lacks a permission this needs (%s); authorize the account " \
+	"again and accept the consent screen ('inboxsync account authorize " \
+	"NAME') — where users may not consent, an administrator must grant " \
+	"it for the organization"
 
 /* ---- Graph's error document ------------------------------------------------ */
 
@@ -183,7 +183,7 @@ int graph_error_set(struct err *e, const struct graph_op *op, long status,
 			"it no longer exists on the server (moved away or deleted)";
 	}
 	if (r->flags & NAMES_SCOPE) {
-		snprintf(advice_buf, sizeof(advice_buf), access_advice_fmt,
+		snprintf(advice_buf, sizeof(advice_buf), ACCESS_ADVICE_FMT,
 			 op->scope ? op->scope : "Mail.ReadWrite");
 		advice = advice_buf;
 	}
