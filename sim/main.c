@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +180,12 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
+#ifdef M_MMAP_THRESHOLD
+	/* Pages are built from many small allocations and sent from one big
+	 * buffer; a fixed mmap threshold keeps freeing the big one from
+	 * consolidating the heap every request. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 	if (sodium_init() < 0) {
 		fprintf(stderr, "m365sim: libsodium failed to initialise\n");
 		return 1;

@@ -202,19 +202,22 @@ void rs_json(struct sim_resp *rs, int status, json_t *v)
 	rs->content_type = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8";
 }
 
-static int dump_to_buf(const char *p, size_t n, void *data)
-{
-	return buf_append(data, p, n, NULL);
-}
-
 void rs_finish(struct sim_resp *rs)
 {
+	char *text;
+
 	if (!rs->json)
 		return;
-	buf_reset(&rs->body);
-	json_dump_callback(rs->json, dump_to_buf, &rs->body, JSON_COMPACT);
+	text = json_dumps(rs->json, JSON_COMPACT);
 	json_decref(rs->json);
 	rs->json = NULL;
+	buf_free(&rs->body);
+	if (text) {
+		/* hand jansson's string to the buffer as is: no copy */
+		rs->body.data = text;
+		rs->body.len = strlen(text);
+		rs->body.alloc = rs->body.len + 1;
+	}
 }
 
 void rs_text(struct sim_resp *rs, int status, const char *ctype,

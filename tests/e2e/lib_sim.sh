@@ -45,21 +45,24 @@ sim_start() {
 	return 1
 }
 
-# sim_stop — SIGTERM, wait up to 10 s, SIGKILL; returns m365sim's exit status.
+# sim_stop — SIGTERM, wait up to 10 s, then SIGKILL; returns m365sim's exit
+# status (0 = clean shutdown). Safe under `set -e`.
 sim_stop() {
-	local rc=0 i
-	if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
-		kill -TERM "$SIM_PID" 2>/dev/null
+	local rc=0 i state
+	if [ -n "$SIM_PID" ]; then
+		kill -TERM "$SIM_PID" 2>/dev/null || true
 		for i in $(seq 1 200); do
-			kill -0 "$SIM_PID" 2>/dev/null || break
+			state=$(awk '{print $3}' "/proc/$SIM_PID/stat" 2>/dev/null || echo gone)
+			if [ "$state" = Z ] || [ "$state" = gone ]; then break; fi
 			sleep 0.05
 		done
-		kill -KILL "$SIM_PID" 2>/dev/null
-		wait "$SIM_PID" 2>/dev/null
-		rc=$?
+		if [ "$state" != Z ] && [ "$state" != gone ]; then
+			kill -KILL "$SIM_PID" 2>/dev/null || true
+		fi
+		wait "$SIM_PID" 2>/dev/null || rc=$?
 	fi
 	SIM_PID=""
-	[ -n "$_SIM_DIR" ] && rm -rf "$_SIM_DIR"
+	if [ -n "$_SIM_DIR" ]; then rm -rf "$_SIM_DIR"; fi
 	_SIM_DIR=""
 	return $rc
 }
