@@ -53,6 +53,17 @@ struct vault *cli_vault(struct cli *cli);
  * return the exit code its class/code maps to. */
 int cli_fail(struct cli *cli, const struct err *e);
 
+/* Like cli_fail, but only on stderr (for a second error after a JSON
+ * document was already printed). */
+int cli_fail_stderr(struct cli *cli, const struct err *e);
+
+/* Parse a command whose only options are --json and --help and that takes
+ * exactly `nargs` arguments (`what` describes them for the usage error).
+ * Returns -1 to go on (the arguments are argv[optind...]), else the exit
+ * code to return. */
+int cli_simple_args(struct cli *cli, int argc, char **argv, int nargs,
+		    const char *what);
+
 /* printf-style usage error for the current command: prints it with a hint
  * to `--help` and returns EXIT_USAGE. */
 int cli_usage(struct cli *cli, const char *fmt, ...)

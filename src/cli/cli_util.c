@@ -114,6 +114,36 @@ int cli_fail(struct cli *cli, const struct err *e)
 	return exit_code_for(e);
 }
 
+int cli_fail_stderr(struct cli *cli, const struct err *e)
+{
+	struct cli quiet = *cli;
+
+	quiet.json = false;
+	return cli_fail(&quiet, e);
+}
+
+int cli_simple_args(struct cli *cli, int argc, char **argv, int nargs,
+		    const char *what)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int opt, rc;
+
+	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1)
+		if (opt == 'j')
+			cli->json = true;
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	if (argc - optind < nargs)
+		return cli_usage(cli, "%s", what);
+	if (argc - optind > nargs)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind + nargs]);
+	return -1;
+}
+
 int cli_usage(struct cli *cli, const char *fmt, ...)
 {
 	struct err e;

@@ -129,24 +129,14 @@ static int cmd_account_add(struct cli *cli, int argc, char **argv)
 
 static int cmd_account_list(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct store_account *list;
 	struct err e = { 0 };
 	struct store *st;
 	size_t n;
-	int opt, rc;
+	int rc;
 
-	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1)
-		if (opt == 'j')
-			cli->json = true;
-	if (rc)
-		return rc > 0 ? EXIT_OK : EXIT_USAGE;
-	if (optind < argc)
-		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_simple_args(cli, argc, argv, 0, "")) >= 0)
+		return rc;
 	if (!(st = cli_store(cli)))
 		return EXIT_FAILED;
 	if (store_list_accounts(st, &list, &n, &e) < 0)
@@ -173,43 +163,21 @@ static int cmd_account_list(struct cli *cli, int argc, char **argv)
 
 static int cmd_account_show(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int opt, rc;
+	int rc;
 
-	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1)
-		if (opt == 'j')
-			cli->json = true;
-	if (rc)
-		return rc > 0 ? EXIT_OK : EXIT_USAGE;
-	if (optind >= argc)
-		return cli_usage(cli, "name the account to show");
-	if (optind + 1 < argc)
-		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if ((rc = cli_simple_args(cli, argc, argv, 1, "name the account to show")) >= 0)
+		return rc;
 	return cli_show_account(cli, argv[optind]);
 }
 
 static int cmd_account_remove(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct store_account a;
 	struct err e = { 0 };
-	int opt, rc;
+	int rc;
 
-	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1)
-		;
-	if (rc)
-		return rc > 0 ? EXIT_OK : EXIT_USAGE;
-	if (optind >= argc)
-		return cli_usage(cli, "name the account to remove");
-	if (optind + 1 < argc)
-		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if ((rc = cli_simple_args(cli, argc, argv, 1, "name the account to remove")) >= 0)
+		return rc;
 	if ((rc = cli_find_account(cli, argv[optind], &a)) != 1)
 		return -rc;
 	if (store_delete_account(cli->store, a.id, &e) < 0)

@@ -248,18 +248,10 @@ static int cmd_account_test(struct cli *cli, int argc, char **argv)
 			printf("Outgoing: %s%s%s\n", rout == 0 ? "ok" : "failed",
 			       rout == 0 ? "" : " — ", rout == 0 ? "" : eo.msg);
 	}
-	if (rin < 0) {
-		struct cli quiet = *cli;
-
-		quiet.json = false;
-		return cli_fail(&quiet, &ei);
-	}
-	if (rout < 0) {
-		struct cli quiet = *cli;
-
-		quiet.json = false;
-		return cli_fail(&quiet, &eo);
-	}
+	if (rin < 0)
+		return cli_fail_stderr(cli, &ei);
+	if (rout < 0)
+		return cli_fail_stderr(cli, &eo);
 	return EXIT_OK;
 }
 

@@ -14,39 +14,17 @@ static const char *const valid_roles[] = {
 	"inbox", "sent", "drafts", "archive", "deleted", "junk", "custom", NULL,
 };
 
-static int open_account(struct cli *cli, int argc, char **argv, int min_args,
-			const char *what, struct store_account *a)
-{
-	int rc;
-
-	if (argc - optind < min_args)
-		return -cli_usage(cli, "%s", what);
-	if ((rc = cli_find_account(cli, argv[optind], a)) != 1)
-		return rc;
-	return 1;
-}
-
 static int cmd_folders_fetch(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct store_account a;
 	struct auth_env env = { 0 };
 	struct err e = { 0 };
-	int opt, rc, n = 0;
+	int rc, n = 0;
 
-	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1)
-		if (opt == 'j')
-			cli->json = true;
-	if (rc)
-		return rc > 0 ? EXIT_OK : EXIT_USAGE;
-	if ((rc = open_account(cli, argc, argv, 1, "name the account", &a)) != 1)
+	if ((rc = cli_simple_args(cli, argc, argv, 1, "name the account")) >= 0)
+		return rc;
+	if ((rc = cli_find_account(cli, argv[optind], &a)) != 1)
 		return -rc;
-	if (optind + 1 < argc)
-		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
 	env.store = cli->store;
 	env.vault = cli_vault(cli);
 	env.http = http_client_new(NULL);
@@ -82,23 +60,15 @@ static json_t *folder_json(const struct store_folder *f)
 
 static int cmd_folders_list(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct store_account a;
 	struct store_folder *list;
 	struct err e = { 0 };
 	size_t n;
-	int opt, rc;
+	int rc;
 
-	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1)
-		if (opt == 'j')
-			cli->json = true;
-	if (rc)
-		return rc > 0 ? EXIT_OK : EXIT_USAGE;
-	if ((rc = open_account(cli, argc, argv, 1, "name the account", &a)) != 1)
+	if ((rc = cli_simple_args(cli, argc, argv, 1, "name the account")) >= 0)
+		return rc;
+	if ((rc = cli_find_account(cli, argv[optind], &a)) != 1)
 		return -rc;
 	if (store_list_folders(cli->store, a.id, false, &list, &n, &e) < 0)
 		return cli_fail(cli, &e);
@@ -156,8 +126,9 @@ static int set_selection(struct cli *cli, int argc, char **argv, bool selected)
 		if (!selected)
 			return cli_usage(cli, "--role goes with 'folders select'");
 	}
-	if ((rc = open_account(cli, argc, argv, 2, "name the account and at least one folder",
-			       &a)) != 1)
+	if (argc - optind < 2)
+		return cli_usage(cli, "name the account and at least one folder");
+	if ((rc = cli_find_account(cli, argv[optind], &a)) != 1)
 		return -rc;
 	if (store_begin(cli->store, &e) < 0)
 		return cli_fail(cli, &e);

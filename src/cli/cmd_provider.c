@@ -253,21 +253,13 @@ static int cmd_provider_set(struct cli *cli, int argc, char **argv)
 
 static int cmd_provider_show(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct store_provider p;
 	struct err e = { 0 };
 	struct store *st;
-	int opt, rc;
+	int rc;
 
-	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1)
-		if (opt == 'j')
-			cli->json = true;
-	if (rc)
-		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	if ((rc = cli_simple_args(cli, argc, argv, 0, "")) >= 0)
+		return rc;
 	if (!(st = cli_store(cli)))
 		return EXIT_FAILED;
 	rc = store_get_provider(st, PROVIDER_MICROSOFT, &p, &e);

@@ -156,38 +156,25 @@ static int cmd_send(struct cli *cli, int argc, char **argv)
 	}
 	store_outbox_clear(&o);
 	if (rc < 0) {
-		struct cli quiet = *cli;
-
-		quiet.json = false;
 		if (e.class == ERR_TRANSIENT || e.class == ERR_THROTTLED)
 			err_prefix(&e, "the message is queued and 'inboxsync sync' will send "
 				   "it: ");
-		return cli_fail(&quiet, &e);
+		return cli_fail_stderr(cli, &e);
 	}
 	return EXIT_OK;
 }
 
 static int cmd_outbox_list(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct store_outbox *list;
 	struct store_account a;
 	struct err e = { 0 };
 	json_t *arr;
 	size_t n;
-	int opt, rc;
+	int rc;
 
-	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1)
-		if (opt == 'j')
-			cli->json = true;
-	if (rc)
-		return rc > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc - optind != 1)
-		return cli_usage(cli, "name the account");
+	if ((rc = cli_simple_args(cli, argc, argv, 1, "name the account")) >= 0)
+		return rc;
 	if ((rc = cli_find_account(cli, argv[optind], &a)) != 1)
 		return -rc;
 	if (store_outbox_list_all(cli->store, a.id, &list, &n, &e) < 0)

@@ -247,11 +247,8 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 	} else {
 		print_outcomes(cli, &ui, out, n);
 		for (size_t i = 0; i < n && code == EXIT_OK; i++) {
-			struct cli quiet = *cli;
-
-			quiet.json = false;
 			if (out[i].rc < 0)
-				code = cli_fail(&quiet, &out[i].err);
+				code = cli_fail_stderr(cli, &out[i].err);
 			else if (out[i].total.outbox_failed > 0) {
 				fprintf(stderr, "inboxsync: %s: %d message%s could not be sent; "
 					"see 'inboxsync outbox list %s'\n",
