@@ -96,7 +96,7 @@ provider_for_sim
 pid=$!
 code=""
 for _ in $(seq 1 200); do
-	code=$(grep -o 'enter the code [A-Z0-9-]*' "$TEST_TMP/d.err" | awk '{print $4}')
+	code=$(grep -o 'enter the code [A-Z0-9-]*' "$TEST_TMP/d.err" 2>/dev/null | awk '{print $4}')
 	[ -n "$code" ] && break
 	sleep 0.05
 done
