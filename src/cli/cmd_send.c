@@ -139,10 +139,14 @@ static int cmd_send(struct cli *cli, int argc, char **argv)
 	r.n_attachments = n_attach;
 	rc = outbox_accept(cli->store, &a, &r, &o, &e);
 	buf_free(&text);
-	if (rc < 0 && !err_is(&e, "duplicate"))
-		return cli_fail(cli, &e);
-	if (rc < 0 && store_outbox_get(cli->store, o.id, &o, &e) != 1)
-		return cli_fail(cli, &e);
+	if (rc < 0) {
+		/* A repeated key: deliver the entry already in the outbox. */
+		int64_t existing = err_is(&e, "duplicate") ? o.id : 0;
+
+		store_outbox_clear(&o);
+		if (!existing || store_outbox_get(cli->store, existing, &o, &e) != 1)
+			return cli_fail(cli, &e);
+	}
 	rc = deliver_now(cli, &a, &o, &e);
 	if (cli->json) {
 		json_t *doc = json_pack("{s:s,s:s,s:s,s:s?}", "idempotency_key", o.idem_key,
