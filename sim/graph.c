@@ -29,6 +29,7 @@ static const struct route routes[] = {
 	{ "GET", "me", NEED_USER, gr_me_get, "/v1.0/me" },
 	{ "POST", "me/revokeSignInSessions", NEED_NONE, gr_revoke_sessions, "/v1.0/me/revokeSignInSessions" },
 	{ "POST", "$batch", NEED_NONE, gr_batch, "/v1.0/$batch" },
+	{ "POST", "me/translateExchangeIds", NEED_READ, gr_translate_ids, "/v1.0/me/translateExchangeIds" },
 	{ "GET", "me/mailFolders", NEED_READ, gr_folders_list, "/v1.0/me/mailFolders" },
 	{ "POST", "me/mailFolders", NEED_WRITE, gr_folder_create, "/v1.0/me/mailFolders" },
 	{ "GET", "me/mailFolders/delta", NEED_READ, gr_folders_delta, "/v1.0/me/mailFolders/delta" },

@@ -16,7 +16,7 @@ typedef void gr_fn(struct sim_world *w, struct sim_req *rq,
 		      struct sim_resp *rs);
 
 /* graph_me.c */
-gr_fn gr_me_get, gr_revoke_sessions;
+gr_fn gr_me_get, gr_revoke_sessions, gr_translate_ids;
 /* graph_folders.c */
 gr_fn gr_folders_list, gr_folder_get, gr_folder_create,
 	gr_folder_update, gr_folder_delete, gr_folder_move,

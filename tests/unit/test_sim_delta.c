@@ -481,6 +481,18 @@ static void test_immutable_vs_rest_ids_on_move(void **state)
 	assert_int_equal(r.status, 201);
 	assert_string_equal(json_string_value(json_object_get(r.json, "id")), imm_id);
 	sim_http_free(&r);
+	/* translateExchangeIds both ways; a stale REST id is not found */
+	{
+		char body[400];
+
+		snprintf(body, sizeof(body), "{\"inputIds\":[\"%s\",\"%s\"],\"sourceIdType\":\"restImmutableEntryId\",\"targetIdType\":\"restId\"}",
+			 imm_id, rest_id);
+		sim_graph(&c->h, "POST", c->at, "/v1.0/me/translateExchangeIds", body, &r);
+		assert_int_equal(r.status, 200);
+		assert_non_null(json_object_get(json_array_get(json_object_get(r.json, "value"), 0), "targetId"));
+		assert_non_null(json_object_get(json_array_get(json_object_get(r.json, "value"), 1), "errorDetails"));
+		sim_http_free(&r);
+	}
 	/* malformed id */
 	sim_get(&c->h, c->at, "/v1.0/me/messages/not-an-id", NULL, &r);
 	assert_int_equal(r.status, 400);
