@@ -539,6 +539,12 @@ int store_outbox_add(struct store *st, struct store_outbox *o, struct err *e);
 
 int store_outbox_get(struct store *st, int64_t id, struct store_outbox *out,
 		     struct err *e);
+/* By idempotency key, within an account. Returns 1/0/-1. */
+int store_outbox_find(struct store *st, int64_t account_id, const char *key,
+		      struct store_outbox *out, struct err *e);
+/* Delete an entry (and the change-feed row saying so). */
+int store_outbox_delete(struct store *st, const struct store_outbox *o,
+			struct err *e);
 
 /* Entries of the account still to be delivered (queued, drafted, sending),
  * oldest first, due at `now` (next_attempt_at <= now); now = INT64_MAX
@@ -554,8 +560,10 @@ void store_outbox_list_free(struct store_outbox *list, size_t n);
 int store_outbox_update(struct store *st, const struct store_outbox *o,
 			struct err *e);
 
-/* Mark every submitted entry whose internet_message_id now has a synced,
- * non-pending message as confirmed. *n gets how many (may be NULL). */
+/* Mark every entry whose internet_message_id now has a synced, non-pending
+ * message as confirmed: submitted ones, and also sending/failed ones whose
+ * outcome was unknown when they were given up (the copy proves they went
+ * out). *n gets how many (may be NULL). */
 int store_outbox_confirm_synced(struct store *st, int64_t account_id,
 				long long *n, struct err *e);
 

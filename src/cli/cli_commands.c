@@ -11,7 +11,8 @@ extern const struct cli_command cli_account_add, cli_account_list,
 extern const struct cli_command cli_folders_fetch, cli_folders_list,
 	cli_folders_select, cli_folders_unselect;
 extern const struct cli_command cli_sync, cli_messages_list, cli_messages_show;
-extern const struct cli_command cli_send, cli_outbox_list;
+extern const struct cli_command cli_send, cli_outbox_list, cli_outbox_retry,
+	cli_outbox_remove;
 
 const struct cli_command *const cli_commands[] = {
 	&cli_provider_set,
@@ -32,5 +33,7 @@ const struct cli_command *const cli_commands[] = {
 	&cli_messages_show,
 	&cli_send,
 	&cli_outbox_list,
+	&cli_outbox_retry,
+	&cli_outbox_remove,
 	NULL,
 };

@@ -210,6 +210,100 @@ static int cmd_outbox_list(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The outbox entry KEY of account NAME, or a printed error (negated code). */
+static int find_entry(struct cli *cli, int argc, char **argv,
+		      struct store_account *a, struct store_outbox *o)
+{
+	struct err e = { 0 };
+	int rc;
+
+	if ((rc = cli_simple_args(cli, argc, argv, 2, "give the account and the "
+				  "idempotency key (see 'inboxsync outbox list')")) >= 0)
+		return -rc;
+	if ((rc = cli_find_account(cli, argv[optind], a)) != 1)
+		return rc;
+	rc = store_outbox_find(cli->store, a->id, argv[optind + 1], o, &e);
+	if (rc == 0)
+		err_set(&e, ERR_PERMANENT, "not_found", "no outbox entry with key '%s' in "
+			"'%s' (see 'inboxsync outbox list %s')", argv[optind + 1], a->name,
+			a->name);
+	return rc == 1 ? 1 : -cli_fail(cli, &e);
+}
+
+static int cmd_outbox_retry(struct cli *cli, int argc, char **argv)
+{
+	struct store_account a;
+	struct store_outbox o;
+	struct err e = { 0 };
+	int rc;
+
+	if ((rc = find_entry(cli, argc, argv, &a, &o)) != 1)
+		return -rc;
+	if (strcmp(o.state, STORE_OUTBOX_FAILED) != 0) {
+		err_set(&e, ERR_PERMANENT, "usage", "the message is %s, not failed; "
+			"only failed messages can be retried", o.state);
+		store_outbox_clear(&o);
+		return cli_fail(cli, &e);
+	}
+	/* Back to the queue. attempts stays >= 1, so delivery first asks the
+	 * server whether an earlier attempt got through. */
+	str_copy(o.state, sizeof(o.state), STORE_OUTBOX_QUEUED);
+	o.attempts = 1;
+	o.next_attempt_at = 0;
+	o.last_error[0] = '\0';
+	rc = store_outbox_update(cli->store, &o, &e);
+	if (rc == 0 && !cli->json)
+		printf("Queued %s again; 'inboxsync sync %s' sends it.\n",
+		       o.internet_message_id, a.name);
+	else if (rc == 0)
+		cli_print_json(json_pack("{s:s,s:s}", "idempotency_key", o.idem_key,
+					 "state", o.state));
+	store_outbox_clear(&o);
+	return rc < 0 ? cli_fail(cli, &e) : EXIT_OK;
+}
+
+static int cmd_outbox_remove(struct cli *cli, int argc, char **argv)
+{
+	struct store_account a;
+	struct store_outbox o;
+	struct err e = { 0 };
+	int rc;
+
+	if ((rc = find_entry(cli, argc, argv, &a, &o)) != 1)
+		return -rc;
+	if (strcmp(o.state, STORE_OUTBOX_FAILED) != 0 &&
+	    strcmp(o.state, STORE_OUTBOX_CONFIRMED) != 0 &&
+	    strcmp(o.state, STORE_OUTBOX_SUBMITTED) != 0) {
+		err_set(&e, ERR_PERMANENT, "usage", "the message is %s: it may be "
+			"on its way, so it cannot be removed now", o.state);
+		store_outbox_clear(&o);
+		return cli_fail(cli, &e);
+	}
+	rc = store_outbox_delete(cli->store, &o, &e);
+	if (rc == 0 && !cli->json)
+		printf("Removed %s from the outbox.\n", o.internet_message_id);
+	else if (rc == 0)
+		cli_print_json(json_pack("{s:s,s:b}", "idempotency_key", o.idem_key,
+					 "removed", 1));
+	store_outbox_clear(&o);
+	return rc < 0 ? cli_fail(cli, &e) : EXIT_OK;
+}
+
+const struct cli_command cli_outbox_retry = {
+	"outbox", "retry", cmd_outbox_retry, "NAME KEY",
+	"Queue a failed message again (after fixing what made it fail).\n\n"
+	"Before sending, the server is asked whether an earlier attempt went out,\n"
+	"so a retry never sends twice. KEY is the idempotency key shown by\n"
+	"'inboxsync outbox list'. To change recipients or text, send a new message.",
+};
+
+const struct cli_command cli_outbox_remove = {
+	"outbox", "remove", cmd_outbox_remove, "NAME KEY",
+	"Remove a failed or finished message from the outbox.\n\n"
+	"Messages still being delivered cannot be removed. A draft left on the\n"
+	"server by a rejected send stays in Drafts.",
+};
+
 const struct cli_command cli_send = {
 	NULL, "send", cmd_send,
 	"NAME --to ADDR[,ADDR] [--cc ...] [--bcc ...] --subject S (--body TEXT | "

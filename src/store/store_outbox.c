@@ -136,6 +136,34 @@ int store_outbox_get(struct store *st, int64_t id, struct store_outbox *out,
 	return rc;
 }
 
+int store_outbox_find(struct store *st, int64_t account_id, const char *key,
+		      struct store_outbox *out, struct err *e)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = get_by_key(st, key, out, e);
+	if (rc == 1 && out->account_id != account_id) {
+		store_outbox_clear(out);
+		rc = 0;
+	}
+	return rc;
+}
+
+int store_outbox_delete(struct store *st, const struct store_outbox *o,
+			struct err *e)
+{
+	int owned, rc;
+
+	if (sq_auto_begin(st, &owned, e) < 0)
+		return -1;
+	rc = sq_exec_ints(st, "DELETE FROM outbox WHERE id = ?", "removing an outbox entry",
+			  e, 1, o->id);
+	if (rc == 0)
+		rc = sq_feed(st, o->account_id, "outbox", o->idem_key, "deleted", e);
+	return sq_auto_end(st, owned, rc, e);
+}
+
 static int list_outbox(struct store *st, sqlite3_stmt *s,
 		       struct store_outbox **out, size_t *n, struct err *e)
 {
@@ -219,9 +247,9 @@ int store_outbox_confirm_synced(struct store *st, int64_t account_id,
 {
 	static const char sql[] =
 		"UPDATE outbox SET state = 'confirmed', updated_at = ?1 WHERE account_id = ?2 "
-		"AND state = 'submitted' AND EXISTS (SELECT 1 FROM messages m WHERE "
+		"AND state IN ('submitted', 'sending', 'failed') AND EXISTS (SELECT 1 FROM messages m WHERE "
 		"m.account_id = ?2 AND m.internet_message_id = outbox.internet_message_id "
-		"AND m.pending = 0)";
+		"AND m.pending = 0 AND m.is_draft = 0)";
 	int rc = sq_exec_ints(st, sql, "confirming sent messages", e, 2, time_now(),
 			      account_id);
 
