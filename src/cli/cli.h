@@ -25,6 +25,7 @@ enum cli_exit {
 
 struct cli {
 	char *data_dir;
+	char *database;           /* --database / $INBOXSYNC_DATABASE, or NULL */
 	bool json;
 	int verbosity;            /* -1 quiet, 0 normal, 1+ verbose */
 	struct store *store;      /* opened on first cli_store() */
@@ -48,6 +49,10 @@ extern const struct cli_command *const cli_commands[];
  * prints the error and returns NULL (callers return EXIT_FAILED). */
 struct store *cli_store(struct cli *cli);
 struct vault *cli_vault(struct cli *cli);
+
+/* Where the store is: --database when given, else <data dir>/inboxsync.db
+ * (heap string). */
+char *cli_store_path(const struct cli *cli);
 
 /* Print `e` (stderr, plus a JSON error document on stdout with --json) and
  * return the exit code its class/code maps to. */

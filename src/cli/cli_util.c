@@ -52,7 +52,7 @@ struct store *cli_store(struct cli *cli)
 	if (log_set_file(log_path) == 0)
 		log_set_level(cli->verbosity > 0 ? LOG_DEBUG : LOG_INFO);
 	free(log_path);
-	path = xasprintf("%s/inboxsync.db", cli->data_dir);
+	path = cli_store_path(cli);
 	if (store_open(path, &cli->store, &e) < 0) {
 		free(path);
 		cli_fail(cli, &e);
@@ -60,6 +60,13 @@ struct store *cli_store(struct cli *cli)
 	}
 	free(path);
 	return cli->store;
+}
+
+char *cli_store_path(const struct cli *cli)
+{
+	if (cli->database)
+		return xstrdup(cli->database);
+	return xasprintf("%s/inboxsync.db", cli->data_dir);
 }
 
 struct vault *cli_vault(struct cli *cli)

@@ -226,7 +226,7 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	store_path = xasprintf("%s/inboxsync.db", cli->data_dir);
+	store_path = cli_store_path(cli);
 	cfg.store_path = store_path;
 	cfg.data_dir = cli->data_dir;
 	cfg.stop = &stop_requested;

@@ -24,6 +24,8 @@ static void print_overview(FILE *out)
 		"  --data-dir DIR   where the store, key and log live (default\n"
 		"                   $INBOXSYNC_HOME, else $XDG_DATA_HOME/inboxsync,\n"
 		"                   else ~/.local/share/inboxsync)\n"
+		"  --database PATH  the SQLite store file (default DIR/inboxsync.db;\n"
+		"                   also $INBOXSYNC_DATABASE)\n"
 		"  --json           print one JSON document on stdout, nothing else\n"
 		"  -v, --verbose    more detail in the log (debug level)\n"
 		"  -q, --quiet      no progress output\n"
@@ -47,6 +49,14 @@ static void print_overview(FILE *out)
 	fprintf(out, "\nRun 'inboxsync COMMAND --help' for details on a command.\n"
 		"Exit codes: 0 ok, 1 failed, 2 usage error, 3 OAuth not configured,\n"
 		"4 authorization needed, 5 throttled or temporary failure (try later).\n");
+}
+
+static int cli_free_globals(struct cli *cli)
+{
+	free(cli->data_dir);
+	free(cli->database);
+	cli->data_dir = cli->database = NULL;
+	return 0;
 }
 
 static char *default_data_dir(void)
@@ -121,6 +131,12 @@ static int parse_globals(struct cli *cli, int argc, char **argv)
 		} else if (strncmp(a, "--data-dir=", 11) == 0) {
 			free(cli->data_dir);
 			cli->data_dir = xstrdup(a + 11);
+		} else if (strcmp(a, "--database") == 0 && i + 1 < argc) {
+			free(cli->database);
+			cli->database = xstrdup(argv[++i]);
+		} else if (strncmp(a, "--database=", 11) == 0) {
+			free(cli->database);
+			cli->database = xstrdup(a + 11);
 		} else if (strcmp(a, "--version") == 0) {
 			printf("inboxsync %s\n", INBOXSYNC_VERSION);
 			return -2;
@@ -147,12 +163,12 @@ int main(int argc, char **argv)
 	umask(077); /* the store, key and log hold private data */
 	first = parse_globals(&cli, argc, argv);
 	if (first < 0) {
-		free(cli.data_dir);
+		cli_free_globals(&cli);
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	}
 	if (first >= argc) {
 		print_overview(stderr);
-		free(cli.data_dir);
+		cli_free_globals(&cli);
 		return EXIT_USAGE;
 	}
 	cmd = find_command(argc - first, argv + first, &used);
@@ -160,24 +176,35 @@ int main(int argc, char **argv)
 		if (is_group(argv[first])) {
 			print_group(argc - first > 1 && strcmp(argv[first + 1], "--help")
 				    ? stderr : stdout, argv[first]);
-			free(cli.data_dir);
+			cli_free_globals(&cli);
 			return argc - first > 1 && strcmp(argv[first + 1], "--help") == 0
 			       ? EXIT_OK : EXIT_USAGE;
 		}
 		fprintf(stderr, "inboxsync: unknown command '%s' (see 'inboxsync "
 			"--help')\n", argv[first]);
-		free(cli.data_dir);
+		cli_free_globals(&cli);
 		return EXIT_USAGE;
 	}
 	if (!cli.data_dir)
 		cli.data_dir = default_data_dir();
+	if (!cli.database && getenv("INBOXSYNC_DATABASE") && *getenv("INBOXSYNC_DATABASE"))
+		cli.database = xstrdup(getenv("INBOXSYNC_DATABASE"));
+	if (cli.database && (strncmp(cli.database, "postgresql:", 11) == 0 ||
+			     strncmp(cli.database, "postgres:", 9) == 0)) {
+		fprintf(stderr, "inboxsync: PostgreSQL stores are not available in this "
+			"version; leave out --database (and $INBOXSYNC_DATABASE) to use "
+			"the embedded SQLite store in the data directory, or give a "
+			"SQLite file path\n");
+		cli_free_globals(&cli);
+		return EXIT_USAGE;
+	}
 	cli.cmd = cmd;
 	snprintf(command_name, sizeof(command_name), "%s%s%s",
 		 cmd->group ? cmd->group : "", cmd->group ? " " : "", cmd->name);
 	cli.command = command_name;
 	if (http_global_init(&e) < 0) {
 		fprintf(stderr, "inboxsync: %s\n", e.msg);
-		free(cli.data_dir);
+		cli_free_globals(&cli);
 		return EXIT_FAILED;
 	}
 	/* Until the data dir is open (cli_store), only warnings reach stderr. */
@@ -190,6 +217,6 @@ int main(int argc, char **argv)
 	vault_free(cli.vault);
 	log_set_file(NULL);
 	http_global_cleanup();
-	free(cli.data_dir);
+	cli_free_globals(&cli);
 	return rc;
 }
