@@ -51,12 +51,11 @@ static void print_overview(FILE *out)
 		"4 authorization needed, 5 throttled or temporary failure (try later).\n");
 }
 
-static int cli_free_globals(struct cli *cli)
+static void cli_free_globals(struct cli *cli)
 {
 	free(cli->data_dir);
 	free(cli->database);
 	cli->data_dir = cli->database = NULL;
-	return 0;
 }
 
 static char *default_data_dir(void)
