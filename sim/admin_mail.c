@@ -386,18 +386,31 @@ static const char *flag_status(uint16_t flags)
 	return names[(flags & MSG_FLAG_MASK) >> MSG_FLAG_SHIFT];
 }
 
-/* One dump record, appended as compact JSON to out. */
+/* One dump record, appended as compact JSON to out (ids_only: id,
+ * folderId, folderPath — no generated content, for big mailboxes). */
 static void dump_message(struct sim_world *w, struct sim_mailbox *mb, uint32_t num,
-			 char **paths, struct buf *out)
+			 char **paths, bool ids_only, struct buf *out)
 {
 	struct sim_msg *m = &mb->msgs[num];
-	json_t *f = msgcontent_fields(w, mb, num, 0);
+	json_t *f;
 	char *id = ids_message(w, mb->num, num, 0, true);
 	char *fid = ids_folder(w, mb->num, m->folder);
 	char t[TIME_RFC3339_LEN];
 	json_t *rec;
 	char *text;
 
+	if (ids_only) {
+		rec = json_pack("{s:s, s:s, s:s}", "id", id, "folderId", fid, "folderPath",
+				paths[m->folder]);
+		text = json_dumps(rec, JSON_COMPACT);
+		buf_puts(out, text, NULL);
+		free(text);
+		json_decref(rec);
+		free(id);
+		free(fid);
+		return;
+	}
+	f = msgcontent_fields(w, mb, num, 0);
 	time_format_rfc3339(m->received, t);
 	rec = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:b, s:s, s:s, s:b, s:b}",
 			"id", id, "folderId", fid, "folderPath", paths[m->folder],
@@ -421,6 +434,8 @@ static void dump_messages(struct sim_world *w, struct sim_req *rq, struct sim_re
 {
 	struct sim_mailbox *mb = mailbox(w, rq, rs);
 	const char *only = rq_query(rq, "folder");
+	const char *ids = rq_query(rq, "ids");
+	bool ids_only = ids && strcmp(ids, "true") == 0;
 	uint32_t fo = SIM_NONE;
 	char **paths;
 	struct buf out;
@@ -471,7 +486,7 @@ static void dump_messages(struct sim_world *w, struct sim_req *rq, struct sim_re
 		if (!first)
 			buf_puts(&out, ",", NULL);
 		first = false;
-		dump_message(w, mb, num, paths, &out);
+		dump_message(w, mb, num, paths, ids_only, &out);
 	}
 	buf_printf(&out, NULL, "],\"mailboxTotal\":%zu}", mb->live);
 	rs_text(rs, 200, "application/json", buf_str(&out), out.len);

@@ -218,9 +218,9 @@ static void test_changes_in_next_round(void **state)
 	move_id = json_string_value(json_object_get(json_array_get(json_object_get(msgs, "messages"), 6), "id"));
 	del_id = json_string_value(json_object_get(json_array_get(json_object_get(msgs, "messages"), 7), "id"));
 	/* another client: new mail, mark read, move to Archive; Graph delete */
-	m = admin_json(&c->h, "POST", "/_sim/mailboxes/adele@contoso.com/messages",
-		       "{\"subject\":\"Fresh mail\",\"from\":\"alexw@fabrikam.com\",\"body\":\"hi\"}");
-	new_id = json_string_value(json_object_get(m, "id"));
+	resp = admin_json(&c->h, "POST", "/_sim/mailboxes/adele@contoso.com/messages",
+			  "{\"subject\":\"Fresh mail\",\"from\":\"alexw@fabrikam.com\",\"body\":\"hi\"}");
+	new_id = json_string_value(json_object_get(resp, "id"));
 	snprintf(path, sizeof(path), "/_sim/mailboxes/adele@contoso.com/messages/%s", read_id);
 	json_decref(admin_json(&c->h, "PATCH", path, "{\"isRead\":true,\"flag\":\"flagged\"}"));
 	snprintf(path, sizeof(path), "/_sim/mailboxes/adele@contoso.com/messages/%s/move", move_id);
@@ -283,8 +283,8 @@ static void test_changes_in_next_round(void **state)
 	free(delta);
 	json_decref(set);
 	json_decref(msgs);
+	json_decref(resp);
 	(void)body;
-	(void)resp;
 }
 
 /* Mutations made between pages of a round. */
@@ -507,7 +507,7 @@ static void test_immutable_vs_rest_ids_on_move(void **state)
 static void test_folder_delta(void **state)
 {
 	struct ctx *c = *state;
-	json_t *set = json_object(), *f;
+	json_t *set = json_object(), *f, *created;
 	struct sim_http r;
 	char *delta, path[300];
 	const char *fid;
@@ -516,9 +516,9 @@ static void test_folder_delta(void **state)
 
 	delta = round_trip(c, "/v1.0/me/mailFolders/delta", set, 3, NULL, NULL);
 	assert_true(json_object_size(set) >= 7);
-	f = admin_json(&c->h, "POST", "/_sim/mailboxes/adele@contoso.com/folders",
-		       "{\"displayName\":\"Receipts\",\"parent\":\"inbox\"}");
-	fid = json_string_value(json_object_get(f, "id"));
+	created = admin_json(&c->h, "POST", "/_sim/mailboxes/adele@contoso.com/folders",
+			     "{\"displayName\":\"Receipts\",\"parent\":\"inbox\"}");
+	fid = json_string_value(json_object_get(created, "id"));
 	sim_get(&c->h, c->at, delta, NULL, &r);
 	json_array_foreach(json_object_get(r.json, "value"), i, f)
 		if (strcmp(json_string_value(json_object_get(f, "displayName")) ?
@@ -541,6 +541,7 @@ static void test_folder_delta(void **state)
 	sim_http_free(&r);
 	free(delta);
 	json_decref(set);
+	json_decref(created);
 }
 
 int main(void)

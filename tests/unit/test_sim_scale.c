@@ -66,7 +66,7 @@ static void compare_with_dump(struct sim_harness *h, json_t *set)
 	json_t *m;
 	size_t i, n;
 
-	assert_int_equal(sim_admin(h, "GET", "/_sim/mailboxes/adele@contoso.com/messages?folder=inbox", NULL, &r), 0);
+	assert_int_equal(sim_admin(h, "GET", "/_sim/mailboxes/adele@contoso.com/messages?folder=inbox&ids=true", NULL, &r), 0);
 	assert_int_equal(r.status, 200);
 	n = json_array_size(json_object_get(r.json, "messages"));
 	json_array_foreach(json_object_get(r.json, "messages"), i, m)
@@ -94,7 +94,7 @@ static void test_sync_100k_folder(void **state)
 
 	t0 = now_ms();
 	delta = sync_round(&h, at, "/v1.0/me/mailFolders/inbox/messages/delta"
-			   "?$select=id,receivedDateTime,isRead,subject&$orderby=receivedDateTime%20desc",
+			   "?$select=id,receivedDateTime&$orderby=receivedDateTime%20desc",
 			   set, &pages);
 	fprintf(stderr, "# synced %zu messages in %ld pages, %ld ms\n", json_object_size(set), pages,
 		now_ms() - t0);
@@ -112,7 +112,7 @@ static void test_sync_100k_folder(void **state)
 		char path[300];
 		struct sim_http d;
 
-		sim_admin(&h, "GET", "/_sim/mailboxes/adele@contoso.com/messages?folder=inbox", NULL, &d);
+		sim_admin(&h, "GET", "/_sim/mailboxes/adele@contoso.com/messages?folder=inbox&ids=true", NULL, &d);
 		for (int i = 0; i < 10; i++) {
 			snprintf(path, sizeof(path), "/_sim/mailboxes/adele@contoso.com/messages/%s/move",
 				 json_string_value(json_object_get(json_array_get(json_object_get(d.json, "messages"),
