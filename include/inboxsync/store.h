@@ -427,7 +427,8 @@ int store_mark_message_removed(struct store *st, int64_t account_id,
 int store_list_orphans(struct store *st, int64_t account_id, size_t max,
 		       char ***ids, size_t *n, struct err *e);
 
-/* Move a message to another folder (clears orphan). */
+/* Move a message to another folder (clears orphan; the row counts as seen
+ * by the destination folder's current round). */
 int store_move_message(struct store *st, int64_t account_id,
 		       const char *remote_id, int64_t folder_id, struct err *e);
 

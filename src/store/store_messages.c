@@ -324,9 +324,12 @@ int store_list_orphans(struct store *st, int64_t account_id, size_t max,
 int store_move_message(struct store *st, int64_t account_id,
 		       const char *remote_id, int64_t folder_id, struct err *e)
 {
+	/* The row joins the destination's current round (seen_gen), so a
+	 * fresh round of that folder ending now does not sweep it away. */
 	static const char sql[] =
-		"UPDATE messages SET folder_id = ?, orphan = 0, updated_at = ? "
-		"WHERE account_id = ? AND remote_id = ?";
+		"UPDATE messages SET folder_id = ?1, orphan = 0, updated_at = ?2, "
+		"seen_gen = (SELECT round_gen FROM folders WHERE id = ?1) "
+		"WHERE account_id = ?3 AND remote_id = ?4";
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 	int owned, rc;
 

@@ -369,6 +369,24 @@ static void test_orphan_then_sweep(void **state)
 	free(ids);
 }
 
+static void test_moved_in_during_a_fresh_round_is_not_swept(void **state)
+{
+	struct fixture *f = *state;
+	struct store_message_in m = msg("X", "x", 100);
+	struct err e = { 0 };
+	long long swept, n;
+	int64_t gen;
+
+	assert_int_equal(store_put_message(f->st, f->account, f->inbox, &m, 0, NULL, &e), 0);
+	/* Archive starts a fresh round; meanwhile X is found moved there. */
+	assert_int_equal(store_start_folder_round(f->st, f->archive, false, &gen, &e), 0);
+	assert_int_equal(store_move_message(f->st, f->account, "X", f->archive, &e), 0);
+	assert_int_equal(store_sweep_folder(f->st, f->archive, &swept, &e), 0);
+	assert_int_equal(swept, 0);
+	store_count_messages(f->st, f->account, &n, &e);
+	assert_int_equal(n, 1);
+}
+
 static void test_server_copy_replaces_local_sent_entry(void **state)
 {
 	struct fixture *f = *state;
@@ -507,6 +525,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_move_is_one_row_and_keeps_body, setup_folders, teardown),
 		cmocka_unit_test_setup_teardown(test_update_merges_unknown_fields, setup_folders, teardown),
 		cmocka_unit_test_setup_teardown(test_orphan_then_sweep, setup_folders, teardown),
+		cmocka_unit_test_setup_teardown(test_moved_in_during_a_fresh_round_is_not_swept, setup_folders, teardown),
 		cmocka_unit_test_setup_teardown(test_server_copy_replaces_local_sent_entry, setup_folders, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_entry_survives_sweep, setup_folders, teardown),
 		cmocka_unit_test_setup_teardown(test_keyset_paging_newest_first, setup_folders, teardown),
