@@ -2,9 +2,9 @@
 # sim_throughput.sh — shows that m365sim is never the bottleneck: prints one
 # JSON line per figure.
 #   sim_delta_throughput  delta pages/s and messages/s of a 100,000-message
-#                         folder at maxpagesize 1000 (header $select as the
-#                         sync engine asks for it, full messages, and two
-#                         folders synced at once)
+#                         folder at maxpagesize 1000 (the sync engine's
+#                         $select, the header $select of PROTOCOL.md, full
+#                         messages, and two folders synced at once)
 #   sim_peak_rss          VmHWM of m365sim with a 1,000,000-message mailbox
 #                         seeded and a 150,000-message folder delta-synced;
 #                         target < 1 GiB
@@ -27,6 +27,9 @@ DRIVER="$TMP/sim_throughput"
 # shellcheck disable=SC2046
 cc -O2 -o "$DRIVER" bench/sim_throughput.c $(pkg-config --cflags --libs libcurl jansson) -lpthread
 
+# what inboxsync's Graph driver selects (src/graph/graph_driver.c)
+ENGINE_SELECT="id,changeKey,conversationId,internetMessageId,subject,from,toRecipients,ccRecipients,receivedDateTime,sentDateTime,isRead,isDraft,flag,hasAttachments,parentFolderId,bodyPreview,categories"
+# the header $select recommended in docs/PROTOCOL.md
 HEADER_SELECT="id,changeKey,conversationId,conversationIndex,internetMessageId,subject,from,sender,toRecipients,ccRecipients,bccRecipients,replyTo,receivedDateTime,sentDateTime,lastModifiedDateTime,createdDateTime,isRead,isDraft,flag,importance,hasAttachments,categories,parentFolderId,bodyPreview,inferenceClassification"
 
 say "seeding 2 x 100,000 messages"
@@ -35,6 +38,8 @@ sim_admin POST /_sim/mailboxes/adele@contoso.com/seed '{"folder":"inbox","count"
 sim_admin POST /_sim/mailboxes/adele@contoso.com/seed '{"folder":"archive","count":100000,"seed":2}' >/dev/null
 sim_login adele@contoso.com
 say "delta sync of a 100,000-message folder, pages of 1000"
+"$DRIVER" "$SIM_URL" "$SIM_ACCESS_TOKEN" 1000 "$ENGINE_SELECT" engine-select inbox
+"$DRIVER" "$SIM_URL" "$SIM_ACCESS_TOKEN" 500 "$ENGINE_SELECT" engine-select-500 inbox
 "$DRIVER" "$SIM_URL" "$SIM_ACCESS_TOKEN" 1000 "$HEADER_SELECT" header inbox
 "$DRIVER" "$SIM_URL" "$SIM_ACCESS_TOKEN" 1000 - full inbox
 "$DRIVER" "$SIM_URL" "$SIM_ACCESS_TOKEN" 1000 "$HEADER_SELECT" header-2-folders inbox archive

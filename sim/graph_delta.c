@@ -23,6 +23,13 @@
 #include "msgjson.h"
 #include "query.h"
 
+/* One item of a page: a message to render, or a departure. */
+struct slot {
+	uint32_t msg;
+	uint32_t gen;
+	bool removed;
+};
+
 struct page {
 	struct sim_world *w;
 	struct sim_req *rq;
@@ -33,6 +40,8 @@ struct page {
 	struct render_opts ro;
 	json_t *value;
 	bool done;
+	struct slot *slots;   /* items of this page, rendered at the end */
+	size_t nslots;
 };
 
 static void sync_state_gone(struct sim_world *w, struct sim_req *rq,
@@ -58,6 +67,42 @@ static bool passes_filter(const struct cursor *c, int64_t t)
 	return (c->flags & CUR_FILTER_INCL) ? t >= c->filter_lo : t > c->filter_lo;
 }
 
+static void add_slot(struct page *p, uint32_t msg, uint32_t gen, bool removed)
+{
+	p->slots = xrealloc(p->slots, (p->nslots + 1) * sizeof(*p->slots));
+	p->slots[p->nslots].msg = msg;
+	p->slots[p->nslots].gen = gen;
+	p->slots[p->nslots].removed = removed;
+	p->nslots++;
+}
+
+/* Render the page's slots (messages in parallel) into p->value, in order. */
+static void render_slots(struct page *p)
+{
+	uint32_t *nums = xmalloc((p->nslots + 1) * sizeof(*nums));
+	json_t **out = xcalloc(p->nslots + 1, sizeof(*out));
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < p->nslots; i++)
+		if (!p->slots[i].removed)
+			nums[n++] = p->slots[i].msg;
+	msgjson_render_many(p->w, p->mb, nums, n, &p->ro, out);
+	for (size_t i = 0; i < p->nslots; i++) {
+		const struct slot *s = &p->slots[i];
+
+		if (s->removed)
+			json_array_append_new(p->value, msgjson_removed(p->w, p->mb, s->msg, s->gen,
+									 p->ro.immutable, "deleted"));
+		else
+			json_array_append_new(p->value, out[k++]);
+	}
+	free(nums);
+	free(out);
+	free(p->slots);
+	p->slots = NULL;
+	p->nslots = 0;
+}
+
 static void initial_page(struct page *p)
 {
 	struct sim_folder *f = &p->mb->folders[p->folder];
@@ -78,7 +123,7 @@ static void initial_page(struct page *p)
 				i = 0;
 				break;
 			}
-			json_array_append_new(p->value, msgjson_render(p->w, p->mb, num, &p->ro));
+			add_slot(p, num, 0, false);
 			p->c.pos_received = m->received;
 			p->c.pos_num = num;
 			p->c.emitted++;
@@ -102,7 +147,7 @@ static void initial_page(struct page *p)
 	       !((p->c.flags & CUR_FILTER) && (long)p->c.emitted >= cap)) {
 		uint32_t num = f->idx[i];
 
-		json_array_append_new(p->value, msgjson_render(p->w, p->mb, num, &p->ro));
+		add_slot(p, num, 0, false);
 		p->c.pos_received = p->mb->msgs[num].received;
 		p->c.pos_num = num;
 		p->c.emitted++;
@@ -129,9 +174,7 @@ static void change_page(struct page *p)
 		i++;
 		if (e->kind == CHG_LEAVE) {
 			if (ct == 0 || ct == 3) {
-				json_array_append_new(p->value,
-						      msgjson_removed(p->w, p->mb, e->msg, e->gen,
-								      p->ro.immutable, "deleted"));
+				add_slot(p, e->msg, e->gen, true);
 				emitted++;
 			}
 			continue;
@@ -143,7 +186,7 @@ static void change_page(struct page *p)
 		if ((ct == 1 && m->enter_seq <= p->c.since) ||
 		    (ct == 2 && m->enter_seq > p->c.since) || ct == 3)
 			continue;
-		json_array_append_new(p->value, msgjson_render(p->w, p->mb, e->msg, &p->ro));
+		add_slot(p, e->msg, 0, false);
 		emitted++;
 	}
 	p->done = i >= f->nlog || f->log[i].seq > p->c.upto;
@@ -270,6 +313,7 @@ void gr_messages_delta(struct sim_world *w, struct sim_req *rq,
 		initial_page(&p);
 	else
 		change_page(&p);
+	render_slots(&p);
 	rq_base_url(rq, base, sizeof(base));
 	snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#Collection(message)", base);
 	out = json_pack("{s:s}", "@odata.context", ctx);

@@ -145,10 +145,21 @@ void gr_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 			hi = lo;
 	}
 	total = hi - lo;
-	for (long k = 0; k < top && (size_t)(q.skip + k) < total; k++) {
-		size_t pos = order < 0 ? hi - 1 - (size_t)(q.skip + k) : lo + (size_t)(q.skip + k);
+	{
+		uint32_t *nums = xmalloc(((size_t)top + 1) * sizeof(*nums));
+		json_t **items = xcalloc((size_t)top + 1, sizeof(*items));
+		size_t n = 0;
 
-		json_array_append_new(value, msgjson_render(w, mb, idx[pos], &o));
+		for (long k = 0; k < top && (size_t)(q.skip + k) < total; k++) {
+			size_t pos = order < 0 ? hi - 1 - (size_t)(q.skip + k) : lo + (size_t)(q.skip + k);
+
+			nums[n++] = idx[pos];
+		}
+		msgjson_render_many(w, mb, nums, n, &o, items);
+		for (size_t k = 0; k < n; k++)
+			json_array_append_new(value, items[k]);
+		free(nums);
+		free(items);
 	}
 	rq_base_url(rq, base, sizeof(base));
 	snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#users('%s')/messages", base, rq->user->oid);

@@ -3,10 +3,12 @@
  * every message property m365sim knows, in the order Graph prints them;
  * $select masks index this table.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/timeutil.h"
@@ -230,9 +232,22 @@ json_t *msgjson_render(struct sim_world *w, struct sim_mailbox *mb,
 		case F_IMPORTANCE:
 			v = json_string_nocheck(importance_name(m->flags));
 			break;
-		case F_PARENT:
-			v = id_value(ids_folder(w, mb->num, m->folder));
+		case F_PARENT: {
+			/* a page is one folder: remember its id per thread */
+			static __thread uint32_t cached_mbox = SIM_NONE, cached_folder = SIM_NONE;
+			static __thread char cached_id[64];
+
+			if (cached_mbox != mb->num || cached_folder != m->folder) {
+				char *fid = ids_folder(w, mb->num, m->folder);
+
+				snprintf(cached_id, sizeof(cached_id), "%s", fid);
+				free(fid);
+				cached_mbox = mb->num;
+				cached_folder = m->folder;
+			}
+			v = json_string_nocheck(cached_id);
 			break;
+		}
 		case F_ISREAD:
 			v = json_boolean(m->flags & MSG_READ);
 			break;
@@ -291,6 +306,52 @@ json_t *msgjson_render(struct sim_world *w, struct sim_mailbox *mb,
 	}
 	free(ck);
 	return out;
+}
+
+struct render_job {
+	struct sim_world *w;
+	struct sim_mailbox *mb;
+	const uint32_t *nums;
+	size_t n;
+	const struct render_opts *o;
+	json_t **out;
+};
+
+static void *render_job(void *arg)
+{
+	struct render_job *j = arg;
+
+	for (size_t i = 0; i < j->n; i++)
+		j->out[i] = msgjson_render(j->w, j->mb, j->nums[i], j->o);
+	return NULL;
+}
+
+void msgjson_render_many(struct sim_world *w, struct sim_mailbox *mb,
+			 const uint32_t *nums, size_t n,
+			 const struct render_opts *o, json_t **out)
+{
+	static long cores;
+	struct render_job a = { w, mb, nums, n, o, out }, b;
+	pthread_t t;
+
+	if (!__atomic_load_n(&cores, __ATOMIC_RELAXED))
+		__atomic_store_n(&cores, sysconf(_SC_NPROCESSORS_ONLN), __ATOMIC_RELAXED);
+	if (n < 64 || __atomic_load_n(&cores, __ATOMIC_RELAXED) < 2) {
+		render_job(&a);
+		return;
+	}
+	a.n = n / 2;
+	b = a;
+	b.nums = nums + a.n;
+	b.out = out + a.n;
+	b.n = n - a.n;
+	if (pthread_create(&t, NULL, render_job, &b) != 0) {
+		render_job(&b);
+		render_job(&a);
+		return;
+	}
+	render_job(&a);
+	pthread_join(t, NULL);
 }
 
 json_t *msgjson_removed(struct sim_world *w, struct sim_mailbox *mb,

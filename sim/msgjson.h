@@ -33,6 +33,13 @@ struct render_opts {
 json_t *msgjson_render(struct sim_world *w, struct sim_mailbox *mb,
 		       uint32_t num, const struct render_opts *o);
 
+/* Render messages nums[0..n) into out[0..n) (new references), using a
+ * second thread for half of a large page on a multi-core machine. The
+ * caller holds the world lock (shared is enough) for the whole call. */
+void msgjson_render_many(struct sim_world *w, struct sim_mailbox *mb,
+			 const uint32_t *nums, size_t n,
+			 const struct render_opts *o, json_t **out);
+
 /* {"@odata.type":..., "id":..., "@removed":{"reason":...}} */
 json_t *msgjson_removed(struct sim_world *w, struct sim_mailbox *mb,
 			uint32_t num, uint32_t gen, bool immutable,
