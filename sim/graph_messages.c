@@ -9,6 +9,8 @@
 #include <string.h>
 #include "inboxsync/alloc.h"
 #include "graph.h"
+#include "ids.h"
+#include "msgcontent.h"
 #include "mime.h"
 #include "msgjson.h"
 #include "query.h"
@@ -203,6 +205,20 @@ void gr_message_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs
 		return;
 	render_opts_for(rq, &q, &o);
 	m = msgjson_render(w, rq->mb, num, &o);
+	if (rq_query(rq, "$expand") && strstr(rq_query(rq, "$expand"), "attachments")) {
+		json_t *atts = msgcontent_attachments(w, rq->mb, num, true), *a;
+		size_t i;
+
+		json_array_foreach(atts, i, a) {
+			char *aid = ids_attachment(w, rq->mb->num, num,
+						   (uint32_t)json_integer_value(json_object_get(a, "_index")));
+
+			json_object_del(a, "_index");
+			json_object_set_new(a, "id", json_string(aid));
+			free(aid);
+		}
+		json_object_set_new(m, "attachments", atts);
+	}
 	rq_base_url(rq, base, sizeof(base));
 	snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#users('%s')/messages/$entity", base,
 		 rq->user->oid);

@@ -248,8 +248,9 @@ void gr_send_mail(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 	if (!(b = rq_json_body(rq, rs, NULL)))
 		return;
 	msg = json_object_get(b, "message");
-	if (json_is_false(json_object_get(b, "saveToSentItems")))
-		save = false;
+	if (json_is_false(json_object_get(b, "saveToSentItems")) ||
+	    sim_ieq(json_string_value(json_object_get(b, "saveToSentItems")), "false"))
+		save = false;   /* Graph's own examples send the string "false" */
 	if (!json_is_object(msg)) {
 		rs_graph_error(rq, rs, 400, "ErrorInvalidRequest",
 				 "The request is missing the required 'message' object.");

@@ -109,12 +109,16 @@ static struct sim_app *client_auth(struct sim_world *w, struct sim_req *rq,
 		rs_oauth_error(rq, rs, 401, "invalid_client", 700025,
 				 "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.");
 		app = NULL;
-	} else if (app->secret && !secret) {
+	} else if (app->secret && !secret &&
+		   !sim_istarts(skv_get(form, "grant_type"), "urn:ietf:params:oauth:grant-type:device_code") &&
+		   !sim_ieq(skv_get(form, "grant_type"), "device_code")) {
+		/* sim apps have "allow public client flows" on: the device code
+		 * grant may come without a secret (a wrong one still fails) */
 		rs_oauth_error(rq, rs, 401, "invalid_client", 7000218,
 				 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
 		app = NULL;
-	} else if (app->secret && (strlen(secret) != strlen(app->secret) ||
-				   sodium_memcmp(secret, app->secret, strlen(secret)) != 0)) {
+	} else if (app->secret && secret && (strlen(secret) != strlen(app->secret) ||
+					     sodium_memcmp(secret, app->secret, strlen(secret)) != 0)) {
 		rs_oauth_error(rq, rs, 401, "invalid_client", 7000215,
 				 "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.",
 				 app->client_id);

@@ -282,6 +282,12 @@ static void test_value_and_attachments(void **state)
 	assert_int_equal(r2.len, json_integer_value(json_object_get(a, "size")));
 	sim_http_free(&r2);
 	sim_http_free(&r);
+	snprintf(path, sizeof(path), "/v1.0/me/messages/%s?$expand=attachments&$select=id,hasAttachments", id);
+	sim_get(&c->h, c->at, path, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(json_array_size(json_object_get(r.json, "attachments")) > 0);
+	assert_non_null(json_object_get(json_array_get(json_object_get(r.json, "attachments"), 0), "contentBytes"));
+	sim_http_free(&r);
 	snprintf(path, sizeof(path), "/v1.0/me/messages/%s/$value", id);
 	sim_get(&c->h, c->at, path, NULL, &r);
 	assert_non_null(strstr(r.body, "multipart/mixed"));

@@ -132,6 +132,15 @@ static void test_send_mail_json(void **state)
 	assert_int_equal(json_array_size(got), 1);
 	json_decref(sent);
 	json_decref(got);
+	/* Graph's own docs send "saveToSentItems": "false" as a string */
+	post(c, c->adele, "/v1.0/me/sendMail",
+	     "{\"message\":{\"subject\":\"No copy 2\",\"internetMessageId\":\"<nocopy-2@contoso.com>\","
+	     "\"toRecipients\":[{\"emailAddress\":{\"address\":\"bob@contoso.com\"}}]},\"saveToSentItems\":\"false\"}", &r);
+	assert_int_equal(r.status, 202);
+	sim_http_free(&r);
+	sent = find_imid(c, c->adele, "sentitems", "<nocopy-2@contoso.com>");
+	assert_int_equal(json_array_size(sent), 0);
+	json_decref(sent);
 }
 
 static void test_send_mail_mime(void **state)
