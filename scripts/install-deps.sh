@@ -10,6 +10,7 @@ PACKAGES=(
 	libmicrohttpd-dev libsodium-dev libetpan-dev libgmime-3.0-dev
 	ripmime
 	libcmocka-dev libclang-rt-14-dev jq psmisc
+	dovecot-imapd dovecot-submissiond
 )
 
 missing=()

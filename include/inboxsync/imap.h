@@ -9,7 +9,22 @@
 #ifndef INBOXSYNC_IMAP_H
 #define INBOXSYNC_IMAP_H
 
+#include <stddef.h>
 #include "inboxsync/err.h"
+
+#define IMAP_PORT_IMPLICIT_TLS 993   /* imaps:// */
+#define SMTP_PORT_IMPLICIT_TLS 465   /* smtps:// */
+#define IMAP_PROBE_CONNECT_TIMEOUT_MS 10000L
+#define IMAP_PROBE_TOTAL_TIMEOUT_MS 30000L
+
+/* Split a server setting "host:port" into `host` (size `host_len`) and
+ * *port. IPv6 literals may come bracketed ("[::1]:993") or bare ("::1:993",
+ * the last colon separates the port); `host` gets them without brackets.
+ * An empty or NULL `server` gives `def_host` and `def_port`. Errors
+ * ERR_PERMANENT "bad_server" naming the setting and what is wrong (no
+ * port, port out of range, empty or over-long host). */
+int imap_parse_server(const char *server, const char *def_host, int def_port,
+		      char *host, size_t host_len, int *port, struct err *e);
 
 /* Log in to IMAP at host:port as `user` with the bearer `token` (XOAUTH2)
  * and list the folders; *n_folders gets their count (may be NULL).

@@ -9,9 +9,11 @@
 #include "inboxsync/account.h"
 #include "inboxsync/alloc.h"
 #include "inboxsync/graph.h"
+#include "inboxsync/imap.h"
 #include "inboxsync/log.h"
 #include "inboxsync/provider.h"
 #include "inboxsync/timeutil.h"
+#include "inboxsync/vault.h"
 
 int account_connect(const struct auth_env *env, const struct store_account *a,
 		    struct account_conn *out, struct err *e)
@@ -116,6 +118,56 @@ int account_complete_authorization(const struct auth_env *env,
 	return 0;
 }
 
+static bool is_imap(const struct store_account *a)
+{
+	return strcmp(a->transport, "imap") == 0;
+}
+
+/* IMAP OAuth2 Test & Confirm: an XOAUTH2 login to IMAP (counting folders
+ * into *n_folders) or, with `smtp`, to SMTP submission, at the account's
+ * server (the provider's before the first authorization filled it in),
+ * with the account's outlook.office.com token. A refused login is tried
+ * once more with a freshly refreshed token: the cached one may have been
+ * revoked or expired early, and a refresh that fails definitively counts
+ * toward auth_invalid and says how to recover. */
+static int imap_test_login(const struct auth_env *env, const struct store_account *a,
+			   bool smtp, int *n_folders, struct err *e)
+{
+	struct auth_token_source source = { .env = *env, .account_id = a->id };
+	struct store_provider p;
+	char host[256];
+	char *token = NULL;
+	int port, rc = -1;
+
+	if (provider_require(env->store, a->transport, &p, e) < 0)
+		return -1;
+	if (imap_parse_server(smtp ? a->smtp_server : a->imap_server,
+			      smtp ? p.smtp_host : p.imap_host,
+			      smtp ? p.smtp_port : p.imap_port, host, sizeof(host),
+			      &port, e) < 0)
+		goto out;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (auth_get_token(&source, OAUTH_RESOURCE_OUTLOOK, attempt > 0,
+				   &token, e) < 0) {
+			if (attempt > 0)
+				err_prefix(e, "the %s server refused the access token "
+					   "and getting a new one failed: ",
+					   smtp ? "SMTP" : "IMAP");
+			rc = -1;
+			break;
+		}
+		rc = smtp ? smtp_probe_login(host, port, a->email, token, e)
+			  : imap_probe_login(host, port, a->email, token, n_folders, e);
+		vault_free_plain(token);
+		token = NULL;
+		if (rc == 0 || e->class != ERR_AUTH)
+			break;
+	}
+out:
+	store_provider_clear(&p);
+	return rc;
+}
+
 static int count_folder(void *ctx, const struct driver_folder *f)
 {
 	(void)f;
@@ -132,6 +184,13 @@ int account_test_incoming(const struct auth_env *env, struct store_account *a,
 	int rc = -1;
 	struct err se;
 
+	if (is_imap(a)) {
+		int n = 0;
+
+		rc = imap_test_login(env, a, false, &n, e);
+		folders = n;
+		goto record;
+	}
 	if (account_connect(env, a, &c, e) < 0)
 		goto record;
 	if (driver_whoami(c.driver, &me, e) == 0 &&
@@ -164,7 +223,9 @@ int account_test_outgoing(const struct auth_env *env, struct store_account *a,
 	struct err se;
 	int rc = -1;
 
-	if (account_connect(env, a, &c, e) == 0) {
+	if (is_imap(a))
+		rc = imap_test_login(env, a, true, NULL, e);
+	else if (account_connect(env, a, &c, e) == 0) {
 		rc = driver_test_send(c.driver, e);
 		account_disconnect(&c);
 	}
