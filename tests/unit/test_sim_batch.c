@@ -216,14 +216,14 @@ static void test_mailbox_concurrency(void **state)
 	char *ra;
 
 	sim_admin(&c->h, "POST", "/_sim/faults",
-		  "{\"kind\":\"slow\",\"path\":\"/v1.0/me/mailFolders\",\"count\":4,\"delay_ms\":400,\"bytes\":300}", &r);
+		  "{\"kind\":\"slow\",\"path\":\"/v1.0/me/mailFolders\",\"count\":4,\"delay_ms\":700,\"bytes\":300}", &r);
 	sim_http_free(&r);
 	for (int i = 0; i < 4; i++) {
 		args[i].c = c;
 		args[i].status = 0;
 		pthread_create(&t[i], NULL, slow_get, &args[i]);
 	}
-	usleep(400000);
+	usleep(800000);
 	sim_get(&c->h, c->at, "/v1.0/me", NULL, &r);
 	assert_int_equal(r.status, 429);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "error"), "code")), "ApplicationThrottled");
