@@ -181,8 +181,15 @@ static int check_new_mail(struct pass *p, struct folder_run *fr, struct err *e)
 	if (!fr->f.newest_at)
 		return 0;
 	if (driver_list_newest(p->d, fr->f.remote_id, fr->f.newest_at,
-			       first_page(p), &pg, e) < 0)
-		return handle_folder_error(p, fr, e);
+			       first_page(p), &pg, e) < 0) {
+		/* Only a shortcut: the round brings new mail in the end. A
+		 * mailbox that is throttling or failing still ends the pass. */
+		if (e->class != ERR_PERMANENT)
+			return -1;
+		log_info("sync", "%s/%s: new-mail check skipped: %s", p->a.name,
+			 fr->f.path, e->msg);
+		return 0;
+	}
 	rc = engine_apply_listing(p->st, p->a.id, &fr->f, &pg, p->r, e);
 	driver_page_free(&pg);
 	return rc;
