@@ -9,7 +9,7 @@ PACKAGES=(
 	libcurl4-gnutls-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
 	libmicrohttpd-dev libsodium-dev libetpan-dev libgmime-3.0-dev
 	ripmime
-	libcmocka-dev libclang-rt-14-dev jq psmisc
+	libcmocka-dev libclang-rt-14-dev jq psmisc time
 	dovecot-imapd dovecot-submissiond
 )
 

@@ -77,9 +77,14 @@ static int find_pending_local(struct store *st, int64_t account_id,
 			      int64_t folder_id, const char *imid, int64_t *id,
 			      struct err *e)
 {
+	/* "<> ''" is implied by the early return below; it is spelled out
+	 * for the planner, which may only use the partial index messages_imid
+	 * when the query implies its WHERE. Without it every new message
+	 * scanned all messages of the account (quadratic bootstrap). */
 	static const char sql[] =
 		"SELECT id FROM messages WHERE account_id = ? AND folder_id = ? AND "
-		"internet_message_id = ? AND pending = 1 LIMIT 1";
+		"internet_message_id = ? AND internet_message_id <> '' AND "
+		"pending = 1 LIMIT 1";
 	sqlite3_stmt *s;
 	int rc;
 
@@ -108,7 +113,8 @@ static int drop_superseded_local(struct store *st, int64_t account_id,
 {
 	static const char sql[] =
 		"SELECT remote_id FROM messages WHERE account_id = ? AND folder_id = ? "
-		"AND internet_message_id = ? AND pending = 1 LIMIT 1";
+		"AND internet_message_id = ? AND internet_message_id <> '' " /* index: see above */
+		"AND pending = 1 LIMIT 1";
 	sqlite3_stmt *s;
 	char *local_id;
 	int rc;
