@@ -6,7 +6,7 @@
 # lost, zero duplicated.
 . "$(dirname "$0")/lib_scenario.sh"
 KILLS=${KILLS:-50}
-sim_up --messages 6000 --seed 21
+sim_up --messages 30000 --seed 21
 setup_account work adele@contoso.com
 ibx folders select work Archive "Inbox/Projects" >/dev/null
 M=mailboxes/adele@contoso.com
@@ -17,7 +17,7 @@ killed=0
 change_something() {
 	local id
 	case $((RANDOM % 4)) in
-	0) sim_admin POST $M/messages "{\"folder\":\"inbox\",\"subject\":\"during kills $1\"}" >/dev/null ;;
+	0) sim_admin POST $M/seed "{\"folder\":\"inbox\",\"count\":300,\"seed\":$1}" >/dev/null ;;
 	1) id=$(shuf -n1 --random-source=<(yes "$1") "$TEST_TMP/inbox_ids"); sim_admin PATCH "$M/messages/$id" '{"isRead":true}' >/dev/null 2>&1 || true ;;
 	2) id=$(shuf -n1 --random-source=<(yes "$1") "$TEST_TMP/inbox_ids"); sim_admin POST "$M/messages/$id/move" '{"folder":"archive"}' >/dev/null 2>&1 || true ;;
 	3) id=$(shuf -n1 --random-source=<(yes "$1") "$TEST_TMP/inbox_ids"); sim_admin DELETE "$M/messages/$id?permanent=true" >/dev/null 2>&1 || true ;;
@@ -25,11 +25,11 @@ change_something() {
 }
 
 for i in $(seq 1 "$KILLS"); do
-	[ $((i % 3)) -eq 0 ] && change_something "$i"
+	[ $((i % 2)) -eq 0 ] && change_something "$i"
 	"$INBOXSYNC_BIN" sync work --until-complete >/dev/null 2>&1 &
 	pid=$!
-	# a random moment between 20 and 400 ms
-	sleep "0.$(printf '%03d' $((20 + RANDOM % 380)))"
+	# a random moment between 5 and 150 ms
+	sleep "0.$(printf "%03d" $((5 + RANDOM % 145)))"
 	if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
 	wait "$pid" 2>/dev/null || true
 done
