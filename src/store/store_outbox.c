@@ -249,7 +249,8 @@ int store_outbox_confirm_synced(struct store *st, int64_t account_id,
 		"UPDATE outbox SET state = 'confirmed', updated_at = ?1 WHERE account_id = ?2 "
 		"AND state IN ('submitted', 'sending', 'failed') AND EXISTS (SELECT 1 FROM messages m WHERE "
 		"m.account_id = ?2 AND m.internet_message_id = outbox.internet_message_id "
-		"AND m.pending = 0 AND m.is_draft = 0)";
+		/* spelled out so the partial index messages_imid applies */
+		"AND m.internet_message_id <> '' AND m.pending = 0 AND m.is_draft = 0)";
 	int rc = sq_exec_ints(st, sql, "confirming sent messages", e, 2, time_now(),
 			      account_id);
 
