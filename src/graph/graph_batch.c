@@ -319,6 +319,9 @@ int graph_batch_run(struct graph_driver *g, const char *what,
 	size_t npending = n;
 	int rc = 0;
 
+	/* A batch runs up to max_concurrency requests in the mailbox: no page
+	 * may still be on its way meanwhile. */
+	graph_prefetch_settle(g);
 	for (size_t i = 0; i < n; i++) {
 		items[i].response = NULL;
 		item_reset(&items[i]);

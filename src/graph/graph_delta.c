@@ -50,6 +50,26 @@ static int cursor_check(struct graph_driver *g, const struct graph_op *op,
 		       "again from the start", op->what, target, g->base_url);
 }
 
+/* The answer for `url` fetched ahead, parsed: *doc set (0), or left NULL
+ * when there is none (0); -1 when the answer was unusable. */
+static int graph_take_prefetched(struct graph_driver *g, const struct graph_op *op,
+				 const char *url, char *rid, json_t **doc,
+				 struct err *e)
+{
+	struct http_response resp;
+
+	*doc = NULL;
+	http_response_init(&resp);
+	if (graph_prefetch_take(g, url, &resp)) {
+		snprintf(rid, 80, "%s", resp.request_id);
+		*doc = graph_response_json(op, &resp, e);
+		http_response_free(&resp);
+		return *doc ? 0 : -1;
+	}
+	http_response_free(&resp);
+	return 0;
+}
+
 int graph_op_get_changes(struct driver *d, const char *folder_id,
 			 const char *cursor, size_t page_size,
 			 struct driver_page *page, struct err *e)
@@ -71,11 +91,18 @@ int graph_op_get_changes(struct driver *d, const char *folder_id,
 	}
 	req.url = url;
 	req.page_size = page_size_pick(g, page_size);
-	doc = graph_call_json(g, &op, &req, rid, e);
-	free(url);
-	if (!doc)
+	if (cursor && graph_take_prefetched(g, &op, url, rid, &doc, e) < 0) {
+		free(url);
 		return -1;
-	return graph_page_parse(doc, GRAPH_PAGE_DELTA, &op, rid, page, e);
+	}
+	if (!cursor || !doc)
+		doc = graph_call_json(g, &op, &req, rid, e);
+	free(url);
+	if (!doc || graph_page_parse(doc, GRAPH_PAGE_DELTA, &op, rid, page, e) < 0)
+		return -1;
+	if (page->next_cursor)
+		graph_prefetch_start(g, page->next_cursor, req.page_size);
+	return 0;
 }
 
 /* ---- many folders at once ---------------------------------------------------- */

@@ -22,6 +22,7 @@ static void graph_free(struct driver *d)
 {
 	struct graph_driver *g = graph_of(d);
 
+	graph_prefetch_clear(g);
 	free(g->base_url);
 	free(g);
 }

@@ -9,6 +9,7 @@
 #ifndef INBOXSYNC_GRAPH_INTERNAL_H
 #define INBOXSYNC_GRAPH_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "inboxsync/json.h"
@@ -25,6 +26,21 @@
 #define GRAPH_MAX_CONCURRENCY 4        /* Outlook: per app and mailbox */
 #define GRAPH_THROTTLE_HINT_S 10       /* 429 without Retry-After */
 #define GRAPH_PREFER_IMMUTABLE "IdType=\"ImmutableId\""
+#define GRAPH_PREFETCH_SLOTS 3         /* next pages fetched ahead */
+
+/* A next page being fetched ahead (graph_prefetch.c). */
+struct graph_prefetch {
+	bool used;
+	bool running;                  /* its thread has not been joined */
+	pthread_t thread;
+	char *url;
+	size_t page_size;
+	char *token;
+	struct http_client *http;      /* the slot's own, kept for reuse */
+	struct http_response resp;
+	int rc;
+	struct err err;
+};
 
 struct graph_driver {
 	struct driver base;            /* first: driver.h casts to it */
@@ -34,6 +50,7 @@ struct graph_driver {
 	size_t max_response;
 	size_t default_page_size;
 	int max_concurrency;
+	struct graph_prefetch prefetch[GRAPH_PREFETCH_SLOTS];
 };
 
 /* The Graph driver behind a struct driver made by graph_driver_new. */
@@ -149,8 +166,44 @@ json_t *graph_call_json(struct graph_driver *g, const struct graph_op *op,
 			const struct graph_req *req, char *request_id,
 			struct err *e);
 
+/* A bearer token for `op` from the auth layer (heap; free with
+ * graph_token_free). `force` asks for a refreshed one. */
+int graph_token(struct graph_driver *g, const struct graph_op *op, bool force,
+		char **token, struct err *e);
+void graph_token_free(char *token);
+
+/* The body of a 2xx answer as a JSON object (new reference), or NULL with
+ * ERR_TRANSIENT "bad_response". */
+json_t *graph_response_json(const struct graph_op *op,
+			    const struct http_response *resp, struct err *e);
+
 /* Request id of an answer for messages: header, or "". */
 const char *graph_request_id(const struct http_response *r);
+
+/* ---- fetching the next page ahead (graph_prefetch.c) --------------------------- */
+
+/* Start fetching `url` (a next link just received) in the background, so
+ * the server's time overlaps the engine committing the current page. Uses
+ * a token from the auth layer taken now, and a free slot (at most
+ * GRAPH_PREFETCH_SLOTS, fewer when max_concurrency is lower, so the driver
+ * never has more than max_concurrency requests in flight). Best effort:
+ * does nothing when no slot is free. */
+void graph_prefetch_start(struct graph_driver *g, const char *url,
+			  size_t page_size);
+
+/* The prefetched answer for `url`, if a prefetch for it succeeded with a
+ * 2xx: moves it into `out` (initialised by the caller) and returns 1.
+ * Otherwise returns 0 (a failed prefetch is dropped: the caller makes the
+ * request itself, with the usual 401 refresh and error classification). */
+int graph_prefetch_take(struct graph_driver *g, const char *url,
+			struct http_response *out);
+
+/* Wait for every running prefetch (results kept), before an operation
+ * that runs several requests at once. */
+void graph_prefetch_settle(struct graph_driver *g);
+
+/* Wait for and drop every prefetch (driver free). */
+void graph_prefetch_clear(struct graph_driver *g);
 
 /* ---- $batch (graph_batch.c) ----------------------------------------------- */
 

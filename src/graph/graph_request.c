@@ -12,7 +12,7 @@
 #include "inboxsync/alloc.h"
 #include "graph_internal.h"
 
-static void token_free(char *token)
+void graph_token_free(char *token)
 {
 	if (token) {
 		sodium_memzero(token, strlen(token));
@@ -20,8 +20,8 @@ static void token_free(char *token)
 	}
 }
 
-static int token_get(struct graph_driver *g, const struct graph_op *op,
-		     bool force, char **token, struct err *e)
+int graph_token(struct graph_driver *g, const struct graph_op *op, bool force,
+		char **token, struct err *e)
 {
 	char target[128];
 
@@ -31,13 +31,13 @@ static int token_get(struct graph_driver *g, const struct graph_op *op,
 			       "%s: the Graph driver has no token source; the "
 			       "account must be authorized first", op->what);
 	if (g->auth.get_token(g->auth.ctx, "graph", force, token, e) < 0) {
-		token_free(*token);
+		graph_token_free(*token);
 		*token = NULL;
 		graph_op_target(op, target, sizeof(target));
 		return err_prefix(e, "%s%s: ", op->what, target);
 	}
 	if (!*token || !**token) {
-		token_free(*token);
+		graph_token_free(*token);
 		*token = NULL;
 		return err_set(e, ERR_AUTH, "no_token",
 			       "%s: the auth layer returned an empty access "
@@ -67,7 +67,7 @@ int graph_call(struct graph_driver *g, const struct graph_op *op,
 		char *token;
 		int rc;
 
-		if (token_get(g, op, attempt > 0, &token, e) < 0)
+		if (graph_token(g, op, attempt > 0, &token, e) < 0)
 			return -1;
 		memset(&hr, 0, sizeof(hr));
 		hr.method = req->method ? req->method : "GET";
@@ -87,7 +87,7 @@ int graph_call(struct graph_driver *g, const struct graph_op *op,
 		}
 		hr.headers[0] = req->raw ? "Accept: */*" : "Accept: application/json";
 		rc = http_perform(g->http, &hr, resp, e);
-		token_free(token);
+		graph_token_free(token);
 		if (rc < 0)
 			return graph_error_transport(e, op);
 		if (resp->status != 401)
@@ -98,12 +98,23 @@ int graph_call(struct graph_driver *g, const struct graph_op *op,
 	return graph_error_from_http(e, op, resp);
 }
 
+json_t *graph_response_json(const struct graph_op *op,
+			    const struct http_response *resp, struct err *e)
+{
+	struct err perr;
+	json_t *doc = json_parse_object(resp->body.data, resp->body.len,
+					"the answer", &perr);
+
+	if (!doc)
+		graph_error_bad_response(e, op, resp->request_id, perr.msg);
+	return doc;
+}
+
 json_t *graph_call_json(struct graph_driver *g, const struct graph_op *op,
 			const struct graph_req *req, char *request_id,
 			struct err *e)
 {
 	struct http_response resp;
-	struct err perr;
 	json_t *doc = NULL;
 
 	http_response_init(&resp);
@@ -113,9 +124,7 @@ json_t *graph_call_json(struct graph_driver *g, const struct graph_op *op,
 		goto out;
 	if (request_id)
 		snprintf(request_id, 80, "%s", resp.request_id);
-	doc = json_parse_object(resp.body.data, resp.body.len, "the answer", &perr);
-	if (!doc)
-		graph_error_bad_response(e, op, resp.request_id, perr.msg);
+	doc = graph_response_json(op, &resp, e);
 out:
 	http_response_free(&resp);
 	return doc;

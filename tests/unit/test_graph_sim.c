@@ -549,6 +549,60 @@ static void test_faults_are_classified(void **state)
 	driver_free(small);
 }
 
+/* Count of delta requests since the last counters reset. */
+static long long delta_requests(struct fixture *f)
+{
+	json_t *c = graph_counters(f);
+	long long n = json_integer_value(json_object_get(c,
+		"GET /v1.0/me/mailFolders/{id}/messages/delta"));
+
+	json_decref(c);
+	return n;
+}
+
+static void test_next_page_fetched_ahead(void **state)
+{
+	struct fixture *f = *state;
+	char *folder = folder_create(f, "Ahead", "msgfolderroot", false);
+	struct driver_page p1, p2;
+	struct err e;
+	long long n = 0;
+
+	seed(f, "Ahead", 160);
+	json_decref(admin(f, "POST", "/_sim/counters/reset", NULL));
+	assert_int_equal(driver_get_changes(f->d, folder, NULL, 50, &p1, &e), 0);
+	assert_non_null(p1.next_cursor);
+	/* the next page is asked for before the engine asks */
+	for (int i = 0; i < 100 && (n = delta_requests(f)) < 2; i++)
+		time_sleep_ms(20);
+	assert_int_equal(n, 2);
+	assert_int_equal(driver_get_changes(f->d, folder, p1.next_cursor, 50, &p2, &e), 0);
+	assert_int_equal(p2.n, 50);
+	assert_string_not_equal(p1.items[0].remote_id, p2.items[0].remote_id);
+	driver_page_free(&p1);
+	driver_page_free(&p2);
+	free(folder);
+}
+
+static void test_failed_prefetch_is_asked_again(void **state)
+{
+	struct fixture *f = *state;
+	char *folder = folder_create(f, "Again", "msgfolderroot", false);
+	struct driver_page p1, p2;
+	struct err e;
+
+	seed(f, "Again", 160);
+	/* the first next-page request (the one made ahead) fails */
+	fault(f, "{\"kind\":\"500\",\"count\":1,\"path\":\"skiptoken\"}");
+	assert_int_equal(driver_get_changes(f->d, folder, NULL, 50, &p1, &e), 0);
+	time_sleep_ms(200);
+	assert_int_equal(driver_get_changes(f->d, folder, p1.next_cursor, 50, &p2, &e), 0);
+	assert_int_equal(p2.n, 50);
+	driver_page_free(&p1);
+	driver_page_free(&p2);
+	free(folder);
+}
+
 static void test_expired_token_refreshes_once(void **state)
 {
 	struct fixture *f = *state;
@@ -921,6 +975,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expired_delta_is_resync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_faults_are_classified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_token_refreshes_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_page_fetched_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_prefetch_is_asked_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_is_one_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_per_folder_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locate_twenty, setup, teardown),
