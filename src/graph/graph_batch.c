@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include "inboxsync/alloc.h"
+#include "inboxsync/log.h"
 #include "inboxsync/json.h"
 #include "inboxsync/timeutil.h"
 #include "graph_internal.h"
@@ -219,6 +220,14 @@ static int answers_read(json_t *doc, struct graph_batch_item *items,
 }
 
 /* POST one $batch of the items at `chunk` (relative URLs in `rels`). */
+/* The $batch endpoint itself is missing or refused (not a throttle or a
+ * server failure). */
+static bool batch_unsupported(const struct err *e)
+{
+	return e->http_status == 400 || e->http_status == 404 ||
+	       e->http_status == 405 || e->http_status == 501;
+}
+
 static int run_batch(struct graph_driver *g, const char *what,
 		     struct graph_batch_item *items, const size_t *chunk,
 		     char **rels, size_t m, unsigned flags, struct err *e)
@@ -253,6 +262,18 @@ static int run_batch(struct graph_driver *g, const char *what,
 	req.body = body;
 	req.body_len = strlen(body);
 	doc = graph_call_json(g, &op, &req, rid, e);
+	if (!doc && batch_unsupported(e)) {
+		/* A server without JSON batching (some proxies and national
+		 * deployments, simple fakes): the same requests one by one. */
+		log_warn("graph", "%s: $batch is not available here (HTTP %d); "
+			 "sending the requests one by one", what, e->http_status);
+		g->no_batch = true;
+		for (size_t i = 0; i < m; i++)
+			run_direct(g, &items[chunk[i]]);
+		err_clear(e);
+		rc = 0;
+		goto out;
+	}
 	if (!doc)
 		goto out;
 	rc = answers_read(doc, items, chunk, m, flags, &op, rid, e);
@@ -290,7 +311,7 @@ static int run_chunk(struct graph_driver *g, const char *what,
 	int rc = 0;
 
 	for (size_t i = 0; i < m; i++) {
-		char *rel = graph_url_relative(g, items[chunk[i]].url);
+		char *rel = g->no_batch ? NULL : graph_url_relative(g, items[chunk[i]].url);
 
 		if (rel) {
 			rels[nb] = rel;

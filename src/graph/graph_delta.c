@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/alloc.h"
+#include "inboxsync/log.h"
 #include "inboxsync/timeutil.h"
 #include "graph_internal.h"
 
@@ -30,7 +31,8 @@ char *graph_delta_start_url(struct graph_driver *g, const char *folder_id,
 	graph_url_id(&u, folder_id);
 	graph_url_path(&u, "/messages/delta");
 	graph_url_param(&u, "$select", graph_message_select);
-	graph_url_param(&u, "$orderby", "receivedDateTime desc");
+	if (!g->no_delta_orderby)
+		graph_url_param(&u, "$orderby", "receivedDateTime desc");
 	return graph_url_finish(&u, e);
 }
 
@@ -97,6 +99,18 @@ int graph_op_get_changes(struct driver *d, const char *folder_id,
 	}
 	if (!cursor || !doc)
 		doc = graph_call_json(g, &op, &req, rid, e);
+	if (!doc && !cursor && e->http_status == 400 && !g->no_delta_orderby) {
+		/* Newest first is an optimisation; a server that refuses
+		 * $orderby on delta still gets a complete, correct round. */
+		log_warn("graph", "the server refused $orderby on messages/delta; "
+			 "synchronizing without newest-first order");
+		g->no_delta_orderby = true;
+		free(url);
+		if (!(url = graph_delta_start_url(g, folder_id, e)))
+			return -1;
+		req.url = url;
+		doc = graph_call_json(g, &op, &req, rid, e);
+	}
 	free(url);
 	if (!doc || graph_page_parse(doc, GRAPH_PAGE_DELTA, &op, rid, page, e) < 0)
 		return -1;

@@ -50,6 +50,8 @@ struct graph_driver {
 	size_t max_response;
 	size_t default_page_size;
 	int max_concurrency;
+	bool no_batch;                 /* the server has no $batch: one by one */
+	bool no_delta_orderby;         /* delta refused $orderby: plain rounds */
 	struct graph_prefetch prefetch[GRAPH_PREFETCH_SLOTS];
 };
 

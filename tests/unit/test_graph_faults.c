@@ -672,6 +672,60 @@ static void test_first_round_request_and_parse(void **state)
 	free(want_link);
 }
 
+/* A server that refuses $orderby on delta and has no $batch. */
+static void script_plain_server(const struct rec *rq, struct reply *rp)
+{
+	if (strstr(rq->path, "$batch")) {
+		reply_error(rp, 404, "BadRequest");
+		return;
+	}
+	if (strstr(rq->query, "$orderby")) {
+		reply_error(rp, 400, "BadRequest");
+		return;
+	}
+	script_delta(rq, rp);
+}
+
+static void test_servers_without_orderby_or_batch(void **state)
+{
+	struct driver_poll polls[3];
+	struct driver_page pg;
+	char *link = delta_link("fold-1", "tok1");
+	struct err e;
+
+	fake_reset(script_plain_server);
+	assert_int_equal(driver_get_changes(*state, "fold-1", NULL, 25, &pg, &e), 0);
+	assert_int_equal(nrec(), 2);          /* refused, then without $orderby */
+	assert_null(strstr(F.recs[1].query, "$orderby"));
+	assert_int_equal(pg.n, 2);
+	driver_page_free(&pg);
+	/* the driver remembers: the next round asks without $orderby at once */
+	fake_reset(script_plain_server);
+	assert_int_equal(driver_get_changes(*state, "fold-2", NULL, 25, &pg, &e), 0);
+	assert_int_equal(nrec(), 1);
+	driver_page_free(&pg);
+
+	memset(polls, 0, sizeof(polls));
+	for (int i = 0; i < 3; i++) {
+		polls[i].folder_remote_id = "fold-1";
+		polls[i].cursor = link;
+	}
+	fake_reset(script_plain_server);
+	assert_int_equal(driver_poll_changes(*state, polls, 3, 0, &e), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(polls[i].rc, 0);
+		assert_int_equal(polls[i].page.n, 2);
+		driver_page_free(&polls[i].page);
+	}
+	assert_int_equal(nrec(), 4);          /* the refused $batch, then 3 GETs */
+	fake_reset(script_plain_server);
+	assert_int_equal(driver_poll_changes(*state, polls, 3, 0, &e), 0);
+	assert_int_equal(nrec(), 3);          /* no $batch tried again */
+	for (int i = 0; i < 3; i++)
+		driver_page_free(&polls[i].page);
+	free(link);
+}
+
 static void test_foreign_cursor_is_resync_without_request(void **state)
 {
 	struct driver_page pg;
@@ -1180,6 +1234,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_network_error_is_transient, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_round_request_and_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_cursor_is_resync_without_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_servers_without_orderby_or_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_newest_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ids_are_encoded_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_body_mime_state, setup, teardown),
