@@ -96,6 +96,23 @@ static int redirect_error(const char *error, const char *description,
 		       "was stored", error, description ? description : "no details");
 }
 
+/* The id_token's claims into g->identity. A missing or unreadable id_token
+ * is not fatal here: the Graph transport reads the identity from /me
+ * instead (account.h), and auth_check_identity refuses an identity it
+ * cannot establish at all. */
+static int read_identity(struct auth_grant *g, struct err *e)
+{
+	struct err why;
+
+	(void)e;
+	if (oauth_parse_id_token(g->tokens.id_token, &g->identity, &why) < 0) {
+		log_warn("auth", "no usable id_token (%s); the identity comes from the "
+			 "mailbox instead", why.msg);
+		memset(&g->identity, 0, sizeof(g->identity));
+	}
+	return 0;
+}
+
 int auth_finish_code(const struct auth_env *env, const struct store_account *a,
 		     const char *state, const char *code, const char *error,
 		     const char *error_description, struct auth_grant *out,
@@ -137,9 +154,8 @@ int auth_finish_code(const struct auth_env *env, const struct store_account *a,
 	if (verifier &&
 	    oauth_redeem_code(env->http, &c.client, code, verifier, st.redirect_uri,
 			      oauth_resource_scopes(oauth_transport_resource(a->transport)),
-			      &out->tokens, e) == 0 &&
-	    oauth_parse_id_token(out->tokens.id_token, &out->identity, e) == 0)
-		rc = 0;
+			      &out->tokens, e) == 0)
+		rc = read_identity(out, e);
 	vault_free_plain(verifier);
 	store_oauth_state_clear(&st);
 	auth_client_clear(&c);
@@ -169,9 +185,8 @@ int auth_device_flow(const struct auth_env *env, const struct store_account *a,
 		polled = oauth_device_poll(env->http, &c.client, &d, &out->tokens, e);
 		if (polled == 1)
 			continue;
-		if (polled == 0 &&
-		    oauth_parse_id_token(out->tokens.id_token, &out->identity, e) == 0)
-			rc = 0;
+		if (polled == 0)
+			rc = read_identity(out, e);
 		break;
 	}
 	oauth_device_clear(&d);
@@ -187,10 +202,15 @@ int auth_check_identity(const struct store_account *a,
 			struct err *e)
 {
 	const char *signed_in = id->preferred_username[0] ? id->preferred_username
-							  : id->email;
+				: id->email[0] ? id->email : also ? also : "";
 
-	if (strcasecmp(a->email, id->preferred_username) == 0 ||
-	    strcasecmp(a->email, id->email) == 0 ||
+	if (!id->oid[0])
+		return err_set(e, ERR_PERMANENT, "bad_id_token",
+			       "Microsoft did not say who signed in (no usable "
+			       "id_token: is the 'openid profile' permission allowed "
+			       "for the app?); nothing was stored");
+	if ((id->preferred_username[0] && strcasecmp(a->email, id->preferred_username) == 0) ||
+	    (id->email[0] && strcasecmp(a->email, id->email) == 0) ||
 	    (also && *also && strcasecmp(a->email, also) == 0))
 		return 0;
 	return err_set(e, ERR_PERMANENT, "wrong_account",

@@ -224,6 +224,8 @@ static int answers_read(json_t *doc, struct graph_batch_item *items,
  * server failure). */
 static bool batch_unsupported(const struct err *e)
 {
+	if (e->class != ERR_PERMANENT)
+		return false; /* auth, throttling, outages: not about $batch */
 	return e->http_status == 400 || e->http_status == 404 ||
 	       e->http_status == 405 || e->http_status == 501;
 }

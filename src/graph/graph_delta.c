@@ -99,7 +99,8 @@ int graph_op_get_changes(struct driver *d, const char *folder_id,
 	}
 	if (!cursor || !doc)
 		doc = graph_call_json(g, &op, &req, rid, e);
-	if (!doc && !cursor && e->http_status == 400 && !g->no_delta_orderby) {
+	if (!doc && !cursor && e->class == ERR_PERMANENT && e->http_status == 400 &&
+	    !g->no_delta_orderby) {
 		/* Newest first is an optimisation; a server that refuses
 		 * $orderby on delta still gets a complete, correct round. */
 		log_warn("graph", "the server refused $orderby on messages/delta; "

@@ -94,6 +94,7 @@ int account_complete_authorization(const struct auth_env *env,
 				   struct store_account *a,
 				   const struct auth_grant *g, struct err *e)
 {
+	struct auth_grant checked = *g; /* shallow: identity may be completed */
 	struct driver_identity me;
 	const char *also = NULL;
 	struct err test_err;
@@ -103,15 +104,21 @@ int account_complete_authorization(const struct auth_env *env,
 		if (graph_identity(env, a, g->tokens.access_token, &me, e) < 0)
 			return err_prefix(e, "checking the signed-in mailbox: ");
 		also = me.address;
-		/* /me is authoritative for the mailbox: compare both its address
-		 * and its UPN; the id_token names the signed-in user. */
-		if (auth_check_identity(a, &g->identity, me.address, e) < 0 &&
-		    auth_check_identity(a, &g->identity, me.user_principal_name, e) < 0)
+		/* /me is authoritative for the mailbox (and says who it is when
+		 * the id_token did not): compare both its address and its UPN. */
+		if (!checked.identity.oid[0])
+			str_copy(checked.identity.oid, sizeof(checked.identity.oid),
+				 me.object_id);
+		if (!checked.identity.name[0])
+			str_copy(checked.identity.name, sizeof(checked.identity.name),
+				 me.display_name);
+		if (auth_check_identity(a, &checked.identity, me.address, e) < 0 &&
+		    auth_check_identity(a, &checked.identity, me.user_principal_name, e) < 0)
 			return -1;
-	} else if (auth_check_identity(a, &g->identity, NULL, e) < 0) {
+	} else if (auth_check_identity(a, &checked.identity, NULL, e) < 0) {
 		return -1;
 	}
-	if (auth_store_grant(env, a, g, me.display_name, also, e) < 0)
+	if (auth_store_grant(env, a, &checked, me.display_name, also, e) < 0)
 		return -1;
 	account_test_incoming(env, a, &test_err);
 	account_test_outgoing(env, a, &test_err);
