@@ -98,14 +98,16 @@ struct auth_token_source {
 };
 
 /* Returns a valid access token for `resource` ("graph" | "outlook").
- * Uses the cache unless `force_refresh`. Refreshing: single-flight per
+ * Uses the cache unless it holds `rejected` (a token the server refused;
+ * NULL normally) — then a token another worker or process refreshed
+ * meanwhile is returned, or a new one is minted. Refreshing: single-flight per
  * account; the rotated refresh token is stored before the new access
  * token is used; a definitive failure counts toward auth_invalid (the
  * account becomes auth_invalid at the threshold); temporary failures
  * never count. Errors: ERR_AUTH "auth_invalid" without contacting
  * Microsoft when the account is already auth_invalid; "auth_required"
  * when it was never authorized or was stopped. */
-int auth_get_token(void *source, const char *resource, bool force_refresh,
+int auth_get_token(void *source, const char *resource, const char *rejected,
 		   char **token, struct err *e);
 
 #endif

@@ -25,12 +25,13 @@ struct driver;
 /* ---- how a driver gets access tokens -------------------------------------- */
 
 /* Supplied by the caller (the auth layer). `resource` is "graph" or
- * "outlook". With force_refresh the cached token is known bad (a 401) and a
- * new one must be minted. On success *token is a heap string the driver
- * frees. Errors: ERR_AUTH (authorization needed / auth_invalid),
+ * "outlook". `rejected` is NULL normally; after a 401 it is the token the
+ * server refused, and the source must return another one (a newer cached
+ * token, or a refreshed one). On success *token is a heap string the
+ * driver frees. Errors: ERR_AUTH (authorization needed / auth_invalid),
  * ERR_TRANSIENT, ... passed up unchanged. */
 struct driver_auth {
-	int (*get_token)(void *ctx, const char *resource, bool force_refresh,
+	int (*get_token)(void *ctx, const char *resource, const char *rejected,
 			 char **token, struct err *e);
 	void *ctx;
 };

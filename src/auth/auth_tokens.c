@@ -245,22 +245,28 @@ static int count_failure(const struct auth_token_source *s,
 	return -1;
 }
 
-int auth_get_token(void *source, const char *resource, bool force_refresh,
+/* A cached token the caller may use: present, and not the one refused. */
+static bool usable(int rc, const char *token, const char *rejected)
+{
+	return rc == 1 && (!rejected || strcmp(token, rejected) != 0);
+}
+
+int auth_get_token(void *source, const char *resource, const char *rejected,
 		   char **token, struct err *e)
 {
 	const struct auth_token_source *s = source;
 	pthread_mutex_t *lock = account_lock(s->account_id);
 	struct store_account a;
-	int64_t seen_expiry = 0, now_expiry = 0, generation = 0;
+	int64_t cached_expiry = 0, generation = 0;
 	char owner[64];
 	int rc, lease;
 
 	*token = NULL;
 	if (check_account(s, &a, e) < 0)
 		return -1;
-	rc = cached_token(s, resource, token, &seen_expiry, e);
-	if (rc != 0 && !(rc == 1 && force_refresh))
-		return rc == 1 ? 0 : -1;
+	rc = cached_token(s, resource, token, &cached_expiry, e);
+	if (rc < 0 || usable(rc, *token, rejected))
+		return rc < 0 ? -1 : 0;
 	if (rc == 1) {
 		vault_free_plain(*token);
 		*token = NULL;
@@ -275,8 +281,8 @@ int auth_get_token(void *source, const char *resource, bool force_refresh,
 						"token of '%s'; try again", a.name);
 	}
 	/* Someone may have refreshed while we waited. */
-	rc = cached_token(s, resource, token, &now_expiry, e);
-	if (rc == 1 && (!force_refresh || now_expiry > seen_expiry)) {
+	rc = cached_token(s, resource, token, &cached_expiry, e);
+	if (usable(rc, *token, rejected)) {
 		rc = 0;
 		goto out;
 	}

@@ -169,9 +169,10 @@ json_t *graph_call_json(struct graph_driver *g, const struct graph_op *op,
 			struct err *e);
 
 /* A bearer token for `op` from the auth layer (heap; free with
- * graph_token_free). `force` asks for a refreshed one. */
-int graph_token(struct graph_driver *g, const struct graph_op *op, bool force,
-		char **token, struct err *e);
+ * graph_token_free). `rejected` (NULL normally) is a token the server
+ * refused: another one is wanted. */
+int graph_token(struct graph_driver *g, const struct graph_op *op,
+		const char *rejected, char **token, struct err *e);
 void graph_token_free(char *token);
 
 /* The body of a 2xx answer as a JSON object (new reference), or NULL with

@@ -76,7 +76,7 @@ void graph_prefetch_start(struct graph_driver *g, const char *url,
 		if (!g->prefetch[i].used && !p)
 			p = &g->prefetch[i];
 	}
-	if (!p || !graph_url_is_ours(g, url) || graph_token(g, &op, false, &token, &e) < 0)
+	if (!p || !graph_url_is_ours(g, url) || graph_token(g, &op, NULL, &token, &e) < 0)
 		return;
 	if (!p->http)
 		p->http = http_client_new(NULL);

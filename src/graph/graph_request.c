@@ -20,8 +20,8 @@ void graph_token_free(char *token)
 	}
 }
 
-int graph_token(struct graph_driver *g, const struct graph_op *op, bool force,
-		char **token, struct err *e)
+int graph_token(struct graph_driver *g, const struct graph_op *op,
+		const char *rejected, char **token, struct err *e)
 {
 	char target[128];
 
@@ -30,7 +30,7 @@ int graph_token(struct graph_driver *g, const struct graph_op *op, bool force,
 		return err_set(e, ERR_AUTH, "no_token_source",
 			       "%s: the Graph driver has no token source; the "
 			       "account must be authorized first", op->what);
-	if (g->auth.get_token(g->auth.ctx, "graph", force, token, e) < 0) {
+	if (g->auth.get_token(g->auth.ctx, "graph", rejected, token, e) < 0) {
 		graph_token_free(*token);
 		*token = NULL;
 		graph_op_target(op, target, sizeof(target));
@@ -55,7 +55,7 @@ int graph_call(struct graph_driver *g, const struct graph_op *op,
 	       const struct graph_req *req, struct http_response *resp,
 	       struct err *e)
 {
-	char crid[37], pagesize[48];
+	char crid[37], pagesize[48], *refused = NULL;
 	struct http_request hr;
 
 	if (!graph_url_is_ours(g, req->url))
@@ -67,8 +67,12 @@ int graph_call(struct graph_driver *g, const struct graph_op *op,
 		char *token;
 		int rc;
 
-		if (graph_token(g, op, attempt > 0, &token, e) < 0)
+		if (graph_token(g, op, refused, &token, e) < 0) {
+			graph_token_free(refused);
 			return -1;
+		}
+		graph_token_free(refused);
+		refused = NULL;
 		memset(&hr, 0, sizeof(hr));
 		hr.method = req->method ? req->method : "GET";
 		hr.url = req->url;
@@ -87,12 +91,17 @@ int graph_call(struct graph_driver *g, const struct graph_op *op,
 		}
 		hr.headers[0] = req->raw ? "Accept: */*" : "Accept: application/json";
 		rc = http_perform(g->http, &hr, resp, e);
-		graph_token_free(token);
-		if (rc < 0)
+		if (rc < 0) {
+			graph_token_free(token);
 			return graph_error_transport(e, op);
-		if (resp->status != 401)
+		}
+		if (resp->status != 401) {
+			graph_token_free(token);
 			break;
+		}
+		refused = token; /* ask the auth layer for another one */
 	}
+	graph_token_free(refused);
 	if (resp->status >= 200 && resp->status < 300)
 		return 0;
 	return graph_error_from_http(e, op, resp);

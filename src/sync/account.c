@@ -53,13 +53,13 @@ struct fixed_token {
 	const char *token;
 };
 
-static int fixed_get_token(void *ctx, const char *resource, bool force_refresh,
+static int fixed_get_token(void *ctx, const char *resource, const char *rejected,
 			   char **token, struct err *e)
 {
 	const struct fixed_token *f = ctx;
 
 	(void)resource;
-	if (force_refresh)
+	if (rejected)
 		return err_set(e, ERR_AUTH, "auth_required",
 			       "the new access token was rejected by Microsoft Graph");
 	*token = xstrdup(f->token);
@@ -143,7 +143,7 @@ static int imap_test_login(const struct auth_env *env, const struct store_accoun
 	struct auth_token_source source = { .env = *env, .account_id = a->id };
 	struct store_provider p;
 	char host[256];
-	char *token = NULL;
+	char *token = NULL, *refused = NULL;
 	int port, rc = -1;
 
 	if (provider_require(env->store, a->transport, &p, e) < 0)
@@ -154,7 +154,7 @@ static int imap_test_login(const struct auth_env *env, const struct store_accoun
 			      &port, e) < 0)
 		goto out;
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (auth_get_token(&source, OAUTH_RESOURCE_OUTLOOK, attempt > 0,
+		if (auth_get_token(&source, OAUTH_RESOURCE_OUTLOOK, refused,
 				   &token, e) < 0) {
 			if (attempt > 0)
 				err_prefix(e, "the %s server refused the access token "
@@ -165,11 +165,13 @@ static int imap_test_login(const struct auth_env *env, const struct store_accoun
 		}
 		rc = smtp ? smtp_probe_login(host, port, a->email, token, e)
 			  : imap_probe_login(host, port, a->email, token, n_folders, e);
-		vault_free_plain(token);
+		vault_free_plain(refused);
+		refused = token; /* refused if the login failed; freed below */
 		token = NULL;
 		if (rc == 0 || e->class != ERR_AUTH)
 			break;
 	}
+	vault_free_plain(refused);
 out:
 	store_provider_clear(&p);
 	return rc;

@@ -239,7 +239,7 @@ struct tokens {
 
 static struct tokens T;
 
-static int get_token(void *ctx, const char *resource, bool force, char **tok,
+static int get_token(void *ctx, const char *resource, const char *rejected, char **tok,
 		     struct err *e)
 {
 	struct tokens *t = ctx;
@@ -247,7 +247,7 @@ static int get_token(void *ctx, const char *resource, bool force, char **tok,
 	(void)e;
 	assert_string_equal(resource, "graph");
 	t->calls++;
-	if (force) {
+	if (rejected) {
 		t->forced++;
 		t->refreshed = true;
 	}

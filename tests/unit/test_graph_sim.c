@@ -63,14 +63,14 @@ static int refresh_token(struct fixture *f)
 	return rc;
 }
 
-static int get_token(void *ctx, const char *resource, bool force, char **tok,
+static int get_token(void *ctx, const char *resource, const char *rejected, char **tok,
 		     struct err *e)
 {
 	struct fixture *f = ctx;
 
 	assert_string_equal(resource, "graph");
 	f->token_calls++;
-	if (force) {
+	if (rejected) {
 		f->forced++;
 		if (refresh_token(f) < 0)
 			return err_set(e, ERR_AUTH, "invalid_grant", "refresh failed");
