@@ -72,19 +72,20 @@ static int find_row(struct store *st, int64_t account_id, const char *remote_id,
 	return rc;
 }
 
-/* A pending local entry with this Message-ID in this folder, if any. */
+/* A pending local entry with this Message-ID in this folder, if any: its
+ * row id and (when `remote_id` is not NULL) its "local:" id (heap). */
 static int find_pending_local(struct store *st, int64_t account_id,
 			      int64_t folder_id, const char *imid, int64_t *id,
-			      struct err *e)
+			      char **remote_id, struct err *e)
 {
 	/* "<> ''" is implied by the early return below; it is spelled out
 	 * for the planner, which may only use the partial index messages_imid
 	 * when the query implies its WHERE. Without it every new message
 	 * scanned all messages of the account (quadratic bootstrap). */
 	static const char sql[] =
-		"SELECT id FROM messages WHERE account_id = ? AND folder_id = ? AND "
-		"internet_message_id = ? AND internet_message_id <> '' AND "
-		"pending = 1 LIMIT 1";
+		"SELECT id, remote_id FROM messages WHERE account_id = ? AND "
+		"folder_id = ? AND internet_message_id = ? AND "
+		"internet_message_id <> '' AND pending = 1 LIMIT 1";
 	sqlite3_stmt *s;
 	int rc;
 
@@ -98,6 +99,8 @@ static int find_pending_local(struct store *st, int64_t account_id,
 	rc = sq_row(st, s, "looking up a local sent entry", e);
 	if (rc == 1) {
 		*id = sq_col_int(s, 0);
+		if (remote_id)
+			*remote_id = xstrdup(sq_col_str(s, 1));
 		sqlite3_reset(s);
 	}
 	return rc;
@@ -111,26 +114,13 @@ static int drop_superseded_local(struct store *st, int64_t account_id,
 				 int64_t folder_id, const char *imid,
 				 struct err *e)
 {
-	static const char sql[] =
-		"SELECT remote_id FROM messages WHERE account_id = ? AND folder_id = ? "
-		"AND internet_message_id = ? AND internet_message_id <> '' " /* index: see above */
-		"AND pending = 1 LIMIT 1";
-	sqlite3_stmt *s;
-	char *local_id;
-	int rc;
+	char *local_id = NULL;
+	int64_t row;
+	int rc = find_pending_local(st, account_id, folder_id, imid, &row,
+				    &local_id, e);
 
-	if (!imid || !*imid)
-		return 0;
-	if (!(s = sq_prepare(st, sql, e)))
-		return -1;
-	sq_int(s, 1, account_id);
-	sq_int(s, 2, folder_id);
-	sq_text(s, 3, imid);
-	rc = sq_row(st, s, "looking up a local sent entry", e);
 	if (rc <= 0)
 		return rc;
-	local_id = xstrdup(sq_col_str(s, 0));
-	sqlite3_reset(s);
 	rc = store_delete_message(st, account_id, local_id, e);
 	free(local_id);
 	return rc;
@@ -237,7 +227,7 @@ int store_put_message(struct store *st, int64_t account_id, int64_t folder_id,
 						   m->internet_message_id, e);
 	} else {
 		found = find_pending_local(st, account_id, folder_id,
-					   m->internet_message_id, &row_id, e);
+					   m->internet_message_id, &row_id, NULL, e);
 		if (found < 0)
 			goto out;
 		if (found) {
