@@ -27,8 +27,6 @@
 struct folder_run {
 	struct store_folder f;
 	bool skip;                 /* permanent error this pass */
-	bool just_live;            /* its round completed in this pass: the new
-				      delta link has nothing to report yet */
 	int resyncs;
 	long long pages;
 };
@@ -148,8 +146,6 @@ static int take_page(struct pass *p, struct folder_run *fr, struct driver_page *
 	if (engine_apply_page(p->st, p->a.id, &fr->f, pg, phase, p->r, e) < 0)
 		return -1;
 	fr->pages++;
-	if (done && strcmp(phase, STORE_PHASE_LIVE) != 0)
-		fr->just_live = true;
 	report(p, fr, p->r->created - before);
 	return done;
 }
@@ -220,8 +216,7 @@ static int poll_live(struct pass *p, struct err *e)
 		size_t k = 0;
 
 		for (; i < p->n && k < ENGINE_POLL_BATCH; i++) {
-			if (p->runs[i].skip || p->runs[i].just_live ||
-			    !is_live(&p->runs[i]))
+			if (p->runs[i].skip || !is_live(&p->runs[i]))
 				continue;
 			memset(&polls[k], 0, sizeof(polls[k]));
 			polls[k].folder_remote_id = p->runs[i].f.remote_id;
