@@ -15,6 +15,8 @@
 #include "counters.h"
 #include "dispatch.h"
 #include "faults.h"
+#include "mailbox.h"
+#include "msgcache.h"
 #include "oauth.h"
 #include "throttle.h"
 
@@ -421,6 +423,10 @@ static void config_post(struct sim_world *w, struct sim_req *rq, struct sim_resp
 	else {
 		if (json_object_get(b, "rate_limit"))
 			thr_reset(w->throttle);
+		if (json_object_get(b, "render_cache_mb"))
+			for (size_t i = 0; i < w->nusers; i++)
+				if (w->users[i]->mbox)
+					msgcache_clear(w->users[i]->mbox->render_cache);
 		ok(rs, simcfg_to_json(&w->cfg));
 	}
 	json_decref(b);

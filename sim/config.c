@@ -41,6 +41,7 @@ static const struct cfg_entry table[] = {
 	L("max_message_bytes", max_message_bytes, 35L << 20, 1024, 150L << 20),
 	L("max_attachment_bytes", max_attachment_bytes, 3L << 20, 1, 150L << 20),
 	L("max_page_size", max_page_size, 1000, 1, 100000),
+	L("render_cache_mb", render_cache_mb, 256, 0, 4096),
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))

@@ -155,6 +155,7 @@ static void run(struct sim_world *w, struct sim_req *outer, struct item *it)
 		}
 	} else {
 		gr_handle(w, &in, &out);
+		rs_json_materialize(&out);
 	}
 	ctr_request(w->counters, in.method, in.route ? in.route : "(batch item)",
 			 out.status, in.body_len, out.json ? 0 : out.body.len);

@@ -23,13 +23,6 @@
 #include "msgjson.h"
 #include "query.h"
 
-/* One item of a page: a message to render, or a departure. */
-struct slot {
-	uint32_t msg;
-	uint32_t gen;
-	bool removed;
-};
-
 struct page {
 	struct sim_world *w;
 	struct sim_req *rq;
@@ -38,10 +31,9 @@ struct page {
 	struct cursor c;
 	long size;
 	struct render_opts ro;
-	json_t *value;
 	bool done;
-	struct slot *slots;   /* items of this page, rendered at the end */
-	size_t nslots;
+	struct msgjson_item *slots;   /* items of this page, rendered at the end */
+	size_t nslots, capslots;
 };
 
 static void sync_state_gone(struct sim_world *w, struct sim_req *rq,
@@ -69,38 +61,14 @@ static bool passes_filter(const struct cursor *c, int64_t t)
 
 static void add_slot(struct page *p, uint32_t msg, uint32_t gen, bool removed)
 {
-	p->slots = xrealloc(p->slots, (p->nslots + 1) * sizeof(*p->slots));
-	p->slots[p->nslots].msg = msg;
+	if (p->nslots == p->capslots) {
+		p->capslots = p->capslots ? p->capslots * 2 : (size_t)p->size + 1;
+		p->slots = xrealloc(p->slots, p->capslots * sizeof(*p->slots));
+	}
+	p->slots[p->nslots].num = msg;
 	p->slots[p->nslots].gen = gen;
 	p->slots[p->nslots].removed = removed;
 	p->nslots++;
-}
-
-/* Render the page's slots (messages in parallel) into p->value, in order. */
-static void render_slots(struct page *p)
-{
-	uint32_t *nums = xmalloc((p->nslots + 1) * sizeof(*nums));
-	json_t **out = xcalloc(p->nslots + 1, sizeof(*out));
-	size_t n = 0, k = 0;
-
-	for (size_t i = 0; i < p->nslots; i++)
-		if (!p->slots[i].removed)
-			nums[n++] = p->slots[i].msg;
-	msgjson_render_many(p->w, p->mb, nums, n, &p->ro, out);
-	for (size_t i = 0; i < p->nslots; i++) {
-		const struct slot *s = &p->slots[i];
-
-		if (s->removed)
-			json_array_append_new(p->value, msgjson_removed(p->w, p->mb, s->msg, s->gen,
-									 p->ro.immutable, "deleted"));
-		else
-			json_array_append_new(p->value, out[k++]);
-	}
-	free(nums);
-	free(out);
-	free(p->slots);
-	p->slots = NULL;
-	p->nslots = 0;
 }
 
 static void initial_page(struct page *p)
@@ -259,6 +227,7 @@ void gr_messages_delta(struct sim_world *w, struct sim_req *rq,
 	const char *tok = skip ? skip : delta;
 	struct sim_folder *f;
 	json_t *out;
+	struct buf items;
 	char base[128], ctx[200];
 
 	memset(&p, 0, sizeof(p));
@@ -308,12 +277,19 @@ void gr_messages_delta(struct sim_world *w, struct sim_req *rq,
 	p.ro.immutable = rq->prefer.immutable;
 	p.ro.body_type = rq->prefer.body_type;
 	p.ro.odata_type = true;
-	p.value = json_array();
 	if (p.c.kind == CUR_INITIAL)
 		initial_page(&p);
 	else
 		change_page(&p);
-	render_slots(&p);
+	buf_init(&items, rs->items.limit);
+	if (msgjson_render_items(w, p.mb, p.slots, p.nslots, &p.ro, &items) < 0) {
+		rs_graph_error(rq, rs, 500, "ErrorInternalServerError",
+				 "The page is too large to be sent.");
+		buf_free(&items);
+		free(p.slots);
+		return;
+	}
+	free(p.slots);
 	rq_base_url(rq, base, sizeof(base));
 	snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#Collection(message)", base);
 	out = json_pack("{s:s}", "@odata.context", ctx);
@@ -330,7 +306,8 @@ void gr_messages_delta(struct sim_world *w, struct sim_req *rq,
 	} else {
 		link_for(&p, "$skiptoken", out, "@odata.nextLink");
 	}
-	json_object_set_new(out, "value", p.value);
+	json_object_set_new(out, "value", json_array());
 	gr_preference_applied(rq, rs, p.size);
-	rs_json(rs, 200, out);
+	rs_json_items(rs, 200, out, &items);
+	buf_free(&items);
 }

@@ -91,11 +91,12 @@ void gr_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 	long top;
 	uint32_t *cand = NULL;
 	size_t ncand = 0, lo, hi, total = 0;
-	json_t *value, *out;
+	json_t *out;
+	struct buf items;
 	char base[128], ctx[300];
 	const uint32_t *idx;
 	size_t nidx;
-	int order;
+	int order, rc;
 
 	if (rq->caps[0] && (folder = gr_folder_arg(w, rq, rs, rq->caps[0])) == SIM_NONE)
 		return;
@@ -107,7 +108,7 @@ void gr_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 	}
 	order = q.order ? q.order : -1;
 	render_opts_for(rq, &q, &o);
-	value = json_array();
+	buf_init(&items, rs->items.limit);
 	if (folder != SIM_NONE) {
 		idx = mb->folders[folder].idx;
 		nidx = mb->folders[folder].nidx;
@@ -148,27 +149,28 @@ void gr_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 	}
 	total = hi - lo;
 	{
-		uint32_t *nums = xmalloc(((size_t)top + 1) * sizeof(*nums));
-		json_t **items = xcalloc((size_t)top + 1, sizeof(*items));
+		struct msgjson_item *page = xcalloc((size_t)top + 1, sizeof(*page));
 		size_t n = 0;
 
 		for (long k = 0; k < top && (size_t)(q.skip + k) < total; k++) {
 			size_t pos = order < 0 ? hi - 1 - (size_t)(q.skip + k) : lo + (size_t)(q.skip + k);
 
-			nums[n++] = idx[pos];
+			page[n++].num = idx[pos];
 		}
-		msgjson_render_many(w, mb, nums, n, &o, items);
-		for (size_t k = 0; k < n; k++)
-			json_array_append_new(value, items[k]);
-		free(nums);
-		free(items);
+		rc = msgjson_render_items(w, mb, page, n, &o, &items);
+		free(page);
+	}
+	if (rc < 0) {
+		rs_graph_error(rq, rs, 500, "ErrorInternalServerError",
+				 "The page is too large to be sent.");
+		goto out;
 	}
 	rq_base_url(rq, base, sizeof(base));
 	snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#users('%s')/messages", base, rq->user->oid);
 	out = json_pack("{s:s}", "@odata.context", ctx);
 	if (q.count)
 		json_object_set_new(out, "@odata.count", json_integer((json_int_t)total));
-	json_object_set_new(out, "value", value);
+	json_object_set_new(out, "value", json_array());
 	if ((size_t)(q.skip + top) < total) {
 		struct buf b;
 
@@ -188,7 +190,9 @@ void gr_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 		buf_free(&b);
 	}
 	gr_preference_applied(rq, rs, 0);
-	rs_json(rs, 200, out);
+	rs_json_items(rs, 200, out, &items);
+out:
+	buf_free(&items);
 	free(cand);
 	odata_free(&q);
 }

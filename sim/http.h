@@ -62,6 +62,9 @@ struct sim_resp {
 	struct sim_kvlist headers;
 	struct buf body;
 	json_t *json;                  /* body to serialise, see rs_finish */
+	struct buf items;              /* pre-serialised "value" items, see
+					* rs_json_items */
+	bool has_items;
 	const char *content_type;      /* static string, NULL = none */
 };
 
@@ -94,6 +97,17 @@ void rs_finish(struct sim_resp *rs);
 /* JSON body (takes the reference) with status; serialised later by
  * rs_finish so that the work happens outside the world lock. */
 void rs_json(struct sim_resp *rs, int status, json_t *v);
+/* JSON body of a page (takes the reference to `envelope`, which must hold
+ * "value": [] and nothing else named "value" at the top) whose items are
+ * already serialised: `items` (moved out of the caller, left empty) is the
+ * inside of the array, comma-separated values dumped by jansson
+ * (msgjson_render_items). rs_finish splices them into the dumped envelope. */
+void rs_json_items(struct sim_resp *rs, int status, json_t *envelope,
+		   struct buf *items);
+/* Turn a pending rs_json_items body into a parsed tree in rs->json (for a
+ * $batch item, whose body is embedded in the batch response). No-op for
+ * every other body. */
+void rs_json_materialize(struct sim_resp *rs);
 /* Text body with status and static content type. */
 void rs_text(struct sim_resp *rs, int status, const char *ctype,
 	       const char *text, size_t len);

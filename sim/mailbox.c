@@ -9,6 +9,7 @@
 #include "inboxsync/alloc.h"
 #include "inboxsync/timeutil.h"
 #include "mailbox.h"
+#include "msgcache.h"
 
 struct u32vec {
 	uint32_t *v;
@@ -78,6 +79,7 @@ struct sim_mailbox *mbx_new(uint32_t num, struct sim_user *owner,
 	mb->owner = owner;
 	mb->cfg = cfg;
 	smap_init(&mb->imids);
+	mb->render_cache = msgcache_new();
 	new_folder(mb, SIM_NONE, mbx_wk_display(WK_ROOT), WK_ROOT, false);
 	for (int wk = WK_INBOX; wk < WK__COUNT; wk++)
 		new_folder(mb, 0, mbx_wk_display((enum sim_wk)wk),
@@ -124,6 +126,7 @@ void mbx_free(struct sim_mailbox *mb)
 	smap_free(&mb->imids);
 	free(mb->batches);
 	free(mb->flog);
+	msgcache_free(mb->render_cache);
 	free(mb);
 }
 

@@ -112,6 +112,8 @@ struct sim_fchange {
 	uint32_t kind;        /* CHG_ENTER (created), CHG_UPDATE, CHG_LEAVE */
 };
 
+struct msgcache;
+
 struct sim_mailbox {
 	uint32_t num;
 	struct sim_user *owner;
@@ -130,6 +132,7 @@ struct sim_mailbox {
 	size_t nflog, capflog;
 	uint32_t fgeneration;
 	size_t live;
+	struct msgcache *render_cache;  /* rendered seeded messages (msgcache.h) */
 };
 
 /* Create a mailbox with the root and the well-known folders. */

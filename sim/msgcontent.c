@@ -1,7 +1,8 @@
 /*
  * msgcontent.c — message content from either source (see msgcontent.h).
  * Seeded content is rebuilt from seedgen on every call; nothing about it
- * is cached, which keeps a million-message mailbox small.
+ * is kept here, which keeps a million-message mailbox small (pages of
+ * rendered messages may be kept, within a budget: msgcache.h).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -177,31 +178,38 @@ char *msgcontent_html_to_text(const char *html)
 	return buf_detach(&b, NULL);
 }
 
+/* isspace() of the C locale m365sim runs in, without a call per byte. */
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 char *msgcontent_preview(const char *text)
 {
-	struct buf b;
+	const unsigned char *p = (const unsigned char *)(text ? text : "");
+	char *out = xmalloc(strlen((const char *)p) + 2);
+	size_t len = 0, chars = 0;
 	bool space = false;
-	size_t chars = 0;
 
-	buf_init(&b, 0);
-	for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p && chars < 255; p++) {
-		if (isspace(*p)) {
-			space = b.len > 0;
+	for (; *p && chars < 255; p++) {
+		if (is_space(*p)) {
+			space = len > 0;
 			continue;
 		}
 		if (space) {
-			buf_append(&b, " ", 1, NULL);
+			out[len++] = ' ';
 			chars++;
 			space = false;
 		}
-		buf_append(&b, p, 1, NULL);
+		out[len++] = (char)*p;
 		if ((*p & 0xc0) != 0x80)
 			chars++;
 	}
 	/* never cut a UTF-8 sequence in half */
-	while (b.len && ((unsigned char)b.data[b.len - 1] & 0xc0) == 0xc0)
-		b.data[--b.len] = '\0';
-	return buf_detach(&b, NULL);
+	while (len && ((unsigned char)out[len - 1] & 0xc0) == 0xc0)
+		len--;
+	out[len] = '\0';
+	return out;
 }
 
 char *msgcontent_new_imid(const char *sender_addr)
@@ -294,7 +302,7 @@ static json_t *v_time(int64_t t)
 {
 	char buf[TIME_RFC3339_LEN];
 
-	time_format_rfc3339(t, buf);
+	sim_time_rfc3339(t, buf);
 	return str(buf);
 }
 

@@ -33,6 +33,7 @@ void rs_init(struct sim_resp *rs)
 {
 	memset(rs, 0, sizeof(*rs));
 	buf_init(&rs->body, (size_t)1 << 30);
+	buf_init(&rs->items, (size_t)1 << 30);
 	rs->status = 500;
 }
 
@@ -42,6 +43,8 @@ void rs_free(struct sim_resp *rs)
 	rs->json = NULL;
 	skv_free(&rs->headers);
 	buf_free(&rs->body);
+	buf_free(&rs->items);
+	rs->has_items = false;
 }
 
 static int add_seg(struct sim_req *rq, const char *s, size_t n)
@@ -193,13 +196,49 @@ void rs_header(struct sim_resp *rs, const char *name, const char *value)
 	skv_set(&rs->headers, name, value);
 }
 
+static void drop_items(struct sim_resp *rs)
+{
+	buf_free(&rs->items);
+	rs->has_items = false;
+}
+
 void rs_json(struct sim_resp *rs, int status, json_t *v)
 {
 	buf_reset(&rs->body);
+	drop_items(rs);
 	json_decref(rs->json);
 	rs->json = v;
 	rs->status = status;
 	rs->content_type = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8";
+}
+
+void rs_json_items(struct sim_resp *rs, int status, json_t *envelope,
+		   struct buf *items)
+{
+	rs_json(rs, status, envelope);
+	rs->items = *items;
+	rs->has_items = true;
+	buf_init(items, items->limit);
+}
+
+/* The dumped envelope with the items spliced into its empty "value" array
+ * (a key can only match where it is a key: quotes in strings are escaped). */
+static void splice_items(struct sim_resp *rs, const char *env)
+{
+	static const char marker[] = "\"value\":[]";
+	const char *at = strstr(env, marker);
+	size_t head;
+
+	buf_free(&rs->body);
+	if (!at) {   /* not a page envelope (a bug): the envelope alone */
+		buf_puts(&rs->body, env, NULL);
+		return;
+	}
+	head = (size_t)(at - env) + sizeof(marker) - 2;   /* up to and with '[' */
+	if (buf_append(&rs->body, env, head, NULL) < 0 ||
+	    buf_append(&rs->body, rs->items.data ? rs->items.data : "", rs->items.len, NULL) < 0 ||
+	    buf_puts(&rs->body, env + head, NULL) < 0)
+		buf_free(&rs->body);
 }
 
 void rs_finish(struct sim_resp *rs)
@@ -212,17 +251,31 @@ void rs_finish(struct sim_resp *rs)
 	json_decref(rs->json);
 	rs->json = NULL;
 	buf_free(&rs->body);
-	if (text) {
+	if (text && rs->has_items) {
+		splice_items(rs, text);
+		free(text);
+	} else if (text) {
 		/* hand jansson's string to the buffer as is: no copy */
 		rs->body.data = text;
 		rs->body.len = strlen(text);
 		rs->body.alloc = rs->body.len + 1;
 	}
+	drop_items(rs);
+}
+
+void rs_json_materialize(struct sim_resp *rs)
+{
+	if (!rs->json || !rs->has_items)
+		return;
+	rs_finish(rs);
+	rs->json = json_loadb(buf_str(&rs->body), rs->body.len, 0, NULL);
+	buf_reset(&rs->body);
 }
 
 void rs_text(struct sim_resp *rs, int status, const char *ctype,
 	       const char *text, size_t len)
 {
+	drop_items(rs);
 	json_decref(rs->json);
 	rs->json = NULL;
 	buf_reset(&rs->body);
@@ -233,6 +286,7 @@ void rs_text(struct sim_resp *rs, int status, const char *ctype,
 
 void rs_empty(struct sim_resp *rs, int status)
 {
+	drop_items(rs);
 	json_decref(rs->json);
 	rs->json = NULL;
 	buf_reset(&rs->body);

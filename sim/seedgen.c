@@ -179,12 +179,66 @@ uint16_t seedgen_flags(const struct sim_batch *b, uint32_t i)
 	return f;
 }
 
+/* A bounded writer for the generated strings: snprintf cost more than
+ * the rest of a seeded message's header fields together. Output is always
+ * NUL-terminated and truncated where snprintf would truncate it. */
+struct text {
+	char *p;
+	char *end;    /* the last byte, kept for the NUL */
+};
+
+static struct text text_at(char *buf, size_t size)
+{
+	struct text t = { buf, buf + size - 1 };
+
+	*buf = '\0';
+	return t;
+}
+
+static void text_putn(struct text *t, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && s[i] && t->p < t->end; i++)
+		*t->p++ = s[i];
+	*t->p = '\0';
+}
+
+static void text_puts(struct text *t, const char *s)
+{
+	text_putn(t, s, (size_t)-1);
+}
+
+static void text_uint(struct text *t, uint64_t v)
+{
+	char digits[24];
+	size_t n = sizeof(digits);
+
+	do {
+		digits[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	text_putn(t, digits + n, sizeof(digits) - n);
+}
+
+/* `width` lowercase hex digits of v, zero-padded. */
+static void text_hex(struct text *t, uint64_t v, int width)
+{
+	char digits[16];
+
+	for (int i = width - 1; i >= 0; i--) {
+		digits[i] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	}
+	text_putn(t, digits, (size_t)width);
+}
+
 static void person_contact(uint32_t k, const char *owner_addr,
 			   struct seed_person *p)
 {
 	const char *at = strchr(owner_addr, '@');
 	const char *dom = contacts[k].domain ? contacts[k].domain
 					     : (at ? at + 1 : "contoso.com");
+	struct text name = text_at(p->name, sizeof(p->name));
+	struct text addr = text_at(p->addr, sizeof(p->addr));
 	char local[64];
 	size_t n = 0;
 
@@ -197,37 +251,55 @@ static void person_contact(uint32_t k, const char *owner_addr,
 			break;
 		}
 	local[n] = '\0';
-	snprintf(p->name, sizeof(p->name), "%s %s", contacts[k].first, contacts[k].last);
-	snprintf(p->addr, sizeof(p->addr), "%s@%s", local, dom);
+	text_puts(&name, contacts[k].first);
+	text_puts(&name, " ");
+	text_puts(&name, contacts[k].last);
+	text_puts(&addr, local);
+	text_puts(&addr, "@");
+	text_puts(&addr, dom);
+	p->contact = (int)k;
 }
 
+/* "<" 12 hex digits "." batch "." index "@" host ">" */
 static void imid_of(const struct sim_batch *b, uint16_t bnum, uint32_t i,
 		    char out[128])
 {
 	uint64_t s = stream(b, ((uint64_t)bnum << 32) | i, P_IMID);
 	uint64_t h = sim_rng_next(&s);
+	struct text t = text_at(out, 128);
 
-	snprintf(out, 128, "<%012llx.%u.%u@%s>",
-		 (unsigned long long)(h & 0xffffffffffffULL), (unsigned)bnum,
-		 (unsigned)i, mail_hosts[h % ARRAY_LEN(mail_hosts)]);
+	text_puts(&t, "<");
+	text_hex(&t, h & 0xffffffffffffULL, 12);
+	text_puts(&t, ".");
+	text_uint(&t, bnum);
+	text_puts(&t, ".");
+	text_uint(&t, i);
+	text_puts(&t, "@");
+	text_puts(&t, mail_hosts[h % ARRAY_LEN(mail_hosts)]);
+	text_puts(&t, ">");
 }
 
-static void subject_of(const struct sim_batch *b, uint32_t root, char *out,
-		       size_t n)
+/* The thread's subject, "RE: " first for a reply. */
+static void subject_of(const struct sim_batch *b, uint32_t root, bool reply,
+		       char *out, size_t n)
 {
 	uint64_t s = stream(b, root, P_SUBJECT);
-	const char *t = topics[sim_rng_below(&s, ARRAY_LEN(topics))];
+	const char *topic = topics[sim_rng_below(&s, ARRAY_LEN(topics))];
 	int num = (int)(1 + sim_rng_below(&s, 9000));
+	const char *hole = strstr(topic, "%d");
+	struct text t = text_at(out, n);
 
-	const char *hole = strstr(t, "%d");
-
-	if (hole) {
-		if (strncmp(t, "Q%d", 3) == 0)
-			num = 1 + num % 4;
-		snprintf(out, n, "%.*s%d%s", (int)(hole - t), t, num, hole + 2);
-	} else {
-		snprintf(out, n, "%s", t);
+	if (reply)
+		text_puts(&t, "RE: ");
+	if (!hole) {
+		text_puts(&t, topic);
+		return;
 	}
+	if (strncmp(topic, "Q%d", 3) == 0)
+		num = 1 + num % 4;
+	text_putn(&t, topic, (size_t)(hole - topic));
+	text_uint(&t, (uint64_t)num);
+	text_puts(&t, hole + 2);
 }
 
 void seedgen_content(const struct sim_batch *b, uint16_t bnum, uint32_t i,
@@ -239,12 +311,15 @@ void seedgen_content(const struct sim_batch *b, uint16_t bnum, uint32_t i,
 	uint64_t ps = stream(b, root, P_PEOPLE);
 	uint32_t contact = sim_rng_below(&ps, ARRAY_LEN(contacts));
 	struct seed_person owner, other;
+	struct text t;
 	uint64_t as;
-	char base[160];
 
 	memset(c, 0, sizeof(*c));
-	snprintf(owner.name, sizeof(owner.name), "%s", owner_name);
-	snprintf(owner.addr, sizeof(owner.addr), "%s", owner_addr);
+	t = text_at(owner.name, sizeof(owner.name));
+	text_puts(&t, owner_name);
+	t = text_at(owner.addr, sizeof(owner.addr));
+	text_puts(&t, owner_addr);
+	owner.contact = SEED_OWNER;
 	person_contact(contact, owner_addr, &other);
 	if (seedgen_is_sent(b, i)) {
 		c->from = owner;
@@ -260,8 +335,7 @@ void seedgen_content(const struct sim_batch *b, uint16_t bnum, uint32_t i,
 		person_contact(sim_rng_below(&ps, ARRAY_LEN(contacts)), owner_addr,
 			       &c->to[c->nto++]);
 
-	subject_of(b, root, base, sizeof(base));
-	snprintf(c->subject, sizeof(c->subject), "%s%s", pos > 0 ? "RE: " : "", base);
+	subject_of(b, root, pos > 0, c->subject, sizeof(c->subject));
 	imid_of(b, bnum, i, c->imid);
 	imid_of(b, bnum, root, c->root_imid);
 	c->depth = pos > 0 ? pos : 0;
@@ -302,20 +376,21 @@ void seedgen_body_text(const struct seed_content *c, struct buf *out,
 		       size_t max)
 {
 	uint64_t s = c->body_seed;
-	char first[64];
 	const char *sp = strchr(c->to[0].name, ' ');
 
-	snprintf(first, sizeof(first), "%.*s",
-		 (int)(sp ? (size_t)(sp - c->to[0].name) : strlen(c->to[0].name)),
-		 c->to[0].name);
-	buf_printf(out, NULL, "Hi %s,\r\n\r\n", first);
+	buf_puts(out, "Hi ", NULL);
+	buf_append(out, c->to[0].name,
+		   sp ? (size_t)(sp - c->to[0].name) : strlen(c->to[0].name), NULL);
+	buf_puts(out, ",\r\n\r\n", NULL);
 	for (uint32_t k = 0; k < c->body_sentences; k++) {
 		if (max && out->len >= max)
 			return;
 		buf_puts(out, sentences[sim_rng_below(&s, ARRAY_LEN(sentences))], NULL);
 		buf_puts(out, (k % 4 == 3) ? "\r\n\r\n" : " ", NULL);
 	}
-	buf_printf(out, NULL, "\r\n\r\nBest regards,\r\n%s\r\n", c->from.name);
+	buf_puts(out, "\r\n\r\nBest regards,\r\n", NULL);
+	buf_puts(out, c->from.name, NULL);
+	buf_puts(out, "\r\n", NULL);
 }
 
 void seedgen_attachment_bytes(const struct seed_content *c, int k,

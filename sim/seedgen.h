@@ -25,7 +25,11 @@ enum seed_role { ROLE_INBOX = 0, ROLE_SENT, ROLE_ARCHIVE, ROLE_PROJECTS };
 struct seed_person {
 	char name[64];
 	char addr[96];
+	int contact;                /* index in seedgen's contact table, or
+				     * SEED_OWNER for the mailbox owner */
 };
+
+#define SEED_OWNER (-1)
 
 struct seed_attachment {
 	char name[64];

@@ -46,6 +46,8 @@ struct sim_config {
 	long max_message_bytes;       /* ErrorMessageSizeExceeded above this */
 	long max_attachment_bytes;    /* inline attachment POST limit */
 	long max_page_size;           /* cap for $top / odata.maxpagesize */
+	long render_cache_mb;         /* rendered message text kept per mailbox
+				       * (msgcache.h); 0 = none */
 };
 
 struct sim_tenant {

@@ -1,6 +1,7 @@
 /*
  * simutil.c — helpers for m365sim (see simutil.h). Encoding work is done by
- * libsodium (base64, hashing, randomness) and libcurl (percent-encoding).
+ * libsodium (base64 decoding, hashing, randomness) and libcurl
+ * (percent-encoding); base64 encoding is a plain table walk (hot: ids).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
+#include "inboxsync/timeutil.h"
 #include "simutil.h"
 
 void skv_add_owned(struct sim_kvlist *l, char *key, char *val)
@@ -185,15 +187,48 @@ void sim_guid_from(uint64_t a, uint64_t b, char out[37])
 	guid_format(bytes, out);
 }
 
+/* Base64 of p[0..n) in `alphabet` (heap), '=' padded when `pad`. The
+ * same text as libsodium's encoder, whose constant-time table walk ids
+ * and message pages do not need and could not afford. */
+static char *b64_encode(const void *p, size_t n, const char *alphabet, bool pad)
+{
+	const unsigned char *in = p;
+	char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
+	size_t i = 0;
+
+	for (; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+
+		*o++ = alphabet[v >> 18];
+		*o++ = alphabet[(v >> 12) & 63];
+		*o++ = alphabet[(v >> 6) & 63];
+		*o++ = alphabet[v & 63];
+	}
+	if (i < n) {
+		bool two = i + 1 < n;
+		uint32_t v = (uint32_t)in[i] << 16 | (two ? (uint32_t)in[i + 1] << 8 : 0);
+
+		*o++ = alphabet[v >> 18];
+		*o++ = alphabet[(v >> 12) & 63];
+		if (two)
+			*o++ = alphabet[(v >> 6) & 63];
+		else if (pad)
+			*o++ = '=';
+		if (pad)
+			*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+static const char b64_std[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 char *sim_b64url(const void *p, size_t n, bool pad)
 {
-	int variant = pad ? sodium_base64_VARIANT_URLSAFE
-			  : sodium_base64_VARIANT_URLSAFE_NO_PADDING;
-	size_t len = sodium_base64_encoded_len(n, variant);
-	char *out = xmalloc(len);
-
-	sodium_bin2base64(out, len, p, n, variant);
-	return out;
+	return b64_encode(p, n, b64_url, pad);
 }
 
 char *sim_random_token(size_t nbytes)
@@ -222,11 +257,7 @@ int sim_b64url_decode(const char *s, unsigned char *out, size_t cap,
 
 char *sim_b64(const void *p, size_t n)
 {
-	size_t len = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
-	char *out = xmalloc(len);
-
-	sodium_bin2base64(out, len, p, n, sodium_base64_VARIANT_ORIGINAL);
-	return out;
+	return b64_encode(p, n, b64_std, true);
 }
 
 int sim_b64_decode(const char *s, size_t n, unsigned char **out, size_t *len)
@@ -322,4 +353,50 @@ void sim_time_http(int64_t t, char out[40])
 
 	utc(t, &tm);
 	strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static char *put_digits(char *o, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		o[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return o + width;
+}
+
+void sim_time_rfc3339(int64_t t, char out[32])
+{
+	int64_t days, z, era, doe, yoe, doy, mp, secs;
+	unsigned y, m, d;
+	char *o = out;
+
+	if (t < 0 || t > 253402300799LL) {   /* outside 1970..9999 */
+		time_format_rfc3339(t, out);
+		return;
+	}
+	/* civil date from days since 1970-01-01 (H. Hinnant's algorithm) */
+	days = t / 86400;
+	secs = t % 86400;
+	z = days + 719468;
+	era = z / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	y = (unsigned)(yoe + era * 400 + (m <= 2));
+	o = put_digits(o, y, 4);
+	*o++ = '-';
+	o = put_digits(o, m, 2);
+	*o++ = '-';
+	o = put_digits(o, d, 2);
+	*o++ = 'T';
+	o = put_digits(o, (unsigned)(secs / 3600), 2);
+	*o++ = ':';
+	o = put_digits(o, (unsigned)(secs / 60 % 60), 2);
+	*o++ = ':';
+	o = put_digits(o, (unsigned)(secs % 60), 2);
+	*o++ = 'Z';
+	*o = '\0';
 }

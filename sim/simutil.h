@@ -1,7 +1,7 @@
 /*
  * simutil.h — small helpers shared by every m365sim module: key/value lists
  * (headers, query and form fields), deterministic PRNG and hashing, GUIDs,
- * base64/base64url (libsodium), URL encoding (libcurl), HTML escaping and
+ * base64/base64url, URL encoding (libcurl), HTML escaping and
  * the time formats Microsoft uses. Nothing here knows about the world.
  */
 #ifndef SIM_SIMUTIL_H
@@ -93,5 +93,9 @@ void sim_time_oauth(int64_t t, char out[32]);
 void sim_time_graph_inner(int64_t t, char out[32]);
 /* RFC 9110 IMF-fixdate "Thu, 09 Jan 2025 02:02:12 GMT". */
 void sim_time_http(int64_t t, char out[40]);
+/* "2025-01-09T02:02:12Z" (Graph dateTimeOffset values): the same text as
+ * time_format_rfc3339, without gmtime and strftime for years 1970-9999
+ * (message pages format two or three per message). */
+void sim_time_rfc3339(int64_t t, char out[32]);
 
 #endif
