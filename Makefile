@@ -39,7 +39,8 @@ test-asan:
 demo: deps build
 	@bash scripts/demo.sh
 
-bench: deps build
+bench: deps
+	@$(MAKE) --no-print-directory build >&2
 	@bash bench/run.sh
 
 fuzz: deps
