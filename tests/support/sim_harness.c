@@ -438,3 +438,30 @@ json_t *sim_jwt_claims(const char *jwt)
 		return NULL;
 	return json_loadb((const char *)buf, n, 0, NULL);
 }
+
+struct sim_session *sim_session_start(const char *const *args)
+{
+	struct sim_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	if (sim_start(&s->h, args) < 0) {
+		free(s);
+		return NULL;
+	}
+	if (sim_login(&s->h, "adele@contoso.com", NULL, &s->at, NULL) < 0) {
+		sim_stop(&s->h);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int sim_session_stop(struct sim_session *s)
+{
+	int rc = sim_stop(&s->h);
+
+	free(s->at);
+	free(s);
+	return rc;
+}

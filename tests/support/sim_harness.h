@@ -107,4 +107,17 @@ json_t *sim_jwt_claims(const char *jwt);
 /* Percent-encode for URLs and forms (heap). */
 char *sim_urlencode(const char *s);
 
+/* The fixture most simulator tests share: a simulator started with `args`
+ * and adele@contoso.com signed in (her access token in `at`). */
+struct sim_session {
+	struct sim_harness h;
+	char *at;
+};
+
+/* Start it; NULL after printing why to stderr. */
+struct sim_session *sim_session_start(const char *const *args);
+
+/* Stop the simulator and free the session; returns sim_stop's status. */
+int sim_session_stop(struct sim_session *s);
+
 #endif

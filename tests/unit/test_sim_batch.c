@@ -18,33 +18,20 @@
 #include <cmocka.h>
 #include "sim_harness.h"
 
-struct ctx {
-	struct sim_harness h;
-	char *at;
-};
 
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
-
-	if (!c || sim_start(&c->h, (const char *[]){ "--quiet", "--messages", "100", NULL }) < 0 ||
-	    sim_login(&c->h, "adele@contoso.com", NULL, &c->at, NULL) < 0)
-		return -1;
-	*state = c;
-	return 0;
+	*state = sim_session_start((const char *[]){ "--quiet", "--messages", "100", NULL });
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct ctx *c = *state;
-
-	assert_int_equal(sim_stop(&c->h), 0);
-	free(c->at);
-	free(c);
+	assert_int_equal(sim_session_stop(*state), 0);
 	return 0;
 }
 
-static void batch(struct ctx *c, const char *body, struct sim_http *r)
+static void batch(struct sim_session *c, const char *body, struct sim_http *r)
 {
 	sim_graph(&c->h, "POST", c->at, "/v1.0/$batch", body, r);
 }
@@ -68,7 +55,7 @@ static long status_of(const struct sim_http *r, const char *id)
 
 static void test_batch_limits(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 	char body[8192];
 	size_t n = 0;
@@ -98,7 +85,7 @@ static void test_batch_limits(void **state)
 
 static void test_batch_items(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 	json_t *it;
 	const char *id;
@@ -137,7 +124,7 @@ static void test_batch_items(void **state)
 
 static void test_batch_concurrency(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 	char body[4096];
 	size_t n = 0;
@@ -192,7 +179,7 @@ static void test_batch_concurrency(void **state)
 }
 
 struct slow_arg {
-	struct ctx *c;
+	struct sim_session *c;
 	long status;
 };
 
@@ -209,7 +196,7 @@ static void *slow_get(void *p)
 
 static void test_mailbox_concurrency(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 	pthread_t t[4];
 	struct slow_arg args[4];
@@ -254,7 +241,7 @@ static void test_mailbox_concurrency(void **state)
 
 static void test_rate_window(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 	char *ra;
 	long secs;

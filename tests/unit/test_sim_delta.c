@@ -20,29 +20,16 @@
 
 #define IMM "IdType=\"ImmutableId\""
 
-struct ctx {
-	struct sim_harness h;
-	char *at;
-};
 
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
-
-	if (!c || sim_start(&c->h, (const char *[]){ "--quiet", "--messages", "600", "--seed", "11", NULL }) < 0 ||
-	    sim_login(&c->h, "adele@contoso.com", NULL, &c->at, NULL) < 0)
-		return -1;
-	*state = c;
-	return 0;
+	*state = sim_session_start((const char *[]){ "--quiet", "--messages", "600", "--seed", "11", NULL });
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct ctx *c = *state;
-
-	assert_int_equal(sim_stop(&c->h), 0);
-	free(c->at);
-	free(c);
+	assert_int_equal(sim_session_stop(*state), 0);
 	return 0;
 }
 
@@ -101,10 +88,10 @@ static char *apply_page(const struct sim_http *r, json_t *set, bool *is_delta, l
 	return strdup(next ? next : delta);
 }
 
-typedef void between_fn(struct ctx *c, int page);
+typedef void between_fn(struct sim_session *c, int page);
 
 /* Follow links from `start` to the end of the round. */
-static char *round_trip(struct ctx *c, const char *start, json_t *set, long pagesize,
+static char *round_trip(struct sim_session *c, const char *start, json_t *set, long pagesize,
 			between_fn *between, int *pages)
 {
 	char prefer[100], *link = strdup(start);
@@ -147,7 +134,7 @@ static void assert_same_set(json_t *a, json_t *b)
 
 static void test_initial_round_newest_first(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 	json_t *set = json_object(), *truth = dump_ids(&c->h, "inbox");
 	char *delta;
@@ -203,7 +190,7 @@ static void test_initial_round_newest_first(void **state)
 
 static void test_changes_in_next_round(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	json_t *set = json_object(), *truth, *m, *msgs, *moved_out, *resp;
 	char *delta, *delta2, path[400], body[300];
 	const char *new_id, *read_id, *move_id, *del_id;
@@ -288,7 +275,7 @@ static void test_changes_in_next_round(void **state)
 }
 
 /* Mutations made between pages of a round. */
-static void churn(struct ctx *c, int page)
+static void churn(struct sim_session *c, int page)
 {
 	json_t *msgs = admin_json(&c->h, "GET", "/_sim/mailboxes/adele@contoso.com/messages?folder=inbox", NULL);
 	json_t *list = json_object_get(msgs, "messages");
@@ -323,7 +310,7 @@ static void churn(struct ctx *c, int page)
 
 static void test_no_loss_while_changing(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	json_t *set = json_object(), *truth;
 	char *delta;
 
@@ -342,7 +329,7 @@ static void test_no_loss_while_changing(void **state)
 	free(delta);
 }
 
-static void assert_410(struct ctx *c, const char *link)
+static void assert_410(struct sim_session *c, const char *link)
 {
 	struct sim_http r;
 	const char *msg;
@@ -358,7 +345,7 @@ static void assert_410(struct ctx *c, const char *link)
 
 static void test_expired_tokens_410(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	json_t *set = json_object();
 	struct sim_http r;
 	char *delta, *skip;
@@ -400,7 +387,7 @@ static void test_expired_tokens_410(void **state)
 
 static void test_filter_cap_and_bad_options(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	json_t *set = json_object();
 	struct sim_http r;
 	char *delta;
@@ -429,7 +416,7 @@ static void test_filter_cap_and_bad_options(void **state)
 
 static void test_immutable_vs_rest_ids_on_move(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 	char path[400], *rest_id, *imm_id, *new_rest;
 	const char *pid;
@@ -506,7 +493,7 @@ static void test_immutable_vs_rest_ids_on_move(void **state)
 
 static void test_folder_delta(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	json_t *set = json_object(), *f, *created;
 	struct sim_http r;
 	char *delta, path[300];

@@ -18,33 +18,20 @@
 #include <curl/curl.h>
 #include "sim_harness.h"
 
-struct ctx {
-	struct sim_harness h;
-	char *at;
-};
 
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
-
-	if (!c || sim_start(&c->h, (const char *[]){ "--quiet", "--messages", "200", NULL }) < 0 ||
-	    sim_login(&c->h, "adele@contoso.com", NULL, &c->at, NULL) < 0)
-		return -1;
-	*state = c;
-	return 0;
+	*state = sim_session_start((const char *[]){ "--quiet", "--messages", "200", NULL });
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct ctx *c = *state;
-
-	assert_int_equal(sim_stop(&c->h), 0);
-	free(c->at);
-	free(c);
+	assert_int_equal(sim_session_stop(*state), 0);
 	return 0;
 }
 
-static void fault(struct ctx *c, const char *json)
+static void fault(struct sim_session *c, const char *json)
 {
 	struct sim_http r;
 
@@ -65,7 +52,7 @@ static long now_ms(void)
 
 static void test_status_faults(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 	char *ra;
 
@@ -135,7 +122,7 @@ static void test_status_faults(void **state)
 
 static void test_body_faults(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 	long t0;
 
@@ -177,7 +164,7 @@ static void test_body_faults(void **state)
 
 static void test_admin_mail_and_dump(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 	json_t *f, *m;
 	size_t i;
@@ -274,7 +261,7 @@ static void test_admin_mail_and_dump(void **state)
 
 static void test_garbage_requests(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 	static const char *const paths[] = {
 		"/v1.0/me/messages/%00%ff", "/v1.0/me/mailFolders/%27%27/messages",

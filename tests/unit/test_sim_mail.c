@@ -19,29 +19,16 @@
 
 #define IMM "IdType=\"ImmutableId\""
 
-struct ctx {
-	struct sim_harness h;
-	char *at;
-};
 
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
-
-	if (!c || sim_start(&c->h, (const char *[]){ "--quiet", "--messages", "400", "--seed", "5", NULL }) < 0 ||
-	    sim_login(&c->h, "adele@contoso.com", NULL, &c->at, NULL) < 0)
-		return -1;
-	*state = c;
-	return 0;
+	*state = sim_session_start((const char *[]){ "--quiet", "--messages", "400", "--seed", "5", NULL });
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct ctx *c = *state;
-
-	assert_int_equal(sim_stop(&c->h), 0);
-	free(c->at);
-	free(c);
+	assert_int_equal(sim_session_stop(*state), 0);
 	return 0;
 }
 
@@ -52,7 +39,7 @@ static const char *err_code(const struct sim_http *r)
 
 static void test_folders(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 	char *next, path[300], *fid;
 	size_t n = 0;
@@ -135,7 +122,7 @@ static void test_folders(void **state)
 
 static void test_listing(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r, r2;
 	json_t *v, *m;
 	size_t i;
@@ -220,7 +207,7 @@ static void test_listing(void **state)
 	}
 }
 
-static char *first_id(struct ctx *c, const char *folder, const char *extra, const char *prefer)
+static char *first_id(struct sim_session *c, const char *folder, const char *extra, const char *prefer)
 {
 	struct sim_http r;
 	char path[300];
@@ -237,7 +224,7 @@ static char *first_id(struct ctx *c, const char *folder, const char *extra, cons
 
 static void test_value_and_attachments(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r, r2;
 	char path[600], *id = NULL;
 	json_t *a;
@@ -298,7 +285,7 @@ static void test_value_and_attachments(void **state)
 
 static void test_patch_move_copy_delete(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 	char path[600], *id = first_id(c, "inbox", "&$filter=isRead%20eq%20false", IMM), *etag, *copy_id;
 	long unread_before, unread_after;
@@ -386,7 +373,7 @@ static void test_patch_move_copy_delete(void **state)
 
 static void test_users_path_and_unknown_routes(void **state)
 {
-	struct ctx *c = *state;
+	struct sim_session *c = *state;
 	struct sim_http r;
 
 	sim_get(&c->h, c->at, "/v1.0/users/adele@contoso.com/mailFolders/inbox?$select=displayName", NULL, &r);
