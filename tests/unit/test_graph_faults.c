@@ -30,6 +30,7 @@
 #include "inboxsync/graph.h"
 #include "inboxsync/http.h"
 #include "inboxsync/json.h"
+#include "mhd_body.h"
 
 #define MAX_RECS 64
 
@@ -66,10 +67,6 @@ static struct fake {
 	int nrec;
 	script_fn script;
 } F;
-
-struct upload {
-	struct buf body;
-};
 
 static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 {
@@ -113,30 +110,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
 {
-	struct upload *up = *con_cls;
 	struct MHD_Response *resp;
 	struct reply rp;
 	struct rec rq;
+	struct buf *body;
 	enum MHD_Result ret;
 
 	(void)cls, (void)version;
-	if (!up) {
-		up = xcalloc(1, sizeof(*up));
-		buf_init(&up->body, 0);
-		*con_cls = up;
+	if (mhd_body_collect(con_cls, upload, upload_size, &body))
 		return MHD_YES;
-	}
-	if (*upload_size) {
-		buf_append(&up->body, upload, *upload_size, NULL);
-		*upload_size = 0;
-		return MHD_YES;
-	}
 	memset(&rq, 0, sizeof(rq));
 	str_copy(rq.method, sizeof(rq.method), method);
 	str_copy(rq.path, sizeof(rq.path), url);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &rq);
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_arg, &rq);
-	rq.body = buf_detach(&up->body, &rq.body_len);
+	rq.body = buf_detach(body, &rq.body_len);
 	memset(&rp, 0, sizeof(rp));
 	rp.status = 500;
 	F.script(&rq, &rp);
@@ -156,19 +144,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	ret = MHD_queue_response(conn, rp.status, resp);
 	MHD_destroy_response(resp);
 	return ret;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn,
-			 void **con_cls, enum MHD_RequestTerminationCode toe)
-{
-	struct upload *up = *con_cls;
-
-	(void)cls, (void)conn, (void)toe;
-	if (up) {
-		buf_free(&up->body);
-		free(up);
-		*con_cls = NULL;
-	}
 }
 
 static void fake_reset(script_fn script)
@@ -284,7 +259,7 @@ static int group_setup(void **state)
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
 		0, NULL, NULL, on_request, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, mhd_body_completed, NULL,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 		MHD_OPTION_END);
 	if (!F.daemon)

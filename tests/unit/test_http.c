@@ -30,6 +30,7 @@
 #include "inboxsync/alloc.h"
 #include "inboxsync/buf.h"
 #include "inboxsync/http.h"
+#include "mhd_body.h"
 #include "inboxsync/log.h"
 #include "inboxsync/timeutil.h"
 
@@ -63,10 +64,6 @@ struct server {
 	atomic_bool stopping;
 	pthread_mutex_t lock;
 	struct seen last;
-};
-
-struct upload {
-	struct buf body;
 };
 
 static const unsigned char gzip_body[] = {
@@ -109,7 +106,7 @@ static enum MHD_Result on_header_seen(void *cls, enum MHD_ValueKind kind,
 }
 
 static void record(struct server *srv, struct MHD_Connection *conn,
-		   const char *method, const char *url, struct upload *up)
+		   const char *method, const char *url, struct buf *body)
 {
 	struct seen s;
 
@@ -117,7 +114,7 @@ static void record(struct server *srv, struct MHD_Connection *conn,
 	copy_str(s.method, sizeof(s.method), method);
 	copy_str(s.path, sizeof(s.path), url);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header_seen, &s);
-	s.body = buf_detach(&up->body, &s.body_len);
+	s.body = buf_detach(body, &s.body_len);
 	pthread_mutex_lock(&srv->lock);
 	free(srv->last.body);
 	srv->last = s;
@@ -249,41 +246,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  size_t *upload_data_size, void **con_cls)
 {
 	struct server *srv = cls;
-	struct upload *up = *con_cls;
 	struct MHD_Response *r;
+	struct buf *body;
 	unsigned status;
 	enum MHD_Result ret;
 
 	(void)version;
-	if (!up) {
-		up = xcalloc(1, sizeof(*up));
-		buf_init(&up->body, 0);
-		*con_cls = up;
+	if (mhd_body_collect(con_cls, upload_data, upload_data_size, &body))
 		return MHD_YES;
-	}
-	if (*upload_data_size) {
-		buf_append(&up->body, upload_data, *upload_data_size, NULL);
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	record(srv, conn, method, url, up);
+	record(srv, conn, method, url, body);
 	r = route(srv, conn, url, &status);
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn,
-			 void **con_cls, enum MHD_RequestTerminationCode toe)
-{
-	struct upload *up = *con_cls;
-
-	(void)cls, (void)conn, (void)toe;
-	if (up) {
-		buf_free(&up->body);
-		free(up);
-		*con_cls = NULL;
-	}
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn,
@@ -312,7 +287,7 @@ static struct server *server_start_on(const char *addr)
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
 		0, NULL, NULL, on_request, srv,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_NOTIFY_COMPLETED, mhd_body_completed, srv,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_END);
 	assert_non_null(srv->daemon);
