@@ -126,18 +126,18 @@ check_once "queued by 503s"
 # 6. the answer is lost on the wire after the server acted: the draft was
 #    created (the retry finds it by Message-ID), or the send happened (the
 #    retry sees the draft is no longer a draft and does not send again).
-sim_admin POST faults '{"kind":"drop","path":"/v1.0/me/messages","count":1}' >/dev/null
-run send_msg "create answer lost"
-expect_rc 0 "send when the draft creation's answer is lost"
-run ibx sync work --until-complete
-expect_rc 0 "sync (create answer lost)"
-check_once "create answer lost"
-sim_admin POST faults '{"kind":"drop","path":"/send","count":1}' >/dev/null
-run send_msg "send answer lost"
-expect_rc 0 "send when the send's answer is lost"
-run ibx sync work --until-complete
-expect_rc 0 "sync (send answer lost)"
-check_once "send answer lost"
+# answer_lost PATH SUBJECT: the next answer to PATH is cut off; the send
+# still succeeds, and after a sync the message exists exactly once.
+answer_lost() {
+	sim_admin POST faults "{\"kind\":\"drop\",\"path\":\"$1\",\"count\":1}" >/dev/null
+	run send_msg "$2"
+	expect_rc 0 "send ($2)"
+	run ibx sync work --until-complete
+	expect_rc 0 "sync ($2)"
+	check_once "$2"
+}
+answer_lost /v1.0/me/messages "create answer lost"
+answer_lost /send "send answer lost"
 sim_admin POST faults '{"kind":"drop","path":"/send","count":1}' >/dev/null
 crash after_accept send work --to bob@contoso.com --subject "send answer lost in sync" --body "body"
 run ibx sync work --until-complete
