@@ -1,6 +1,10 @@
-# embed_migrations.cmake — turns src/store/migrations/*.sql (in name order)
-# into a C array of strings, so the schema ships inside the binary.
-# Usage: cmake -DSRC_DIR=<dir> -DOUT=<file.c> -P embed_migrations.cmake
+# embed_migrations.cmake — turns a backend's migrations/*.sql (in name
+# order) into a C array of strings, so the schema ships inside the binary.
+# Usage: cmake -DSRC_DIR=<dir> -DOUT=<file.c> -DPREFIX=<name> -P embed_migrations.cmake
+# defines PREFIX_migrations[] and PREFIX_migrations_count.
+if(NOT PREFIX)
+  set(PREFIX store)
+endif()
 file(GLOB files "${SRC_DIR}/*.sql")
 list(SORT files)
 set(body "")
@@ -17,5 +21,5 @@ math(EXPR last "${count}-1")
 foreach(i RANGE ${last})
   string(APPEND list "\t(const char *)migration_${i},\n")
 endforeach()
-file(WRITE "${OUT}.tmp" "/* Generated from src/store/migrations by cmake/embed_migrations.cmake. */\n#include <stddef.h>\n${body}\nextern const char *const store_migrations[];\nextern const size_t store_migrations_count;\nconst char *const store_migrations[] = {\n${list}};\nconst size_t store_migrations_count = ${count};\n")
+file(WRITE "${OUT}.tmp" "/* Generated from ${SRC_DIR} by cmake/embed_migrations.cmake. */\n#include <stddef.h>\n${body}\nextern const char *const ${PREFIX}_migrations[];\nextern const size_t ${PREFIX}_migrations_count;\nconst char *const ${PREFIX}_migrations[] = {\n${list}};\nconst size_t ${PREFIX}_migrations_count = ${count};\n")
 file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

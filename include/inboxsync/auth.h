@@ -50,6 +50,12 @@ void auth_client_clear(struct auth_client *c);
 int auth_begin(const struct auth_env *env, const struct store_account *a,
 	       const char *redirect_uri, char **url, struct err *e);
 
+/* The same, remembering `return_to` (may be NULL) with the state for the
+ * front end that finishes it. */
+int auth_begin_for(const struct auth_env *env, const struct store_account *a,
+		   const char *redirect_uri, const char *return_to, char **url,
+		   struct err *e);
+
 /* The signed-in identity and tokens after a successful exchange. */
 struct auth_grant {
 	struct oauth_tokens tokens;
@@ -66,6 +72,14 @@ int auth_finish_code(const struct auth_env *env, const struct store_account *a,
 		     const char *state, const char *code, const char *error,
 		     const char *error_description, struct auth_grant *out,
 		     struct err *e);
+
+/* auth_finish_code with a state already taken from the store (the caller
+ * found the account by it). Errors "state_mismatch" when the state is not
+ * bound to `a`. */
+int auth_finish_taken(const struct auth_env *env, const struct store_account *a,
+		      const struct store_oauth_state *st, const char *code,
+		      const char *error, const char *error_description,
+		      struct auth_grant *out, struct err *e);
 
 /* Device code flow for machines without a browser: `show` is called once
  * with the message for the user; polls until done or expired. */

@@ -1,8 +1,10 @@
 /*
  * driver.h — the mail-server interface the sync engine sees. A driver
- * hides one transport (Microsoft Graph today; IMAP later): folders, pages
- * of changes since an opaque cursor, newest-first listings, bodies, MIME,
- * flag/move/delete, and the draft-based send the outbox relies on.
+ * hides one transport (Microsoft Graph, IMAP): folders, pages of changes
+ * since an opaque cursor, newest-first listings, bodies, MIME,
+ * flag/move/delete, and the draft-based send the outbox relies on. It
+ * speaks mail.h's vocabulary and declares its own limits; the registry
+ * at the end names every transport and opens its driver for an account.
  *
  * Drivers never touch the store and never retry on their own (except one
  * token refresh after a 401): they return classified errors and the engine
@@ -19,8 +21,10 @@
 #include <stdint.h>
 #include "inboxsync/buf.h"
 #include "inboxsync/err.h"
+#include "inboxsync/mail.h"
 
 struct driver;
+struct http_client;
 
 /* ---- how a driver gets access tokens -------------------------------------- */
 
@@ -38,7 +42,7 @@ struct driver_auth {
 
 /* ---- values ------------------------------------------------------------------ */
 
-#define DRIVER_UNKNOWN (-1)
+#define DRIVER_UNKNOWN MAIL_UNKNOWN
 
 struct driver_identity {
 	char address[320];         /* primary SMTP address (mail, else UPN) */
@@ -47,45 +51,12 @@ struct driver_identity {
 	char object_id[64];
 };
 
-struct driver_folder {
-	const char *remote_id;
-	const char *parent_remote_id;  /* "" at the top level */
-	const char *name;
-	const char *well_known;        /* inbox sentitems drafts deleteditems archive junkemail, or "" */
-	long long total;
-	long long unread;
-};
-
-/* One message as a transport reports it. Strings may be NULL when the
- * server did not send the field (keep the stored value). */
-struct driver_message {
-	const char *remote_id;         /* immutable id */
-	bool removed;                  /* left this folder (moved out or deleted) */
-	const char *folder_remote_id;  /* parent folder when known */
-	const char *internet_message_id;
-	const char *conversation_id;
-	const char *subject;
-	const char *from_name;
-	const char *from_addr;
-	const char *to_json;           /* JSON array of {"name","address"} */
-	const char *cc_json;
-	const char *categories_json;   /* JSON array of strings */
-	const char *preview;
-	const char *change_key;
-	int64_t received_at;           /* 0 = unknown */
-	int64_t sent_at;
-	int is_read;                   /* 0/1/DRIVER_UNKNOWN */
-	int is_flagged;
-	int is_draft;
-	int has_attachments;
-};
-
 /* A page of messages. Exactly one of next_cursor / done_cursor is set for a
  * page of changes: next_cursor = the round goes on (fetch it next),
  * done_cursor = the round is complete (store it; it yields later changes).
  * Listings (driver_list_newest) set neither. */
 struct driver_page {
-	struct driver_message *items;
+	struct mail_message *items;
 	size_t n;
 	char *next_cursor;
 	char *done_cursor;
@@ -110,10 +81,11 @@ void driver_body_free(struct driver_body *b);
 int driver_whoami(struct driver *d, struct driver_identity *out, struct err *e);
 
 /* Every folder of the mailbox, recursing into child folders and following
- * paging; calls `cb` per folder, parents before children. Search folders are
- * skipped. A non-zero return from `cb` stops the walk and is returned (set
- * `e` before returning -1 from `cb`). */
-typedef int (*driver_folder_cb)(void *ctx, const struct driver_folder *f);
+ * paging; calls `cb` per folder, parents before children, each with its
+ * role as the server says (Graph well-known names, IMAP SPECIAL-USE).
+ * Search folders are skipped. A non-zero return from `cb` stops the walk
+ * and is returned (set `e` before returning -1 from `cb`). */
+typedef int (*driver_folder_cb)(void *ctx, const struct mail_folder *f);
 int driver_list_folders(struct driver *d, driver_folder_cb cb, void *ctx,
 			struct err *e);
 
@@ -128,9 +100,10 @@ int driver_get_changes(struct driver *d, const char *folder_remote_id,
 		       struct driver_page *page, struct err *e);
 
 /* Poll several folders' done cursors at once (one round trip where the
- * transport allows, e.g. Graph $batch). Each entry gets its own page or
- * error; a page with next_cursor must be continued with driver_get_changes.
- * Returns -1 only when nothing could be attempted (then `e`). */
+ * transport allows, e.g. Graph $batch), at most limits.max_poll of them.
+ * Each entry gets its own page or error; a page with next_cursor must be
+ * continued with driver_get_changes. Returns -1 only when nothing could be
+ * attempted (then `e`). */
 struct driver_poll {
 	const char *folder_remote_id;  /* in */
 	const char *cursor;            /* in: a done cursor */
@@ -148,12 +121,15 @@ int driver_list_newest(struct driver *d, const char *folder_remote_id,
 		       int64_t received_after, size_t limit,
 		       struct driver_page *page, struct err *e);
 
-/* Where are these messages now? For each id sets folder_remote_id (heap)
- * or leaves it NULL with gone = true when the message no longer exists.
+/* Where are these messages now (at most limits.max_locate at once)? For
+ * each id sets folder_remote_id (heap) or leaves it NULL with gone = true
+ * when the message no longer exists. A transport whose ids change on a
+ * move (IMAP) sets new_remote_id (heap) to the id the message has there.
  * Batched where possible. Per-item errors in rc/err. */
 struct driver_locate {
 	const char *remote_id;         /* in */
 	char *folder_remote_id;        /* out (heap) */
+	char *new_remote_id;           /* out (heap), NULL = unchanged */
 	bool gone;                     /* out */
 	int rc;                        /* out */
 	struct err err;                /* out when rc == -1 */
@@ -173,8 +149,11 @@ int driver_fetch_mime(struct driver *d, const char *remote_id, struct buf *out,
 /* Flags: each 0/1, or DRIVER_UNKNOWN to leave unchanged. */
 int driver_set_flags(struct driver *d, const char *remote_id, int is_read,
 		     int is_flagged, struct err *e);
+/* Move a message; *new_remote_id (may be NULL) gets the id it has now
+ * (heap) when the transport changes ids on a move, else NULL. */
 int driver_move_message(struct driver *d, const char *remote_id,
-			const char *dest_folder_remote_id, struct err *e);
+			const char *dest_folder_remote_id, char **new_remote_id,
+			struct err *e);
 /* Deleting a message that is already gone succeeds. */
 int driver_delete_message(struct driver *d, const char *remote_id,
 			  struct err *e);
@@ -239,7 +218,8 @@ struct driver_ops {
 			  struct err *);
 	int (*fetch_mime)(struct driver *, const char *, struct buf *, struct err *);
 	int (*set_flags)(struct driver *, const char *, int, int, struct err *);
-	int (*move_message)(struct driver *, const char *, const char *, struct err *);
+	int (*move_message)(struct driver *, const char *, const char *, char **,
+			    struct err *);
 	int (*delete_message)(struct driver *, const char *, struct err *);
 	int (*create_draft)(struct driver *, const char *, size_t, char **,
 			    struct err *);
@@ -252,9 +232,47 @@ struct driver_ops {
 	void (*free)(struct driver *);
 };
 
+/* What a transport allows at once; the engine sizes its requests by these
+ * rather than by any one server's rules. */
+struct driver_limits {
+	size_t max_poll;               /* folders per driver_poll_changes */
+	size_t max_locate;             /* ids per driver_locate_messages */
+	size_t max_page;               /* messages per page of changes */
+	int max_inflight;              /* requests at once for one mailbox */
+};
+
 /* Every driver struct starts with this header. */
 struct driver {
 	const struct driver_ops *ops;
+	struct driver_limits limits;
 };
+
+/* ---- the registry of transports -------------------------------------------------- */
+
+/* What opening a driver for an account needs (all borrowed). */
+struct driver_endpoint {
+	const char *graph_url;         /* Graph base URL */
+	const char *imap_server;       /* "host:port" */
+	const char *smtp_server;       /* "host:port" */
+	const char *user;              /* the mailbox address (IMAP/SMTP login) */
+	struct http_client *http;      /* one per thread */
+	struct driver_auth auth;       /* token source */
+};
+
+struct driver_transport {
+	const char *name;              /* "graph", "imap" (stored on accounts) */
+	const char *label;             /* "Microsoft Graph", "IMAP OAuth2" */
+	const char *token_resource;    /* resource of its tokens: "graph" | "outlook" */
+	bool can_sync;                 /* a driver exists for mail (not only probes) */
+	/* Open a driver. Errors as the driver's. */
+	int (*open)(const struct driver_endpoint *ep, struct driver **out,
+		    struct err *e);
+};
+
+/* The transport named `name`, or NULL. */
+const struct driver_transport *driver_transport_find(const char *name);
+
+/* Every transport, NULL-terminated. */
+extern const struct driver_transport *const driver_transports[];
 
 #endif

@@ -18,7 +18,6 @@
 
 #define ENGINE_FIRST_PAGE 50      /* newest messages first: one screen */
 #define ENGINE_PAGE_SIZE 500      /* backfill and delta pages */
-#define ENGINE_POLL_BATCH 20      /* folders per poll request ($batch) */
 #define ENGINE_FOLDER_RESCAN_S 900 /* re-read the folder tree this often */
 
 /* Progress of one folder, reported after every page. */
@@ -60,8 +59,9 @@ struct engine_result {
 
 /* Read the mailbox's folder tree into the store: new folders appear, renamed
  * ones follow, deleted ones go (with their messages). Roles come from the
- * server's well-known folders. On the first fetch of an account Inbox and
- * Sent Items are selected. *n_folders gets the count (may be NULL). */
+ * server's well-known folders. When no folder of the account is selected
+ * (the first fetch, or the first after a stop) Inbox and Sent Items are
+ * selected. *n_folders gets the count (may be NULL). */
 int engine_fetch_folders(const struct auth_env *env, int64_t account_id,
 			 int *n_folders, struct err *e);
 
@@ -74,7 +74,7 @@ int engine_scan_folders(struct store *st, struct driver *d, int64_t account_id,
  * the last read is older than ENGINE_FOLDER_RESCAN_S (renames, deletions);
  * then the selected folders: the first page of
  * pending folders, then backfill pages, then one poll of live folders
- * (one request for up to ENGINE_POLL_BATCH folders), then orphans and the
+ * (one request for as many as the driver allows), then orphans and the
  * account state. Expired cursors re-bootstrap the folder in the same pass.
  * Stops at the budget or the stop flag, leaving the cursor of the last
  * committed page. Errors: ERR_THROTTLED (retry_after_s), ERR_TRANSIENT,

@@ -25,6 +25,10 @@ struct graph_config {
 /* New Graph driver. Never NULL. Free with driver_free. */
 struct driver *graph_driver_new(const struct graph_config *cfg);
 
+/* The registry's opener (driver.h's driver_transport.open). Never fails. */
+int graph_driver_open(const struct driver_endpoint *ep, struct driver **out,
+		      struct err *e);
+
 /* $select used for message metadata (for tests and docs). */
 extern const char graph_message_select[];
 

@@ -1,9 +1,9 @@
 /*
  * mime.h — building outgoing messages (RFC 5322 + MIME) with GMime:
- * addresses, subject, a text or HTML body, attachments read from files
- * (base64, byte-exact), our own Message-ID, and the reply headers
- * (In-Reply-To, References) that keep a reply in its conversation. Lines
- * end in CRLF. Parsing of address lists is GMime's too.
+ * addresses, subject, a text or HTML body, attachments (base64,
+ * byte-exact), our own Message-ID, and the reply headers (In-Reply-To,
+ * References) that keep a reply in its conversation. Lines end in CRLF.
+ * Parsing of address lists is GMime's too.
  */
 #ifndef INBOXSYNC_MIME_H
 #define INBOXSYNC_MIME_H
@@ -13,6 +13,15 @@
 #include <stdint.h>
 #include "inboxsync/buf.h"
 #include "inboxsync/err.h"
+#include "inboxsync/mail.h"
+
+/* An attachment in memory. */
+struct mime_attachment {
+	const char *name;           /* file name shown to the recipient */
+	const char *content_type;   /* "type/subtype", NULL = from the name */
+	const void *data;
+	size_t len;
+};
 
 struct mime_draft {
 	const char *from_name;      /* may be "" */
@@ -24,7 +33,7 @@ struct mime_draft {
 	const char *body;
 	size_t body_len;
 	bool html;
-	const char *const *attachments; /* file paths */
+	const struct mime_attachment *attachments;
 	size_t n_attachments;
 	const char *message_id;     /* "<id@host>" */
 	const char *in_reply_to;    /* "<id@host>" or NULL */
@@ -33,24 +42,32 @@ struct mime_draft {
 };
 
 /* Build the message into `out` (reset first). Fails before building when
- * the attachments alone exceed `max_size` ("too_large", naming the file
- * sizes), when an attachment cannot be read, or when an address list does
- * not parse or is empty where required ("usage"); and after building when
- * the MIME document itself is larger than `max_size` ("too_large": base64
- * makes attachments a third larger). */
+ * the attachments and body alone exceed `max_size` ("too_large"), or when
+ * an address list does not parse or is empty where required ("usage");
+ * and after building when the MIME document itself is larger than
+ * `max_size` ("too_large": base64 makes attachments a third larger). */
 int mime_build(const struct mime_draft *d, size_t max_size, struct buf *out,
 	       struct err *e);
 
 /* A new Message-ID "<random@domain-of-address>". */
 void mime_new_message_id(const char *from_address, char out[160]);
 
-/* Parse an address list into a JSON array text of {"name","address"}
- * (heap string). `required`: an empty list is an error. Errors "usage"
- * naming the bad address. */
-char *mime_addresses_json(const char *list, bool required, const char *what,
-			  struct err *e);
+/* A parsed address list: `items` point into storage the list owns. */
+struct mime_addresses {
+	struct mail_address *items;
+	size_t n;
+	char *strings;              /* internal */
+};
 
-/* Total size of the files, or -1 with `e` when one cannot be read. */
-long long mime_files_size(const char *const *paths, size_t n, struct err *e);
+/* Parse an address list ("a@b, Name <c@d>"). `required`: an empty list is
+ * an error. Errors "usage" naming the bad address. Free with
+ * mime_addresses_free (also after a failure). */
+int mime_parse_addresses(const char *list, bool required, const char *what,
+			 struct mime_addresses *out, struct err *e);
+void mime_addresses_free(struct mime_addresses *a);
+
+/* The MIME type of a file name by its extension ("application/pdf"),
+ * "application/octet-stream" when unknown. */
+const char *mime_type_for_name(const char *name, char *out, size_t n);
 
 #endif

@@ -88,6 +88,14 @@ int oauth_refresh(struct http_client *http, const struct oauth_client *c,
 		  const char *refresh_token, const char *scopes,
 		  struct oauth_tokens *out, struct err *e);
 
+/* A token for the app itself (client credentials, `scope` such as
+ * "https://graph.microsoft.com/.default"): proves that the client id,
+ * secret and tenant are right, for the provider check. Errors as
+ * oauth_classify. */
+int oauth_client_credentials(struct http_client *http, const struct oauth_client *c,
+			     const char *scope, struct oauth_tokens *out,
+			     struct err *e);
+
 /* Device code flow. */
 struct oauth_device {
 	char *device_code;
@@ -117,17 +125,24 @@ int oauth_parse_id_token(const char *id_token, struct oauth_identity *out,
 
 /* Classify a token-endpoint failure from its HTTP status and JSON body
  * (error, error_codes, error_description) into `e`: ERR_AUTH with code
- * "invalid_grant" / "invalid_client" / "unauthorized_client" /
- * "interaction_required" for definitive failures (the user or admin must
- * act: these count toward auth_invalid), ERR_TRANSIENT / ERR_THROTTLED for
- * temporary ones, ERR_PERMANENT for configuration errors. The message names
- * the AADSTS code and what to do. `account` (may be NULL) names the account
- * in the advice. Returns -1. */
+ * "invalid_grant" / "interaction_required" / "access_denied" for
+ * definitive failures of the mailbox's grant (the owner must sign in
+ * again: these count toward auth_invalid, fix FIX_REAUTHORIZE naming
+ * `account`); ERR_PERMANENT "oauth_not_configured" for failures of the app
+ * registration (wrong or expired secret, app not in the tenant, redirect
+ * URI, missing admin consent: the administrator's, with the fix naming
+ * what to correct; they never count); ERR_TRANSIENT / ERR_THROTTLED for
+ * temporary ones; ERR_PERMANENT for the rest. The message names the
+ * AADSTS code and what it means. Returns -1. */
 int oauth_classify(long status, const char *body, size_t len,
 		   const char *account, int retry_after_s, struct err *e);
 
-/* Whether an error from oauth_* is a definitive authorization failure that
- * counts toward auth_invalid. */
+/* Whether an error from oauth_* is a definitive failure of the mailbox's
+ * grant that counts toward auth_invalid. */
 bool oauth_is_definitive(const struct err *e);
+
+/* Whether an error is the app registration's (oauth_classify's
+ * "oauth_not_configured"): the provider's problem, not the mailbox's. */
+bool oauth_is_provider_problem(const struct err *e);
 
 #endif

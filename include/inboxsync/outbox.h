@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include "inboxsync/auth.h"
 #include "inboxsync/driver.h"
+#include "inboxsync/mime.h"
 #include "inboxsync/store.h"
 
 /* Graph accepts request bodies up to about 4 MB; a base64 MIME document
@@ -25,28 +26,34 @@
 #define OUTBOX_MAX_ATTEMPTS 8
 
 struct outbox_request {
-	const char *to;               /* comma-separated address list */
+	const char *to;               /* address list "a@b, Name <c@d>" */
 	const char *cc;               /* may be NULL */
 	const char *bcc;              /* may be NULL */
 	const char *subject;
 	const char *body;
 	size_t body_len;
 	bool html;
-	const char *const *attachments;  /* file paths */
+	const struct mime_attachment *attachments;
 	size_t n_attachments;
 	const char *reply_to_id;      /* remote id of a synced message, or NULL */
 	const char *idempotency_key;  /* NULL = a new random key */
 };
 
-/* Accept a message for account `a`: validate (addresses, attachments
- * readable, total size — all before any request), build the MIME document,
- * add the outbox entry and the local Sent entry in one transaction. An
- * auth_invalid or unauthorized account is refused with the fix named.
+/* The fingerprint of a request (hex, 65 bytes): the same request gives
+ * the same fingerprint, whatever its key, Message-ID or time. */
+void outbox_request_hash(const struct outbox_request *r, char out[65]);
+
+/* Accept a message for account `a`: validate (addresses, total size — all
+ * before any request), build the MIME document, add the outbox entry and
+ * the local Sent entry (when a Sent folder is synced) in one transaction.
+ * An auth_invalid or unauthorized account is refused with the fix named.
  * Fills `out` (caller clears). A repeated idempotency key returns the
- * existing entry with code "duplicate". */
+ * existing entry with code "duplicate" (out->request_hash says what that
+ * entry was asked to send). *sent_entry (may be NULL) says whether a
+ * local Sent entry was made. */
 int outbox_accept(struct store *st, const struct store_account *a,
 		  const struct outbox_request *r, struct store_outbox *out,
-		  struct err *e);
+		  bool *sent_entry, struct err *e);
 
 /* Move one entry as far as it can go now. Returns 0 when it is submitted
  * (or was already), -1 with `e`: ERR_THROTTLED / ERR_TRANSIENT (the entry

@@ -5,8 +5,11 @@
  * exponentially with jitter, and meanwhile the workers serve the other
  * accounts — one slow or throttled mailbox never delays the rest. One
  * account is worked on by one worker at a time (so at most the driver's 4
- * requests are in flight per mailbox). auth_invalid accounts are skipped.
- * Each worker has its own store connection, vault and HTTP client.
+ * requests are in flight per mailbox), and one process or node at a time:
+ * a worker takes the account's sync lease in the store for each pass and
+ * fences its store connection with it, and an account another process
+ * holds waits until it is free. auth_invalid accounts are skipped. Each
+ * worker has its own store connection, vault and HTTP client.
  */
 #ifndef INBOXSYNC_SCHED_H
 #define INBOXSYNC_SCHED_H
@@ -36,7 +39,11 @@ struct sched_config {
 	/* Called after each pass (from a worker; may be NULL). */
 	void (*after_pass)(void *ctx, int64_t account_id, int rc,
 			   const struct engine_result *r, const struct err *e);
+	/* Called once per account whose lease another process holds, with
+	 * that holder's name (may be NULL). Same ctx. */
+	void (*on_busy)(void *ctx, int64_t account_id, const char *holder);
 	void *after_pass_ctx;
+	const char *node_id;        /* prefix of lease holder names, or NULL */
 };
 
 /* Outcome per account. */

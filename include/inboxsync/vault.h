@@ -18,6 +18,10 @@ struct vault;
  * (or created) on first use. Never NULL. */
 struct vault *vault_new(const char *data_dir);
 
+/* A vault for the key file at `key_file` (every node of a fleet shares one
+ * key: --key-file). Never NULL. */
+struct vault *vault_new_file(const char *key_file);
+
 /* Wipe the key from memory and free. NULL-safe. */
 void vault_free(struct vault *v);
 

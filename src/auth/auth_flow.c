@@ -46,6 +46,13 @@ void auth_client_clear(struct auth_client *c)
 int auth_begin(const struct auth_env *env, const struct store_account *a,
 	       const char *redirect_uri, char **url, struct err *e)
 {
+	return auth_begin_for(env, a, redirect_uri, NULL, url, e);
+}
+
+int auth_begin_for(const struct auth_env *env, const struct store_account *a,
+		   const char *redirect_uri, const char *return_to, char **url,
+		   struct err *e)
+{
 	char verifier[OAUTH_VERIFIER_LEN + 1], challenge[OAUTH_VERIFIER_LEN + 1];
 	struct store_oauth_state st = { 0 };
 	struct auth_client c;
@@ -58,8 +65,9 @@ int auth_begin(const struct auth_env *env, const struct store_account *a,
 	oauth_new_state(st.state);
 	st.account_id = a->id;
 	st.expires_at = time_now() + AUTH_STATE_LIFETIME_S;
-	if (str_copy(st.redirect_uri, sizeof(st.redirect_uri), redirect_uri) < 0) {
-		err_set(e, ERR_BUG, "usage", "redirect URI too long");
+	if (str_copy(st.redirect_uri, sizeof(st.redirect_uri), redirect_uri) < 0 ||
+	    str_copy(st.return_to, sizeof(st.return_to), return_to ? return_to : "") < 0) {
+		err_set(e, ERR_PERMANENT, "usage", "redirect or return address too long");
 		goto out;
 	}
 	st.verifier_sealed = vault_seal(env->vault, verifier, strlen(verifier), e);
@@ -85,15 +93,17 @@ void auth_grant_clear(struct auth_grant *g)
 static int redirect_error(const char *error, const char *description,
 			  const struct store_account *a, struct err *e)
 {
-	if (strcmp(error, "access_denied") == 0)
-		return err_set(e, ERR_AUTH, "access_denied",
-			       "sign-in or consent was cancelled at Microsoft, so "
-			       "nothing was stored; run 'inboxsync account authorize "
-			       "%s' again and accept the requested permissions",
-			       a->name);
-	return err_set(e, ERR_AUTH, error,
-		       "Microsoft refused the authorization (%s: %.300s); nothing "
-		       "was stored", error, description ? description : "no details");
+	if (strcmp(error, "access_denied") == 0) {
+		err_set(e, ERR_AUTH, "access_denied",
+			"sign-in or consent was cancelled at Microsoft, so nothing "
+			"was stored; authorize again and accept the requested "
+			"permissions");
+		return err_set_fix(e, FIX_AUTHORIZE, a->name);
+	}
+	err_set(e, ERR_AUTH, "authorization_refused",
+		"Microsoft refused the authorization (%.60s: %.300s); nothing was "
+		"stored", error, description ? description : "no details");
+	return err_set_fix(e, FIX_AUTHORIZE, a->name);
 }
 
 /* The id_token's claims into g->identity. A missing or unreadable id_token
@@ -113,54 +123,63 @@ static int read_identity(struct auth_grant *g, struct err *e)
 	return 0;
 }
 
+int auth_finish_taken(const struct auth_env *env, const struct store_account *a,
+		      const struct store_oauth_state *st, const char *code,
+		      const char *error, const char *error_description,
+		      struct auth_grant *out, struct err *e)
+{
+	struct auth_client c;
+	char *verifier = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (st->account_id != a->id) {
+		err_set(e, ERR_PERMANENT, "state_mismatch",
+			"the sign-in response does not belong to a pending "
+			"authorization of '%s' (unknown, expired or already used "
+			"state); nothing was stored", a->name);
+		return err_set_fix(e, FIX_AUTHORIZE, a->name);
+	}
+	if (error && *error)
+		return redirect_error(error, error_description, a, e);
+	if (!code || !*code) {
+		err_set(e, ERR_AUTH, "no_code",
+			"the sign-in response carried no authorization code");
+		return err_set_fix(e, FIX_AUTHORIZE, a->name);
+	}
+	if (auth_client_load(env, a->transport, &c, e) < 0)
+		return -1;
+	c.client.account_name = a->name;
+	verifier = vault_unseal(env->vault, st->verifier_sealed, e);
+	if (verifier &&
+	    oauth_redeem_code(env->http, &c.client, code, verifier, st->redirect_uri,
+			      oauth_resource_scopes(oauth_transport_resource(a->transport)),
+			      &out->tokens, e) == 0)
+		rc = read_identity(out, e);
+	vault_free_plain(verifier);
+	auth_client_clear(&c);
+	if (rc < 0)
+		auth_grant_clear(out);
+	return rc;
+}
+
 int auth_finish_code(const struct auth_env *env, const struct store_account *a,
 		     const char *state, const char *code, const char *error,
 		     const char *error_description, struct auth_grant *out,
 		     struct err *e)
 {
 	struct store_oauth_state st;
-	struct auth_client c;
-	char *verifier = NULL;
-	int found, rc = -1;
+	int found, rc;
 
 	memset(out, 0, sizeof(*out));
 	found = state ? store_take_oauth_state(env->store, state, &st, e) : 0;
 	if (found < 0)
 		return -1;
-	if (!found || st.account_id != a->id) {
-		if (found)
-			store_oauth_state_clear(&st);
-		return err_set(e, ERR_PERMANENT, "state_mismatch",
-			       "the sign-in response does not belong to a pending "
-			       "authorization of '%s' (unknown, expired or already "
-			       "used state); nothing was stored. Start again with "
-			       "'inboxsync account authorize %s'", a->name, a->name);
-	}
-	if (error && *error) {
+	if (!found)
+		st.account_id = -1;
+	rc = auth_finish_taken(env, a, &st, code, error, error_description, out, e);
+	if (found)
 		store_oauth_state_clear(&st);
-		return redirect_error(error, error_description, a, e);
-	}
-	if (!code || !*code) {
-		store_oauth_state_clear(&st);
-		return err_set(e, ERR_AUTH, "no_code",
-			       "the sign-in response carried no authorization code");
-	}
-	if (auth_client_load(env, a->transport, &c, e) < 0) {
-		store_oauth_state_clear(&st);
-		return -1;
-	}
-	c.client.account_name = a->name;
-	verifier = vault_unseal(env->vault, st.verifier_sealed, e);
-	if (verifier &&
-	    oauth_redeem_code(env->http, &c.client, code, verifier, st.redirect_uri,
-			      oauth_resource_scopes(oauth_transport_resource(a->transport)),
-			      &out->tokens, e) == 0)
-		rc = read_identity(out, e);
-	vault_free_plain(verifier);
-	store_oauth_state_clear(&st);
-	auth_client_clear(&c);
-	if (rc < 0)
-		auth_grant_clear(out);
 	return rc;
 }
 
@@ -213,13 +232,11 @@ int auth_check_identity(const struct store_account *a,
 	    (id->email[0] && strcasecmp(a->email, id->email) == 0) ||
 	    (also && *also && strcasecmp(a->email, also) == 0))
 		return 0;
-	return err_set(e, ERR_PERMANENT, "wrong_account",
-		       "you signed in to Microsoft as %s, but account '%s' is for "
-		       "%s; nothing was stored. Run 'inboxsync account authorize %s' "
-		       "again and pick %s in Microsoft's account picker (use \"Use "
-		       "another account\" if it is not listed)",
-		       signed_in[0] ? signed_in : "an unknown user", a->name,
-		       a->email, a->name, a->email);
+	err_set(e, ERR_PERMANENT, "wrong_account",
+		"you signed in to Microsoft as %s, but account '%s' is for %s; "
+		"nothing was stored", signed_in[0] ? signed_in : "an unknown user",
+		a->name, a->email);
+	return err_set_fix(e, FIX_SIGN_IN_AS, a->email);
 }
 
 int auth_store_grant(const struct auth_env *env, struct store_account *a,
@@ -240,13 +257,13 @@ int auth_store_grant(const struct auth_env *env, struct store_account *a,
 					       g->identity.oid, a->id, &other, e);
 	if (found < 0)
 		return -1;
-	if (found)
-		return err_set(e, ERR_PERMANENT, "already_connected",
-			       "this Microsoft mailbox (%s) is already connected as "
-			       "account '%s'; nothing was stored. Use that account, or "
-			       "remove it first with 'inboxsync account remove %s'",
-			       address && *address ? address : a->email, other.name,
-			       other.name);
+	if (found) {
+		err_set(e, ERR_PERMANENT, "already_connected",
+			"this Microsoft mailbox (%s) is already connected as account "
+			"'%s'; nothing was stored",
+			address && *address ? address : a->email, other.name);
+		return err_set_fix(e, FIX_REMOVE_ACCOUNT, other.name);
+	}
 	if (provider_require(env->store, a->transport, &p, e) < 0)
 		return -1;
 	rt = vault_seal(env->vault, g->tokens.refresh_token,
@@ -269,20 +286,22 @@ int auth_store_grant(const struct auth_env *env, struct store_account *a,
 	a->next_due_at = 0;
 	a->throttled_until = 0;
 	a->backoff_s = 0;
-	a->last_error[0] = '\0';
-	str_copy(a->state, sizeof(a->state), STORE_STATE_AUTHORIZED);
-	{
-		char reason[1024];
-
-		snprintf(reason, sizeof(reason), "Authorized as %s. Next: fetch and "
-			 "select folders ('inboxsync folders fetch %s'), then sync.",
-			 a->identity, a->name);
-		str_copy(a->state_reason, sizeof(a->state_reason), reason);
-	}
+	a->last_error_code[0] = a->last_error[0] = '\0';
+	a->last_error_at = 0;
+	a->state = STORE_STATE_AUTHORIZED;
+	snprintf(a->state_reason, sizeof(a->state_reason), "Authorized as %.300s. "
+		 "Next: fetch and select folders, then sync.", a->identity);
+	a->state_fix = FIX_FETCH_FOLDERS;
+	str_copy(a->state_fix_arg, sizeof(a->state_fix_arg), a->name);
 	if (store_put_refresh_token(env->store, a->id, rt, g->tokens.scope, e) < 0 ||
 	    store_put_access_token(env->store, a->id, resource, at,
 				   g->tokens.expires_at, e) < 0 ||
-	    store_update_account(env->store, a, e) < 0) {
+	    store_update_account(env->store, a, e) < 0 ||
+	    store_clear_auth_failures(env->store, a->id, e) < 0 ||
+	    store_set_account_schedule(env->store, a->id, 0, 0, 0, e) < 0 ||
+	    store_clear_account_error(env->store, a->id, e) < 0 ||
+	    store_set_account_state(env->store, a->id, a->state, a->state_reason,
+				    a->state_fix, a->state_fix_arg, e) < 0) {
 		store_rollback(env->store);
 		goto out;
 	}

@@ -16,6 +16,7 @@
 #include "inboxsync/auth.h"
 #include "inboxsync/crashpoint.h"
 #include "inboxsync/log.h"
+#include "inboxsync/provider.h"
 #include "inboxsync/timeutil.h"
 
 #define LOCK_STRIPES 64
@@ -71,16 +72,18 @@ static int check_account(const struct auth_token_source *s,
 		return -1;
 	if (rc == 0)
 		return err_set(e, ERR_AUTH, "auth_required", "the account no longer exists");
-	if (strcmp(a->state, STORE_STATE_AUTH_INVALID) == 0)
-		return err_set(e, ERR_AUTH, "auth_invalid",
-			       "account '%s' is auth_invalid: background sync is "
-			       "suspended after repeated authorization failures (%s); "
-			       "run 'inboxsync account authorize %s' to sign in again",
-			       a->name, a->state_reason, a->name);
-	if (strcmp(a->state, STORE_STATE_STOPPED) == 0 || !a->authorized_at)
-		return err_set(e, ERR_AUTH, "auth_required",
-			       "account '%s' is not authorized; run 'inboxsync "
-			       "account authorize %s'", a->name, a->name);
+	if (a->state == STORE_STATE_AUTH_INVALID) {
+		err_set(e, ERR_AUTH, "auth_invalid",
+			"account '%s' is auth_invalid: background sync is "
+			"suspended after repeated authorization failures (%s)",
+			a->name, a->state_reason);
+		return err_set_fix(e, FIX_REAUTHORIZE, a->name);
+	}
+	if (a->state == STORE_STATE_STOPPED || !a->authorized_at) {
+		err_set(e, ERR_AUTH, "auth_required", "account '%s' is not authorized",
+			a->name);
+		return err_set_fix(e, FIX_AUTHORIZE, a->name);
+	}
 	return 0;
 }
 
@@ -170,6 +173,20 @@ out:
 	return rc;
 }
 
+/* The app registration's health as the last token request showed it: a
+ * provider problem is recorded for the administrator (it is not the
+ * mailbox's), a success clears it. Best effort. */
+static void note_provider(const struct auth_token_source *s, int rc,
+			  const struct err *e)
+{
+	struct err se;
+
+	if (rc == 0)
+		store_set_provider_problem(s->env.store, PROVIDER_MICROSOFT, NULL, NULL, &se);
+	else if (oauth_is_provider_problem(e))
+		store_set_provider_problem(s->env.store, PROVIDER_MICROSOFT, e->code, e->msg, &se);
+}
+
 /* One refresh with the stored refresh token. Returns 0 with *token, or -1.
  * *generation gets the generation that was used. */
 static int refresh_once(const struct auth_token_source *s,
@@ -183,11 +200,13 @@ static int refresh_once(const struct auth_token_source *s,
 	int found, rc = -1;
 
 	found = store_get_credentials(s->env.store, s->account_id, &cred, e);
-	if (found <= 0)
-		return found < 0 ? -1 : err_set(e, ERR_AUTH, "auth_required",
-						"account '%s' has no stored grant; run "
-						"'inboxsync account authorize %s'",
-						a->name, a->name);
+	if (found <= 0) {
+		if (found < 0)
+			return -1;
+		err_set(e, ERR_AUTH, "auth_required", "account '%s' has no stored grant",
+			a->name);
+		return err_set_fix(e, FIX_AUTHORIZE, a->name);
+	}
 	*generation = cred.generation;
 	rt = vault_unseal(s->env.vault, cred.refresh_sealed, e);
 	if (!rt) {
@@ -200,6 +219,7 @@ static int refresh_once(const struct auth_token_source *s,
 				   oauth_resource_scopes(resource), &t, e);
 		auth_client_clear(&c);
 	}
+	note_provider(s, rc, e);
 	if (rc == 0)
 		crashpoint("auth:before_store_refresh");
 	if (rc == 0 && (rc = save_refresh(s, cred.generation, resource, &t, e)) == 0)
@@ -237,11 +257,13 @@ static int count_failure(const struct auth_token_source *s,
 		return -1;
 	log_warn("auth", "account %s: authorization failure %d of %d: %s", a->name,
 		 count, threshold, reason);
-	if (count >= threshold)
+	if (count >= threshold) {
 		err_set(e, ERR_AUTH, "auth_invalid",
 			"account '%s' is now auth_invalid after %d consecutive "
 			"authorization failures; background sync is suspended. Last "
 			"failure: %s", a->name, count, reason);
+		err_set_fix(e, FIX_REAUTHORIZE, a->name);
+	}
 	return -1;
 }
 
@@ -276,9 +298,11 @@ int auth_get_token(void *source, const char *resource, const char *rejected,
 	lease = take_lease(s, owner, e);
 	if (lease <= 0) {
 		pthread_mutex_unlock(lock);
-		return lease < 0 ? -1 : err_set(e, ERR_TRANSIENT, "refresh_busy",
-						"another process is refreshing the "
-						"token of '%s'; try again", a.name);
+		if (lease < 0)
+			return -1;
+		err_set(e, ERR_TRANSIENT, "refresh_busy", "another process is "
+			"refreshing the token of '%s'", a.name);
+		return err_set_fix(e, FIX_RETRY, NULL);
 	}
 	/* Someone may have refreshed while we waited. */
 	rc = cached_token(s, resource, token, &cached_expiry, e);

@@ -16,44 +16,58 @@
 
 #define TOKEN_RESPONSE_MAX (256 * 1024)
 
-static const struct scope_set {
-	const char *name;
-	const char *scopes;
-} authorize_scopes[] = {
-	{ "graph", "openid profile email offline_access User.Read Mail.ReadWrite Mail.Send" },
+/* What each transport asks Microsoft for: the scopes to consent to at
+ * /authorize, and the resource its mail tokens are for (one resource per
+ * token request, PROTOCOL.md §6). The first row is the default. */
+static const struct {
+	const char *transport;
+	const char *authorize;
+	const char *resource;
+} transports[] = {
+	{ "graph", "openid profile email offline_access User.Read Mail.ReadWrite Mail.Send",
+	  OAUTH_RESOURCE_GRAPH },
 	{ "imap", "openid profile email offline_access "
 		  "https://outlook.office.com/IMAP.AccessAsUser.All "
-		  "https://outlook.office.com/SMTP.Send" },
-}, resource_scopes[] = {
+		  "https://outlook.office.com/SMTP.Send", OAUTH_RESOURCE_OUTLOOK },
+};
+
+/* Scopes of a token per resource. */
+static const struct {
+	const char *resource;
+	const char *scopes;
+} resources[] = {
 	{ OAUTH_RESOURCE_GRAPH, "offline_access User.Read Mail.ReadWrite Mail.Send" },
 	{ OAUTH_RESOURCE_OUTLOOK, "offline_access "
 				  "https://outlook.office.com/IMAP.AccessAsUser.All "
 				  "https://outlook.office.com/SMTP.Send" },
 };
 
-static const char *lookup_scopes(const struct scope_set *set, size_t n,
-				 const char *name)
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static size_t transport_row(const char *transport)
 {
-	for (size_t i = 0; i < n; i++)
-		if (name && strcmp(set[i].name, name) == 0)
-			return set[i].scopes;
-	return set[0].scopes;
+	for (size_t i = 0; transport && i < COUNT(transports); i++)
+		if (strcmp(transports[i].transport, transport) == 0)
+			return i;
+	return 0;
 }
 
 const char *oauth_authorize_scopes(const char *transport)
 {
-	return lookup_scopes(authorize_scopes, 2, transport);
+	return transports[transport_row(transport)].authorize;
 }
 
 const char *oauth_resource_scopes(const char *resource)
 {
-	return lookup_scopes(resource_scopes, 2, resource);
+	for (size_t i = 0; resource && i < COUNT(resources); i++)
+		if (strcmp(resources[i].resource, resource) == 0)
+			return resources[i].scopes;
+	return resources[0].scopes;
 }
 
 const char *oauth_transport_resource(const char *transport)
 {
-	return transport && strcmp(transport, "imap") == 0 ? OAUTH_RESOURCE_OUTLOOK
-							   : OAUTH_RESOURCE_GRAPH;
+	return transports[transport_row(transport)].resource;
 }
 
 static void base64url(const unsigned char *in, size_t n, char *out, size_t out_len)
@@ -278,6 +292,23 @@ int oauth_refresh(struct http_client *http, const struct oauth_client *c,
 	    add_client(&form, c, e) == 0 &&
 	    http_form_add(&form, "refresh_token", refresh_token, e) == 0 &&
 	    http_form_add(&form, "scope", scopes, e) == 0)
+		rc = token_request(http, c, &form, out, e);
+	sodium_memzero(form.data ? form.data : (char[1]){ 0 }, form.len);
+	buf_free(&form);
+	return rc;
+}
+
+int oauth_client_credentials(struct http_client *http, const struct oauth_client *c,
+			     const char *scope, struct oauth_tokens *out,
+			     struct err *e)
+{
+	struct buf form;
+	int rc = -1;
+
+	buf_init(&form, 16 * 1024);
+	if (http_form_add(&form, "grant_type", "client_credentials", e) == 0 &&
+	    add_client(&form, c, e) == 0 &&
+	    http_form_add(&form, "scope", scope, e) == 0)
 		rc = token_request(http, c, &form, out, e);
 	sodium_memzero(form.data ? form.data : (char[1]){ 0 }, form.len);
 	buf_free(&form);

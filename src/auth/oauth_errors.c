@@ -1,8 +1,11 @@
 /*
  * oauth_errors.c — what a token-endpoint failure means and what to do
  * about it: a table from AADSTS code (then OAuth `error`) to an error class,
- * a machine code and advice. Definitive failures (the user or administrator
- * must act) count toward auth_invalid; temporary ones never do.
+ * a machine code and the fix. Failures of the app registration (secret,
+ * app, tenant, redirect URI, admin consent) are the provider's: they never
+ * count toward a mailbox's auth_invalid and read as "OAuth not configured"
+ * with what the administrator must fix. Definitive failures of a mailbox's
+ * grant count toward auth_invalid; temporary ones never do.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,9 +16,29 @@ enum advice {
 	ADVICE_REAUTHORIZE,   /* the owner signs in again */
 	ADVICE_ADMIN_SECRET,  /* the administrator fixes the client secret */
 	ADVICE_ADMIN_APP,     /* the administrator fixes the app registration */
-	ADVICE_ADMIN_CONSENT, /* consent must be granted again */
+	ADVICE_ADMIN_REDIRECT, /* the administrator registers the redirect URI */
+	ADVICE_ADMIN_TENANT,  /* the administrator fixes the tenant setting */
+	ADVICE_ADMIN_CONSENT, /* a tenant administrator grants consent */
 	ADVICE_RETRY,         /* try again later */
 	ADVICE_BUG,           /* a request inboxsync built was wrong */
+};
+
+/* What each advice makes of the error: the fix, its argument, and whether
+ * the failure is the provider's (the app registration's) rather than the
+ * mailbox's. */
+static const struct {
+	enum err_fix fix;
+	const char *arg;           /* NULL = the account name */
+	bool provider;
+} advice_fix[] = {
+	[ADVICE_REAUTHORIZE] = { FIX_REAUTHORIZE, NULL, false },
+	[ADVICE_ADMIN_SECRET] = { FIX_CONFIGURE_PROVIDER, "enter the app's current client secret (Microsoft Entra: App registrations, Certificates & secrets)", true },
+	[ADVICE_ADMIN_APP] = { FIX_CONFIGURE_PROVIDER, "check the app registration in Microsoft Entra (application id, enabled, tenant)", true },
+	[ADVICE_ADMIN_REDIRECT] = { FIX_CONFIGURE_PROVIDER, "register inboxsync's redirect URI on the app registration in Microsoft Entra", true },
+	[ADVICE_ADMIN_TENANT] = { FIX_CONFIGURE_PROVIDER, "set the tenant to the directory the app is registered in", true },
+	[ADVICE_ADMIN_CONSENT] = { FIX_ADMIN_CONSENT, "", true },
+	[ADVICE_RETRY] = { FIX_RETRY, "", false },
+	[ADVICE_BUG] = { FIX_NONE, "", false },
 };
 
 struct aadsts_rule {
@@ -41,24 +64,25 @@ static const struct aadsts_rule aadsts_rules[] = {
 	{ 50079, ERR_AUTH, "interaction_required", "multi-factor authentication enrollment is required", ADVICE_REAUTHORIZE },
 	{ 50057, ERR_AUTH, "invalid_grant", "the user account is disabled", ADVICE_REAUTHORIZE },
 	{ 50053, ERR_AUTH, "invalid_grant", "the account is locked", ADVICE_REAUTHORIZE },
-	{ 65001, ERR_AUTH, "invalid_grant", "consent for the app was withdrawn or never given", ADVICE_ADMIN_CONSENT },
+	{ 65001, ERR_AUTH, "invalid_grant", "consent for the app was withdrawn or never given", ADVICE_REAUTHORIZE },
 	{ 65004, ERR_AUTH, "access_denied", "the user declined consent", ADVICE_REAUTHORIZE },
 	{ 54005, ERR_AUTH, "invalid_grant", "the authorization code was already redeemed", ADVICE_REAUTHORIZE },
 	{ 70000, ERR_AUTH, "invalid_grant", "the grant is invalid", ADVICE_REAUTHORIZE },
 	{ 9002313, ERR_AUTH, "invalid_grant", "the stored refresh token is malformed", ADVICE_REAUTHORIZE },
 	{ 501481, ERR_AUTH, "invalid_grant", "the PKCE code verifier does not match", ADVICE_REAUTHORIZE },
-	{ 7000215, ERR_AUTH, "invalid_client", "the client secret is wrong", ADVICE_ADMIN_SECRET },
-	{ 70002, ERR_AUTH, "invalid_client", "the client credentials are wrong", ADVICE_ADMIN_SECRET },
-	{ 7000222, ERR_AUTH, "invalid_client", "the client secret has expired", ADVICE_ADMIN_SECRET },
+	{ 7000215, ERR_PERMANENT, "invalid_client", "the client secret is wrong", ADVICE_ADMIN_SECRET },
+	{ 70002, ERR_PERMANENT, "invalid_client", "the client credentials are wrong", ADVICE_ADMIN_SECRET },
+	{ 7000222, ERR_PERMANENT, "invalid_client", "the client secret has expired", ADVICE_ADMIN_SECRET },
 	{ 700025, ERR_PERMANENT, "invalid_client", "the app is a public client but a client secret was sent", ADVICE_ADMIN_SECRET },
-	{ 7000112, ERR_AUTH, "unauthorized_client", "the application is disabled", ADVICE_ADMIN_APP },
-	{ 700016, ERR_AUTH, "unauthorized_client", "the application id was not found in the tenant", ADVICE_ADMIN_APP },
-	{ 50011, ERR_PERMANENT, "invalid_request", "the redirect URI is not registered for the app", ADVICE_ADMIN_APP },
-	{ 50194, ERR_PERMANENT, "invalid_request", "a single-tenant app cannot use /common", ADVICE_ADMIN_APP },
-	{ 90002, ERR_PERMANENT, "invalid_request", "the tenant was not found", ADVICE_ADMIN_APP },
+	{ 7000218, ERR_PERMANENT, "invalid_client", "the app is not allowed to use public client flows without a secret", ADVICE_ADMIN_SECRET },
+	{ 7000112, ERR_PERMANENT, "unauthorized_client", "the application is disabled", ADVICE_ADMIN_APP },
+	{ 700016, ERR_PERMANENT, "unauthorized_client", "the application id was not found in the tenant", ADVICE_ADMIN_APP },
+	{ 50011, ERR_PERMANENT, "invalid_request", "the redirect URI is not registered for the app", ADVICE_ADMIN_REDIRECT },
+	{ 50194, ERR_PERMANENT, "invalid_request", "a single-tenant app cannot use /common", ADVICE_ADMIN_TENANT },
+	{ 90002, ERR_PERMANENT, "invalid_request", "the tenant was not found", ADVICE_ADMIN_TENANT },
 	{ 70011, ERR_PERMANENT, "invalid_scope", "a requested scope is invalid", ADVICE_BUG },
 	{ 700022, ERR_PERMANENT, "invalid_scope", "scopes of more than one resource were requested", ADVICE_BUG },
-	{ 90094, ERR_AUTH, "invalid_grant", "an administrator must consent to the app", ADVICE_ADMIN_CONSENT },
+	{ 90094, ERR_PERMANENT, "consent_required", "an administrator must consent to the app", ADVICE_ADMIN_CONSENT },
 	{ 50196, ERR_TRANSIENT, "temporarily_unavailable", "too many identical requests (loop detected)", ADVICE_RETRY },
 	{ 90055, ERR_TRANSIENT, "temporarily_unavailable", "the tenant is throttled", ADVICE_RETRY },
 	{ 90033, ERR_TRANSIENT, "temporarily_unavailable", "the service is temporarily unavailable", ADVICE_RETRY },
@@ -68,9 +92,9 @@ static const struct aadsts_rule aadsts_rules[] = {
 static const struct aadsts_rule error_rules[] = {
 	{ 0, ERR_AUTH, "invalid_grant", "the grant is no longer valid", ADVICE_REAUTHORIZE },
 	{ 0, ERR_AUTH, "interaction_required", "Microsoft requires the user to sign in interactively", ADVICE_REAUTHORIZE },
-	{ 0, ERR_AUTH, "consent_required", "consent is required", ADVICE_ADMIN_CONSENT },
-	{ 0, ERR_AUTH, "invalid_client", "the client credentials were rejected", ADVICE_ADMIN_SECRET },
-	{ 0, ERR_AUTH, "unauthorized_client", "the application is not allowed to use this flow", ADVICE_ADMIN_APP },
+	{ 0, ERR_PERMANENT, "consent_required", "consent is required", ADVICE_ADMIN_CONSENT },
+	{ 0, ERR_PERMANENT, "invalid_client", "the client credentials were rejected", ADVICE_ADMIN_SECRET },
+	{ 0, ERR_PERMANENT, "unauthorized_client", "the application is not allowed to use this flow", ADVICE_ADMIN_APP },
 	{ 0, ERR_AUTH, "access_denied", "access was denied", ADVICE_REAUTHORIZE },
 	{ 0, ERR_TRANSIENT, "temporarily_unavailable", "the service is temporarily unavailable", ADVICE_RETRY },
 	{ 0, ERR_TRANSIENT, "server_error", "the service had an internal error", ADVICE_RETRY },
@@ -80,36 +104,6 @@ static const struct aadsts_rule error_rules[] = {
 };
 
 #define N_RULES(t) (sizeof(t) / sizeof((t)[0]))
-
-static void advice_text(enum advice a, const char *account, char *out, size_t n)
-{
-	const char *acct = account ? account : "NAME";
-
-	switch (a) {
-	case ADVICE_REAUTHORIZE:
-		snprintf(out, n, "run 'inboxsync account authorize %s' to sign in again", acct);
-		break;
-	case ADVICE_ADMIN_SECRET:
-		snprintf(out, n, "an administrator must set the current client secret "
-			 "with 'inboxsync provider set microsoft --client-secret-file F', "
-			 "then authorize again");
-		break;
-	case ADVICE_ADMIN_APP:
-		snprintf(out, n, "an administrator must check the app registration in "
-			 "Microsoft Entra (client id, tenant, redirect URI, enabled)");
-		break;
-	case ADVICE_ADMIN_CONSENT:
-		snprintf(out, n, "grant consent again: run 'inboxsync account authorize "
-			 "%s' (an administrator may have to consent for the tenant)", acct);
-		break;
-	case ADVICE_RETRY:
-		snprintf(out, n, "this is temporary and will be retried");
-		break;
-	case ADVICE_BUG:
-		snprintf(out, n, "this is a bug in inboxsync's request; please report it");
-		break;
-	}
-}
 
 int oauth_classify(long status, const char *body, size_t len,
 		   const char *account, int retry_after_s, struct err *e)
@@ -122,7 +116,7 @@ int oauth_classify(long status, const char *body, size_t len,
 		      json_is_integer(json_array_get(codes, 0))
 		      ? (long)json_integer_value(json_array_get(codes, 0)) : 0;
 	const struct aadsts_rule *rule = NULL;
-	char advice[256], code_text[32] = "";
+	char code_text[32] = "";
 
 	for (size_t i = 0; aadsts && i < N_RULES(aadsts_rules); i++)
 		if (aadsts_rules[i].code == aadsts)
@@ -143,22 +137,40 @@ int oauth_classify(long status, const char *body, size_t len,
 		err_set(e, ERR_PERMANENT, error ? error : "oauth_error",
 			"Microsoft rejected the token request (%s%s, HTTP %ld)",
 			code_text, error ? error : "unknown error", status);
+	} else if (advice_fix[rule->advice].provider) {
+		/* The app registration is wrong: the administrator's to fix,
+		 * and every mailbox recovers once it is. */
+		err_set(e, ERR_PERMANENT, "oauth_not_configured",
+			"OAuth not configured correctly: Microsoft rejected the "
+			"app's token request (%s%s: %s)", code_text,
+			error ? error : rule->machine, rule->meaning);
+		err_set_fix(e, advice_fix[rule->advice].fix, advice_fix[rule->advice].arg);
 	} else {
-		advice_text(rule->advice, account, advice, sizeof(advice));
 		err_set(e, rule->class, rule->machine,
-			"Microsoft rejected the token request (%s%s: %s); %s",
-			code_text, error ? error : rule->machine, rule->meaning, advice);
+			"Microsoft rejected the token request (%s%s: %s)%s",
+			code_text, error ? error : rule->machine, rule->meaning,
+			rule->advice == ADVICE_BUG ? "; the request inboxsync built "
+			"was not accepted: please report this" : "");
+		err_set_fix(e, advice_fix[rule->advice].fix,
+			    advice_fix[rule->advice].arg ? advice_fix[rule->advice].arg
+							 : account ? account : "");
 	}
+	if (e->fix == FIX_NONE && e->class == ERR_TRANSIENT)
+		err_set_fix(e, FIX_RETRY, NULL);
 	e->http_status = (int)status;
 	json_decref(doc);
 	return -1;
 }
 
+bool oauth_is_provider_problem(const struct err *e)
+{
+	return e->class == ERR_PERMANENT && strcmp(e->code, "oauth_not_configured") == 0;
+}
+
 bool oauth_is_definitive(const struct err *e)
 {
 	static const char *const definitive[] = {
-		"invalid_grant", "invalid_client", "unauthorized_client",
-		"interaction_required", "consent_required",
+		"invalid_grant", "interaction_required", "access_denied",
 	};
 
 	if (e->class != ERR_AUTH)

@@ -136,31 +136,30 @@ int provider_require(struct store *st, const char *transport,
 
 	if (rc < 0)
 		return -1;
-	if (rc == 0)
-		return err_set(e, ERR_PERMANENT, "oauth_not_configured",
-			       "OAuth not configured: Microsoft is not set up as a "
-			       "provider yet. An administrator must register an app "
-			       "in Microsoft Entra (client ID, client secret, redirect "
-			       "URI http://localhost) and run 'inboxsync provider set "
-			       "microsoft --client-id <application id> "
-			       "--client-secret-file <file> [--tenant <tenant>]'");
+	if (rc == 0) {
+		err_set(e, ERR_PERMANENT, "oauth_not_configured",
+			"OAuth not configured: Microsoft is not set up as a provider "
+			"yet. An administrator must register an app in Microsoft "
+			"Entra (client ID, client secret, redirect URI) and enter it "
+			"in the provider settings");
+		return err_set_fix(e, FIX_CONFIGURE_PROVIDER,
+				   "enter the app's client ID, client secret and tenant");
+	}
 	if (!p.enabled) {
 		store_provider_clear(&p);
-		return err_set(e, ERR_PERMANENT, "oauth_not_configured",
-			       "OAuth not configured: Microsoft is disabled as an "
-			       "OAuth provider; an administrator can enable it with "
-			       "'inboxsync provider set microsoft --enable'");
+		err_set(e, ERR_PERMANENT, "oauth_not_configured",
+			"OAuth not configured: Microsoft is disabled as an OAuth "
+			"provider");
+		return err_set_fix(e, FIX_ENABLE_PROVIDER, NULL);
 	}
 	if (transport && !(p.transports & bit)) {
 		const char *enabled = provider_transports_str(p.transports);
 
 		store_provider_clear(&p);
-		return err_set(e, ERR_PERMANENT, "oauth_not_configured",
-			       "OAuth not configured: the %s transport is not enabled "
-			       "(enabled: %s); an administrator can enable it with "
-			       "'inboxsync provider set microsoft --transports %s'",
-			       provider_transport_label(transport), enabled,
-			       bit == STORE_TRANSPORT_IMAP ? "graph,imap" : "graph,imap");
+		err_set(e, ERR_PERMANENT, "oauth_not_configured",
+			"OAuth not configured: the %s transport is not enabled "
+			"(enabled: %s)", provider_transport_label(transport), enabled);
+		return err_set_fix(e, FIX_ENABLE_TRANSPORT, transport);
 	}
 	if (out)
 		*out = p;

@@ -33,6 +33,14 @@ struct vault *vault_new(const char *data_dir)
 	return v;
 }
 
+struct vault *vault_new_file(const char *key_file)
+{
+	struct vault *v = xcalloc(1, sizeof(*v));
+
+	v->path = xstrdup(key_file);
+	return v;
+}
+
 void vault_free(struct vault *v)
 {
 	if (!v)

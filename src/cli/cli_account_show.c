@@ -1,74 +1,51 @@
 /*
  * cli_account_show.c — how an account is shown: the JSON document that
- * scripts rely on (INTERFACE.md) and the human view with the reason for the
- * state and the next step.
+ * scripts rely on (INTERFACE.md, rendered by the service, the same the
+ * API returns) and a human view of the same document, with the reason for
+ * the state and the next step written as the command to run.
  */
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli_account.h"
+#include "inboxsync/alloc.h"
 #include "inboxsync/provider.h"
 
-static json_t *time_or_null(int64_t t)
+static const char *or_never(const char *s)
 {
-	char buf[32];
-
-	return t ? json_string(cli_time(t, buf)) : json_null();
+	return s ? s : "never";
 }
 
-json_t *cli_account_json(struct store *st, const struct store_account *a)
+static void print_doc(struct cli *cli, const struct store_account *a, const json_t *d)
 {
-	long long folders = 0, messages = 0;
+	const json_t *in = jdoc_get(d, "incoming"), *out = jdoc_get(d, "outgoing");
+	const json_t *server = jdoc_get(d, "server"), *last = jdoc_get(d, "last_error");
+	const json_t *fix = jdoc_get(d, "fix");
 	struct err e;
-	json_t *server;
+	char next[1024];
 
-	store_count_selected_folders(st, a->id, &folders, &e);
-	store_count_messages(st, a->id, &messages, &e);
-	server = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}",
-			   "identity", a->identity, "display_name", a->display_name,
-			   "tenant_id", a->tenant_id, "object_id", a->object_id,
-			   "graph_url", a->graph_url, "imap_server", a->imap_server,
-			   "smtp_server", a->smtp_server,
-			   "authorized_at", time_or_null(a->authorized_at));
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,"
-			 "s:{s:s,s:o,s:s?},s:{s:s,s:s?},s:o,s:I,s:I,s:s?,s:o,s:o}",
-			 "name", a->name, "email", a->email,
-			 "sender_name", a->sender_name, "transport", a->transport,
-			 "state", a->state, "state_reason", a->state_reason,
-			 "auth_failures", a->auth_failures,
-			 "incoming", "status", a->incoming_status,
-			 "last_fetch_at", time_or_null(a->incoming_last_fetch_at),
-			 "last_error", a->incoming_error[0] ? a->incoming_error : NULL,
-			 "outgoing", "status", a->outgoing_status,
-			 "last_error", a->outgoing_error[0] ? a->outgoing_error : NULL,
-			 "server", server,
-			 "folders_selected", (json_int_t)folders,
-			 "messages", (json_int_t)messages,
-			 "last_error", a->last_error[0] ? a->last_error : NULL,
-			 "throttled_until", time_or_null(a->throttled_until),
-			 "created_at", time_or_null(a->created_at));
-}
-
-static void print_account(struct store *st, const struct store_account *a)
-{
-	long long folders = 0, messages = 0;
-	char t1[32];
-	struct err e;
-
-	store_count_selected_folders(st, a->id, &folders, &e);
-	store_count_messages(st, a->id, &messages, &e);
-	printf("Account:        %s\n", a->name);
+	printf("Account:        %s (id %s, owner %s)\n", a->name, jdoc_get_str(d, "id"),
+	       jdoc_get_str(d, "owner"));
 	printf("E-mail:         %s\n", a->email);
 	printf("Sender name:    %s\n", a->sender_name[0] ? a->sender_name : "(none)");
 	printf("Transport:      %s\n", provider_transport_label(a->transport));
-	printf("State:          %s\n", a->state);
-	if (a->state_reason[0])
-		printf("                %s\n", a->state_reason);
+	printf("State:          %s\n", jdoc_get_str(d, "state"));
+	if (jdoc_get_str(d, "state_reason") && *jdoc_get_str(d, "state_reason"))
+		printf("                %s\n", jdoc_get_str(d, "state_reason"));
+	/* The next step as this command line spells it. */
+	err_clear(&e);
+	e.fix = err_fix_parse(jdoc_get_str(fix, "code"));
+	str_copy(e.fix_arg, sizeof(e.fix_arg), a->state_fix == e.fix ? a->state_fix_arg : "");
+	if (cli_fix_text(cli, &e, next, sizeof(next))[0])
+		printf("Next:           %s\n", next);
 	printf("Incoming:       %s (last fetch %s)%s%s\n",
-	       strcmp(a->incoming_status, "confirmed") == 0 ? "Confirmed" : "Not confirmed",
-	       cli_time(a->incoming_last_fetch_at, t1),
-	       a->incoming_error[0] ? " — " : "", a->incoming_error);
-	printf("Outgoing:       %s%s%s\n", a->outgoing_status,
-	       a->outgoing_error[0] ? " — " : "", a->outgoing_error);
+	       strcmp(jdoc_get_str(in, "status"), "confirmed") == 0 ? "Confirmed"
+								    : "Not confirmed",
+	       or_never(jdoc_get_str(in, "last_fetch_at")),
+	       jdoc_get_str(in, "last_error") ? " — " : "",
+	       jdoc_get_str(in, "last_error") ? jdoc_get_str(in, "last_error") : "");
+	printf("Outgoing:       %s%s%s\n", jdoc_get_str(out, "status"),
+	       jdoc_get_str(out, "last_error") ? " — " : "",
+	       jdoc_get_str(out, "last_error") ? jdoc_get_str(out, "last_error") : "");
 	if (a->authorized_at) {
 		printf("Server settings (filled in by authorization, read-only):\n");
 		printf("  Signed in as: %s%s%s%s\n", a->identity,
@@ -81,15 +58,35 @@ static void print_account(struct store *st, const struct store_account *a)
 		else
 			printf("  IMAP:         %s\n  SMTP:         %s\n", a->imap_server,
 			       a->smtp_server);
-		printf("  Authorized:   %s\n", cli_time(a->authorized_at, t1));
+		printf("  Authorized:   %s\n", or_never(jdoc_get_str(server, "authorized_at")));
 	} else {
-		printf("Server settings: not yet (run 'inboxsync account authorize %s')\n",
-		       a->name);
+		printf("Server settings: filled in when the account is authorized\n");
 	}
-	printf("Folders:        %lld selected\n", folders);
-	printf("Messages:       %lld stored\n", messages);
-	if (a->last_error[0])
-		printf("Last error:     %s\n", a->last_error);
+	printf("Folders:        %lld selected\n", jdoc_get_int(d, "folders_selected", 0));
+	printf("Messages:       %lld stored\n", jdoc_get_int(d, "messages", 0));
+	if (jdoc_get_str(d, "throttled_until"))
+		printf("Throttled:      until %s (Retry-After from Microsoft)\n",
+		       jdoc_get_str(d, "throttled_until"));
+	if (last && jdoc_get_str(last, "message"))
+		printf("Last error:     %s (%s)\n", jdoc_get_str(last, "message"),
+		       or_never(jdoc_get_str(last, "at")));
+}
+
+int cli_print_account(struct cli *cli, const struct store_account *a)
+{
+	const struct auth_env *env = cli_env(cli);
+	json_t *doc;
+
+	if (!env)
+		return EXIT_FAILED;
+	doc = service_account_json(env, a);
+	if (cli->json) {
+		cli_print_json(doc);
+		return EXIT_OK;
+	}
+	print_doc(cli, a, doc);
+	jdoc_free(doc);
+	return EXIT_OK;
 }
 
 int cli_show_account(struct cli *cli, const char *name)
@@ -99,9 +96,5 @@ int cli_show_account(struct cli *cli, const char *name)
 
 	if (rc != 1)
 		return -rc;
-	if (cli->json)
-		cli_print_json(cli_account_json(cli->store, &a));
-	else
-		print_account(cli->store, &a);
-	return EXIT_OK;
+	return cli_print_account(cli, &a);
 }

@@ -4,19 +4,23 @@
  */
 #include "cli/cli.h"
 
-extern const struct cli_command cli_provider_set, cli_provider_show;
+extern const struct cli_command cli_provider_set, cli_provider_show,
+	cli_provider_check;
 extern const struct cli_command cli_account_add, cli_account_list,
 	cli_account_show, cli_account_remove, cli_account_authorize,
 	cli_account_test, cli_account_stop;
 extern const struct cli_command cli_folders_fetch, cli_folders_list,
 	cli_folders_select, cli_folders_unselect;
-extern const struct cli_command cli_sync, cli_messages_list, cli_messages_show;
+extern const struct cli_command cli_sync, cli_messages_list, cli_messages_show,
+	cli_messages_mark, cli_messages_move, cli_messages_delete;
 extern const struct cli_command cli_send, cli_outbox_list, cli_outbox_retry,
 	cli_outbox_remove;
+extern const struct cli_command cli_migrate;
 
 const struct cli_command *const cli_commands[] = {
 	&cli_provider_set,
 	&cli_provider_show,
+	&cli_provider_check,
 	&cli_account_add,
 	&cli_account_list,
 	&cli_account_show,
@@ -31,9 +35,13 @@ const struct cli_command *const cli_commands[] = {
 	&cli_sync,
 	&cli_messages_list,
 	&cli_messages_show,
+	&cli_messages_mark,
+	&cli_messages_move,
+	&cli_messages_delete,
 	&cli_send,
 	&cli_outbox_list,
 	&cli_outbox_retry,
 	&cli_outbox_remove,
+	&cli_migrate,
 	NULL,
 };

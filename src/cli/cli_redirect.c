@@ -13,19 +13,23 @@
 #include "cli/cli_redirect.h"
 #include "inboxsync/alloc.h"
 
+#define OUTCOME_WAIT_S 120          /* the browser waits for the result */
+
 struct redirect_listener {
 	struct MHD_Daemon *daemon;
 	pthread_mutex_t lock;
 	pthread_cond_t done;
+	pthread_cond_t outcome_ready;
 	int received;
+	int have_outcome;
+	int outcome_ok;
+	char outcome[700];
 	struct redirect_result result;
 };
 
-static const char page_ok[] =
+static const char page_head[] =
 	"<!doctype html><html><head><meta charset=\"utf-8\"><title>inboxsync</title>"
-	"</head><body style=\"font-family:sans-serif;margin:3em\"><h1>Sign-in received"
-	"</h1><p>inboxsync is finishing the authorization. You can close this tab "
-	"and return to the terminal for the result.</p></body></html>";
+	"</head><body style=\"font-family:sans-serif;margin:3em;max-width:40em\">";
 static const char page_other[] =
 	"<!doctype html><html><body>Waiting for the Microsoft sign-in redirect."
 	"</body></html>";
@@ -37,6 +41,46 @@ static char *arg_dup(struct MHD_Connection *c, const char *key)
 	return v ? xstrdup(v) : NULL;
 }
 
+/* Text for HTML: the few characters that matter escaped. */
+static void html_escape(const char *in, char *out, size_t n)
+{
+	size_t at = 0;
+
+	for (; *in && at + 7 < n; in++) {
+		const char *rep = *in == '<' ? "&lt;" : *in == '>' ? "&gt;" :
+				  *in == '&' ? "&amp;" : *in == '"' ? "&quot;" : NULL;
+
+		if (rep) {
+			memcpy(out + at, rep, strlen(rep));
+			at += strlen(rep);
+		} else {
+			out[at++] = *in;
+		}
+	}
+	out[at] = '\0';
+}
+
+/* The page with the outcome, once the terminal side has it. Lock held. */
+static char *outcome_page(struct redirect_listener *l)
+{
+	struct timespec deadline;
+	char text[1400];
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += OUTCOME_WAIT_S;
+	while (!l->have_outcome && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&l->outcome_ready, &l->lock, &deadline);
+	if (!l->have_outcome)
+		return xasprintf("%s<h1>Sign-in received</h1><p>inboxsync is still "
+				 "finishing the authorization; the terminal shows the "
+				 "result.</p></body></html>", page_head);
+	html_escape(l->outcome, text, sizeof(text));
+	return xasprintf("%s<h1>%s</h1><p>%s</p><p>You can close this tab and return "
+			 "to the terminal.</p></body></html>", page_head,
+			 l->outcome_ok ? "Authorized" : "Not authorized", text);
+}
+
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 			      const char *url, const char *method,
 			      const char *version, const char *upload_data,
@@ -44,6 +88,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 {
 	struct redirect_listener *l = cls;
 	const char *page = page_other;
+	char *made = NULL;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
@@ -63,17 +108,31 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 			l->received = 1;
 			pthread_cond_signal(&l->done);
 		}
+		made = outcome_page(l);
 		pthread_mutex_unlock(&l->lock);
-		page = page_ok;
+		page = made;
 	}
 	resp = MHD_create_response_from_buffer(strlen(page), (void *)page,
-					       MHD_RESPMEM_PERSISTENT);
+					       made ? MHD_RESPMEM_MUST_COPY
+						    : MHD_RESPMEM_PERSISTENT);
 	MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	ret = MHD_queue_response(conn, page == page_ok ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND,
-				 resp);
+	ret = MHD_queue_response(conn, made ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND, resp);
 	MHD_destroy_response(resp);
+	free(made);
 	return ret;
+}
+
+void redirect_finish(struct redirect_listener *l, int ok, const char *message)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->outcome_ok = ok;
+	str_copy(l->outcome, sizeof(l->outcome), message ? message : "");
+	l->have_outcome = 1;
+	pthread_cond_broadcast(&l->outcome_ready);
+	pthread_mutex_unlock(&l->lock);
 }
 
 int redirect_listen(int port, struct redirect_listener **out, char **uri,
@@ -91,16 +150,22 @@ int redirect_listen(int port, struct redirect_listener **out, char **uri,
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->done, NULL);
-	l->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD,
+	pthread_cond_init(&l->outcome_ready, NULL);
+	/* A thread per connection: the callback waits for the outcome while
+	 * other requests (a favicon) are still answered. */
+	l->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+				     MHD_USE_THREAD_PER_CONNECTION,
 				     (uint16_t)port, NULL, NULL, answer, l,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
 				     MHD_OPTION_END);
 	if (!l->daemon) {
 		redirect_close(l);
-		return err_set(e, ERR_PERMANENT, "usage",
-			       "cannot listen on 127.0.0.1:%d for the sign-in redirect "
-			       "(port in use?); choose another with --redirect-port", port);
+		err_set(e, ERR_PERMANENT, "port_in_use",
+			"cannot listen on 127.0.0.1:%d for the sign-in redirect "
+			"(port in use?)", port);
+		return err_set_fix(e, FIX_CHECK_INPUT, "choose another port with "
+				   "--redirect-port, or leave it out");
 	}
 	info = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	*uri = xasprintf("http://127.0.0.1:%u/callback", info ? info->port : (unsigned)port);
@@ -125,11 +190,11 @@ int redirect_wait(struct redirect_listener *l, int timeout_s,
 		memset(&l->result, 0, sizeof(l->result));
 	}
 	pthread_mutex_unlock(&l->lock);
-	if (!out->state && !out->error)
-		return err_set(e, ERR_TRANSIENT, "timeout",
-			       "no sign-in redirect arrived within %d seconds; nothing "
-			       "was stored. Run the command again and finish signing in "
-			       "in the browser", timeout_s);
+	if (!out->state && !out->error) {
+		err_set(e, ERR_TRANSIENT, "timeout", "no sign-in redirect arrived "
+			"within %d seconds; nothing was stored", timeout_s);
+		return err_set_fix(e, FIX_AUTHORIZE, "");
+	}
 	return 0;
 }
 
@@ -146,10 +211,12 @@ void redirect_close(struct redirect_listener *l)
 {
 	if (!l)
 		return;
+	redirect_finish(l, 0, "the command ended");
 	if (l->daemon)
 		MHD_stop_daemon(l->daemon);
 	redirect_result_clear(&l->result);
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->done);
+	pthread_cond_destroy(&l->outcome_ready);
 	free(l);
 }

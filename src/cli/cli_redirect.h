@@ -27,6 +27,10 @@ int redirect_listen(int port, struct redirect_listener **out, char **uri,
 int redirect_wait(struct redirect_listener *l, int timeout_s,
 		  struct redirect_result *out, struct err *e);
 
+/* Tell the browser how it ended: the callback page waits for this and
+ * then says "Authorized" or "Not authorized" with `message`. */
+void redirect_finish(struct redirect_listener *l, int ok, const char *message);
+
 void redirect_result_clear(struct redirect_result *r);
 void redirect_close(struct redirect_listener *l);
 

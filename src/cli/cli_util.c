@@ -1,7 +1,8 @@
 /*
  * cli_util.c — the helpers every command shares (see cli.h): opening the
- * store and vault in the data dir, turning classified errors into messages
- * and exit codes, option parsing with per-command --help, JSON output.
+ * store, vault and HTTP client in the data dir, turning classified errors
+ * into messages (each fix written as the command to run) and exit codes,
+ * option parsing with per-command --help, JSON output.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -43,8 +44,9 @@ struct store *cli_store(struct cli *cli)
 		return cli->store;
 	if (make_dirs(cli->data_dir) < 0) {
 		err_set(&e, ERR_PERMANENT, "data_dir",
-			"cannot create the data directory %s: %s; choose another "
-			"with --data-dir", cli->data_dir, strerror(errno));
+			"cannot create the data directory %s: %s", cli->data_dir,
+			strerror(errno));
+		err_set_fix(&e, FIX_STORAGE, cli->data_dir);
 		cli_fail(cli, &e);
 		return NULL;
 	}
@@ -72,12 +74,26 @@ char *cli_store_path(const struct cli *cli)
 struct vault *cli_vault(struct cli *cli)
 {
 	if (!cli->vault)
-		cli->vault = vault_new(cli->data_dir);
+		cli->vault = cli->key_file ? vault_new_file(cli->key_file)
+					   : vault_new(cli->data_dir);
 	return cli->vault;
 }
 
-/* Exit code for an error: by machine code first, then by class. */
-static int exit_code_for(const struct err *e)
+const struct auth_env *cli_env(struct cli *cli)
+{
+	if (!cli_store(cli))
+		return NULL;
+	if (!cli->http)
+		cli->http = http_client_new(NULL);
+	cli->env.store = cli->store;
+	cli->env.vault = cli_vault(cli);
+	cli->env.http = cli->http;
+	return &cli->env;
+}
+
+/* ---- errors ------------------------------------------------------------------ */
+
+int cli_exit_code(const struct err *e)
 {
 	static const struct {
 		const char *code;
@@ -87,6 +103,7 @@ static int exit_code_for(const struct err *e)
 		{ "oauth_not_configured", EXIT_NOT_CONFIGURED },
 		{ "auth_required", EXIT_AUTH },
 		{ "auth_invalid", EXIT_AUTH },
+		{ "interrupted", EXIT_INTERRUPTED },
 	};
 
 	for (size_t i = 0; i < sizeof(by_code) / sizeof(by_code[0]); i++)
@@ -103,22 +120,102 @@ static int exit_code_for(const struct err *e)
 	}
 }
 
+/* The account a fix names: its argument, else the command's account. */
+static const char *fix_account(const struct cli *cli, const struct err *e)
+{
+	return e->fix_arg[0] ? e->fix_arg : cli->account[0] ? cli->account : "NAME";
+}
+
+const char *cli_fix_text(const struct cli *cli, const struct err *e, char *out,
+			 size_t n)
+{
+	const char *a = fix_account(cli, e);
+	char when[TIME_RFC3339_LEN];
+
+	out[0] = '\0';
+	switch (e->fix) {
+	case FIX_NONE:
+		break;
+	case FIX_AUTHORIZE:
+		snprintf(out, n, "run 'inboxsync account authorize %s'", a);
+		break;
+	case FIX_REAUTHORIZE:
+		snprintf(out, n, "run 'inboxsync account authorize %s' to sign in again", a);
+		break;
+	case FIX_SIGN_IN_AS:
+		snprintf(out, n, "run 'inboxsync account authorize %s' again and pick %s "
+			 "in Microsoft's account picker (use \"Use another account\" if "
+			 "it is not listed)", cli->account[0] ? cli->account : "NAME",
+			 e->fix_arg);
+		break;
+	case FIX_CONFIGURE_PROVIDER:
+		snprintf(out, n, "an administrator must %s: run 'inboxsync provider set "
+			 "microsoft --client-id <application id> --client-secret-file "
+			 "<file> [--tenant <tenant>]' (only the settings that change), "
+			 "then 'inboxsync provider check'",
+			 e->fix_arg[0] ? e->fix_arg : "set up the app");
+		break;
+	case FIX_ENABLE_PROVIDER:
+		snprintf(out, n, "an administrator can enable it with 'inboxsync "
+			 "provider set microsoft --enable'");
+		break;
+	case FIX_ENABLE_TRANSPORT:
+		snprintf(out, n, "an administrator can enable it with 'inboxsync "
+			 "provider set microsoft --transports graph,imap'");
+		break;
+	case FIX_RETRY_AT:
+		time_format_rfc3339((int64_t)strtoll(e->fix_arg, NULL, 10), when);
+		snprintf(out, n, "it continues by itself; 'inboxsync sync' may run again "
+			 "from %s", when);
+		break;
+	case FIX_FETCH_FOLDERS:
+		snprintf(out, n, "run 'inboxsync folders fetch %s'", a);
+		break;
+	case FIX_SELECT_FOLDERS:
+		snprintf(out, n, "run 'inboxsync folders fetch %s', then 'inboxsync "
+			 "folders select %s Inbox'", a, a);
+		break;
+	case FIX_REMOVE_ACCOUNT:
+		snprintf(out, n, "use account '%s', or remove it first with 'inboxsync "
+			 "account remove %s'", a, a);
+		break;
+	case FIX_SHOW_OUTBOX:
+		snprintf(out, n, "see 'inboxsync outbox list %s'", a);
+		break;
+	case FIX_CHECK_INPUT:
+		snprintf(out, n, "%s", e->fix_arg);
+		break;
+	default:
+		/* The plain words, as the rest of a sentence. */
+		err_fix_text(e->fix, e->fix_arg, out, n);
+		if (out[0] >= 'A' && out[0] <= 'Z')
+			out[0] = (char)(out[0] - 'A' + 'a');
+		if (*out && out[strlen(out) - 1] == '.')
+			out[strlen(out) - 1] = '\0';
+		break;
+	}
+	return out;
+}
+
 int cli_fail(struct cli *cli, const struct err *e)
 {
-	char clean[sizeof(e->msg) + 64];
+	char clean[sizeof(e->msg) + 64], fix[1024], fixclean[1100];
 
 	log_redact(e->msg, clean, sizeof(clean));
-	fprintf(stderr, "inboxsync: %s\n", clean);
+	cli_fix_text(cli, e, fix, sizeof(fix));
+	log_redact(fix, fixclean, sizeof(fixclean));
+	fprintf(stderr, "inboxsync: %s%s%s\n", clean, fix[0] ? "; " : "", fixclean);
 	if (cli->json) {
-		json_t *doc = json_pack("{s:{s:s,s:s,s:s}}", "error", "code",
-					e->code[0] ? e->code : err_class_name(e->class),
-					"class", err_class_name(e->class), "message", clean);
-		if (e->class == ERR_THROTTLED && doc)
-			json_object_set_new(json_object_get(doc, "error"), "retry_after",
-					    json_integer(e->retry_after_s));
-		cli_print_json(doc);
+		json_t *err = jdoc_pack("{s:s,s:s,s:s,s:s,s:s}",
+					"code", e->code[0] ? e->code : err_class_name(e->class),
+					"class", err_class_name(e->class), "message", clean,
+					"fix", fixclean, "fix_code", err_fix_name(e->fix));
+
+		if (err && e->class == ERR_THROTTLED)
+			jdoc_set(err, "retry_after", jdoc_int(e->retry_after_s));
+		cli_print_json(jdoc_pack("{s:o}", "error", err ? err : jdoc_object()));
 	}
-	return exit_code_for(e);
+	return cli_exit_code(e);
 }
 
 int cli_fail_stderr(struct cli *cli, const struct err *e)
@@ -129,8 +226,15 @@ int cli_fail_stderr(struct cli *cli, const struct err *e)
 	return cli_fail(&quiet, e);
 }
 
-int cli_simple_args(struct cli *cli, int argc, char **argv, int nargs,
-		    const char *what)
+void cli_notice(const struct cli *cli, const char *text)
+{
+	if (text && *text && cli->verbosity >= 0)
+		fprintf(stderr, "Note: %s.\n", text);
+}
+
+/* ---- arguments ----------------------------------------------------------------- */
+
+int cli_getopt_json_only(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -144,6 +248,16 @@ int cli_simple_args(struct cli *cli, int argc, char **argv, int nargs,
 			cli->json = true;
 	if (rc)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	return -1;
+}
+
+int cli_simple_args(struct cli *cli, int argc, char **argv, int nargs,
+		    const char *what)
+{
+	int rc = cli_getopt_json_only(cli, argc, argv);
+
+	if (rc >= 0)
+		return rc;
 	if (argc - optind < nargs)
 		return cli_usage(cli, "%s", what);
 	if (argc - optind > nargs)
@@ -167,16 +281,26 @@ int cli_usage(struct cli *cli, const char *fmt, ...)
 
 void cli_print_json(json_t *v)
 {
+	char *text;
+
 	if (!v)
 		return;
-	json_dumpf(v, stdout, JSON_INDENT(2));
-	fputc('\n', stdout);
-	json_decref(v);
+	text = jdoc_dump_pretty(v);
+	if (text)
+		printf("%s\n", text);
+	free(text);
+	jdoc_free(v);
 }
 
 bool cli_progress_enabled(const struct cli *cli)
 {
 	return cli->verbosity >= 0 && isatty(STDERR_FILENO);
+}
+
+/* The long option argv[optind - 1] names, for messages. */
+static const char *option_named(char **argv, int at)
+{
+	return at > 0 ? argv[at - 1] : "?";
 }
 
 int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
@@ -196,12 +320,16 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 			       cmd->name, cmd->usage, cmd->help);
 		return 1;
 	}
-	if (c == '?' || c == ':') {
+	if (c == '?') {
+		/* getopt sets optopt to the option's value when a known option
+		 * lacks its argument, and to 0 for an unknown long option. */
+		for (const struct option *o = longopts; optopt && o && o->name; o++)
+			if (o->val == optopt && o->has_arg == required_argument)
+				return cli_usage(cli, "option --%s needs a value", o->name), -1;
 		if (optopt)
-			cli_usage(cli, "option -%c needs a value or is unknown", optopt);
+			cli_usage(cli, "unknown option -%c", optopt);
 		else
-			cli_usage(cli, "unknown option or missing value: %s",
-				  argv[optind - 1]);
+			cli_usage(cli, "unknown option %s", option_named(argv, optind));
 		return -1;
 	}
 	*opt = c;
@@ -210,20 +338,22 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 
 int cli_find_account(struct cli *cli, const char *name, struct store_account *out)
 {
-	struct store *st = cli_store(cli);
+	const struct auth_env *env = cli_env(cli);
+	struct service_actor op = SERVICE_OPERATOR;
 	struct err e = { 0 };
-	int rc;
 
-	if (!st)
+	if (!env)
 		return -EXIT_FAILED;
-	rc = store_get_account_by_name(st, name, out, &e);
-	if (rc < 0)
-		return -cli_fail(cli, &e);
-	if (rc == 0) {
-		err_set(&e, ERR_PERMANENT, "not_found",
-			"no account named '%s' (see 'inboxsync account list')", name);
+	str_copy(cli->account, sizeof(cli->account), name);
+	if (service_account_find(env, &op, name, cli->owner, out, &e) < 0) {
+		if (err_is(&e, "not_found")) {
+			err_set(&e, ERR_PERMANENT, "not_found", "no account named '%.100s'%s%.100s",
+				name, cli->owner ? " owned by " : "", cli->owner ? cli->owner : "");
+			err_set_fix(&e, FIX_CHECK_INPUT, "see 'inboxsync account list'");
+		}
 		return -cli_fail(cli, &e);
 	}
+	str_copy(cli->account, sizeof(cli->account), out->name);
 	return 1;
 }
 

@@ -1,7 +1,8 @@
 /*
  * cmd_auth.c — `account authorize`, `account test` and `account stop`:
  * connecting a mailbox with Microsoft (loopback redirect or device code),
- * Test & Confirm, and stopping synchronization.
+ * Test & Confirm, and stopping synchronization, through the service
+ * layer; the browser's page says how the sign-in ended.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,28 +13,10 @@
 #include "cli/cli.h"
 #include "cli/cli_account.h"
 #include "cli/cli_redirect.h"
-#include "inboxsync/account.h"
 #include "inboxsync/alloc.h"
 #include "inboxsync/provider.h"
 
 #define AUTHORIZE_TIMEOUT_S 300
-
-/* The environment auth functions need, with a fresh HTTP client. */
-static int open_env(struct cli *cli, struct auth_env *env)
-{
-	memset(env, 0, sizeof(*env));
-	if (!cli_store(cli))
-		return -1;
-	env->store = cli->store;
-	env->vault = cli_vault(cli);
-	env->http = http_client_new(NULL);
-	return 0;
-}
-
-static void close_env(struct auth_env *env)
-{
-	http_client_free(env->http);
-}
 
 /* Start a browser on the URL when there is a desktop session. */
 static int open_browser(const char *url)
@@ -77,17 +60,18 @@ struct authorize_opts {
 	int port, timeout_s;
 };
 
-/* Run the browser flow: listener, URL, wait, exchange. */
-static int browser_flow(struct cli *cli, const struct auth_env *env,
-			const struct store_account *a, const struct authorize_opts *o,
-			struct auth_grant *g, struct err *e)
+/* Run the browser flow: listener, URL, wait, finish; the browser's page
+ * then says how it ended. */
+static int browser_flow(const struct auth_env *env, struct store_account *a,
+			const struct authorize_opts *o, struct err *e)
 {
 	struct redirect_listener *l = NULL;
 	struct redirect_result r = { 0 };
 	char *uri = NULL, *url = NULL;
 	int rc = -1;
 
-	if (redirect_listen(o->port, &l, &uri, e) < 0 || auth_begin(env, a, uri, &url, e) < 0)
+	if (redirect_listen(o->port, &l, &uri, e) < 0 ||
+	    service_authorize_begin(env, a, uri, NULL, &url, e) < 0)
 		goto out;
 	if (o->print_url) {
 		printf("%s\n", url);
@@ -98,10 +82,19 @@ static int browser_flow(struct cli *cli, const struct auth_env *env,
 		fprintf(stderr, "Sign in as %s at this address (it waits %d s):\n%s\n",
 			a->email, o->timeout_s, url);
 	}
-	(void)cli;
 	if (redirect_wait(l, o->timeout_s, &r, e) < 0)
 		goto out;
-	rc = auth_finish_code(env, a, r.state, r.code, r.error, r.error_description, g, e);
+	rc = service_authorize_finish(env, NULL, r.state, r.code, r.error,
+				      r.error_description, a, NULL, e);
+	if (rc == 0) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "%s is connected as account '%s'.",
+			 a->identity, a->name);
+		redirect_finish(l, 1, msg);
+	} else {
+		redirect_finish(l, 0, e->msg);
+	}
 out:
 	redirect_result_clear(&r);
 	redirect_close(l);
@@ -112,22 +105,20 @@ out:
 
 static void print_result(struct cli *cli, const struct store_account *a)
 {
-	struct store_account now;
-	struct err e;
-
-	if (store_get_account(cli->store, a->id, &now, &e) != 1)
-		now = *a;
 	if (cli->json) {
-		cli_print_json(cli_account_json(cli->store, &now));
+		cli_print_account(cli, a);
 		return;
 	}
-	printf("Authorized '%s' as %s.\n", now.name, now.identity);
-	printf("Incoming: %s%s%s\n", strcmp(now.incoming_status, "confirmed") == 0
-	       ? "Confirmed" : "Not confirmed", now.incoming_error[0] ? " — " : "",
-	       now.incoming_error);
-	printf("Outgoing: %s%s%s\n", now.outgoing_status, now.outgoing_error[0] ? " — " : "",
-	       now.outgoing_error);
-	printf("Next: inboxsync folders fetch %s\n", now.name);
+	printf("Authorized '%s' as %s.\n", a->name, a->identity);
+	printf("Incoming: %s%s%s\n", a->incoming_status == STORE_INCOMING_CONFIRMED
+	       ? "Confirmed" : "Not confirmed", a->incoming_error[0] ? " — " : "",
+	       a->incoming_error);
+	printf("Outgoing: %s%s%s\n", store_outgoing_name(a->outgoing_status),
+	       a->outgoing_error[0] ? " — " : "", a->outgoing_error);
+	if (a->state_fix == FIX_FETCH_FOLDERS)
+		printf("Next: inboxsync folders fetch %s\n", a->name);
+	else
+		printf("%s\n", a->state_reason);
 }
 
 static int cmd_account_authorize(struct cli *cli, int argc, char **argv)
@@ -142,9 +133,8 @@ static int cmd_account_authorize(struct cli *cli, int argc, char **argv)
 		{ 0 },
 	};
 	struct authorize_opts o = { .timeout_s = AUTHORIZE_TIMEOUT_S };
+	const struct auth_env *env;
 	struct store_account a;
-	struct auth_grant g = { 0 };
-	struct auth_env env;
 	struct err e = { 0 };
 	int opt, rc;
 	char *end;
@@ -176,18 +166,11 @@ static int cmd_account_authorize(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "--print-url and --device-code do not go together");
 	if ((rc = cli_find_account(cli, argv[optind], &a)) != 1)
 		return -rc;
-	if (open_env(cli, &env) < 0)
-		return EXIT_FAILED;
-	if (provider_require(env.store, a.transport, NULL, &e) == 0) {
-		rc = o.device_code ? auth_device_flow(&env, &a, show_device_message, NULL, &g, &e)
-				   : browser_flow(cli, &env, &a, &o, &g, &e);
-		if (rc == 0)
-			rc = account_complete_authorization(&env, &a, &g, &e);
-	} else {
-		rc = -1;
-	}
-	auth_grant_clear(&g);
-	close_env(&env);
+	env = cli_env(cli);
+	if (provider_require(env->store, a.transport, NULL, &e) < 0)
+		return cli_fail(cli, &e);
+	rc = o.device_code ? service_authorize_device(env, &a, show_device_message, NULL, &e)
+			   : browser_flow(env, &a, &o, &e);
 	if (rc < 0)
 		return cli_fail(cli, &e);
 	print_result(cli, &a);
@@ -205,9 +188,8 @@ static int cmd_account_test(struct cli *cli, int argc, char **argv)
 	};
 	bool incoming = false, outgoing = false;
 	struct store_account a;
-	struct auth_env env;
-	struct err ei = { 0 }, eo = { 0 };
-	int opt, rc, rin = 0, rout = 0;
+	struct err e = { 0 };
+	int opt, rc;
 
 	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1) {
 		if (opt == 'i')
@@ -227,50 +209,42 @@ static int cmd_account_test(struct cli *cli, int argc, char **argv)
 		incoming = outgoing = true;
 	if ((rc = cli_find_account(cli, argv[optind], &a)) != 1)
 		return -rc;
-	if (open_env(cli, &env) < 0)
-		return EXIT_FAILED;
-	if (incoming)
-		rin = account_test_incoming(&env, &a, &ei);
-	if (outgoing)
-		rout = account_test_outgoing(&env, &a, &eo);
-	close_env(&env);
+	rc = service_account_test(cli_env(cli), &a, incoming, outgoing, &e);
+	if (rc < 0 && (err_is(&e, "auth_invalid") || err_is(&e, "auth_required")))
+		return cli_fail(cli, &e); /* nothing could be tested */
 	if (cli->json) {
-		struct store_account now;
-		struct err e;
-
-		if (store_get_account(cli->store, a.id, &now, &e) == 1)
-			cli_print_json(cli_account_json(cli->store, &now));
+		cli_print_account(cli, &a);
 	} else {
 		if (incoming)
-			printf("Incoming: %s%s%s\n", rin == 0 ? "Confirmed" : "Not confirmed",
-			       rin == 0 ? "" : " — ", rin == 0 ? "" : ei.msg);
+			printf("Incoming: %s%s%s\n", a.incoming_status == STORE_INCOMING_CONFIRMED
+			       ? "Confirmed" : "Not confirmed", a.incoming_error[0] ? " — " : "",
+			       a.incoming_error);
 		if (outgoing)
-			printf("Outgoing: %s%s%s\n", rout == 0 ? "ok" : "failed",
-			       rout == 0 ? "" : " — ", rout == 0 ? "" : eo.msg);
+			printf("Outgoing: %s%s%s\n", store_outgoing_name(a.outgoing_status),
+			       a.outgoing_error[0] ? " — " : "", a.outgoing_error);
 	}
-	if (rin < 0)
-		return cli_fail_stderr(cli, &ei);
-	if (rout < 0)
-		return cli_fail_stderr(cli, &eo);
-	return EXIT_OK;
+	return rc < 0 ? cli_fail_stderr(cli, &e) : EXIT_OK;
 }
 
 static int cmd_account_stop(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "purge", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	bool purge = false;
 	struct store_account a;
-	struct auth_env env;
 	struct err e = { 0 };
 	int opt, rc;
 
-	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1)
+	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1) {
 		if (opt == 'p')
 			purge = true;
+		else if (opt == 'j')
+			cli->json = true;
+	}
 	if (rc)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	if (optind >= argc)
@@ -279,14 +253,10 @@ static int cmd_account_stop(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
 	if ((rc = cli_find_account(cli, argv[optind], &a)) != 1)
 		return -rc;
-	if (open_env(cli, &env) < 0)
-		return EXIT_FAILED;
-	rc = account_stop(&env, &a, purge, &e);
-	close_env(&env);
-	if (rc < 0)
+	if (service_account_stop(cli_env(cli), &a, purge, &e) < 0)
 		return cli_fail(cli, &e);
 	if (cli->json)
-		return cli_show_account(cli, a.name);
+		return cli_print_account(cli, &a);
 	printf("Stopped synchronization of '%s': removed the OAuth grant, the server "
 	       "settings and the folder mappings; %s.\n", a.name,
 	       purge ? "synced mail was purged" : "synced mail is kept (use --purge "

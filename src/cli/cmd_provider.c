@@ -1,7 +1,8 @@
 /*
- * cmd_provider.c — `provider set` and `provider show`: the administrator's
- * Microsoft app registration. The client secret is sealed by the vault
- * before it reaches the store and is never printed.
+ * cmd_provider.c — `provider set`, `provider show` and `provider check`:
+ * the administrator's Microsoft app registration, through the service
+ * layer. The client secret is read from a file (or stdin) here, sealed
+ * by the service before it reaches the store, and never printed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include "inboxsync/buf.h"
 #include "inboxsync/log.h"
 #include "inboxsync/provider.h"
+#include "inboxsync/timeutil.h"
+#include "inboxsync/vault.h"
 
 #define SECRET_MAX 4096
 
@@ -47,125 +50,47 @@ static char *read_secret_file(const char *path, struct err *e)
 	return buf_detach(&b, NULL);
 }
 
-/* "host:port" into the provider's host and port fields. */
-static int parse_host_port(const char *arg, char *host, size_t host_len,
-			   int *port, const char *what, struct err *e)
+static void print_provider(const json_t *p)
 {
-	const char *colon = strrchr(arg, ':');
-	char *end;
-	long p;
+	const json_t *problem = jdoc_get(p, "problem");
+	const json_t *transports = jdoc_get(p, "transports");
+	const char *expires = jdoc_get_str(p, "client_secret_expires_at");
 
-	if (!colon || colon == arg || (size_t)(colon - arg) >= host_len)
-		return err_set(e, ERR_PERMANENT, "usage",
-			       "bad %s server '%s': expected HOST:PORT", what, arg);
-	errno = 0;
-	p = strtol(colon + 1, &end, 10);
-	if (errno || *end || p < 1 || p > 65535)
-		return err_set(e, ERR_PERMANENT, "usage",
-			       "bad %s port in '%s': expected 1-65535", what, arg);
-	memcpy(host, arg, (size_t)(colon - arg));
-	host[colon - arg] = '\0';
-	*port = (int)p;
-	return 0;
+	printf("Provider:       Microsoft (%s)\n",
+	       jdoc_get_bool(p, "enabled") ? "enabled" : "DISABLED");
+	printf("Tenant:         %s\n", jdoc_get_str(p, "tenant"));
+	printf("Client ID:      %s\n", jdoc_get_str(p, "client_id"));
+	printf("Client secret:  %s%s%s\n", jdoc_get_bool(p, "has_client_secret")
+	       ? "set (stored encrypted)" : "not set (public client, PKCE only)",
+	       expires ? ", expires " : "", expires ? expires : "");
+	printf("Transports:    ");
+	for (size_t i = 0; i < jdoc_size(transports); i++)
+		printf("%s %s", i ? "," : "",
+		       provider_transport_label(jdoc_str_value(jdoc_item(transports, i))));
+	printf("\n");
+	printf("Login URL:      %s\n", jdoc_get_str(p, "login_url"));
+	printf("Graph URL:      %s\n", jdoc_get_str(p, "graph_url"));
+	printf("IMAP server:    %s (TLS)\n", jdoc_get_str(p, "imap"));
+	printf("SMTP server:    %s (STARTTLS)\n", jdoc_get_str(p, "smtp"));
+	if (problem && jdoc_get_str(problem, "message"))
+		printf("Problem:        %s\n", jdoc_get_str(problem, "message"));
+	printf("Redirect URI:   register http://localhost in Microsoft Entra for the\n"
+	       "                command line (any port is accepted for loopback);\n"
+	       "                'inboxsync serve' prints its own\n");
 }
 
-static json_t *provider_json(const struct store_provider *p)
+/* --client-secret-expires DATE: YYYY-MM-DD or RFC 3339. */
+static int parse_expiry(const char *arg, int64_t *out, struct err *e)
 {
-	json_t *transports = json_array();
-	char imap[320], smtp[320];
+	char full[64];
 
-	if (p->transports & STORE_TRANSPORT_GRAPH)
-		json_array_append_new(transports, json_string("graph"));
-	if (p->transports & STORE_TRANSPORT_IMAP)
-		json_array_append_new(transports, json_string("imap"));
-	snprintf(imap, sizeof(imap), "%s:%d", p->imap_host, p->imap_port);
-	snprintf(smtp, sizeof(smtp), "%s:%d", p->smtp_host, p->smtp_port);
-	return json_pack("{s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:b,s:o,s:I}",
-			 "name", p->name, "tenant", p->tenant, "client_id", p->client_id,
-			 "client_secret", p->client_secret_sealed ? "set (encrypted)" : "not set",
-			 "public_client", p->client_secret_sealed == NULL,
-			 "login_url", p->login_url, "graph_url", p->graph_url,
-			 "imap", imap, "smtp", smtp, "enabled", p->enabled,
-			 "transports", transports, "updated_at", (json_int_t)p->updated_at);
-}
-
-static void print_provider(const struct store_provider *p)
-{
-	printf("Provider:       Microsoft (%s)\n", p->enabled ? "enabled" : "DISABLED");
-	printf("Tenant:         %s\n", p->tenant);
-	printf("Client ID:      %s\n", p->client_id);
-	printf("Client secret:  %s\n", p->client_secret_sealed
-	       ? "set (stored encrypted)" : "not set (public client, PKCE only)");
-	printf("Transports:     %s\n", provider_transports_str(p->transports));
-	printf("Login URL:      %s\n", p->login_url);
-	printf("Graph URL:      %s\n", p->graph_url);
-	printf("IMAP server:    %s:%d (TLS)\n", p->imap_host, p->imap_port);
-	printf("SMTP server:    %s:%d (STARTTLS)\n", p->smtp_host, p->smtp_port);
-	printf("Redirect URI:   register http://localhost in Microsoft Entra "
-	       "(any port is accepted for loopback)\n");
-}
-
-struct provider_args {
-	const char *client_id, *secret, *secret_file, *tenant, *login_url;
-	const char *graph_url, *imap, *smtp, *transports;
-	int enable;              /* 1 enable, 0 disable, -1 keep */
-	bool no_secret;
-};
-
-/* Apply the given options over `p` (existing settings or defaults). */
-static int apply_args(struct cli *cli, const struct provider_args *a,
-		      struct store_provider *p, struct err *e)
-{
-	char *secret = NULL;
-
-	if (a->client_id && str_copy(p->client_id, sizeof(p->client_id), a->client_id) < 0)
-		return err_set(e, ERR_PERMANENT, "usage", "the client id is too long");
-	if (a->tenant && str_copy(p->tenant, sizeof(p->tenant), a->tenant) < 0)
-		return err_set(e, ERR_PERMANENT, "usage", "the tenant is too long");
-	if (a->login_url && str_copy(p->login_url, sizeof(p->login_url), a->login_url) < 0)
-		return err_set(e, ERR_PERMANENT, "usage", "the login URL is too long");
-	if (a->graph_url && str_copy(p->graph_url, sizeof(p->graph_url), a->graph_url) < 0)
-		return err_set(e, ERR_PERMANENT, "usage", "the Graph URL is too long");
-	if (a->imap && parse_host_port(a->imap, p->imap_host, sizeof(p->imap_host),
-				       &p->imap_port, "IMAP", e) < 0)
-		return -1;
-	if (a->smtp && parse_host_port(a->smtp, p->smtp_host, sizeof(p->smtp_host),
-				       &p->smtp_port, "SMTP", e) < 0)
-		return -1;
-	if (a->transports && provider_parse_transports(a->transports, &p->transports, e) < 0)
-		return -1;
-	if (a->enable >= 0)
-		p->enabled = a->enable != 0;
-	/* strip a trailing slash so URLs join cleanly */
-	for (char *u = p->login_url; *u && u[strlen(u) - 1] == '/';)
-		u[strlen(u) - 1] = '\0';
-	for (char *u = p->graph_url; *u && u[strlen(u) - 1] == '/';)
-		u[strlen(u) - 1] = '\0';
-	if (provider_validate(p, e) < 0)
-		return -1;
-	if (a->no_secret) {
-		store_provider_clear(p);
-		return 0;
-	}
-	if (a->secret_file && !(secret = read_secret_file(a->secret_file, e)))
-		return -1;
-	if (a->secret)
-		secret = xstrdup(a->secret);
-	if (secret) {
-		char *sealed;
-
-		if (!*secret) {
-			free(secret);
-			return err_set(e, ERR_PERMANENT, "usage", "the client secret is empty");
-		}
-		log_add_secret(secret);
-		sealed = vault_seal(cli_vault(cli), secret, strlen(secret), e);
-		vault_free_plain(secret);
-		if (!sealed)
-			return -1;
-		store_provider_clear(p);
-		p->client_secret_sealed = sealed;
-	}
+	if (strlen(arg) == 10)
+		snprintf(full, sizeof(full), "%sT00:00:00Z", arg);
+	else
+		str_copy(full, sizeof(full), arg);
+	if (time_parse_rfc3339(full, out) < 0)
+		return err_set(e, ERR_PERMANENT, "usage", "bad --client-secret-expires "
+			       "'%s': use YYYY-MM-DD", arg);
 	return 0;
 }
 
@@ -176,6 +101,7 @@ static int cmd_provider_set(struct cli *cli, int argc, char **argv)
 		{ "client-secret", required_argument, NULL, 's' },
 		{ "client-secret-file", required_argument, NULL, 'S' },
 		{ "no-client-secret", no_argument, NULL, 'N' },
+		{ "client-secret-expires", required_argument, NULL, 'X' },
 		{ "tenant", required_argument, NULL, 't' },
 		{ "login-url", required_argument, NULL, 'L' },
 		{ "graph-url", required_argument, NULL, 'G' },
@@ -184,29 +110,36 @@ static int cmd_provider_set(struct cli *cli, int argc, char **argv)
 		{ "enable", no_argument, NULL, 'e' },
 		{ "disable", no_argument, NULL, 'd' },
 		{ "transports", required_argument, NULL, 'T' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct provider_args a = { .enable = -1 };
-	struct store_provider p;
+	struct service_provider_change c = { .enabled = -1, .secret_expires_at = -1 };
+	struct service_actor op = SERVICE_OPERATOR;
+	const char *secret = NULL, *secret_file = NULL, *expires = NULL;
+	const struct auth_env *env;
+	bool no_secret = false;
+	char *read_secret = NULL;
 	struct err e = { 0 };
-	struct store *st;
-	int opt, rc, exists;
+	json_t *doc;
+	int opt, rc;
 
 	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1) {
 		switch (opt) {
-		case 'c': a.client_id = optarg; break;
-		case 's': a.secret = optarg; break;
-		case 'S': a.secret_file = optarg; break;
-		case 'N': a.no_secret = true; break;
-		case 't': a.tenant = optarg; break;
-		case 'L': a.login_url = optarg; break;
-		case 'G': a.graph_url = optarg; break;
-		case 'I': a.imap = optarg; break;
-		case 'M': a.smtp = optarg; break;
-		case 'e': a.enable = 1; break;
-		case 'd': a.enable = 0; break;
-		case 'T': a.transports = optarg; break;
+		case 'c': c.client_id = optarg; break;
+		case 's': secret = optarg; break;
+		case 'S': secret_file = optarg; break;
+		case 'N': no_secret = true; break;
+		case 'X': expires = optarg; break;
+		case 't': c.tenant = optarg; break;
+		case 'L': c.login_url = optarg; break;
+		case 'G': c.graph_url = optarg; break;
+		case 'I': c.imap = optarg; break;
+		case 'M': c.smtp = optarg; break;
+		case 'e': c.enabled = 1; break;
+		case 'd': c.enabled = 0; break;
+		case 'T': c.transports = optarg; break;
+		case 'j': cli->json = true; break;
 		}
 	}
 	if (rc)
@@ -218,79 +151,132 @@ static int cmd_provider_set(struct cli *cli, int argc, char **argv)
 				 "'microsoft'", argv[optind]);
 	if (optind + 1 < argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
-	if ((a.secret != NULL) + (a.secret_file != NULL) + a.no_secret > 1)
+	if ((secret != NULL) + (secret_file != NULL) + no_secret > 1)
 		return cli_usage(cli, "give only one of --client-secret, "
 				 "--client-secret-file and --no-client-secret");
-	if (!(st = cli_store(cli)))
+	if (expires && parse_expiry(expires, &c.secret_expires_at, &e) < 0)
+		return cli_fail(cli, &e);
+	if (!(env = cli_env(cli)))
 		return EXIT_FAILED;
-	exists = store_get_provider(st, PROVIDER_MICROSOFT, &p, &e);
-	if (exists < 0)
+	if (secret_file && !(read_secret = read_secret_file(secret_file, &e)))
 		return cli_fail(cli, &e);
-	if (!exists) {
-		provider_defaults(&p);
-		if (!a.client_id)
-			return cli_usage(cli, "--client-id is required the first time: "
-					 "the Application (client) ID of the app registered "
-					 "in Microsoft Entra");
+	if ((secret && !*secret) || (read_secret && !*read_secret)) {
+		vault_free_plain(read_secret);
+		return cli_usage(cli, "the client secret is empty");
 	}
-	if (apply_args(cli, &a, &p, &e) < 0 || store_put_provider(st, &p, &e) < 0) {
-		store_provider_clear(&p);
+	c.client_secret = no_secret ? "" : read_secret ? read_secret : secret;
+	rc = service_provider_set(env, &op, &c, &e);
+	vault_free_plain(read_secret);
+	if (rc < 0)
 		return cli_fail(cli, &e);
-	}
-	if (cli->json) {
-		store_provider_clear(&p);
-		if (store_get_provider(st, PROVIDER_MICROSOFT, &p, &e) < 0)
-			return cli_fail(cli, &e);
-		cli_print_json(provider_json(&p));
-	} else {
+	if (service_provider_get(env, &op, &doc, &e) < 0)
+		return cli_fail(cli, &e);
+	if (cli->json)
+		cli_print_json(doc);
+	else {
 		printf("Saved the Microsoft provider settings%s.\n",
-		       p.client_secret_sealed ? " (client secret stored encrypted)"
-					      : " (public client: no secret)");
+		       jdoc_get_bool(doc, "has_client_secret")
+		       ? " (client secret stored encrypted)" : " (public client: no secret)");
+		printf("Check them against Microsoft with 'inboxsync provider check'.\n");
+		jdoc_free(doc);
 	}
-	store_provider_clear(&p);
 	return EXIT_OK;
 }
 
 static int cmd_provider_show(struct cli *cli, int argc, char **argv)
 {
-	struct store_provider p;
+	struct service_actor op = SERVICE_OPERATOR;
+	const struct auth_env *env;
 	struct err e = { 0 };
-	struct store *st;
+	json_t *doc;
 	int rc;
 
 	if ((rc = cli_simple_args(cli, argc, argv, 0, "")) >= 0)
 		return rc;
-	if (!(st = cli_store(cli)))
+	if (!(env = cli_env(cli)))
 		return EXIT_FAILED;
-	rc = store_get_provider(st, PROVIDER_MICROSOFT, &p, &e);
-	if (rc < 0)
+	if (service_provider_get(env, &op, &doc, &e) < 0)
 		return cli_fail(cli, &e);
-	if (rc == 0) {
-		provider_require(st, NULL, NULL, &e);
-		return cli_fail(cli, &e);
+	if (cli->json) {
+		cli_print_json(doc);
+	} else {
+		print_provider(doc);
+		jdoc_free(doc);
 	}
-	if (cli->json)
-		cli_print_json(provider_json(&p));
-	else
-		print_provider(&p);
-	store_provider_clear(&p);
 	return EXIT_OK;
+}
+
+static int cmd_provider_check(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "redirect-uri", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct service_actor op = SERVICE_OPERATOR;
+	const char *redirect = "http://localhost";
+	const struct auth_env *env;
+	struct err e = { 0 };
+	json_t *doc, *checks;
+	int opt, rc;
+	bool ok;
+
+	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1) {
+		if (opt == 'r')
+			redirect = optarg;
+		else if (opt == 'j')
+			cli->json = true;
+	}
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	if (optind < argc && strcmp(argv[optind], PROVIDER_MICROSOFT) == 0)
+		optind++;
+	if (optind < argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	if (!(env = cli_env(cli)))
+		return EXIT_FAILED;
+	if (service_provider_check(env, &op, redirect, &doc, &e) < 0)
+		return cli_fail(cli, &e);
+	ok = jdoc_get_bool(doc, "ok");
+	checks = jdoc_get(doc, "checks");
+	if (!cli->json) {
+		for (size_t i = 0; i < jdoc_size(checks); i++) {
+			const json_t *c = jdoc_item(checks, i);
+			const char *fix = jdoc_get_str(c, "fix");
+
+			printf("%-5s %-22s %s\n", jdoc_get_bool(c, "ok") ? "ok" : "FAIL",
+			       jdoc_get_str(c, "name"), jdoc_get_str(c, "message"));
+			if (!jdoc_get_bool(c, "ok") && fix && *fix)
+				printf("      %-22s fix: %s\n", "", fix);
+		}
+		printf("%s\n", ok ? "The provider is ready." :
+		       "The provider needs attention (see above).");
+		jdoc_free(doc);
+	} else {
+		cli_print_json(doc);
+	}
+	return ok ? EXIT_OK : EXIT_NOT_CONFIGURED;
 }
 
 const struct cli_command cli_provider_set = {
 	"provider", "set", cmd_provider_set,
 	"microsoft --client-id ID [--client-secret S | --client-secret-file F | "
-	"--no-client-secret] [--tenant T] [--login-url URL] [--graph-url URL] "
-	"[--imap HOST:PORT] [--smtp HOST:PORT] [--enable | --disable] "
-	"[--transports graph,imap]",
+	"--no-client-secret] [--client-secret-expires DATE] [--tenant T] "
+	"[--login-url URL] [--graph-url URL] [--imap HOST:PORT] [--smtp HOST:PORT] "
+	"[--enable | --disable] [--transports graph,imap] [--json]",
 	"Register the Microsoft app (administrator, once).\n\n"
 	"The client ID and secret come from the app registration in Microsoft\n"
-	"Entra; add the redirect URI\n"
-	"http://localhost there. Without a secret the app is a public client (PKCE\n"
-	"only). The secret is stored encrypted with the key in the data directory\n"
-	"and is never printed; prefer --client-secret-file (or '-' for stdin) over\n"
-	"--client-secret, which other local users can see in the process list.\n"
-	"Options left out keep their current values.\n\n"
+	"Entra; add the redirect URI http://localhost there (and the server's\n"
+	"{public-url}/oauth/callback when you run 'inboxsync serve'). Without a\n"
+	"secret the app is a public client (PKCE only). The secret is stored\n"
+	"encrypted with the key in the data directory and is never printed;\n"
+	"prefer --client-secret-file (or '-' for stdin) over --client-secret,\n"
+	"which other local users can see in the process list. Options left out\n"
+	"keep their current values. New settings clear a recorded provider\n"
+	"problem, so every mailbox retries at once.\n\n"
+	"  --client-secret-expires DATE  when the secret expires (YYYY-MM-DD):\n"
+	"                      a warning appears 30 days before\n"
 	"  --tenant T          common (default), organizations, consumers, a tenant\n"
 	"                      id or a verified domain\n"
 	"  --login-url URL     identity platform (default https://login.microsoftonline.com)\n"
@@ -307,4 +293,14 @@ const struct cli_command cli_provider_show = {
 	"Show the Microsoft provider settings.\n\n"
 	"The client secret is only shown as set / not set. Exits 3 when Microsoft\n"
 	"is not configured yet.",
+};
+
+const struct cli_command cli_provider_check = {
+	"provider", "check", cmd_provider_check, "[microsoft] [--redirect-uri URI] [--json]",
+	"Check the app registration against Microsoft before anyone signs in.\n\n"
+	"With a client secret, asks Microsoft for a token for the app itself: a\n"
+	"wrong or expired secret, an app unknown in the tenant or a tenant that\n"
+	"does not exist each show with what to fix. Prints the redirect URI to\n"
+	"register (--redirect-uri: the one 'serve' uses) and warns when the\n"
+	"secret expires within 30 days. Exits 3 when something needs fixing.",
 };

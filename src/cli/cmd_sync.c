@@ -1,7 +1,9 @@
 /*
  * cmd_sync.c — `sync`: runs the scheduler over one account or all of them,
  * one pass (--once, the default) or until every selected folder is live
- * (--until-complete), with progress bars on a terminal.
+ * (--until-complete), with progress bars on a terminal. Which accounts may
+ * sync, and why not, is the service's; the exit code is the most severe
+ * outcome of any account asked for (docs/cli.md).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -10,7 +12,6 @@
 #include "cli/cli.h"
 #include "cli/cli_progress.h"
 #include "inboxsync/alloc.h"
-#include "inboxsync/provider.h"
 #include "inboxsync/sched.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -22,10 +23,29 @@ static void on_signal(int sig)
 }
 
 struct sync_ui {
+	struct cli *cli;
 	struct cli_progress *progress;
 	struct store_account *accounts;
 	size_t n;
+	int worst;                 /* exit code of the skipped accounts */
 };
+
+/* Exit codes by severity: a failure that needs a person beats one that
+ * passes by itself. */
+static int more_severe(int a, int b)
+{
+	static const int order[] = { EXIT_OK, EXIT_TRY_LATER, EXIT_FAILED, EXIT_AUTH,
+				     EXIT_NOT_CONFIGURED, EXIT_USAGE, EXIT_INTERRUPTED };
+	int ra = 0, rb = 0;
+
+	for (int i = 0; i < (int)(sizeof(order) / sizeof(order[0])); i++) {
+		if (order[i] == a)
+			ra = i;
+		if (order[i] == b)
+			rb = i;
+	}
+	return ra >= rb ? a : b;
+}
 
 static const char *account_name(const struct sync_ui *ui, int64_t id)
 {
@@ -52,96 +72,59 @@ static void after_pass(void *ctx, int64_t id, int rc, const struct engine_result
 				  account_name(ui, id), e->msg);
 }
 
-/* Which accounts to sync; prints why one is skipped. Returns an exit code
- * or -1 to go on. */
-static int choose_accounts(struct cli *cli, const char *name, struct sync_ui *ui,
-			   int64_t **ids, size_t *n)
+/* An account that is left out: say why (and what to do); a reason that
+ * needs a person counts toward the exit code. */
+static void on_skipped(void *ctx, const struct service_skip *sk)
 {
-	struct store_account *all;
-	size_t count;
-	struct err e = { 0 };
+	struct sync_ui *ui = ctx;
+	char fix[1024];
 
-	*ids = NULL;
-	*n = 0;
-	if (store_list_accounts(cli->store, &all, &count, &e) < 0)
-		return cli_fail(cli, &e);
-	ui->accounts = all;
-	ui->n = count;
-	*ids = xcalloc(count ? count : 1, sizeof(**ids));
-	for (size_t i = 0; i < count; i++) {
-		const struct store_account *a = &all[i];
-		long long selected = 0;
-
-		if (name && strcmp(a->name, name) != 0)
-			continue;
-		if (!strcmp(a->state, STORE_STATE_AUTH_INVALID) || !a->authorized_at) {
-			if (name) {
-				err_set(&e, ERR_AUTH, !a->authorized_at ? "auth_required"
-					: "auth_invalid", "'%s' is %s%s%.300s; background "
-					"sync is suspended until you run 'inboxsync account "
-					"authorize %s'", a->name, !a->authorized_at
-					? "not authorized" : "auth_invalid",
-					a->authorized_at ? ": " : "",
-					a->authorized_at ? a->state_reason : "", a->name);
-				return cli_fail(cli, &e);
-			}
-			if (!cli->json)
-				fprintf(stderr, "Skipping '%s': %s\n", a->name,
-					a->authorized_at ? "auth_invalid (authorize it again)"
-							 : "not authorized yet");
-			continue;
-		}
-		store_count_selected_folders(cli->store, a->id, &selected, &e);
-		if (selected == 0) {
-			if (!cli->json)
-				printf("No folders selected for '%s': run 'inboxsync folders "
-				       "fetch %s', then 'inboxsync folders select %s Inbox'.\n",
-				       a->name, a->name, a->name);
-			continue;
-		}
-		(*ids)[(*n)++] = a->id;
+	str_copy(ui->cli->account, sizeof(ui->cli->account), sk->account->name);
+	cli_fix_text(ui->cli, &sk->why, fix, sizeof(fix));
+	if (err_is(&sk->why, "no_folders")) {
+		if (!ui->cli->json)
+			printf("No folders selected for '%s': %s.\n", sk->account->name, fix);
+	} else {
+		fprintf(stderr, "Skipping '%s': %s%s%s\n", sk->account->name, sk->why.msg,
+			fix[0] ? "; " : "", fix);
 	}
-	if (name && count && *n == 0) {
-		size_t i = 0;
+	if (!err_is(&sk->why, "no_folders"))
+		ui->worst = more_severe(ui->worst, cli_exit_code(&sk->why));
+}
 
-		while (i < count && strcmp(all[i].name, name) != 0)
-			i++;
-		if (i == count) {
-			err_set(&e, ERR_PERMANENT, "not_found", "no account named '%s' "
-				"(see 'inboxsync account list')", name);
-			return cli_fail(cli, &e);
-		}
-	}
-	return -1;
+static void on_busy(void *ctx, int64_t id, const char *holder)
+{
+	struct sync_ui *ui = ctx;
+
+	fprintf(stderr, "Waiting: another inboxsync process (%s) is synchronizing "
+		"'%s'; this one continues when it is done.\n", holder ? holder : "?",
+		account_name(ui, id));
 }
 
 static void print_outcomes(struct cli *cli, const struct sync_ui *ui,
 			   const struct sched_outcome *out, size_t n)
 {
-	json_t *arr = cli->json ? json_array() : NULL;
+	json_t *arr = cli->json ? jdoc_array() : NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct sched_outcome *o = &out[i];
 		const struct engine_result *t = &o->total;
 
 		if (arr) {
-			json_t *item = json_pack("{s:s,s:b,s:i,s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i}",
+			json_t *item = jdoc_pack("{s:s,s:b,s:i,s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i}",
 						 "account", account_name(ui, o->account_id),
 						 "complete", o->complete, "passes", o->passes,
-						 "pages", (json_int_t)t->pages,
-						 "created", (json_int_t)t->created,
-						 "updated", (json_int_t)t->updated,
-						 "moved", (json_int_t)t->moved,
-						 "deleted", (json_int_t)t->deleted,
+						 "pages", (long long)t->pages,
+						 "created", (long long)t->created,
+						 "updated", (long long)t->updated,
+						 "moved", (long long)t->moved,
+						 "deleted", (long long)t->deleted,
 						 "resyncs", t->resyncs,
 						 "folders_selected", t->folders_selected,
 						 "folders_live", t->folders_live);
 			if (o->rc < 0)
-				json_object_set_new(item, "error",
-						    json_pack("{s:s,s:s,s:s}", "class",
-							      err_class_name(o->err.class), "code",
-							      o->err.code, "message", o->err.msg));
-			json_array_append_new(arr, item);
+				jdoc_set(item, "error", service_error_json(&o->err));
+			jdoc_push(arr, item);
 			continue;
 		}
 		printf("%s: %s — %d of %d folders up to date; %lld new, %lld updated, "
@@ -155,7 +138,7 @@ static void print_outcomes(struct cli *cli, const struct sync_ui *ui,
 		       t->sent ? "; sent messages delivered" : "");
 	}
 	if (arr)
-		cli_print_json(json_pack("{s:o}", "accounts", arr));
+		cli_print_json(jdoc_pack("{s:o}", "accounts", arr));
 }
 
 static int cmd_sync(struct cli *cli, int argc, char **argv)
@@ -171,7 +154,8 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 		{ 0 },
 	};
 	struct sched_config cfg = { 0 };
-	struct sync_ui ui = { 0 };
+	struct service_actor op = SERVICE_OPERATOR;
+	struct sync_ui ui = { .cli = cli };
 	struct sched_outcome *out = NULL;
 	struct err e = { 0 };
 	int64_t *ids = NULL;
@@ -208,21 +192,25 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
 	if (until)
 		cfg.mode = SCHED_UNTIL_COMPLETE;
-	if (!cli_store(cli))
+	if (!cli_env(cli))
 		return EXIT_FAILED;
-	if (provider_require(cli->store, NULL, NULL, &e) < 0)
-		return cli_fail(cli, &e);
-	if ((rc = choose_accounts(cli, optind < argc ? argv[optind] : NULL, &ui, &ids, &n)) >= 0) {
+	if (optind < argc)
+		str_copy(cli->account, sizeof(cli->account), argv[optind]);
+	if (service_sync_targets(cli_env(cli), &op, optind < argc ? argv[optind] : NULL,
+				 until ? SERVICE_SYNC_WAIT_THROTTLED : 0, &ui.accounts, &ui.n, &ids, &n, on_skipped, &ui, &e) < 0) {
 		free(ids);
 		free(ui.accounts);
-		return rc;
+		return cli_fail(cli, &e);
 	}
 	if (n == 0) {
 		if (cli->json)
-			cli_print_json(json_pack("{s:[]}", "accounts"));
+			cli_print_json(jdoc_pack("{s:[]}", "accounts"));
+		else if (ui.n == 0)
+			printf("No accounts yet. Add one with 'inboxsync account add NAME "
+			       "--email ADDRESS'.\n");
 		free(ids);
 		free(ui.accounts);
-		return EXIT_OK;
+		return ui.worst;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -233,6 +221,7 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 	cfg.engine.stop = &stop_requested;
 	cfg.engine.budget_ms = 10000; /* share workers between accounts */
 	cfg.after_pass = after_pass;
+	cfg.on_busy = on_busy;
 	cfg.after_pass_ctx = &ui;
 	if (!cli->json && cli_progress_enabled(cli)) {
 		ui.progress = cli_progress_new();
@@ -246,9 +235,14 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 		code = cli_fail(cli, &e);
 	} else {
 		print_outcomes(cli, &ui, out, n);
-		for (size_t i = 0; i < n && code == EXIT_OK; i++) {
-			if (out[i].rc < 0)
-				code = cli_fail_stderr(cli, &out[i].err);
+		code = ui.worst;
+		for (size_t i = 0; i < n; i++) {
+			str_copy(cli->account, sizeof(cli->account),
+				 account_name(&ui, out[i].account_id));
+			if (out[i].rc < 0 && stop_requested && out[i].err.class == ERR_NONE)
+				code = more_severe(code, EXIT_INTERRUPTED);
+			else if (out[i].rc < 0)
+				code = more_severe(code, cli_fail_stderr(cli, &out[i].err));
 			else if (out[i].total.outbox_failed > 0) {
 				fprintf(stderr, "inboxsync: %s: %d message%s could not be sent; "
 					"see 'inboxsync outbox list %s'\n",
@@ -256,12 +250,13 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 					out[i].total.outbox_failed,
 					out[i].total.outbox_failed == 1 ? "" : "s",
 					account_name(&ui, out[i].account_id));
-				code = EXIT_FAILED;
-			} else if (until && !out[i].complete && stop_requested) {
-				fprintf(stderr, "inboxsync: interrupted; progress so far is "
-					"saved and the next sync continues from there\n");
-				code = EXIT_FAILED;
+				code = more_severe(code, EXIT_FAILED);
 			}
+		}
+		if (stop_requested) {
+			fprintf(stderr, "inboxsync: interrupted; progress so far is saved "
+				"and the next sync continues from there\n");
+			code = EXIT_INTERRUPTED;
 		}
 	}
 	free(out);

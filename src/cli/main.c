@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 #include "inboxsync/alloc.h"
 #include "inboxsync/http.h"
 #include "inboxsync/log.h"
@@ -24,8 +25,11 @@ static void print_overview(FILE *out)
 		"  --data-dir DIR   where the store, key and log live (default\n"
 		"                   $INBOXSYNC_HOME, else $XDG_DATA_HOME/inboxsync,\n"
 		"                   else ~/.local/share/inboxsync)\n"
-		"  --database PATH  the SQLite store file (default DIR/inboxsync.db;\n"
-		"                   also $INBOXSYNC_DATABASE)\n"
+		"  --database LOC   the store: a SQLite file (default DIR/inboxsync.db)\n"
+		"                   or postgresql://... (also $INBOXSYNC_DATABASE)\n"
+		"  --key-file F     the token-encryption key (default DIR/secret.key;\n"
+		"                   also $INBOXSYNC_KEY_FILE; every node shares one)\n"
+		"  --owner USER     whose account a NAME means, when names repeat\n"
 		"  --json           print one JSON document on stdout, nothing else\n"
 		"  -v, --verbose    more detail in the log (debug level)\n"
 		"  -q, --quiet      no progress output\n"
@@ -55,7 +59,23 @@ static void cli_free_globals(struct cli *cli)
 {
 	free(cli->data_dir);
 	free(cli->database);
-	cli->data_dir = cli->database = NULL;
+	free(cli->owner);
+	free(cli->key_file);
+	cli->data_dir = cli->database = cli->owner = cli->key_file = NULL;
+}
+
+/* Global options that take a value, and where it goes. */
+static char **global_slot(struct cli *cli, const char *name)
+{
+	if (strcmp(name, "--data-dir") == 0)
+		return &cli->data_dir;
+	if (strcmp(name, "--database") == 0)
+		return &cli->database;
+	if (strcmp(name, "--owner") == 0)
+		return &cli->owner;
+	if (strcmp(name, "--key-file") == 0)
+		return &cli->key_file;
+	return NULL;
 }
 
 static char *default_data_dir(void)
@@ -116,26 +136,27 @@ static int parse_globals(struct cli *cli, int argc, char **argv)
 	int i = 1;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *eq = strchr(a, '=');
+		char name[32];
+		char **slot;
 
-		if (strcmp(a, "--json") == 0) {
+		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
+		if ((slot = global_slot(cli, name))) {
+			const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+
+			if (!v || !*v) {
+				fprintf(stderr, "inboxsync: option %s needs a value (see "
+					"'inboxsync --help')\n", name);
+				return -1;
+			}
+			free(*slot);
+			*slot = xstrdup(v);
+		} else if (strcmp(a, "--json") == 0) {
 			cli->json = true;
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
 			cli->verbosity++;
 		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
 			cli->verbosity = -1;
-		} else if (strcmp(a, "--data-dir") == 0 && i + 1 < argc) {
-			free(cli->data_dir);
-			cli->data_dir = xstrdup(argv[++i]);
-		} else if (strncmp(a, "--data-dir=", 11) == 0) {
-			free(cli->data_dir);
-			cli->data_dir = xstrdup(a + 11);
-		} else if (strcmp(a, "--database") == 0 && i + 1 < argc) {
-			free(cli->database);
-			cli->database = xstrdup(argv[++i]);
-		} else if (strncmp(a, "--database=", 11) == 0) {
-			free(cli->database);
-			cli->database = xstrdup(a + 11);
 		} else if (strcmp(a, "--version") == 0) {
 			printf("inboxsync %s\n", INBOXSYNC_VERSION);
 			return -2;
@@ -160,6 +181,7 @@ int main(int argc, char **argv)
 	int first, used = 0, rc;
 
 	umask(077); /* the store, key and log hold private data */
+	cli_text_init();
 	first = parse_globals(&cli, argc, argv);
 	if (first < 0) {
 		cli_free_globals(&cli);
@@ -188,15 +210,8 @@ int main(int argc, char **argv)
 		cli.data_dir = default_data_dir();
 	if (!cli.database && getenv("INBOXSYNC_DATABASE") && *getenv("INBOXSYNC_DATABASE"))
 		cli.database = xstrdup(getenv("INBOXSYNC_DATABASE"));
-	if (cli.database && (strncmp(cli.database, "postgresql:", 11) == 0 ||
-			     strncmp(cli.database, "postgres:", 9) == 0)) {
-		fprintf(stderr, "inboxsync: PostgreSQL stores are not available in this "
-			"version; leave out --database (and $INBOXSYNC_DATABASE) to use "
-			"the embedded SQLite store in the data directory, or give a "
-			"SQLite file path\n");
-		cli_free_globals(&cli);
-		return EXIT_USAGE;
-	}
+	if (!cli.key_file && getenv("INBOXSYNC_KEY_FILE") && *getenv("INBOXSYNC_KEY_FILE"))
+		cli.key_file = xstrdup(getenv("INBOXSYNC_KEY_FILE"));
 	cli.cmd = cmd;
 	snprintf(command_name, sizeof(command_name), "%s%s%s",
 		 cmd->group ? cmd->group : "", cmd->group ? " " : "", cmd->name);
@@ -213,6 +228,7 @@ int main(int argc, char **argv)
 	rc = cmd->run(&cli, argc - first - used + 1, argv + first + used - 1);
 	if (cli.store)
 		store_close(cli.store);
+	http_client_free(cli.http);
 	vault_free(cli.vault);
 	log_set_file(NULL);
 	http_global_cleanup();

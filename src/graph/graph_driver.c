@@ -75,7 +75,25 @@ struct driver *graph_driver_new(const struct graph_config *cfg)
 	g->max_concurrency = cfg->max_concurrency;
 	if (g->max_concurrency < 1 || g->max_concurrency > GRAPH_MAX_CONCURRENCY)
 		g->max_concurrency = GRAPH_MAX_CONCURRENCY;
+	g->base.limits.max_poll = GRAPH_BATCH_MAX;
+	g->base.limits.max_locate = GRAPH_BATCH_MAX;
+	g->base.limits.max_page = GRAPH_MAX_PAGE_SIZE;
+	g->base.limits.max_inflight = g->max_concurrency;
 	return &g->base;
+}
+
+int graph_driver_open(const struct driver_endpoint *ep, struct driver **out,
+		      struct err *e)
+{
+	struct graph_config cfg = {
+		.base_url = ep->graph_url,
+		.http = ep->http,
+		.auth = ep->auth,
+	};
+
+	(void)e;
+	*out = graph_driver_new(&cfg);
+	return 0;
 }
 
 /* ---- whoami ------------------------------------------------------------------ */

@@ -18,10 +18,19 @@
 #define MAX_LISTINGS 100000   /* a server that pages forever is broken */
 #define SEARCH_FOLDER_TYPE "#microsoft.graph.mailSearchFolder"
 
-static const char *const well_known_names[] = {
-	"inbox", "sentitems", "drafts", "deleteditems", "archive", "junkemail",
+/* Graph's well-known folder names and the role each one is. */
+static const struct {
+	const char *name;
+	enum mail_role role;
+} well_known[] = {
+	{ "inbox", MAIL_ROLE_INBOX },
+	{ "sentitems", MAIL_ROLE_SENT },
+	{ "drafts", MAIL_ROLE_DRAFTS },
+	{ "deleteditems", MAIL_ROLE_DELETED },
+	{ "archive", MAIL_ROLE_ARCHIVE },
+	{ "junkemail", MAIL_ROLE_JUNK },
 };
-#define N_WELL_KNOWN (sizeof(well_known_names) / sizeof(well_known_names[0]))
+#define N_WELL_KNOWN (sizeof(well_known) / sizeof(well_known[0]))
 
 /* One listing to fetch: a folder collection URL and whose children it
  * holds ("" = the top level). */
@@ -88,12 +97,12 @@ static char *listing_url(struct graph_driver *g, const char *parent,
 	return graph_url_finish(&u, e);
 }
 
-static const char *well_known_of(const struct walk *w, const char *id)
+static enum mail_role role_of(const struct walk *w, const char *id)
 {
 	for (size_t i = 0; i < N_WELL_KNOWN; i++)
 		if (w->wk_ids[i] && strcmp(w->wk_ids[i], id) == 0)
-			return well_known_names[i];
-	return "";
+			return well_known[i].role;
+	return MAIL_ROLE_NONE;
 }
 
 /* ---- one answer of a listing ------------------------------------------------- */
@@ -102,7 +111,7 @@ static int folder_emit(struct walk *w, const json_t *f, const char *parent,
 		       const struct graph_batch_item *it, int *stop,
 		       struct err *e)
 {
-	struct driver_folder df;
+	struct mail_folder df;
 	const char *type = json_str_or_null(f, "@odata.type");
 	long long children;
 	struct err perr;
@@ -120,7 +129,7 @@ static int folder_emit(struct walk *w, const json_t *f, const char *parent,
 		return graph_error_bad_response(e, &it->op, it->request_id,
 			json_is_object(f) ? perr.msg : "a folder that is not an object");
 	df.parent_remote_id = parent;
-	df.well_known = well_known_of(w, df.remote_id);
+	df.role = role_of(w, df.remote_id);
 	*stop = w->cb(w->ctx, &df);
 	if (*stop)
 		return 0;
@@ -208,12 +217,12 @@ static int walk_first_round(struct walk *w, int *stop, struct err *e)
 
 		graph_url_init(&u, w->g);
 		graph_url_path(&u, "/me/mailFolders/");
-		graph_url_id(&u, well_known_names[k]);
+		graph_url_id(&u, well_known[k].name);
 		graph_url_param(&u, "$select", "id");
 		if (!(urls[k + 1] = graph_url_finish(&u, e)))
 			goto out;
 		items[k + 1].op = (struct graph_op){ "looking up the well-known",
-			GRAPH_TARGET_FOLDER, well_known_names[k], "Mail.Read", false };
+			GRAPH_TARGET_FOLDER, well_known[k].name, "Mail.Read", false };
 		items[k + 1].url = urls[k + 1];
 	}
 	if (graph_batch_run(w->g, "listing folders", items, N_WELL_KNOWN + 1,

@@ -293,7 +293,7 @@ int graph_op_fetch_mime(struct driver *d, const char *id, struct buf *out,
 int graph_op_set_flags(struct driver *d, const char *id, int is_read,
 		       int is_flagged, struct err *e);
 int graph_op_move_message(struct driver *d, const char *id,
-			  const char *dest_folder_id, struct err *e);
+			  const char *dest_folder_id, char **new_id, struct err *e);
 int graph_op_delete_message(struct driver *d, const char *id, struct err *e);
 int graph_op_create_draft(struct driver *d, const char *mime, size_t len,
 			  char **draft_id, struct err *e);

@@ -1,9 +1,10 @@
 /*
  * graph_messages.c — a page of Graph messages (a delta page or a listing)
- * turned into driver_message values. The parsed JSON document stays alive
- * as the page's owner and the items point into it; only the normalized
- * recipient and category lists are made here. A page is all or nothing:
- * anything unusable makes it a "bad_response" and no item is returned.
+ * turned into mail.h's messages. The parsed JSON document stays alive as
+ * the page's owner and the items point into it; the address and category
+ * lists of every item share two arrays made once per page. A page is all
+ * or nothing: anything unusable makes it a "bad_response" and no item is
+ * returned.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,15 @@
 #include "inboxsync/timeutil.h"
 #include "graph_internal.h"
 
-/* Owns what a page's items point to. `release` must stay first. */
+/* Owns what a page's items point to. `release` must stay first. The
+ * address and string arrays are sized by a first pass over the page and
+ * handed out in slices. */
 struct page_owner {
 	void (*release)(void *);
 	json_t *doc;
-	char **strs;
+	struct mail_address *addrs;
+	size_t naddrs, capaddrs;
+	const char **strs;
 	size_t nstrs, capstrs;
 };
 
@@ -26,20 +31,22 @@ static void page_owner_release(void *p)
 	struct page_owner *o = p;
 
 	json_decref(o->doc);
-	for (size_t i = 0; i < o->nstrs; i++)
-		free(o->strs[i]);
+	free(o->addrs);
 	free(o->strs);
 	free(o);
 }
 
-static const char *owner_keep(struct page_owner *o, char *s)
+/* Entries of the array `key` of every message (sizes the arrays). */
+static size_t count_entries(const json_t *value, const char *const *keys,
+			    size_t nkeys)
 {
-	if (o->nstrs == o->capstrs) {
-		o->capstrs = o->capstrs ? o->capstrs * 2 : 16;
-		o->strs = xrealloc(o->strs, o->capstrs * sizeof(*o->strs));
-	}
-	o->strs[o->nstrs++] = s;
-	return s;
+	size_t n = 0, i;
+	json_t *m;
+
+	json_array_foreach(value, i, m)
+		for (size_t k = 0; k < nkeys; k++)
+			n += json_array_size(json_object_get(m, keys[k]));
+	return n;
 }
 
 /* ---- fields ---------------------------------------------------------------- */
@@ -87,51 +94,61 @@ static int recipient_read(const json_t *r, const char *key, const char **name,
 	return 0;
 }
 
-/* A recipient array as our JSON: [{"name":..,"address":..}], kept in the
- * owner; NULL when the field is absent. */
-static int recipients_json(struct page_owner *o, const json_t *m,
-			   const char *key, const char **out, struct err *e)
+/* A recipient array as a slice of the page's addresses; unknown when the
+ * field is absent. */
+static int recipients_read(struct page_owner *o, const json_t *m,
+			   const char *key, struct mail_address_list *out,
+			   struct err *e)
 {
-	json_t *arr, *list, *r;
+	json_t *arr, *r;
 	size_t i;
 
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	if (json_opt_array(m, key, &arr, e) < 0)
 		return -1;
 	if (!arr)
 		return 0;
-	list = json_array();
+	if (o->naddrs + json_array_size(arr) > o->capaddrs)
+		return err_set(e, ERR_BUG, "bad_json", "address count changed");
+	out->items = o->addrs + o->naddrs;
+	out->known = true;
 	json_array_foreach(arr, i, r) {
-		const char *name, *addr;
+		struct mail_address *a = &o->addrs[o->naddrs];
 
-		if (recipient_read(r, key, &name, &addr, e) < 0) {
-			json_decref(list);
+		if (recipient_read(r, key, &a->name, &a->address, e) < 0)
 			return -1;
-		}
-		json_array_append_new(list, json_pack("{s:s, s:s}",
-			"name", name ? name : "", "address", addr ? addr : ""));
+		if (!a->name)
+			a->name = "";
+		if (!a->address)
+			a->address = "";
+		o->naddrs++;
+		out->n++;
 	}
-	*out = owner_keep(o, json_dump_compact(list));
-	json_decref(list);
 	return 0;
 }
 
-static int categories_json(struct page_owner *o, const json_t *m,
-			   const char **out, struct err *e)
+static int categories_read(struct page_owner *o, const json_t *m,
+			   struct mail_string_list *out, struct err *e)
 {
 	json_t *arr, *c;
 	size_t i;
 
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	if (json_opt_array(m, "categories", &arr, e) < 0)
 		return -1;
 	if (!arr)
 		return 0;
-	json_array_foreach(arr, i, c)
+	if (o->nstrs + json_array_size(arr) > o->capstrs)
+		return err_set(e, ERR_BUG, "bad_json", "category count changed");
+	out->items = o->strs + o->nstrs;
+	out->known = true;
+	json_array_foreach(arr, i, c) {
 		if (!json_is_string(c))
 			return err_set(e, ERR_PERMANENT, "bad_json",
 				       "an entry of \"categories\" is not a string");
-	*out = owner_keep(o, json_dump_compact(arr));
+		o->strs[o->nstrs++] = json_string_value(c);
+		out->n++;
+	}
 	return 0;
 }
 
@@ -150,13 +167,11 @@ static int flag_read(const json_t *m, int *out, struct err *e)
 }
 
 static int message_parse(struct page_owner *o, const json_t *m,
-			 struct driver_message *out, struct err *e)
+			 struct mail_message *out, struct err *e)
 {
 	json_t *from, *fea = NULL;
 
-	memset(out, 0, sizeof(*out));
-	out->is_read = out->is_flagged = out->is_draft = out->has_attachments =
-		DRIVER_UNKNOWN;
+	mail_message_init(out);
 	if (!json_is_object(m))
 		return err_set(e, ERR_PERMANENT, "bad_json", "not an object");
 	if (json_req_string(m, "id", &out->remote_id, e) < 0)
@@ -175,11 +190,11 @@ static int message_parse(struct page_owner *o, const json_t *m,
 	    json_opt_string(m, "changeKey", &out->change_key, e) < 0 ||
 	    json_opt_object(m, "from", &from, e) < 0 ||
 	    json_opt_object(from, "emailAddress", &fea, e) < 0 ||
-	    json_opt_string(fea, "name", &out->from_name, e) < 0 ||
-	    json_opt_string(fea, "address", &out->from_addr, e) < 0 ||
-	    recipients_json(o, m, "toRecipients", &out->to_json, e) < 0 ||
-	    recipients_json(o, m, "ccRecipients", &out->cc_json, e) < 0 ||
-	    categories_json(o, m, &out->categories_json, e) < 0 ||
+	    json_opt_string(fea, "name", &out->from.name, e) < 0 ||
+	    json_opt_string(fea, "address", &out->from.address, e) < 0 ||
+	    recipients_read(o, m, "toRecipients", &out->to, e) < 0 ||
+	    recipients_read(o, m, "ccRecipients", &out->cc, e) < 0 ||
+	    categories_read(o, m, &out->categories, e) < 0 ||
 	    opt_time(m, "receivedDateTime", &out->received_at, e) < 0 ||
 	    opt_time(m, "sentDateTime", &out->sent_at, e) < 0 ||
 	    opt_bool(m, "isRead", &out->is_read, e) < 0 ||
@@ -187,6 +202,8 @@ static int message_parse(struct page_owner *o, const json_t *m,
 	    opt_bool(m, "hasAttachments", &out->has_attachments, e) < 0 ||
 	    flag_read(m, &out->is_flagged, e) < 0)
 		return -1;
+	if (out->from.address && !out->from.name)
+		out->from.name = "";
 	return 0;
 }
 
@@ -231,6 +248,15 @@ int graph_page_parse(json_t *doc, enum graph_page_kind kind,
 	    links_read(doc, kind, page, &perr) < 0) {
 		snprintf(detail, sizeof(detail), "%.300s", perr.msg);
 		goto bad;
+	}
+	{
+		static const char *const addr_keys[] = { "toRecipients", "ccRecipients" };
+		static const char *const cat_keys[] = { "categories" };
+
+		o->capaddrs = count_entries(value, addr_keys, 2);
+		o->capstrs = count_entries(value, cat_keys, 1);
+		o->addrs = xcalloc(o->capaddrs + 1, sizeof(*o->addrs));
+		o->strs = xcalloc(o->capstrs + 1, sizeof(*o->strs));
 	}
 	page->items = xcalloc(json_array_size(value) + 1, sizeof(*page->items));
 	for (i = 0; i < json_array_size(value); i++) {

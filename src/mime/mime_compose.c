@@ -4,14 +4,11 @@
  * only assembles the parts.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <gmime/gmime.h>
-#include <jansson.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/mime.h"
@@ -49,19 +46,12 @@ static const struct mime_type *type_for(const char *path)
 	return &octet;
 }
 
-long long mime_files_size(const char *const *paths, size_t n, struct err *e)
+const char *mime_type_for_name(const char *name, char *out, size_t n)
 {
-	long long total = 0;
+	const struct mime_type *t = type_for(name ? name : "");
 
-	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-
-		if (stat(paths[i], &st) < 0 || !S_ISREG(st.st_mode))
-			return err_set(e, ERR_PERMANENT, "usage", "cannot attach %s: %s",
-				       paths[i], errno ? strerror(errno) : "not a regular file");
-		total += st.st_size;
-	}
-	return total;
+	snprintf(out, n, "%s/%s", t->type, t->subtype);
+	return out;
 }
 
 void mime_new_message_id(const char *from_address, char out[160])
@@ -109,42 +99,58 @@ static InternetAddressList *parse_list(const char *list, const char *what,
 	return l;
 }
 
-char *mime_addresses_json(const char *list, bool required, const char *what,
-			  struct err *e)
+int mime_parse_addresses(const char *list, bool required, const char *what,
+			 struct mime_addresses *out, struct err *e)
 {
 	InternetAddressList *l;
-	json_t *arr = json_array();
-	char *out;
+	size_t need = 0, at = 0;
+	int n;
 
+	memset(out, 0, sizeof(*out));
 	if (!list || !*list) {
-		json_decref(arr);
-		if (required) {
-			err_set(e, ERR_PERMANENT, "usage", "no %s address given", what);
-			return NULL;
-		}
-		return xstrdup("[]");
+		if (required)
+			return err_set(e, ERR_PERMANENT, "usage", "no %s address given", what);
+		return 0;
 	}
-	if (!(l = parse_list(list, what, e))) {
-		json_decref(arr);
-		return NULL;
-	}
-	if (required && internet_address_list_length(l) == 0) {
+	if (!(l = parse_list(list, what, e)))
+		return -1;
+	n = internet_address_list_length(l);
+	if (required && n == 0) {
 		g_object_unref(l);
-		json_decref(arr);
-		err_set(e, ERR_PERMANENT, "usage", "no %s address given", what);
-		return NULL;
+		return err_set(e, ERR_PERMANENT, "usage", "no %s address given", what);
 	}
-	for (int i = 0; i < internet_address_list_length(l); i++) {
+	for (int i = 0; i < n; i++) {
 		InternetAddress *ia = internet_address_list_get_address(l, i);
 		const char *name = internet_address_get_name(ia);
+		const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
 
-		json_array_append_new(arr, json_pack("{s:s,s:s}", "name", name ? name : "",
-			"address", internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia))));
+		need += (name ? strlen(name) : 0) + strlen(addr) + 2;
 	}
+	out->items = xcalloc((size_t)n + 1, sizeof(*out->items));
+	out->strings = xmalloc(need + 1);
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(l, i);
+		const char *name = internet_address_get_name(ia);
+		const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+		size_t ln = name ? strlen(name) : 0, la = strlen(addr);
+
+		memcpy(out->strings + at, name ? name : "", ln + 1);
+		out->items[i].name = out->strings + at;
+		at += ln + 1;
+		memcpy(out->strings + at, addr, la + 1);
+		out->items[i].address = out->strings + at;
+		at += la + 1;
+	}
+	out->n = (size_t)n;
 	g_object_unref(l);
-	out = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	return out;
+	return 0;
+}
+
+void mime_addresses_free(struct mime_addresses *a)
+{
+	free(a->items);
+	free(a->strings);
+	memset(a, 0, sizeof(*a));
 }
 
 static int add_list(GMimeMessage *m, GMimeAddressType type, const char *list,
@@ -161,25 +167,25 @@ static int add_list(GMimeMessage *m, GMimeAddressType type, const char *list,
 	return 0;
 }
 
-static GMimeObject *attachment_part(const char *path, struct err *e)
+static GMimeObject *attachment_part(const struct mime_attachment *a)
 {
-	const struct mime_type *t = type_for(path);
-	const char *base = strrchr(path, '/');
-	GError *gerr = NULL;
+	const struct mime_type *t = type_for(a->name ? a->name : "");
+	char type[128], *slash;
 	GMimeStream *stream;
 	GMimeDataWrapper *content;
 	GMimePart *part;
 
-	stream = g_mime_stream_fs_open(path, O_RDONLY, 0, &gerr);
-	if (!stream) {
-		err_set(e, ERR_PERMANENT, "usage", "cannot attach %s: %s", path,
-			gerr ? gerr->message : "unreadable");
-		if (gerr)
-			g_error_free(gerr);
-		return NULL;
+	if (a->content_type && (slash = strchr(a->content_type, '/')) &&
+	    slash != a->content_type && slash[1] && !strpbrk(a->content_type, " ;\r\n") &&
+	    (size_t)(slash - a->content_type) < sizeof(type)) {
+		snprintf(type, sizeof(type), "%.*s", (int)(slash - a->content_type),
+			 a->content_type);
+		part = g_mime_part_new_with_type(type, slash + 1);
+	} else {
+		part = g_mime_part_new_with_type(t->type, t->subtype);
 	}
-	part = g_mime_part_new_with_type(t->type, t->subtype);
-	g_mime_part_set_filename(part, base ? base + 1 : path);
+	g_mime_part_set_filename(part, a->name && *a->name ? a->name : "attachment");
+	stream = g_mime_stream_mem_new_with_buffer(a->data ? a->data : "", a->len);
 	content = g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
 	g_mime_part_set_content(part, content);
 	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
@@ -189,7 +195,7 @@ static GMimeObject *attachment_part(const char *path, struct err *e)
 }
 
 /* The body part, alone or in multipart/mixed with the attachments. */
-static GMimeObject *body_tree(const struct mime_draft *d, struct err *e)
+static GMimeObject *body_tree(const struct mime_draft *d)
 {
 	GMimeTextPart *text = g_mime_text_part_new_with_subtype(d->html ? "html" : "plain");
 	char *body = xstrndup(d->body ? d->body : "", d->body_len);
@@ -203,12 +209,8 @@ static GMimeObject *body_tree(const struct mime_draft *d, struct err *e)
 	g_mime_multipart_add(mixed, GMIME_OBJECT(text));
 	g_object_unref(text);
 	for (size_t i = 0; i < d->n_attachments; i++) {
-		GMimeObject *part = attachment_part(d->attachments[i], e);
+		GMimeObject *part = attachment_part(&d->attachments[i]);
 
-		if (!part) {
-			g_object_unref(mixed);
-			return NULL;
-		}
 		g_mime_multipart_add(mixed, part);
 		g_object_unref(part);
 	}
@@ -235,20 +237,20 @@ static int serialize(GMimeMessage *m, struct buf *out, struct err *e)
 int mime_build(const struct mime_draft *d, size_t max_size, struct buf *out,
 	       struct err *e)
 {
-	long long files = mime_files_size(d->attachments, d->n_attachments, e);
+	unsigned long long files = 0;
 	GMimeMessage *m;
 	GMimeObject *tree;
 	GDateTime *date;
 	char *bare_id;
 	int rc = -1;
 
-	if (files < 0)
-		return -1;
-	if ((unsigned long long)files + d->body_len > max_size)
+	for (size_t i = 0; i < d->n_attachments; i++)
+		files += d->attachments[i].len;
+	if (files + d->body_len > max_size)
 		return err_set(e, ERR_PERMANENT, "too_large",
 			       "the message is too large to send: attachments and body "
 			       "come to %.1f MB, more than the %.1f MB a message may have; "
-			       "nothing was sent", (double)((unsigned long long)files + d->body_len) / 1048576.0,
+			       "nothing was sent", (double)(files + d->body_len) / 1048576.0,
 			       (double)max_size / 1048576.0);
 	pthread_once(&gmime_once, gmime_start);
 	m = g_mime_message_new(TRUE);
@@ -270,8 +272,7 @@ int mime_build(const struct mime_draft *d, size_t max_size, struct buf *out,
 		g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To", d->in_reply_to, NULL);
 	if (d->references && *d->references)
 		g_mime_object_set_header(GMIME_OBJECT(m), "References", d->references, NULL);
-	if (!(tree = body_tree(d, e)))
-		goto out;
+	tree = body_tree(d);
 	g_mime_message_set_mime_part(m, tree);
 	g_object_unref(tree);
 	rc = serialize(m, out, e);

@@ -1,45 +1,82 @@
 /*
  * account.c — account operations that need the grant and the server:
- * connecting a driver, completing an authorization with the wrong-account
- * guard, Test & Confirm, stop (see account.h).
+ * connecting the account's transport's driver (through the registry),
+ * completing an authorization with the wrong-account guard, Test &
+ * Confirm, stop (see account.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/account.h"
 #include "inboxsync/alloc.h"
-#include "inboxsync/graph.h"
 #include "inboxsync/imap.h"
 #include "inboxsync/log.h"
 #include "inboxsync/provider.h"
 #include "inboxsync/timeutil.h"
 #include "inboxsync/vault.h"
 
+/* The account's transport, or "unsupported" naming it. */
+static const struct driver_transport *transport_of(const struct store_account *a,
+						   struct err *e)
+{
+	const struct driver_transport *t = driver_transport_find(a->transport);
+
+	if (!t)
+		err_set(e, ERR_PERMANENT, "unsupported", "account '%s' uses an "
+			"unknown transport '%s'", a->name, a->transport);
+	return t;
+}
+
+/* Open the transport's driver for `a` with token source `auth`. */
+static int open_driver(const struct auth_env *env, const struct store_account *a,
+		       const struct store_provider *p, struct driver_auth auth,
+		       struct driver **out, struct err *e)
+{
+	const struct driver_transport *t = transport_of(a, e);
+	char imap[300], smtp[300];
+	struct driver_endpoint ep = {
+		.graph_url = a->graph_url[0] ? a->graph_url : p->graph_url,
+		.imap_server = a->imap_server,
+		.smtp_server = a->smtp_server,
+		.user = a->identity[0] ? a->identity : a->email,
+		.http = env->http,
+		.auth = auth,
+	};
+
+	*out = NULL;
+	if (!t)
+		return -1;
+	if (!t->open)
+		return err_set(e, ERR_PERMANENT, "unsupported", "the %s transport "
+			       "cannot sync mail in this version (authorization "
+			       "and Test & Confirm work); use Microsoft Graph",
+			       t->label);
+	if (!a->imap_server[0]) {
+		snprintf(imap, sizeof(imap), "%s:%d", p->imap_host, p->imap_port);
+		ep.imap_server = imap;
+	}
+	if (!a->smtp_server[0]) {
+		snprintf(smtp, sizeof(smtp), "%s:%d", p->smtp_host, p->smtp_port);
+		ep.smtp_server = smtp;
+	}
+	return t->open(&ep, out, e);
+}
+
 int account_connect(const struct auth_env *env, const struct store_account *a,
 		    struct account_conn *out, struct err *e)
 {
 	struct store_provider p;
-	struct graph_config cfg = { 0 };
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (provider_require(env->store, a->transport, &p, e) < 0)
 		return -1;
-	if (strcmp(a->transport, "graph") != 0) {
-		store_provider_clear(&p);
-		return err_set(e, ERR_PERMANENT, "unsupported",
-			       "the %s transport cannot sync mail in this version; "
-			       "use the graph transport",
-			       provider_transport_label(a->transport));
-	}
 	out->source.env = *env;
 	out->source.account_id = a->id;
-	cfg.base_url = a->graph_url[0] ? a->graph_url : p.graph_url;
-	cfg.http = env->http;
-	cfg.auth.get_token = auth_get_token;
-	cfg.auth.ctx = &out->source;
-	out->driver = graph_driver_new(&cfg);
+	rc = open_driver(env, a, &p, (struct driver_auth){ auth_get_token, &out->source },
+			 &out->driver, e);
 	store_provider_clear(&p);
-	return 0;
+	return rc;
 }
 
 void account_disconnect(struct account_conn *c)
@@ -66,28 +103,30 @@ static int fixed_get_token(void *ctx, const char *resource, const char *rejected
 	return 0;
 }
 
-/* Graph /me with the fresh token: the mailbox's own address. */
-static int graph_identity(const struct auth_env *env, const struct store_account *a,
-			  const char *access_token, struct driver_identity *me,
-			  struct err *e)
+/* Who the fresh token belongs to, asked of the mailbox server itself
+ * (Graph /me). Returns 1 with `me` filled, 0 when the transport cannot
+ * say (the id_token alone decides then), -1 on error. */
+static int server_identity(const struct auth_env *env, const struct store_account *a,
+			   const char *access_token, struct driver_identity *me,
+			   struct err *e)
 {
 	struct store_provider p;
 	struct fixed_token fixed = { access_token };
-	struct graph_config cfg = { 0 };
 	struct driver *d;
 	int rc;
 
 	if (provider_require(env->store, a->transport, &p, e) < 0)
 		return -1;
-	cfg.base_url = p.graph_url;
-	cfg.http = env->http;
-	cfg.auth.get_token = fixed_get_token;
-	cfg.auth.ctx = &fixed;
-	d = graph_driver_new(&cfg);
+	rc = open_driver(env, a, &p, (struct driver_auth){ fixed_get_token, &fixed },
+			 &d, e);
+	store_provider_clear(&p);
+	if (rc < 0)
+		return err_is(e, "unsupported") ? 0 : -1;
 	rc = driver_whoami(d, me, e);
 	driver_free(d);
-	store_provider_clear(&p);
-	return rc;
+	if (rc < 0)
+		return err_is(e, "unsupported") ? 0 : -1;
+	return 1;
 }
 
 int account_complete_authorization(const struct auth_env *env,
@@ -98,11 +137,13 @@ int account_complete_authorization(const struct auth_env *env,
 	struct driver_identity me;
 	const char *also = NULL;
 	struct err test_err;
+	int known;
 
 	memset(&me, 0, sizeof(me));
-	if (strcmp(a->transport, "graph") == 0) {
-		if (graph_identity(env, a, g->tokens.access_token, &me, e) < 0)
-			return err_prefix(e, "checking the signed-in mailbox: ");
+	known = server_identity(env, a, g->tokens.access_token, &me, e);
+	if (known < 0)
+		return err_prefix(e, "checking the signed-in mailbox: ");
+	if (known) {
 		also = me.address;
 		/* /me is authoritative for the mailbox (and says who it is when
 		 * the id_token did not): compare both its address and its UPN. */
@@ -125,9 +166,13 @@ int account_complete_authorization(const struct auth_env *env,
 	return 0;
 }
 
+/* Test & Confirm of the IMAP OAuth2 transport logs in to IMAP and SMTP
+ * (the probes) rather than through a driver. */
 static bool is_imap(const struct store_account *a)
 {
-	return strcmp(a->transport, "imap") == 0;
+	const struct driver_transport *t = driver_transport_find(a->transport);
+
+	return t && strcmp(t->token_resource, OAUTH_RESOURCE_OUTLOOK) == 0;
 }
 
 /* IMAP OAuth2 Test & Confirm: an XOAUTH2 login to IMAP (counting folders
@@ -177,7 +222,18 @@ out:
 	return rc;
 }
 
-static int count_folder(void *ctx, const struct driver_folder *f)
+/* What a failed test stores: what went wrong and, in plain words (the
+ * account is shown to people without a shell too), what to do. */
+static const char *error_with_fix(const struct err *e, char *out, size_t n)
+{
+	char fix[768];
+
+	err_fix_text(e->fix, e->fix_arg, fix, sizeof(fix));
+	snprintf(out, n, "%s%s%s", e->msg, fix[0] ? ". " : "", fix);
+	return out;
+}
+
+static int count_folder(void *ctx, const struct mail_folder *f)
 {
 	(void)f;
 	(*(long *)ctx)++;
@@ -208,19 +264,30 @@ int account_test_incoming(const struct auth_env *env, struct store_account *a,
 	account_disconnect(&c);
 record:
 	if (rc == 0) {
-		store_set_incoming_status(env->store, a->id, "confirmed", NULL, 0, &se);
-		if (strcmp(a->state, STORE_STATE_AUTHORIZED) == 0) {
+		store_set_incoming_status(env->store, a->id, STORE_INCOMING_CONFIRMED,
+					  NULL, time_now(), &se);
+		if (a->state == STORE_STATE_AUTHORIZED) {
 			char reason[512];
+			long long selected = 0;
 
-			snprintf(reason, sizeof(reason),
-				 "Incoming confirmed (%ld folders readable). Next: "
-				 "'inboxsync folders fetch %s', select folders, then sync.",
-				 folders, a->name);
+			store_count_selected_folders(env->store, a->id, &selected, &se);
+			if (selected)
+				snprintf(reason, sizeof(reason), "Incoming confirmed "
+					 "(%ld folders readable); synchronization of the "
+					 "%lld selected folders resumes.", folders, selected);
+			else
+				snprintf(reason, sizeof(reason), "Incoming confirmed "
+					 "(%ld folders readable). Next: fetch and select "
+					 "folders, then sync.", folders);
 			store_set_account_state(env->store, a->id, STORE_STATE_CONFIRMED,
-						reason, &se);
+						reason, selected ? FIX_NONE : FIX_FETCH_FOLDERS,
+						a->name, &se);
 		}
 	} else {
-		store_set_incoming_status(env->store, a->id, "not_confirmed", e->msg, 0, &se);
+		char why[1400];
+
+		store_set_incoming_status(env->store, a->id, STORE_INCOMING_NOT_CONFIRMED,
+					  error_with_fix(e, why, sizeof(why)), 0, &se);
 	}
 	return rc;
 }
@@ -238,8 +305,11 @@ int account_test_outgoing(const struct auth_env *env, struct store_account *a,
 		rc = driver_test_send(c.driver, e);
 		account_disconnect(&c);
 	}
-	store_set_outgoing_status(env->store, a->id, rc == 0 ? "ok" : "failed",
-				  rc == 0 ? NULL : e->msg, &se);
+	char why[1400];
+
+	store_set_outgoing_status(env->store, a->id, rc == 0 ? STORE_OUTGOING_OK
+				  : STORE_OUTGOING_FAILED,
+				  rc == 0 ? NULL : error_with_fix(e, why, sizeof(why)), &se);
 	return rc;
 }
 

@@ -1,10 +1,48 @@
 /*
- * driver.c — dispatch of driver.h calls through each driver's ops table,
- * and the free functions for what drivers return.
+ * driver.c — the registry of transports, dispatch of driver.h calls
+ * through each driver's ops table, and the free functions for what
+ * drivers return.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/driver.h"
+#include "inboxsync/graph.h"
+
+/* ---- the registry ------------------------------------------------------ */
+
+static const struct driver_transport graph_transport = {
+	.name = "graph",
+	.label = "Microsoft Graph",
+	.token_resource = "graph",
+	.can_sync = true,
+	.open = graph_driver_open,
+};
+
+/* IMAP OAuth2: authorization and Test & Confirm (src/imap/imap_probe.c)
+ * work; a mail driver is not part of this build yet. */
+static const struct driver_transport imap_transport = {
+	.name = "imap",
+	.label = "IMAP OAuth2",
+	.token_resource = "outlook",
+	.can_sync = false,
+	.open = NULL,
+};
+
+const struct driver_transport *const driver_transports[] = {
+	&graph_transport,
+	&imap_transport,
+	NULL,
+};
+
+const struct driver_transport *driver_transport_find(const char *name)
+{
+	for (const struct driver_transport *const *t = driver_transports; name && *t; t++)
+		if (strcmp((*t)->name, name) == 0)
+			return *t;
+	return NULL;
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
 
 static int unsupported(const struct driver *d, const char *what, struct err *e)
 {
@@ -57,6 +95,7 @@ int driver_locate_messages(struct driver *d, struct driver_locate *items,
 {
 	for (size_t i = 0; i < n; i++) {
 		items[i].folder_remote_id = NULL;
+		items[i].new_remote_id = NULL;
 		items[i].gone = false;
 		items[i].rc = -1;
 		err_clear(&items[i].err);
@@ -84,9 +123,14 @@ int driver_set_flags(struct driver *d, const char *id, int is_read,
 }
 
 int driver_move_message(struct driver *d, const char *id, const char *dest,
-			struct err *e)
+			char **new_id, struct err *e)
 {
-	return DISPATCH(move_message, "move messages", id, dest, e);
+	char *ignored = NULL;
+
+	if (new_id)
+		*new_id = NULL;
+	return DISPATCH(move_message, "move messages", id, dest,
+			new_id ? new_id : &ignored, e);
 }
 
 int driver_delete_message(struct driver *d, const char *id, struct err *e)

@@ -11,79 +11,43 @@
 #include "inboxsync/log.h"
 #include "sync/engine_internal.h"
 
-#define ORPHAN_BATCH 20
-
-static void to_store(const struct driver_message *d, struct store_message_in *m)
+/* The page's counts into the pass's result. */
+static void count_page(const struct store_page_result *pr, struct engine_result *r)
 {
-	m->remote_id = d->remote_id;
-	m->internet_message_id = d->internet_message_id;
-	m->conversation_id = d->conversation_id;
-	m->subject = d->subject;
-	m->from_name = d->from_name;
-	m->from_addr = d->from_addr;
-	m->to_json = d->to_json;
-	m->cc_json = d->cc_json;
-	m->categories_json = d->categories_json;
-	m->preview = d->preview;
-	m->change_key = d->change_key;
-	m->received_at = d->received_at;
-	m->sent_at = d->sent_at;
-	m->is_read = d->is_read;
-	m->is_flagged = d->is_flagged;
-	m->is_draft = d->is_draft;
-	m->has_attachments = d->has_attachments;
+	r->created += pr->created;
+	r->updated += pr->updated + pr->replaced;
+	r->moved += pr->moved;
 }
 
-static void count_outcome(char outcome, struct engine_result *r)
-{
-	if (outcome == 'c')
-		r->created++;
-	else if (outcome == 'm')
-		r->moved++;
-	else if (outcome == 'u' || outcome == 'r')
-		r->updated++;
-}
-
-/* Upsert or orphan every item (inside the caller's transaction). */
-static int apply_items(struct store *st, int64_t account_id, int64_t folder_id,
-		       int64_t gen, const struct driver_page *pg,
+/* Upsert or orphan every item (inside the caller's transaction). Messages
+ * first stored by the folder's first round are backfill (INTERFACE.md
+ * "Events"). */
+static int apply_items(struct store *st, int64_t account_id,
+		       const struct store_folder *f, const struct driver_page *pg,
 		       struct engine_result *r, struct err *e)
 {
-	for (size_t i = 0; i < pg->n; i++) {
-		const struct driver_message *dm = &pg->items[i];
-		struct store_message_in m;
-		char outcome = 0;
+	struct store_page_result pr = { 0 };
 
-		if (!dm->remote_id || !*dm->remote_id)
-			continue;
-		if (dm->removed) {
-			if (store_mark_message_removed(st, account_id, folder_id,
-						       dm->remote_id, e) < 0)
-				return -1;
-			continue;
-		}
-		memset(&m, 0, sizeof(m));
-		to_store(dm, &m);
-		if (store_put_message(st, account_id, folder_id, &m, gen, &outcome, e) < 0)
-			return -1;
-		count_outcome(outcome, r);
-	}
+	if (store_put_messages(st, account_id, f->id, pg->items, pg->n, f->round_gen,
+			       f->first_round, &pr, e) < 0)
+		return -1;
+	count_page(&pr, r);
 	return 0;
 }
 
 int engine_apply_page(struct store *st, int64_t account_id,
 		      struct store_folder *f, struct driver_page *pg,
-		      const char *phase, struct engine_result *r, struct err *e)
+		      enum store_phase phase, struct engine_result *r, struct err *e)
 {
 	const char *cursor = pg->done_cursor ? pg->done_cursor : pg->next_cursor;
-	const char *next_phase = pg->done_cursor ? STORE_PHASE_LIVE : phase;
+	enum store_phase next_phase = pg->done_cursor ? STORE_PHASE_LIVE : phase;
 	long long swept = 0;
 
 	if (!cursor)
 		return err_set(e, ERR_BUG, "no_cursor", "a page of changes without a cursor");
 	if (store_begin(st, e) < 0)
 		return -1;
-	if (apply_items(st, account_id, f->id, f->round_gen, pg, r, e) < 0 ||
+	if (apply_items(st, account_id, f, pg, r, e) < 0 ||
 	    store_set_folder_sync(st, f->id, next_phase, cursor, e) < 0 ||
 	    (pg->done_cursor && f->round_fresh &&
 	     store_sweep_folder(st, f->id, &swept, e) < 0)) {
@@ -100,7 +64,9 @@ int engine_apply_page(struct store *st, int64_t account_id,
 			log_info("sync", "%s: %lld messages no longer on the server were "
 				 "removed (reconcile)", f->path, swept);
 	}
-	str_copy(f->phase, sizeof(f->phase), next_phase);
+	f->phase = next_phase;
+	if (next_phase == STORE_PHASE_LIVE)
+		f->first_round = false;
 	free(f->cursor);
 	f->cursor = xstrdup(cursor);
 	r->pages++;
@@ -115,7 +81,7 @@ int engine_apply_listing(struct store *st, int64_t account_id,
 		return 0;
 	if (store_begin(st, e) < 0)
 		return -1;
-	if (apply_items(st, account_id, f->id, f->round_gen, pg, r, e) < 0) {
+	if (apply_items(st, account_id, f, pg, r, e) < 0) {
 		store_rollback(st);
 		return -1;
 	}
@@ -141,7 +107,8 @@ static int settle_orphan(struct store *st, int64_t account_id,
 	store_folder_clear(&dest);
 	if (found && dest.selected) {
 		r->moved++;
-		return store_move_message(st, account_id, it->remote_id, dest.id, e);
+		return store_move_message(st, account_id, it->remote_id, dest.id,
+					  it->new_remote_id, e);
 	}
 	/* Moved to a folder we do not sync: it leaves the local view. */
 	r->deleted++;
@@ -152,19 +119,21 @@ int engine_resolve_orphans(struct store *st, struct driver *d,
 			   int64_t account_id, struct engine_result *r,
 			   struct err *e)
 {
+	size_t batch = d->limits.max_locate ? d->limits.max_locate : 1;
+
 	for (int round = 0; round < 50; round++) {
-		struct driver_locate items[ORPHAN_BATCH];
+		struct driver_locate *items;
 		size_t n, settled = 0;
 		char **ids;
 		int rc = 0;
 
-		if (store_list_orphans(st, account_id, ORPHAN_BATCH, &ids, &n, e) < 0)
+		if (store_list_orphans(st, account_id, batch, &ids, &n, e) < 0)
 			return -1;
 		if (n == 0) {
 			free(ids);
 			return 0;
 		}
-		memset(items, 0, sizeof(items));
+		items = xcalloc(n, sizeof(*items));
 		for (size_t i = 0; i < n; i++)
 			items[i].remote_id = ids[i];
 		rc = driver_locate_messages(d, items, n, e);
@@ -181,8 +150,10 @@ int engine_resolve_orphans(struct store *st, struct driver *d,
 		}
 		for (size_t i = 0; i < n; i++) {
 			free(items[i].folder_remote_id);
+			free(items[i].new_remote_id);
 			free(ids[i]);
 		}
+		free(items);
 		free(ids);
 		if (rc < 0)
 			return err_prefix(e, "finding where %zu removed messages went "

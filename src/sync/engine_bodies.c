@@ -55,8 +55,8 @@ int engine_fetch_body(const struct auth_env *env, int64_t account_id,
 	rc = store_get_message(env->store, account_id, remote_id, &m, e);
 	if (rc <= 0)
 		return rc < 0 ? -1 : err_set(e, ERR_PERMANENT, "not_found",
-					     "no message with id '%s' in this account "
-					     "(see 'inboxsync messages list')", remote_id);
+					     "no message with id '%.200s' in this account",
+					     remote_id);
 	rc = m.body_fetched || m.pending;
 	store_message_clear(&m);
 	if (rc)

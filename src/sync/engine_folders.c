@@ -1,8 +1,9 @@
 /*
  * engine_folders.c — `folders fetch`: the mailbox's folder tree into the
- * store (display paths from parents, roles from well-known folders,
- * renames and deletions followed), with Inbox and Sent Items selected the
- * first time an account's folders are fetched.
+ * store (display paths from parents, roles from what the server says,
+ * renames and deletions followed), with Inbox and Sent Items selected
+ * when no folder of the account is selected yet (a first fetch, or the
+ * first after a stop: authorizing again gives what the first time gave).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,32 +12,10 @@
 #include "inboxsync/engine.h"
 #include "inboxsync/log.h"
 
-/* Server well-known name → our role (DESIGN.md), and whether a fresh
- * account starts with it selected. */
-static const struct role_map {
-	const char *well_known;
-	const char *role;
-	bool preselect;
-} roles[] = {
-	{ "inbox", "inbox", true },
-	{ "sentitems", "sent", true },
-	{ "drafts", "drafts", false },
-	{ "deleteditems", "deleted", false },
-	{ "archive", "archive", false },
-	{ "junkemail", "junk", false },
-};
-
-static const struct role_map *role_for(const char *well_known)
-{
-	for (size_t i = 0; well_known && i < sizeof(roles) / sizeof(roles[0]); i++)
-		if (strcmp(roles[i].well_known, well_known) == 0)
-			return &roles[i];
-	return NULL;
-}
-
 /* A folder as listed, kept until the whole listing has arrived. */
 struct listed_folder {
-	char *remote_id, *parent_remote_id, *name, *well_known, *path;
+	char *remote_id, *parent_remote_id, *name, *path;
+	enum mail_role role;
 	long long total, unread;
 };
 
@@ -54,7 +33,7 @@ static const char *path_of(const struct listing *l, const char *remote_id)
 }
 
 /* Collect one folder; parents come before their children. */
-static int on_folder(void *ctx, const struct driver_folder *f)
+static int on_folder(void *ctx, const struct mail_folder *f)
 {
 	struct listing *l = ctx;
 	const char *parent_path = path_of(l, f->parent_remote_id);
@@ -68,7 +47,7 @@ static int on_folder(void *ctx, const struct driver_folder *f)
 	it->remote_id = xstrdup(f->remote_id);
 	it->parent_remote_id = xstrdup(parent_path ? f->parent_remote_id : "");
 	it->name = xstrdup(f->name);
-	it->well_known = xstrdup(f->well_known ? f->well_known : "");
+	it->role = f->role;
 	it->path = parent_path ? xasprintf("%s/%s", parent_path, f->name)
 			       : xstrdup(f->name);
 	it->total = f->total;
@@ -82,56 +61,49 @@ static void listing_free(struct listing *l)
 		free(l->items[i].remote_id);
 		free(l->items[i].parent_remote_id);
 		free(l->items[i].name);
-		free(l->items[i].well_known);
 		free(l->items[i].path);
 	}
 	free(l->items);
 }
 
-/* Write one listed folder; select it when it is new on a first fetch and
- * its role is preselected. */
+/* Write one listed folder; select it when nothing is selected yet and its
+ * role is one a fresh account starts with. */
 static int apply_folder(struct store *st, int64_t account_id,
-			const struct listed_folder *it, bool first_fetch,
+			const struct listed_folder *it, bool preselect,
 			struct err *e)
 {
-	const struct role_map *role = role_for(it->well_known);
 	struct store_folder_in in = {
-		.remote_id = it->remote_id,
-		.parent_remote_id = it->parent_remote_id,
-		.name = it->name,
+		.f = {
+			.remote_id = it->remote_id,
+			.parent_remote_id = it->parent_remote_id,
+			.name = it->name,
+			.role = it->role,
+			.total = it->total,
+			.unread = it->unread,
+		},
 		.path = it->path,
-		.well_known = it->well_known,
-		.default_role = role ? role->role : "",
-		.total = it->total,
-		.unread = it->unread,
 	};
 	struct store_folder row;
-	bool created;
 
-	if (store_put_folder(st, account_id, &in, &created, e) < 0)
+	if (store_put_folder(st, account_id, &in, NULL, e) < 0)
 		return -1;
-	if (!created || !first_fetch || !role || !role->preselect)
+	if (!preselect || !mail_role_preselected(it->role))
 		return 0;
 	if (store_find_folder_by_remote(st, account_id, it->remote_id, &row, e) != 1)
 		return -1;
 	store_folder_clear(&row);
-	return store_select_folder(st, row.id, true, role->role, e);
+	return store_select_folder(st, row.id, true, it->role, e);
 }
 
 int engine_scan_folders(struct store *st, struct driver *d, int64_t account_id,
 			int *n_folders, struct err *e)
 {
 	struct listing l = { 0 };
-	struct store_folder *existing;
-	size_t n_existing;
-	long long deleted = 0;
-	bool first_fetch;
+	long long deleted = 0, selected = 0;
 	int rc = -1;
 
-	if (store_list_folders(st, account_id, false, &existing, &n_existing, e) < 0)
+	if (store_count_selected_folders(st, account_id, &selected, e) < 0)
 		return -1;
-	store_folder_list_free(existing, n_existing);
-	first_fetch = n_existing == 0;
 	/* The whole listing is read first (network), then applied in one
 	 * transaction: a failure midway leaves the old tree intact. */
 	if (driver_list_folders(d, on_folder, &l, e) < 0)
@@ -141,7 +113,7 @@ int engine_scan_folders(struct store *st, struct driver *d, int64_t account_id,
 	if (store_begin_folder_scan(st, account_id, e) < 0)
 		goto rollback;
 	for (size_t i = 0; i < l.n; i++)
-		if (apply_folder(st, account_id, &l.items[i], first_fetch, e) < 0)
+		if (apply_folder(st, account_id, &l.items[i], selected == 0, e) < 0)
 			goto rollback;
 	if (store_end_folder_scan(st, account_id, &deleted, e) < 0)
 		goto rollback;

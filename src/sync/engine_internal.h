@@ -16,7 +16,7 @@
  * round_fresh) and r. `phase` is the phase while the round goes on. */
 int engine_apply_page(struct store *st, int64_t account_id,
 		      struct store_folder *f, struct driver_page *pg,
-		      const char *phase, struct engine_result *r, struct err *e);
+		      enum store_phase phase, struct engine_result *r, struct err *e);
 
 /* Apply a listing (no cursor) to `f` in one transaction. */
 int engine_apply_listing(struct store *st, int64_t account_id,

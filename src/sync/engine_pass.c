@@ -63,13 +63,13 @@ static bool out_of_time(const struct pass *p)
 
 static bool is_bootstrapping(const struct folder_run *fr)
 {
-	return fr->f.cursor && (strcmp(fr->f.phase, STORE_PHASE_NEWEST) == 0 ||
-				strcmp(fr->f.phase, STORE_PHASE_BACKFILL) == 0);
+	return fr->f.cursor && (fr->f.phase == STORE_PHASE_NEWEST ||
+				fr->f.phase == STORE_PHASE_BACKFILL);
 }
 
 static bool is_live(const struct folder_run *fr)
 {
-	return fr->f.cursor && strcmp(fr->f.phase, STORE_PHASE_LIVE) == 0;
+	return fr->f.cursor && fr->f.phase == STORE_PHASE_LIVE;
 }
 
 static void report(struct pass *p, struct folder_run *fr, long long created)
@@ -81,7 +81,7 @@ static void report(struct pass *p, struct folder_run *fr, long long created)
 		return;
 	pr.account = p->a.name;
 	pr.folder = fr->f.path;
-	pr.phase = fr->f.phase;
+	pr.phase = store_phase_name(fr->f.phase);
 	pr.synced = fr->f.synced;
 	pr.total = fr->f.total;
 	pr.pages = fr->pages;
@@ -138,8 +138,8 @@ static int handle_folder_error(struct pass *p, struct folder_run *fr, struct err
 static int take_page(struct pass *p, struct folder_run *fr, struct driver_page *pg,
 		     bool first, struct err *e)
 {
-	const char *phase = !fr->f.round_fresh ? STORE_PHASE_LIVE
-			    : first ? STORE_PHASE_NEWEST : STORE_PHASE_BACKFILL;
+	enum store_phase phase = !fr->f.round_fresh ? STORE_PHASE_LIVE
+				 : first ? STORE_PHASE_NEWEST : STORE_PHASE_BACKFILL;
 	long long before = p->r->created;
 	int done = pg->done_cursor != NULL;
 
@@ -205,17 +205,19 @@ static int finish_round(struct pass *p, struct folder_run *fr, struct err *e)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Poll live folders, ENGINE_POLL_BATCH at a time. */
+/* Poll live folders, as many at a time as the driver allows. */
 static int poll_live(struct pass *p, struct err *e)
 {
-	struct driver_poll polls[ENGINE_POLL_BATCH];
-	struct folder_run *who[ENGINE_POLL_BATCH];
+	size_t batch = p->d->limits.max_poll ? p->d->limits.max_poll : 1;
+	struct driver_poll *polls = xcalloc(batch, sizeof(*polls));
+	struct folder_run **who = xcalloc(batch, sizeof(*who));
 	size_t i = 0;
+	int rc = 0;
 
-	while (i < p->n) {
+	while (rc == 0 && i < p->n) {
 		size_t k = 0;
 
-		for (; i < p->n && k < ENGINE_POLL_BATCH; i++) {
+		for (; i < p->n && k < batch; i++) {
 			if (p->runs[i].skip || !is_live(&p->runs[i]))
 				continue;
 			memset(&polls[k], 0, sizeof(polls[k]));
@@ -225,11 +227,11 @@ static int poll_live(struct pass *p, struct err *e)
 		}
 		if (k == 0)
 			break;
-		if (driver_poll_changes(p->d, polls, k, page_size(p), e) < 0)
-			return -1;
-		for (size_t j = 0; j < k; j++) {
-			int rc = 0;
-
+		if (driver_poll_changes(p->d, polls, k, page_size(p), e) < 0) {
+			rc = -1;
+			break;
+		}
+		for (size_t j = 0; rc == 0 && j < k; j++) {
 			if (polls[j].rc < 0) {
 				*e = polls[j].err;
 				rc = handle_folder_error(p, who[j], e);
@@ -242,15 +244,15 @@ static int poll_live(struct pass *p, struct err *e)
 				else if (rc == 1)
 					rc = 0;
 			}
-			if (rc < 0) {
-				for (size_t m = j; m < k; m++)
-					driver_page_free(&polls[m].page);
-				return -1;
-			}
 			driver_page_free(&polls[j].page);
+			if (rc < 0)
+				for (size_t m = j + 1; m < k; m++)
+					driver_page_free(&polls[m].page);
 		}
 	}
-	return 0;
+	free(polls);
+	free(who);
+	return rc;
 }
 
 static int load_folders(struct pass *p, struct err *e)
@@ -289,8 +291,7 @@ static int drain_outbox(struct pass *p, struct err *e)
 	p->r->outbox_failed += s.failed;
 	if (s.failed)
 		snprintf(p->note, sizeof(p->note), "%d message%s could not be sent "
-			 "(see 'inboxsync outbox list %.100s').", s.failed,
-			 s.failed == 1 ? "" : "s", p->a.name);
+			 "(the outbox says why).", s.failed, s.failed == 1 ? "" : "s");
 	return rc;
 }
 
@@ -368,7 +369,7 @@ static void record_success(struct pass *p)
 
 	for (size_t i = 0; i < p->n; i++) {
 		total += p->runs[i].f.synced;
-		live += strcmp(p->runs[i].f.phase, STORE_PHASE_LIVE) == 0;
+		live += p->runs[i].f.phase == STORE_PHASE_LIVE;
 	}
 	p->r->folders_live = (int)live;
 	p->r->complete = live == p->n && p->r->outbox_open == 0;
@@ -382,40 +383,65 @@ static void record_success(struct pass *p)
 			 "date, %lld messages so far (newest first, then older mail).%s%s",
 			 live, p->n, total, p->note[0] ? " " : "", p->note);
 	store_set_account_state(p->st, p->a.id, p->r->complete ? STORE_STATE_IDLE
-				: STORE_STATE_SYNCING, reason, &se);
-	store_set_incoming_status(p->st, p->a.id, "confirmed", NULL, time_now(), &se);
-	store_set_account_schedule(p->st, p->a.id, 0, 0, 0, NULL, &se);
+				: STORE_STATE_SYNCING, reason,
+				p->r->outbox_failed ? FIX_SHOW_OUTBOX : FIX_NONE, p->a.name, &se);
+	store_set_incoming_status(p->st, p->a.id, STORE_INCOMING_CONFIRMED, NULL,
+				  time_now(), &se);
+	store_set_account_schedule(p->st, p->a.id, 0, 0, 0, &se);
+	store_clear_account_error(p->st, p->a.id, &se);
 }
 
-/* The account's state after a pass that ended in an error. */
+/* Counts of the folders (also after a pass that ended early). */
+static void count_folders(struct pass *p)
+{
+	size_t live = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		live += p->runs[i].f.phase == STORE_PHASE_LIVE;
+	p->r->folders_selected = (int)p->n;
+	p->r->folders_live = (int)live;
+}
+
+/* The account's state after a pass that ended in an error. The fix comes
+ * with the error; a throttled mailbox says until when it waits (the time
+ * is stored: every process honours it, service_sync_allowed). */
 static void record_failure(struct pass *p, const struct err *e)
 {
-	char reason[768];
+	char reason[768], when[TIME_RFC3339_LEN], at[32];
 	struct store_account now;
 	struct err se;
+	int64_t until;
 
+	count_folders(p);
+	store_note_account_error(p->st, p->a.id, e, NULL, &se);
 	if (store_get_account(p->st, p->a.id, &now, &se) == 1 &&
-	    strcmp(now.state, STORE_STATE_AUTH_INVALID) == 0)
+	    now.state == STORE_STATE_AUTH_INVALID)
 		return; /* auth already says what happened */
 	switch (e->class) {
 	case ERR_THROTTLED:
+		until = time_now() + (e->retry_after_s > 0 ? e->retry_after_s : 1);
+		time_format_rfc3339(until, when);
 		snprintf(reason, sizeof(reason), "Microsoft is throttling this mailbox; "
-			 "waiting %d s (Retry-After) before continuing. Nothing is lost.",
-			 e->retry_after_s);
-		store_set_account_state(p->st, p->a.id, STORE_STATE_THROTTLED, reason, &se);
-		store_set_account_schedule(p->st, p->a.id, 0, time_now() + e->retry_after_s,
-					   0, e->msg, &se);
+			 "synchronization waits until %s as Microsoft asked "
+			 "(Retry-After), then continues. Nothing is lost.", when);
+		snprintf(at, sizeof(at), "%lld", (long long)until);
+		store_set_account_schedule(p->st, p->a.id, until, until, 0, &se);
+		store_set_account_state(p->st, p->a.id, STORE_STATE_THROTTLED, reason,
+					FIX_RETRY_AT, at, &se);
 		break;
 	case ERR_AUTH:
 		snprintf(reason, sizeof(reason), "Authorization needed: %s", e->msg);
-		store_set_account_state(p->st, p->a.id, STORE_STATE_ERROR, reason, &se);
+		store_set_account_state(p->st, p->a.id, STORE_STATE_ERROR, reason,
+					e->fix ? e->fix : FIX_REAUTHORIZE,
+					e->fix ? e->fix_arg : p->a.name, &se);
 		break;
 	default:
-		snprintf(reason, sizeof(reason), "%s failure: %s; %s",
+		snprintf(reason, sizeof(reason), "%s failure: %s%s",
 			 e->class == ERR_TRANSIENT ? "Temporary" : "Sync", e->msg,
-			 e->class == ERR_TRANSIENT ? "retrying with backoff"
-						   : "see the message for what to do");
-		store_set_account_state(p->st, p->a.id, STORE_STATE_ERROR, reason, &se);
+			 e->class == ERR_TRANSIENT ? "; retrying with backoff" : "");
+		store_set_account_state(p->st, p->a.id, STORE_STATE_ERROR, reason,
+					e->fix ? e->fix : e->class == ERR_TRANSIENT
+					? FIX_RETRY : FIX_NONE, e->fix_arg, &se);
 		break;
 	}
 }
@@ -447,9 +473,10 @@ int engine_sync_pass_with(const struct auth_env *env, struct driver *d,
 		free_folders(&p);
 		return rc;
 	}
-	if (strcmp(p.a.state, STORE_STATE_IDLE) != 0)
+	if (p.a.state != STORE_STATE_IDLE)
 		store_set_account_state(p.st, p.a.id, STORE_STATE_SYNCING,
-					"Synchronizing the selected folders.", &(struct err){ 0 });
+					"Synchronizing the selected folders.", FIX_NONE,
+					NULL, &(struct err){ 0 });
 	rc = run_pass(&p, e);
 	if (rc == 0)
 		record_success(&p);
@@ -470,15 +497,27 @@ int engine_sync_pass(const struct auth_env *env, int64_t account_id,
 	memset(r, 0, sizeof(*r));
 	if (rc <= 0)
 		return rc < 0 ? -1 : err_set(e, ERR_PERMANENT, "not_found", "no such account");
-	if (strcmp(a.state, STORE_STATE_AUTH_INVALID) == 0)
-		return err_set(e, ERR_AUTH, "auth_invalid",
-			       "account '%s' is auth_invalid: background sync is "
-			       "suspended (%s); run 'inboxsync account authorize %s'",
-			       a.name, a.state_reason, a.name);
-	if (!a.authorized_at)
-		return err_set(e, ERR_AUTH, "auth_required",
-			       "account '%s' is not authorized; run 'inboxsync "
-			       "account authorize %s'", a.name, a.name);
+	if (a.state == STORE_STATE_AUTH_INVALID) {
+		err_set(e, ERR_AUTH, "auth_invalid", "account '%s' is auth_invalid: "
+			"background sync is suspended (%s)", a.name, a.state_reason);
+		return err_set_fix(e, FIX_REAUTHORIZE, a.name);
+	}
+	if (!a.authorized_at) {
+		err_set(e, ERR_AUTH, "auth_required", "account '%s' is not authorized",
+			a.name);
+		return err_set_fix(e, FIX_AUTHORIZE, a.name);
+	}
+	if (a.throttled_until > time_now()) {
+		/* Microsoft's Retry-After belongs to the mailbox: every process
+		 * honours it, without a request. */
+		char when[TIME_RFC3339_LEN];
+
+		time_format_rfc3339(a.throttled_until, when);
+		err_set(e, ERR_THROTTLED, "throttled", "Microsoft asked to wait with "
+			"'%s' until %s (Retry-After)", a.name, when);
+		e->retry_after_s = (int)(a.throttled_until - time_now());
+		return err_set_fix_at(e, FIX_RETRY_AT, a.throttled_until);
+	}
 	if (account_connect(env, &a, &c, e) < 0)
 		return -1;
 	rc = engine_sync_pass_with(env, c.driver, account_id, o, r, e);

@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
+#include <sodium.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/crashpoint.h"
-#include "inboxsync/http.h"
+#include "inboxsync/jdoc.h"
 #include "inboxsync/log.h"
 #include "inboxsync/mime.h"
 #include "inboxsync/outbox.h"
@@ -25,15 +25,17 @@
 
 static int check_sendable(const struct store_account *a, struct err *e)
 {
-	if (strcmp(a->state, STORE_STATE_AUTH_INVALID) == 0)
-		return err_set(e, ERR_AUTH, "auth_invalid",
-			       "sending from '%s' is blocked: the account is "
-			       "auth_invalid (%s); run 'inboxsync account authorize %s' "
-			       "and send again", a->name, a->state_reason, a->name);
-	if (!a->authorized_at)
-		return err_set(e, ERR_AUTH, "auth_required",
-			       "'%s' is not authorized; run 'inboxsync account "
-			       "authorize %s' first", a->name, a->name);
+	if (a->state == STORE_STATE_AUTH_INVALID) {
+		err_set(e, ERR_AUTH, "auth_invalid",
+			"sending from '%s' is blocked: the account is auth_invalid "
+			"(%s); authorize it again and send again", a->name,
+			a->state_reason);
+		return err_set_fix(e, FIX_REAUTHORIZE, a->name);
+	}
+	if (!a->authorized_at) {
+		err_set(e, ERR_AUTH, "auth_required", "'%s' is not authorized", a->name);
+		return err_set_fix(e, FIX_AUTHORIZE, a->name);
+	}
 	return 0;
 }
 
@@ -48,64 +50,141 @@ static int reply_headers(struct store *st, const struct store_account *a,
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
-		return err_set(e, ERR_PERMANENT, "usage", "--reply-to-id: no synced "
-			       "message with id '%s' in '%s'", id, a->name);
-	if (m.internet_message_id[0])
-		*in_reply_to = xstrdup(m.internet_message_id);
+		return err_set(e, ERR_PERMANENT, "usage", "reply: no synced message "
+			       "with id '%.200s' in '%s'", id, a->name);
+	if (m.m.internet_message_id[0])
+		*in_reply_to = xstrdup(m.m.internet_message_id);
 	store_message_clear(&m);
 	if (!*in_reply_to)
-		return err_set(e, ERR_PERMANENT, "usage", "--reply-to-id: message '%s' "
+		return err_set(e, ERR_PERMANENT, "usage", "reply: message '%.200s' "
 			       "has no Message-ID to reply to", id);
 	return 0;
 }
 
-static char *request_json(const struct outbox_request *r, const char *to,
-			  const char *cc, const char *bcc)
+static json_t *addresses_doc(const struct mime_addresses *l)
 {
-	json_t *att = json_array(), *doc;
+	json_t *arr = jdoc_array();
+
+	for (size_t i = 0; i < l->n; i++)
+		jdoc_push(arr, jdoc_pack("{s:s,s:s}", "name", l->items[i].name,
+					 "address", l->items[i].address));
+	return arr;
+}
+
+/* What was asked, kept with the entry (for listings and resends). */
+static char *request_json(const struct outbox_request *r,
+			  const struct mime_addresses *to,
+			  const struct mime_addresses *cc,
+			  const struct mime_addresses *bcc)
+{
+	json_t *att = jdoc_array(), *doc;
 	char *out;
 
-	for (size_t i = 0; i < r->n_attachments; i++) {
-		const char *base = strrchr(r->attachments[i], '/');
+	for (size_t i = 0; i < r->n_attachments; i++)
+		jdoc_push(att, jdoc_string(r->attachments[i].name));
+	doc = jdoc_object();
+	jdoc_set(doc, "to", addresses_doc(to));
+	jdoc_set(doc, "cc", addresses_doc(cc));
+	jdoc_set(doc, "bcc", addresses_doc(bcc));
+	jdoc_set(doc, "subject", jdoc_string(r->subject ? r->subject : ""));
+	jdoc_set(doc, "html", jdoc_bool(r->html));
+	jdoc_set(doc, "attachments", att);
+	jdoc_set(doc, "reply_to_id", jdoc_string(r->reply_to_id));
+	out = jdoc_dump(doc);
+	jdoc_free(doc);
+	return out ? out : xstrdup("{}");
+}
 
-		json_array_append_new(att, json_string(base ? base + 1 : r->attachments[i]));
+/* One field into the fingerprint: its length, then its bytes, so that no
+ * two different requests hash the same input. */
+static void hash_field(crypto_generichash_state *h, const void *p, size_t n)
+{
+	unsigned char len[8];
+
+	for (int i = 0; i < 8; i++)
+		len[i] = (unsigned char)(n >> (8 * i));
+	crypto_generichash_update(h, len, sizeof(len));
+	if (n)
+		crypto_generichash_update(h, p, n);
+}
+
+static void hash_str(crypto_generichash_state *h, const char *s)
+{
+	hash_field(h, s ? s : "", s ? strlen(s) : 0);
+}
+
+void outbox_request_hash(const struct outbox_request *r, char out[65])
+{
+	crypto_generichash_state h;
+	unsigned char sum[32];
+
+	if (sodium_init() < 0)
+		abort();
+	crypto_generichash_init(&h, NULL, 0, sizeof(sum));
+	hash_str(&h, r->to);
+	hash_str(&h, r->cc);
+	hash_str(&h, r->bcc);
+	hash_str(&h, r->subject);
+	hash_field(&h, r->body ? r->body : "", r->body ? r->body_len : 0);
+	hash_field(&h, r->html ? "h" : "t", 1);
+	hash_str(&h, r->reply_to_id);
+	for (size_t i = 0; i < r->n_attachments; i++) {
+		hash_str(&h, r->attachments[i].name);
+		hash_str(&h, r->attachments[i].content_type);
+		hash_field(&h, r->attachments[i].data, r->attachments[i].len);
 	}
-	doc = json_pack("{s:o,s:o,s:o,s:s,s:b,s:o,s:s?}",
-			"to", json_loads(to, 0, NULL), "cc", json_loads(cc, 0, NULL),
-			"bcc", json_loads(bcc, 0, NULL), "subject", r->subject ? r->subject : "",
-			"html", r->html, "attachments", att, "reply_to_id", r->reply_to_id);
-	out = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	return out;
+	crypto_generichash_final(&h, sum, sizeof(sum));
+	sodium_bin2hex(out, 65, sum, sizeof(sum));
+}
+
+/* A random idempotency key shaped like a UUID (version 4). */
+static void new_key(char out[37])
+{
+	unsigned char b[16];
+
+	if (sodium_init() < 0)
+		abort();
+	randombytes_buf(b, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+		 b[11], b[12], b[13], b[14], b[15]);
 }
 
 /* Outbox row + local Sent entry, one transaction. */
 static int store_accepted(struct store *st, const struct store_account *a,
-			  const struct outbox_request *r, const char *to_json,
-			  const char *cc_json, struct store_outbox *o, struct err *e)
+			  const struct outbox_request *r,
+			  const struct mime_addresses *to,
+			  const struct mime_addresses *cc, struct store_outbox *o,
+			  bool *sent_entry, struct err *e)
 {
 	struct store_folder sent;
-	struct store_message_in m = { 0 };
+	struct mail_message m;
 	char local_id[128], preview[256];
 	int found, rc = -1;
 
-	found = store_find_folder_by_role(st, a->id, "sent", &sent, e);
+	*sent_entry = false;
+	found = store_find_folder_by_role(st, a->id, MAIL_ROLE_SENT, &sent, e);
 	if (found < 0 || store_begin(st, e) < 0)
 		return -1;
-	store_folder_clear(&sent);
 	if (store_outbox_add(st, o, e) < 0)
 		goto out;
-	if (found) {
+	/* The local entry shows only in a Sent folder that is synced: one
+	 * that is not would never replace it with the server's copy. */
+	if (found && sent.selected) {
 		snprintf(local_id, sizeof(local_id), "local:%s", o->idem_key);
 		snprintf(preview, sizeof(preview), "%.*s",
 			 (int)(r->body_len < 200 ? r->body_len : 200), r->body ? r->body : "");
+		mail_message_init(&m);
 		m.remote_id = local_id;
 		m.internet_message_id = o->internet_message_id;
 		m.subject = r->subject;
-		m.from_name = a->sender_name;
-		m.from_addr = a->email;
-		m.to_json = to_json;
-		m.cc_json = cc_json;
+		m.from.name = a->sender_name;
+		m.from.address = a->email;
+		m.to = (struct mail_address_list){ to->items, to->n, true };
+		m.cc = (struct mail_address_list){ cc->items, cc->n, true };
+		m.categories.known = true;
 		m.preview = preview;
 		m.received_at = m.sent_at = time_now();
 		m.is_read = 1;
@@ -115,9 +194,12 @@ static int store_accepted(struct store *st, const struct store_account *a,
 		    store_put_body(st, a->id, local_id, r->html ? "html" : "text",
 				   r->body ? r->body : "", r->body_len, e) < 0)
 			goto out;
+		*sent_entry = true;
 	}
 	rc = store_commit(st, e);
 out:
+	if (found)
+		store_folder_clear(&sent);
 	if (rc < 0)
 		store_rollback(st);
 	return rc;
@@ -125,25 +207,26 @@ out:
 
 int outbox_accept(struct store *st, const struct store_account *a,
 		  const struct outbox_request *r, struct store_outbox *out,
-		  struct err *e)
+		  bool *sent_entry, struct err *e)
 {
-	char *to = NULL, *cc = NULL, *bcc = NULL, *in_reply_to = NULL;
-	char key[37], msgid[160];
+	struct mime_addresses to = { 0 }, cc = { 0 }, bcc = { 0 };
+	char key[81], msgid[160], *in_reply_to = NULL;
+	bool made_entry = false;
 	struct buf mime;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	buf_init(&mime, OUTBOX_MAX_MESSAGE * 2);
 	if (check_sendable(a, e) < 0 ||
-	    !(to = mime_addresses_json(r->to, true, "To", e)) ||
-	    !(cc = mime_addresses_json(r->cc, false, "Cc", e)) ||
-	    !(bcc = mime_addresses_json(r->bcc, false, "Bcc", e)) ||
+	    mime_parse_addresses(r->to, true, "To", &to, e) < 0 ||
+	    mime_parse_addresses(r->cc, false, "Cc", &cc, e) < 0 ||
+	    mime_parse_addresses(r->bcc, false, "Bcc", &bcc, e) < 0 ||
 	    (r->reply_to_id && reply_headers(st, a, r->reply_to_id, &in_reply_to, e) < 0))
 		goto out;
 	if (r->idempotency_key)
 		str_copy(key, sizeof(key), r->idempotency_key);
 	else
-		http_new_uuid(key);
+		new_key(key);
 	mime_new_message_id(a->email, msgid);
 	{
 		struct mime_draft d = {
@@ -160,31 +243,34 @@ int outbox_accept(struct store *st, const struct store_account *a,
 	}
 	out->account_id = a->id;
 	str_copy(out->idem_key, sizeof(out->idem_key), key);
+	outbox_request_hash(r, out->request_hash);
 	str_copy(out->internet_message_id, sizeof(out->internet_message_id), msgid);
-	out->request_json = request_json(r, to, cc, bcc);
+	out->request_json = request_json(r, &to, &cc, &bcc);
 	out->mime_len = mime.len;
 	out->mime = buf_detach(&mime, NULL);
 	out->reply_to_remote_id = xstrdup(r->reply_to_id);
-	if (store_accepted(st, a, r, to, cc, out, e) < 0)
+	if (store_accepted(st, a, r, &to, &cc, out, &made_entry, e) < 0)
 		goto out;
 	crashpoint("outbox:after_accept");
 	log_info("outbox", "accepted %s for %s (key %s)", msgid, a->name, key);
 	rc = 0;
 out:
+	if (sent_entry)
+		*sent_entry = made_entry;
 	buf_free(&mime);
-	free(to);
-	free(cc);
-	free(bcc);
+	mime_addresses_free(&to);
+	mime_addresses_free(&cc);
+	mime_addresses_free(&bcc);
 	free(in_reply_to);
 	return rc;
 }
 
 /* ---- delivering ------------------------------------------------------------- */
 
-static int save(struct store *st, struct store_outbox *o, const char *state,
-		struct err *e)
+static int save(struct store *st, struct store_outbox *o,
+		enum store_outbox_state state, struct err *e)
 {
-	str_copy(o->state, sizeof(o->state), state);
+	o->state = state;
 	return store_outbox_update(st, o, e);
 }
 
@@ -313,7 +399,7 @@ static int step_send(struct store *st, struct driver *d, struct store_outbox *o,
 			}
 			return save(st, o, f.sent ? STORE_OUTBOX_SUBMITTED : STORE_OUTBOX_DRAFTED, e);
 		}
-		if (strcmp(o->state, STORE_OUTBOX_SENDING) == 0 &&
+		if (o->state == STORE_OUTBOX_SENDING &&
 		    o->attempts < OUTBOX_MAX_ATTEMPTS + UNKNOWN_CHECKS) {
 			/* A send was requested: do not repeat it until we are sure it
 			 * did not happen; give the server time to file its copy. */
@@ -351,12 +437,11 @@ int outbox_deliver(struct store *st, struct driver *d, struct store_outbox *o,
 	for (int step = 0; step < 6; step++) {
 		int rc;
 
-		if (!strcmp(o->state, STORE_OUTBOX_SUBMITTED) ||
-		    !strcmp(o->state, STORE_OUTBOX_CONFIRMED))
+		if (o->state == STORE_OUTBOX_SUBMITTED || o->state == STORE_OUTBOX_CONFIRMED)
 			return 0;
-		if (!strcmp(o->state, STORE_OUTBOX_FAILED))
+		if (o->state == STORE_OUTBOX_FAILED)
 			return err_set(e, ERR_PERMANENT, "send_failed", "%s", o->last_error);
-		if (!strcmp(o->state, STORE_OUTBOX_QUEUED))
+		if (o->state == STORE_OUTBOX_QUEUED)
 			rc = step_queued(st, d, o, e);
 		else
 			rc = step_send(st, d, o, e);
@@ -384,7 +469,7 @@ int outbox_drain(struct store *st, struct driver *d, int64_t account_id,
 		}
 		if (outbox_deliver(st, d, &list[i], e) == 0) {
 			s->submitted++;
-		} else if (!strcmp(list[i].state, STORE_OUTBOX_FAILED)) {
+		} else if (list[i].state == STORE_OUTBOX_FAILED) {
 			s->failed++;
 		} else {
 			s->open++;

@@ -1,12 +1,16 @@
 /*
  * sched.c — the worker pool behind `sync` and the server (see sched.h).
  * One mutex guards the job table; workers take the due job with the
- * earliest next-due time that nobody is running, run one pass outside the
- * lock, and reschedule it from the result.
+ * earliest next-due time that nobody is running, take the account's sync
+ * lease in the store (so no other process or node syncs it meanwhile),
+ * run one pass outside the lock with the store fenced by that lease, and
+ * reschedule the job from the result.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/log.h"
@@ -18,11 +22,14 @@
 #define DEFAULT_MAX_TRANSIENT 8
 #define BACKOFF_CAP_S 300
 #define OUTBOX_RECHECK_MS 2000
+#define LEASE_TTL_S 60             /* a pass is budgeted well below this */
+#define LEASE_RETRY_MS 1000        /* another process holds the account */
 
 struct job {
 	int64_t due_ms;            /* monotonic */
 	bool running;
 	bool finished;
+	bool told_busy;            /* the holder of its lease was reported */
 	int transient_in_row;
 };
 
@@ -156,12 +163,54 @@ static void reschedule(struct sched *s, size_t i, int rc,
 	pthread_cond_broadcast(&s->wake);
 }
 
+/* Another process or node syncs account i: try again shortly, telling
+ * the caller once who holds it. Lock held. */
+static void wait_for_holder(struct sched *s, size_t i, const char *holder)
+{
+	struct job *j = &s->jobs[i];
+
+	if (!j->told_busy && s->cfg->on_busy) {
+		j->told_busy = true;
+		pthread_mutex_unlock(&s->lock);
+		s->cfg->on_busy(s->cfg->after_pass_ctx, s->ids[i], holder);
+		pthread_mutex_lock(&s->lock);
+	}
+	j->due_ms = time_mono_ms() + LEASE_RETRY_MS;
+	j->running = false;
+	pthread_cond_broadcast(&s->wake);
+}
+
 struct worker {
 	struct sched *s;
 	struct auth_env env;
+	char holder[128];          /* this worker's name on sync leases */
 	pthread_t thread;
 	bool started;
 };
+
+/* Take the account's lease for one pass. 1 taken (the store is fenced),
+ * 0 another holder has it (its name in `busy`), -1 error. */
+static int lease_take(struct worker *w, int64_t id, char busy[128], struct err *e)
+{
+	struct store_lease cur;
+	int64_t gen = 0;
+	int rc = store_claim_lease(w->env.store, id, w->holder, LEASE_TTL_S, &gen,
+				   &cur, e);
+
+	if (rc == 1)
+		store_set_fence(w->env.store, id, w->holder, gen);
+	else if (rc == 0)
+		str_copy(busy, 128, cur.holder);
+	return rc;
+}
+
+static void lease_drop(struct worker *w, int64_t id)
+{
+	struct err e;
+
+	store_set_fence(w->env.store, 0, NULL, 0);
+	store_release_lease(w->env.store, id, w->holder, &e);
+}
 
 static void *worker_main(void *arg)
 {
@@ -195,7 +244,20 @@ static void *worker_main(void *arg)
 		}
 		s->jobs[i].running = true;
 		pthread_mutex_unlock(&s->lock);
-		rc = engine_sync_pass(&w->env, s->ids[i], &s->cfg->engine, &r, &e);
+		{
+			char busy[128] = "";
+			int leased = lease_take(w, s->ids[i], busy, &e);
+
+			if (leased == 0) {
+				pthread_mutex_lock(&s->lock);
+				wait_for_holder(s, (size_t)i, busy);
+				continue;
+			}
+			rc = leased < 0 ? -1
+			     : engine_sync_pass(&w->env, s->ids[i], &s->cfg->engine, &r, &e);
+			if (leased == 1)
+				lease_drop(w, s->ids[i]);
+		}
 		if (rc < 0)
 			memset(&r, 0, sizeof(r));
 		if (s->cfg->after_pass)
@@ -212,9 +274,15 @@ static void *worker_main(void *arg)
 }
 
 static int worker_open(struct worker *w, const struct sched_config *cfg,
-		       struct err *e)
+		       size_t index, struct err *e)
 {
+	char host[64] = "";
+
 	memset(&w->env, 0, sizeof(w->env));
+	gethostname(host, sizeof(host) - 1);
+	snprintf(w->holder, sizeof(w->holder), "%s%s%.63s:%ld:%zu",
+		 cfg->node_id ? cfg->node_id : "", cfg->node_id ? "/" : "", host,
+		 (long)getpid(), index);
 	if (store_open(cfg->store_path, &w->env.store, e) < 0)
 		return -1;
 	w->env.vault = vault_new(cfg->data_dir);
@@ -253,7 +321,7 @@ int sched_run(const struct sched_config *cfg, const int64_t *ids, size_t n,
 	workers = xcalloc(nw, sizeof(*workers));
 	for (size_t i = 0; i < nw && rc == 0; i++) {
 		workers[i].s = &s;
-		if (worker_open(&workers[i], cfg, e) < 0) {
+		if (worker_open(&workers[i], cfg, i, e) < 0) {
 			rc = -1;
 			break;
 		}

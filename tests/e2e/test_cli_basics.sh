@@ -48,7 +48,8 @@ if grep -a -q -- "$SECRET" "$INBOXSYNC_HOME"/* 2>/dev/null; then fail "secret fo
 run ibx account add work --email adele@contoso.com --sender-name "Adele Vance"
 expect_rc 0 "account add"
 run ibx account add work --email other@contoso.com
-expect_rc 2 "duplicate account name"
+# a name that is taken is a failed operation (exit 1), not a usage error (docs/cli.md)
+expect_rc 1 "duplicate account name"
 expect_in "$ERR" "already exists" "duplicate message"
 run ibx account add w2 --email a@contoso.com --transport pop3
 expect_rc 2 "unknown transport"

@@ -256,7 +256,7 @@ expect_rc 4 "a revoked grant fails the test with exit 4"
 expect_in "$ERR" "refused the access token and getting a new one failed" "says what failed"
 expect_in "$ERR" "inboxsync account authorize box" "says how to sign in again"
 [ "$(account_field .incoming.status)" = "not_confirmed" ] && pass "incoming not confirmed after revocation" || fail "incoming: $(account_field .incoming)"
-expect_in "$(account_field .incoming.last_error)" "authorize box" "the recorded error says how to recover"
+expect_in "$(account_field .incoming.last_error)" "Authorize the mailbox again" "the recorded error says how to recover"
 
 # authorizing again clears it; then Dovecot goes away: exit 5, not auth
 authorize box adele@contoso.com

@@ -84,7 +84,7 @@ done
 #    same idempotency key (the retry a script would make).
 for step in $STEPS; do
 	crash "$step" send work --to bob@contoso.com --subject "killed $step, then send again" \
-		--body "body" --idempotency-key "again-$step"
+		--body "body of killed $step, then send again" --idempotency-key "again-$step"
 	run send_msg "killed $step, then send again" --idempotency-key "again-$step"
 	expect_rc 0 "the same send again after the kill at $step"
 	run ibx sync work --until-complete

@@ -39,7 +39,8 @@ run ibx --json account show work
 [ "$(echo "$OUT" | jq -r .state)" = "auth_invalid" ] && pass "auth_invalid after 3 failures" || fail "state: $OUT"
 reason=$(echo "$OUT" | jq -r .state_reason)
 expect_in "$reason" "AADSTS50173" "reason names the AADSTS code"
-expect_in "$reason" "inboxsync account authorize work" "reason names the fix"
+[ "$(echo "$OUT" | jq -r .fix.code)" = reauthorize ] && pass "the fix is to authorize again" || fail "fix: $(echo "$OUT" | jq -c .fix)"
+expect_in "$(ibx account show work)" "inboxsync account authorize work" "account show names the command"
 after=$(tokens)
 [ $((after - before)) -eq 3 ] && pass "exactly 3 token requests" || fail "token requests: $((after - before))"
 

@@ -58,16 +58,15 @@ static void *new_priv(void)
 
 static void add_item(struct driver_page *pg, const struct fake_msg *m, bool removed)
 {
-	struct driver_message *it;
+	struct mail_message *it;
 
 	pg->items = xrealloc(pg->items, (pg->n + 1) * sizeof(*pg->items));
 	it = &pg->items[pg->n++];
-	memset(it, 0, sizeof(*it));
+	mail_message_init(it);
 	it->remote_id = m->id;
 	it->removed = removed;
 	it->subject = m->id;
 	it->received_at = m->t;
-	it->is_read = it->is_flagged = it->is_draft = it->has_attachments = DRIVER_UNKNOWN;
 }
 
 /* Cursors: "inbox:N" = next page starting at the N-th newest; "delta" =
@@ -162,14 +161,14 @@ struct fixture {
 
 static int64_t folder(struct fixture *fx, const char *remote, const char *path)
 {
-	struct store_folder_in in = { remote, "", path, path, remote, "", 0, 0 };
+	struct store_folder_in in = { { remote, "", path, MAIL_ROLE_NONE, 0, 0 }, path };
 	struct store_folder f;
 	struct err e = { 0 };
 
 	assert_int_equal(store_put_folder(fx->env.store, fx->account, &in, NULL, &e), 0);
 	assert_int_equal(store_find_folder_by_remote(fx->env.store, fx->account, remote, &f, &e), 1);
 	store_folder_clear(&f);
-	assert_int_equal(store_select_folder(fx->env.store, f.id, true, "custom", &e), 0);
+	assert_int_equal(store_select_folder(fx->env.store, f.id, true, MAIL_ROLE_CUSTOM, &e), 0);
 	return f.id;
 }
 
@@ -257,14 +256,14 @@ static void test_failure_resumes_from_the_committed_cursor(void **state)
 	assert_int_equal(pass(fx, &r, &e), -1);
 	assert_int_equal(count(fx), 2);          /* page 1 committed with its cursor */
 	store_get_account(fx->env.store, fx->account, &a, &e);
-	assert_string_equal(a.state, "error");
+	assert_string_equal(store_state_name(a.state), "error");
 	assert_non_null(strstr(a.state_reason, "Temporary"));
 	assert_int_equal(pass(fx, &r, &e), 0);
 	assert_string_equal(fx->fake.last_cursor, "delta");
 	assert_int_equal(count(fx), 5);
 	assert_true(r.complete);
 	store_get_account(fx->env.store, fx->account, &a, &e);
-	assert_string_equal(a.state, "idle");
+	assert_string_equal(store_state_name(a.state), "idle");
 }
 
 static void test_expired_cursor_rebootstraps_and_sweeps(void **state)
@@ -324,7 +323,7 @@ static void test_throttling_is_recorded(void **state)
 	fx->fake.fail_class = ERR_THROTTLED;
 	assert_int_equal(pass(fx, &r, &e), -1);
 	store_get_account(fx->env.store, fx->account, &a, &e);
-	assert_string_equal(a.state, "throttled");
+	assert_string_equal(store_state_name(a.state), "throttled");
 	assert_true(a.throttled_until >= time_now());
 	assert_non_null(strstr(a.state_reason, "Retry-After"));
 }

@@ -590,7 +590,7 @@ static void script_delta(const struct rec *rq, struct reply *rp)
 static void test_first_round_request_and_parse(void **state)
 {
 	struct driver_page pg;
-	struct driver_message *m;
+	struct mail_message *m;
 	char *want_link = delta_link("fold-1", "tok1");
 	struct err e;
 	struct rec *r;
@@ -612,12 +612,20 @@ static void test_first_round_request_and_parse(void **state)
 	assert_false(m->removed);
 	assert_string_equal(m->folder_remote_id, "fold-1");
 	assert_string_equal(m->subject, "Hello");
-	assert_string_equal(m->from_name, "Adele");
-	assert_string_equal(m->from_addr, "adele@x.com");
-	assert_string_equal(m->to_json, "[{\"name\":\"Bob\",\"address\":\"bob@x.com\"},"
-			    "{\"name\":\"\",\"address\":\"carol@x.com\"}]");
-	assert_string_equal(m->cc_json, "[]");
-	assert_string_equal(m->categories_json, "[\"Red\",\"Blue\"]");
+	assert_string_equal(m->from.name, "Adele");
+	assert_string_equal(m->from.address, "adele@x.com");
+	assert_true(m->to.known);
+	assert_int_equal(m->to.n, 2);
+	assert_string_equal(m->to.items[0].name, "Bob");
+	assert_string_equal(m->to.items[0].address, "bob@x.com");
+	assert_string_equal(m->to.items[1].name, "");
+	assert_string_equal(m->to.items[1].address, "carol@x.com");
+	assert_true(m->cc.known);
+	assert_int_equal(m->cc.n, 0);
+	assert_true(m->categories.known);
+	assert_int_equal(m->categories.n, 2);
+	assert_string_equal(m->categories.items[0], "Red");
+	assert_string_equal(m->categories.items[1], "Blue");
 	assert_string_equal(m->internet_message_id, "<m1@example.com>");
 	assert_string_equal(m->conversation_id, "conv-1");
 	assert_string_equal(m->preview, "preview text");
@@ -774,7 +782,7 @@ static void test_ids_are_encoded_once(void **state)
 
 	fake_reset(script_items);
 	assert_int_equal(driver_set_flags(*state, "AAMk/a+b=c_d-e", 1, 0, &e), 0);
-	assert_int_equal(driver_move_message(*state, "AAMk/a+b=c_d-e", "dest=/1", &e), 0);
+	assert_int_equal(driver_move_message(*state, "AAMk/a+b=c_d-e", "dest=/1", NULL, &e), 0);
 	assert_int_equal(driver_delete_message(*state, "AAMk/a+b=c_d-e", &e), 0);
 	assert_int_equal(driver_set_flags(*state, "x", DRIVER_UNKNOWN, DRIVER_UNKNOWN, &e), 0);
 	assert_int_equal(nrec(), 3);
@@ -1158,12 +1166,12 @@ static json_t *folders_answer(const char *url, const json_t *req)
 	return json_pack("{s:i, s:{}, s:o}", "status", 200, "headers", "body", body);
 }
 
-static int collect_folder(void *ctx, const struct driver_folder *f)
+static int collect_folder(void *ctx, const struct mail_folder *f)
 {
 	struct buf *b = ctx;
 
 	buf_printf(b, NULL, "%s<%s>%s[%s]%lld/%lld;", f->name, f->parent_remote_id,
-		   f->remote_id, f->well_known, f->total, f->unread);
+		   f->remote_id, mail_role_name(f->role), f->total, f->unread);
 	return 0;
 }
 
@@ -1179,7 +1187,7 @@ static void test_folder_walk(void **state)
 	assert_int_equal(driver_list_folders(*state, collect_folder, &seen, &e), 0);
 	assert_string_equal(buf_str(&seen),
 		"Inbox<>id-inbox[inbox]10/2;"
-		"Sent Items<>id-sent[sentitems]10/2;"
+		"Sent Items<>id-sent[sent]10/2;"
 		"Projects<id-inbox>id-proj[]10/2;"
 		"Custom<>id-custom[]10/2;"
 		"Deep<id-proj>id-deep[]10/2;");

@@ -239,7 +239,7 @@ static void round_collect(struct round *r, const struct driver_page *pg,
 			  const char *folder_id)
 {
 	for (size_t i = 0; i < pg->n; i++) {
-		const struct driver_message *m = &pg->items[i];
+		const struct mail_message *m = &pg->items[i];
 
 		if (json_object_get(r->seen, m->remote_id))
 			fail_msg("message %s twice in one round", m->remote_id);
@@ -311,13 +311,13 @@ struct tree {
 	json_t *folders;       /* array of {id,parent,name,wk} in callback order */
 };
 
-static int tree_add(void *ctx, const struct driver_folder *df)
+static int tree_add(void *ctx, const struct mail_folder *df)
 {
 	struct tree *t = ctx;
 
 	json_array_append_new(t->folders, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}",
 		"id", df->remote_id, "parent", df->parent_remote_id, "name", df->name,
-		"wk", df->well_known, "total", (json_int_t)df->total,
+		"wk", mail_role_name(df->role), "total", (json_int_t)df->total,
 		"unread", (json_int_t)df->unread));
 	return 0;
 }
@@ -341,9 +341,9 @@ static void test_folder_tree(void **state)
 {
 	struct fixture *f = *state;
 	static const struct { const char *path, *wk; } well_known[] = {
-		{ "Inbox", "inbox" }, { "Sent Items", "sentitems" }, { "Drafts", "drafts" },
-		{ "Deleted Items", "deleteditems" }, { "Archive", "archive" },
-		{ "Junk Email", "junkemail" },
+		{ "Inbox", "inbox" }, { "Sent Items", "sent" }, { "Drafts", "drafts" },
+		{ "Deleted Items", "deleted" }, { "Archive", "archive" },
+		{ "Junk Email", "junk" },
 	};
 	char *top = folder_create(f, "Clients", "msgfolderroot", false);
 	char *mid = folder_create(f, "Acme", "Clients", false);
@@ -826,7 +826,7 @@ static void test_flags_move_delete(void **state)
 	json_decref(d);
 
 	assert_int_equal(driver_set_flags(f->d, id0, 1, 1, &e), 0);
-	assert_int_equal(driver_move_message(f->d, id0, archive, &e), 0);
+	assert_int_equal(driver_move_message(f->d, id0, archive, NULL, &e), 0);
 	assert_int_equal(driver_delete_message(f->d, id1, &e), 0);
 	assert_int_equal(driver_delete_message(f->d, id1, &e), 0); /* again */
 	d = dump(f);
@@ -837,7 +837,7 @@ static void test_flags_move_delete(void **state)
 	assert_string_equal(json_string_value(json_object_get(m, "flag")), "flagged");
 	json_decref(d);
 
-	assert_int_equal(driver_move_message(f->d, "AAkALgAAAAAnotAnIdAtAll=", archive, &e), -1);
+	assert_int_equal(driver_move_message(f->d, "AAkALgAAAAAnotAnIdAtAll=", archive, NULL, &e), -1);
 	assert_int_equal(e.class, ERR_PERMANENT);
 	free(archive);
 	free(folder);

@@ -108,23 +108,30 @@ struct classify_case {
 	enum err_class class;
 	const char *code;
 	bool definitive;
+	enum err_fix fix;
 };
 
 static void test_classify_table(void **state)
 {
 	static const struct classify_case cases[] = {
-		{ 400, "{\"error\":\"invalid_grant\",\"error_codes\":[50173]}", ERR_AUTH, "invalid_grant", true },
-		{ 400, "{\"error\":\"invalid_grant\",\"error_codes\":[70008]}", ERR_AUTH, "invalid_grant", true },
-		{ 400, "{\"error\":\"invalid_grant\",\"error_codes\":[65001]}", ERR_AUTH, "invalid_grant", true },
-		{ 401, "{\"error\":\"invalid_client\",\"error_codes\":[7000215]}", ERR_AUTH, "invalid_client", true },
-		{ 400, "{\"error\":\"unauthorized_client\",\"error_codes\":[7000112]}", ERR_AUTH, "unauthorized_client", true },
-		{ 400, "{\"error\":\"invalid_grant\"}", ERR_AUTH, "invalid_grant", true },
-		{ 400, "{\"error\":\"temporarily_unavailable\"}", ERR_TRANSIENT, "temporarily_unavailable", false },
-		{ 503, "oops", ERR_TRANSIENT, "temporarily_unavailable", false },
-		{ 500, "{\"error\":\"server_error\"}", ERR_TRANSIENT, "temporarily_unavailable", false },
-		{ 429, "", ERR_THROTTLED, "temporarily_unavailable", false },
-		{ 400, "{\"error\":\"invalid_scope\",\"error_codes\":[700022]}", ERR_PERMANENT, "invalid_scope", false },
-		{ 400, "not json at all", ERR_TRANSIENT, "temporarily_unavailable", false },
+		{ 400, "{\"error\":\"invalid_grant\",\"error_codes\":[50173]}", ERR_AUTH, "invalid_grant", true, FIX_REAUTHORIZE },
+		{ 400, "{\"error\":\"invalid_grant\",\"error_codes\":[70008]}", ERR_AUTH, "invalid_grant", true, FIX_REAUTHORIZE },
+		{ 400, "{\"error\":\"invalid_grant\",\"error_codes\":[65001]}", ERR_AUTH, "invalid_grant", true, FIX_REAUTHORIZE },
+		/* the app registration's failures are the provider's: they never
+		 * count toward a mailbox's auth_invalid */
+		{ 401, "{\"error\":\"invalid_client\",\"error_codes\":[7000215]}", ERR_PERMANENT, "oauth_not_configured", false, FIX_CONFIGURE_PROVIDER },
+		{ 401, "{\"error\":\"invalid_client\",\"error_codes\":[7000222]}", ERR_PERMANENT, "oauth_not_configured", false, FIX_CONFIGURE_PROVIDER },
+		{ 400, "{\"error\":\"unauthorized_client\",\"error_codes\":[700016]}", ERR_PERMANENT, "oauth_not_configured", false, FIX_CONFIGURE_PROVIDER },
+		{ 400, "{\"error\":\"unauthorized_client\",\"error_codes\":[7000112]}", ERR_PERMANENT, "oauth_not_configured", false, FIX_CONFIGURE_PROVIDER },
+		{ 400, "{\"error\":\"invalid_request\",\"error_codes\":[90002]}", ERR_PERMANENT, "oauth_not_configured", false, FIX_CONFIGURE_PROVIDER },
+		{ 400, "{\"error\":\"invalid_grant\",\"error_codes\":[90094]}", ERR_PERMANENT, "oauth_not_configured", false, FIX_ADMIN_CONSENT },
+		{ 400, "{\"error\":\"invalid_grant\"}", ERR_AUTH, "invalid_grant", true, FIX_REAUTHORIZE },
+		{ 400, "{\"error\":\"temporarily_unavailable\"}", ERR_TRANSIENT, "temporarily_unavailable", false, FIX_RETRY },
+		{ 503, "oops", ERR_TRANSIENT, "temporarily_unavailable", false, FIX_RETRY },
+		{ 500, "{\"error\":\"server_error\"}", ERR_TRANSIENT, "temporarily_unavailable", false, FIX_RETRY },
+		{ 429, "", ERR_THROTTLED, "temporarily_unavailable", false, FIX_NONE },
+		{ 400, "{\"error\":\"invalid_scope\",\"error_codes\":[700022]}", ERR_PERMANENT, "invalid_scope", false, FIX_NONE },
+		{ 400, "not json at all", ERR_TRANSIENT, "temporarily_unavailable", false, FIX_RETRY },
 	};
 
 	(void)state;
@@ -136,6 +143,9 @@ static void test_classify_table(void **state)
 		assert_int_equal(e.class, cases[i].class);
 		assert_string_equal(e.code, cases[i].code);
 		assert_int_equal(oauth_is_definitive(&e), cases[i].definitive);
+		assert_int_equal(e.fix, cases[i].fix);
+		assert_int_equal(oauth_is_provider_problem(&e),
+				 strcmp(cases[i].code, "oauth_not_configured") == 0);
 	}
 }
 
@@ -148,7 +158,10 @@ static void test_classify_message_names_code_and_fix(void **state)
 	(void)state;
 	oauth_classify(400, body, strlen(body), "work", 0, &e);
 	assert_non_null(strstr(e.msg, "AADSTS50173"));
-	assert_non_null(strstr(e.msg, "inboxsync account authorize work"));
+	/* the fix travels as a value; the library names no command line */
+	assert_null(strstr(e.msg, "inboxsync"));
+	assert_int_equal(e.fix, FIX_REAUTHORIZE);
+	assert_string_equal(e.fix_arg, "work");
 }
 
 int main(void)

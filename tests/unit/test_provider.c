@@ -68,7 +68,8 @@ static void test_require_names_what_is_missing(void **state)
 	assert_int_equal(provider_require(st, "graph", NULL, &e), -1);
 	assert_string_equal(e.code, "oauth_not_configured");
 	assert_non_null(strstr(e.msg, "OAuth not configured"));
-	assert_non_null(strstr(e.msg, "provider set microsoft --client-id"));
+	assert_int_equal(e.fix, FIX_CONFIGURE_PROVIDER);
+	assert_non_null(strstr(e.fix_arg, "client ID"));
 	provider_defaults(&p);
 	snprintf(p.client_id, sizeof(p.client_id), "app");
 	p.transports = STORE_TRANSPORT_GRAPH;
@@ -76,10 +77,13 @@ static void test_require_names_what_is_missing(void **state)
 	assert_int_equal(provider_require(st, "graph", NULL, &e), 0);
 	assert_int_equal(provider_require(st, "imap", NULL, &e), -1);
 	assert_non_null(strstr(e.msg, "IMAP OAuth2 transport is not enabled"));
+	assert_int_equal(e.fix, FIX_ENABLE_TRANSPORT);
+	assert_string_equal(e.fix_arg, "imap");
 	p.enabled = false;
 	assert_int_equal(store_put_provider(st, &p, &e), 0);
 	assert_int_equal(provider_require(st, "graph", NULL, &e), -1);
-	assert_non_null(strstr(e.msg, "--enable"));
+	assert_non_null(strstr(e.msg, "disabled"));
+	assert_int_equal(e.fix, FIX_ENABLE_PROVIDER);
 	store_close(st);
 	unlink(path);
 	rmdir(dir);

@@ -1,17 +1,18 @@
 /*
- * store_outbox.c — the outbox (idempotent sends with recorded states) and
- * reading the change feed, in the SQLite store.
+ * sqlite_outbox.c — the outbox (idempotent sends with recorded states, the
+ * send.* events) in the SQLite store.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/timeutil.h"
-#include "store/store_sqlite.h"
+#include "store/sqlite/sqlite_internal.h"
 
 #define OUTBOX_COLUMNS \
 	"id, account_id, idem_key, state, internet_message_id, request_json, " \
 	"mime, draft_remote_id, reply_to_remote_id, attempts, last_error, " \
-	"next_attempt_at, created_at, updated_at"
+	"next_attempt_at, created_at, updated_at, request_hash"
 
 static void read_outbox(sqlite3_stmt *s, struct store_outbox *o)
 {
@@ -19,7 +20,7 @@ static void read_outbox(sqlite3_stmt *s, struct store_outbox *o)
 	o->id = sq_col_int(s, 0);
 	o->account_id = sq_col_int(s, 1);
 	sq_col_copy(s, 2, o->idem_key, sizeof(o->idem_key));
-	sq_col_copy(s, 3, o->state, sizeof(o->state));
+	o->state = sq_col_outbox_state(s, 3);
 	sq_col_copy(s, 4, o->internet_message_id, sizeof(o->internet_message_id));
 	o->request_json = sq_col_dup(s, 5);
 	if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
@@ -33,34 +34,21 @@ static void read_outbox(sqlite3_stmt *s, struct store_outbox *o)
 	o->next_attempt_at = sq_col_int(s, 11);
 	o->created_at = sq_col_int(s, 12);
 	o->updated_at = sq_col_int(s, 13);
+	sq_col_copy(s, 14, o->request_hash, sizeof(o->request_hash));
 }
 
-void store_outbox_clear(struct store_outbox *o)
+static int get_by_key(struct store *st, int64_t account_id, const char *key,
+		      struct store_outbox *o, struct err *e)
 {
-	free(o->request_json);
-	free(o->mime);
-	free(o->draft_remote_id);
-	free(o->reply_to_remote_id);
-	memset(o, 0, sizeof(*o));
-}
-
-void store_outbox_list_free(struct store_outbox *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		store_outbox_clear(&list[i]);
-	free(list);
-}
-
-static int get_by_key(struct store *st, const char *key, struct store_outbox *o,
-		      struct err *e)
-{
-	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE idem_key = ?";
+	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox "
+		"WHERE account_id = ? AND idem_key = ?";
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 	int rc;
 
 	if (!s)
 		return -1;
-	sq_text(s, 1, key);
+	sq_int(s, 1, account_id);
+	sq_text(s, 2, key);
 	rc = sq_row(st, s, "reading an outbox entry", e);
 	if (rc == 1) {
 		read_outbox(s, o);
@@ -69,13 +57,13 @@ static int get_by_key(struct store *st, const char *key, struct store_outbox *o,
 	return rc;
 }
 
-int store_outbox_add(struct store *st, struct store_outbox *o, struct err *e)
+int sqlite_outbox_add(struct store *st, struct store_outbox *o, struct err *e)
 {
 	static const char sql[] =
 		"INSERT INTO outbox (account_id, idem_key, state, internet_message_id, "
 		"request_json, mime, draft_remote_id, reply_to_remote_id, created_at, "
-		"updated_at) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) "
-		"ON CONFLICT (idem_key) DO NOTHING";
+		"updated_at, request_hash) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?) "
+		"ON CONFLICT (account_id, idem_key) DO NOTHING";
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 	int64_t now = time_now();
 	int owned, rc = -1;
@@ -91,33 +79,35 @@ int store_outbox_add(struct store *st, struct store_outbox *o, struct err *e)
 	sq_text(s, 7, o->reply_to_remote_id);
 	sq_int(s, 8, now);
 	sq_int(s, 9, now);
+	sq_text(s, 10, o->request_hash);
 	if (sq_done(st, s, "adding to the outbox", e) < 0)
 		goto out;
-	if (sqlite3_changes(st->db) == 0) {
+	if (sqlite3_changes(sq_db(st)) == 0) {
 		struct store_outbox existing;
 
-		if (get_by_key(st, o->idem_key, &existing, e) != 1)
+		if (get_by_key(st, o->account_id, o->idem_key, &existing, e) != 1)
 			goto out;
 		o->id = existing.id;
-		str_copy(o->state, sizeof(o->state), existing.state);
+		o->state = existing.state;
+		str_copy(o->request_hash, sizeof(o->request_hash), existing.request_hash);
 		str_copy(o->internet_message_id, sizeof(o->internet_message_id),
 			 existing.internet_message_id);
 		o->created_at = existing.created_at;
 		store_outbox_clear(&existing);
 		err_set(e, ERR_PERMANENT, "duplicate",
 			"a message with idempotency key '%s' is already in the "
-			"outbox (state %s)", o->idem_key, o->state);
+			"outbox (state %s)", o->idem_key, store_outbox_state_name(o->state));
 		goto out;
 	}
-	o->id = sqlite3_last_insert_rowid(st->db);
-	str_copy(o->state, sizeof(o->state), STORE_OUTBOX_QUEUED);
+	o->id = sqlite3_last_insert_rowid(sq_db(st));
+	o->state = STORE_OUTBOX_QUEUED;
 	o->created_at = o->updated_at = now;
-	rc = sq_feed(st, o->account_id, "outbox", o->idem_key, "created", e);
+	rc = 0;
 out:
 	return sq_auto_end(st, owned, rc, e);
 }
 
-int store_outbox_get(struct store *st, int64_t id, struct store_outbox *out,
+int sqlite_outbox_get(struct store *st, int64_t id, struct store_outbox *out,
 		     struct err *e)
 {
 	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?";
@@ -136,32 +126,21 @@ int store_outbox_get(struct store *st, int64_t id, struct store_outbox *out,
 	return rc;
 }
 
-int store_outbox_find(struct store *st, int64_t account_id, const char *key,
+int sqlite_outbox_find(struct store *st, int64_t account_id, const char *key,
 		      struct store_outbox *out, struct err *e)
 {
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = get_by_key(st, key, out, e);
-	if (rc == 1 && out->account_id != account_id) {
-		store_outbox_clear(out);
-		rc = 0;
-	}
+	rc = get_by_key(st, account_id, key, out, e);
 	return rc;
 }
 
-int store_outbox_delete(struct store *st, const struct store_outbox *o,
+int sqlite_outbox_delete(struct store *st, const struct store_outbox *o,
 			struct err *e)
 {
-	int owned, rc;
-
-	if (sq_auto_begin(st, &owned, e) < 0)
-		return -1;
-	rc = sq_exec_ints(st, "DELETE FROM outbox WHERE id = ?", "removing an outbox entry",
-			  e, 1, o->id);
-	if (rc == 0)
-		rc = sq_feed(st, o->account_id, "outbox", o->idem_key, "deleted", e);
-	return sq_auto_end(st, owned, rc, e);
+	return sq_exec_ints(st, "DELETE FROM outbox WHERE id = ?",
+			    "removing an outbox entry", e, 1, o->id);
 }
 
 static int list_outbox(struct store *st, sqlite3_stmt *s,
@@ -189,7 +168,7 @@ static int list_outbox(struct store *st, sqlite3_stmt *s,
 	return 0;
 }
 
-int store_outbox_list_open(struct store *st, int64_t account_id, int64_t now,
+int sqlite_outbox_list_open(struct store *st, int64_t account_id, int64_t now,
 			   struct store_outbox **out, size_t *n, struct err *e)
 {
 	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox "
@@ -204,7 +183,7 @@ int store_outbox_list_open(struct store *st, int64_t account_id, int64_t now,
 	return list_outbox(st, s, out, n, e);
 }
 
-int store_outbox_list_all(struct store *st, int64_t account_id,
+int sqlite_outbox_list_all(struct store *st, int64_t account_id,
 			  struct store_outbox **out, size_t *n, struct err *e)
 {
 	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox "
@@ -217,18 +196,42 @@ int store_outbox_list_all(struct store *st, int64_t account_id,
 	return list_outbox(st, s, out, n, e);
 }
 
-int store_outbox_update(struct store *st, const struct store_outbox *o,
-			struct err *e)
+/* The send.* event of an entry: its key, and the reason when it failed. */
+static int send_event(struct store *st, const struct store_outbox *o,
+		      enum store_event_type type, struct err *e)
+{
+	json_t *d = json_pack("{s:s,s:s,s:s}", "key", o->idem_key,
+			      "internet_message_id", o->internet_message_id,
+			      "reason", type == STORE_EVENT_SEND_FAILED ? o->last_error : "");
+	char *data = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	int rc;
+
+	json_decref(d);
+	rc = sq_event(st, &(struct sq_event){ .account_id = o->account_id,
+		      .type = type, .entity_id = o->idem_key, .data = data }, e);
+	free(data);
+	return rc;
+}
+
+int sqlite_outbox_update(struct store *st, const struct store_outbox *o,
+			 struct err *e)
 {
 	static const char sql[] =
 		"UPDATE outbox SET state = ?, draft_remote_id = ?, attempts = ?, "
 		"last_error = ?, next_attempt_at = ?, mime = ?, updated_at = ? WHERE id = ?";
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
+	int64_t was = 0;
 	int owned, rc;
 
 	if (!s || sq_auto_begin(st, &owned, e) < 0)
 		return -1;
-	sq_text(s, 1, o->state);
+	rc = sq_query_int(st, "SELECT state = 'failed' FROM outbox WHERE id = ?",
+			  "reading an outbox entry", &was, e, 1, o->id);
+	if (rc < 0)
+		return sq_auto_end(st, owned, rc, e);
+	if (!(s = sq_prepare(st, sql, e)))
+		return sq_auto_end(st, owned, -1, e);
+	sq_text(s, 1, store_outbox_state_name(o->state));
 	sq_text(s, 2, o->draft_remote_id);
 	sq_int(s, 3, o->attempts);
 	sq_text(s, 4, o->last_error);
@@ -237,59 +240,51 @@ int store_outbox_update(struct store *st, const struct store_outbox *o,
 	sq_int(s, 7, time_now());
 	sq_int(s, 8, o->id);
 	rc = sq_done(st, s, "updating an outbox entry", e);
-	if (rc == 0)
-		rc = sq_feed(st, o->account_id, "outbox", o->idem_key, o->state, e);
+	if (rc == 0 && o->state == STORE_OUTBOX_FAILED && !was)
+		rc = send_event(st, o, STORE_EVENT_SEND_FAILED, e);
 	return sq_auto_end(st, owned, rc, e);
 }
 
-int store_outbox_confirm_synced(struct store *st, int64_t account_id,
-				long long *n, struct err *e)
+int sqlite_outbox_confirm_synced(struct store *st, int64_t account_id,
+				 long long *n, struct err *e)
 {
-	static const char sql[] =
-		"UPDATE outbox SET state = 'confirmed', updated_at = ?1 WHERE account_id = ?2 "
+	static const char which[] =
+		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE account_id = ?1 "
 		"AND state IN ('submitted', 'sending', 'failed') AND EXISTS (SELECT 1 FROM messages m WHERE "
-		"m.account_id = ?2 AND m.internet_message_id = outbox.internet_message_id "
+		"m.account_id = ?1 AND m.internet_message_id = outbox.internet_message_id "
 		/* spelled out so the partial index messages_imid applies */
 		"AND m.internet_message_id <> '' AND m.pending = 0 AND m.is_draft = 0)";
-	int rc = sq_exec_ints(st, sql, "confirming sent messages", e, 2, time_now(),
-			      account_id);
+	static const char confirm[] =
+		"UPDATE outbox SET state = 'confirmed', updated_at = ? WHERE id = ?";
+	struct store_outbox *list;
+	sqlite3_stmt *s;
+	size_t count = 0;
+	int owned, rc;
 
 	if (n)
-		*n = rc == 0 ? sqlite3_changes(st->db) : 0;
-	return rc;
-}
-
-int store_read_changes(struct store *st, int64_t account_id, int64_t after_seq,
-		       size_t limit, store_change_cb cb, void *ctx,
-		       struct err *e)
-{
-	static const char sql[] =
-		"SELECT seq, account_id, entity, entity_id, op, at FROM changes "
-		"WHERE seq > ?1 AND (?2 = 0 OR account_id = ?2) ORDER BY seq LIMIT ?3";
-	sqlite3_stmt *s = sq_prepare(st, sql, e);
-	int rc;
-
-	if (!s)
+		*n = 0;
+	if (!(s = sq_prepare(st, which, e)))
 		return -1;
-	sq_int(s, 1, after_seq);
-	sq_int(s, 2, account_id);
-	sq_int(s, 3, (int64_t)(limit ? limit : 1000));
-	while ((rc = sq_row(st, s, "reading the change feed", e)) == 1) {
-		struct store_change c = {
-			.seq = sq_col_int(s, 0),
-			.account_id = sq_col_int(s, 1),
-			.entity = sq_col_str(s, 2),
-			.entity_id = sq_col_str(s, 3),
-			.op = sq_col_str(s, 4),
-			.at = sq_col_int(s, 5),
-		};
-		int stop = cb(ctx, &c);
-
-		if (stop) {
-			sqlite3_reset(s);
-			return stop;
-		}
+	sq_int(s, 1, account_id);
+	if (list_outbox(st, s, &list, &count, e) < 0)
+		return -1;
+	if (count == 0) {
+		free(list);
+		return 0;
 	}
-	sqlite3_reset(s);
-	return rc < 0 ? -1 : 0;
+	if (sq_auto_begin(st, &owned, e) < 0) {
+		store_outbox_list_free(list, count);
+		return -1;
+	}
+	rc = 0;
+	for (size_t i = 0; rc == 0 && i < count; i++) {
+		rc = sq_exec_ints(st, confirm, "confirming a sent message", e, 2,
+				  time_now(), list[i].id);
+		if (rc == 0)
+			rc = send_event(st, &list[i], STORE_EVENT_SEND_CONFIRMED, e);
+	}
+	store_outbox_list_free(list, count);
+	if (n && rc == 0)
+		*n = (long long)count;
+	return sq_auto_end(st, owned, rc, e);
 }

@@ -1,19 +1,20 @@
 /*
- * store_credentials.c — sealed refresh/access tokens, the refresh lease
- * (single-flight refresh across processes) and single-use OAuth states.
- * Everything here is ciphertext produced by the vault.
+ * sqlite_credentials.c — sealed refresh/access tokens and when a grant was
+ * last used, the refresh lease (single-flight refresh across processes)
+ * and single-use OAuth states, in the SQLite store. Everything here is
+ * ciphertext produced by the vault.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/timeutil.h"
-#include "store/store_sqlite.h"
+#include "store/sqlite/sqlite_internal.h"
 
-int store_get_credentials(struct store *st, int64_t account_id,
+int sqlite_get_credentials(struct store *st, int64_t account_id,
 			  struct store_credentials *c, struct err *e)
 {
 	static const char sql[] =
-		"SELECT refresh_sealed, scope, generation, updated_at FROM credentials "
+		"SELECT refresh_sealed, scope, generation, updated_at, used_at FROM credentials "
 		"WHERE account_id = ? AND refresh_sealed IS NOT NULL";
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 	int rc;
@@ -30,27 +31,21 @@ int store_get_credentials(struct store *st, int64_t account_id,
 	c->scope = sq_col_dup(s, 1);
 	c->generation = sq_col_int(s, 2);
 	c->updated_at = sq_col_int(s, 3);
+	c->used_at = sq_col_int(s, 4);
 	sqlite3_reset(s);
 	return 1;
 }
 
-void store_credentials_clear(struct store_credentials *c)
-{
-	free(c->refresh_sealed);
-	free(c->scope);
-	memset(c, 0, sizeof(*c));
-}
-
-int store_put_refresh_token(struct store *st, int64_t account_id,
+int sqlite_put_refresh_token(struct store *st, int64_t account_id,
 			    const char *refresh_sealed, const char *scope,
 			    struct err *e)
 {
 	static const char sql[] =
 		"INSERT INTO credentials (account_id, refresh_sealed, scope, "
-		"generation, updated_at) VALUES (?, ?, ?, 1, ?) "
+		"generation, updated_at, used_at) VALUES (?1, ?2, ?3, 1, ?4, ?4) "
 		"ON CONFLICT (account_id) DO UPDATE SET refresh_sealed = excluded.refresh_sealed, "
 		"scope = excluded.scope, generation = credentials.generation + 1, "
-		"updated_at = excluded.updated_at";
+		"updated_at = excluded.updated_at, used_at = excluded.used_at";
 	sqlite3_stmt *s;
 	int owned, rc = -1;
 
@@ -70,13 +65,13 @@ out:
 	return sq_auto_end(st, owned, rc, e);
 }
 
-int store_rotate_refresh_token(struct store *st, int64_t account_id,
+int sqlite_rotate_refresh_token(struct store *st, int64_t account_id,
 			       int64_t expected_generation,
 			       const char *refresh_sealed, struct err *e)
 {
 	static const char sql[] =
-		"UPDATE credentials SET refresh_sealed = ?, generation = generation + 1, "
-		"updated_at = ? WHERE account_id = ? AND generation = ?";
+		"UPDATE credentials SET refresh_sealed = ?1, generation = generation + 1, "
+		"updated_at = ?2, used_at = ?2 WHERE account_id = ?3 AND generation = ?4";
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 
 	if (!s)
@@ -87,10 +82,49 @@ int store_rotate_refresh_token(struct store *st, int64_t account_id,
 	sq_int(s, 4, expected_generation);
 	if (sq_done(st, s, "rotating the refresh token", e) < 0)
 		return -1;
-	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+	return sqlite3_changes(sq_db(st)) > 0 ? 1 : 0;
 }
 
-int store_get_access_token(struct store *st, int64_t account_id,
+int sqlite_touch_refresh_token(struct store *st, int64_t account_id,
+			       struct err *e)
+{
+	return sq_exec_ints(st, "UPDATE credentials SET used_at = ? WHERE account_id = ?",
+			    "noting the use of the grant", e, 2, time_now(), account_id);
+}
+
+int sqlite_list_stale_grants(struct store *st, int64_t before, int64_t **ids,
+			     size_t *n, struct err *e)
+{
+	static const char sql[] =
+		"SELECT account_id FROM credentials WHERE refresh_sealed IS NOT NULL "
+		"AND used_at < ? ORDER BY account_id";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (!s)
+		return -1;
+	sq_int(s, 1, before);
+	while ((rc = sq_row(st, s, "listing unused grants", e)) == 1) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*ids = xrealloc(*ids, cap * sizeof(**ids));
+		}
+		(*ids)[(*n)++] = sq_col_int(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc < 0) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int sqlite_get_access_token(struct store *st, int64_t account_id,
 			   const char *resource, char **sealed,
 			   int64_t *expires_at, struct err *e)
 {
@@ -115,7 +149,7 @@ int store_get_access_token(struct store *st, int64_t account_id,
 	return 1;
 }
 
-int store_put_access_token(struct store *st, int64_t account_id,
+int sqlite_put_access_token(struct store *st, int64_t account_id,
 			   const char *resource, const char *sealed,
 			   int64_t expires_at, struct err *e)
 {
@@ -133,7 +167,7 @@ int store_put_access_token(struct store *st, int64_t account_id,
 	return sq_done(st, s, "saving an access token", e);
 }
 
-int store_delete_credentials(struct store *st, int64_t account_id,
+int sqlite_delete_credentials(struct store *st, int64_t account_id,
 			     struct err *e)
 {
 	int owned, rc;
@@ -148,7 +182,7 @@ int store_delete_credentials(struct store *st, int64_t account_id,
 	return sq_auto_end(st, owned, rc, e);
 }
 
-int store_lock_refresh(struct store *st, int64_t account_id, const char *owner,
+int sqlite_lock_refresh(struct store *st, int64_t account_id, const char *owner,
 		       int ttl_s, const char *steal_from, char *holder,
 		       struct err *e)
 {
@@ -169,7 +203,7 @@ int store_lock_refresh(struct store *st, int64_t account_id, const char *owner,
 	sq_text(s, 5, steal_from ? steal_from : "");
 	if (sq_done(st, s, "taking the refresh lock", e) < 0)
 		return -1;
-	if (sqlite3_changes(st->db) > 0)
+	if (sqlite3_changes(sq_db(st)) > 0)
 		return 1;
 	if (holder) {
 		holder[0] = '\0';
@@ -184,7 +218,7 @@ int store_lock_refresh(struct store *st, int64_t account_id, const char *owner,
 	return 0;
 }
 
-int store_unlock_refresh(struct store *st, int64_t account_id,
+int sqlite_unlock_refresh(struct store *st, int64_t account_id,
 			 const char *owner, struct err *e)
 {
 	static const char sql[] =
@@ -201,12 +235,12 @@ int store_unlock_refresh(struct store *st, int64_t account_id,
 
 /* ---- OAuth states ------------------------------------------------------- */
 
-int store_put_oauth_state(struct store *st, const struct store_oauth_state *o,
+int sqlite_put_oauth_state(struct store *st, const struct store_oauth_state *o,
 			  struct err *e)
 {
 	static const char sql[] =
 		"INSERT INTO oauth_states (state, account_id, verifier_sealed, "
-		"redirect_uri, expires_at) VALUES (?, ?, ?, ?, ?)";
+		"redirect_uri, expires_at, return_to) VALUES (?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *s;
 	int owned, rc = -1;
 
@@ -221,17 +255,18 @@ int store_put_oauth_state(struct store *st, const struct store_oauth_state *o,
 	sq_text(s, 3, o->verifier_sealed);
 	sq_text(s, 4, o->redirect_uri);
 	sq_int(s, 5, o->expires_at);
+	sq_text(s, 6, o->return_to);
 	rc = sq_done(st, s, "saving an authorization state", e);
 out:
 	return sq_auto_end(st, owned, rc, e);
 }
 
-int store_take_oauth_state(struct store *st, const char *state,
+int sqlite_take_oauth_state(struct store *st, const char *state,
 			   struct store_oauth_state *o, struct err *e)
 {
 	static const char sel[] =
-		"SELECT account_id, verifier_sealed, redirect_uri, expires_at "
-		"FROM oauth_states WHERE state = ?";
+		"SELECT account_id, verifier_sealed, redirect_uri, expires_at, "
+		"return_to FROM oauth_states WHERE state = ?";
 	static const char del[] = "DELETE FROM oauth_states WHERE state = ?";
 	sqlite3_stmt *s;
 	int owned, rc = -1, found = 0;
@@ -251,6 +286,7 @@ int store_take_oauth_state(struct store *st, const char *state,
 		o->verifier_sealed = sq_col_dup(s, 1);
 		sq_col_copy(s, 2, o->redirect_uri, sizeof(o->redirect_uri));
 		o->expires_at = sq_col_int(s, 3);
+		sq_col_copy(s, 4, o->return_to, sizeof(o->return_to));
 		sqlite3_reset(s);
 	}
 	if (!(s = sq_prepare(st, del, e)))
@@ -268,8 +304,3 @@ out:
 	return 1;
 }
 
-void store_oauth_state_clear(struct store_oauth_state *o)
-{
-	free(o->verifier_sealed);
-	memset(o, 0, sizeof(*o));
-}

@@ -1,0 +1,306 @@
+/*
+ * service.h — one function per thing a person does with inboxsync: the
+ * provider, accounts (add, authorize, test, stop, remove), folders (fetch,
+ * select and map), messages (list, open, mark, move, delete), sending and
+ * the outbox, and choosing what to sync. Each owns its transaction and
+ * its rules (ownership, validation, what a state allows), so every front
+ * end — the CLI, the REST API, the web UI — only parses, calls, and
+ * renders the result or the error's fix in its own way. The shared
+ * objects (ACCOUNT, FOLDER, MESSAGE, outbox entry, EVENT of INTERFACE.md)
+ * are rendered here too, so the CLI's --json and the API agree.
+ *
+ * Errors follow err.h; the codes a front end maps to its statuses are:
+ * "not_found" (also for another user's object), "forbidden", "usage"
+ * (bad input), "conflict" (name taken, mailbox connected, idempotency key
+ * reused for another request), "oauth_not_configured", "auth_required",
+ * "auth_invalid", "throttled" (class ERR_THROTTLED), "upstream_error"
+ * (a server failure, class ERR_TRANSIENT/ERR_PERMANENT from a driver).
+ */
+#ifndef INBOXSYNC_SERVICE_H
+#define INBOXSYNC_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "inboxsync/auth.h"
+#include "inboxsync/jdoc.h"
+#include "inboxsync/outbox.h"
+#include "inboxsync/store.h"
+
+/* Who is acting. user_id 0 is the operator at the command line, who sees
+ * every user's accounts; any other user sees only their own. */
+struct service_actor {
+	int64_t user_id;
+	bool admin;
+};
+
+#define SERVICE_OPERATOR ((struct service_actor){ 0, true })
+
+/* Limits of what people may enter. */
+#define SERVICE_NAME_MAX 64          /* account names */
+#define SERVICE_SUBJECT_MAX 255      /* what Exchange keeps of a subject */
+#define SERVICE_LIST_MAX 1000        /* messages per page */
+
+/* ---- provider ------------------------------------------------------------- */
+
+/* Settings as `provider show --json` and GET /api/v1/provider write them
+ * (the secret never; `has_client_secret` instead). Admins only. */
+int service_provider_get(const struct auth_env *env, const struct service_actor *who,
+			 json_t **out, struct err *e);
+
+/* What an administrator may change. NULL / -1 fields keep the stored
+ * value; `client_secret` "" removes the secret (public client). */
+struct service_provider_change {
+	const char *client_id;
+	const char *client_secret;       /* plaintext, sealed before storing */
+	const char *tenant;
+	const char *transports;          /* "graph,imap" */
+	const char *login_url;
+	const char *graph_url;
+	const char *imap;                /* "host:port" */
+	const char *smtp;
+	int enabled;                     /* 0/1, -1 = keep */
+	int64_t secret_expires_at;       /* -1 = keep, 0 = unknown */
+};
+
+/* Validate and store (provider.h's rules); clears the provider's recorded
+ * problem, so accounts retry at once. */
+int service_provider_set(const struct auth_env *env, const struct service_actor *who,
+			 const struct service_provider_change *c, struct err *e);
+
+/* The provider check: settings, then (with a secret) a client-credentials
+ * token request that proves the app registration, the tenant and the
+ * secret; each check {name, ok, message, fix}. `redirect_uri` is the one
+ * to register (printed by the check). */
+int service_provider_check(const struct auth_env *env, const struct service_actor *who,
+			   const char *redirect_uri, json_t **out, struct err *e);
+
+/* ---- accounts ---------------------------------------------------------------- */
+
+/* The account `what` names (its id, or its name) that `who` may see.
+ * `owner` (may be NULL) narrows a name to one user's accounts. Another
+ * user's account is "not_found", exactly as a missing one. */
+int service_account_find(const struct auth_env *env, const struct service_actor *who,
+			 const char *what, const char *owner,
+			 struct store_account *out, struct err *e);
+int service_account_get(const struct auth_env *env, const struct service_actor *who,
+			int64_t id, struct store_account *out, struct err *e);
+
+/* Every account `who` may see (caller frees *out). */
+int service_account_list(const struct auth_env *env, const struct service_actor *who,
+			 struct store_account **out, size_t *n, struct err *e);
+
+struct service_account_new {
+	const char *owner;               /* user name, NULL = the actor (or local) */
+	const char *name;
+	const char *email;
+	const char *sender_name;         /* may be NULL */
+	const char *transport;           /* NULL = "graph" */
+};
+
+/* Create an account. Refuses a bad name or address ("usage"), a transport
+ * the administrator has not enabled ("oauth_not_configured"), a name the
+ * owner already uses or an address already connected ("conflict").
+ * `notice` (may be NULL, 256 bytes) gets a warning worth showing ("" when
+ * none), e.g. that the transport cannot sync mail in this version. */
+int service_account_add(const struct auth_env *env, const struct service_actor *who,
+			const struct service_account_new *in,
+			struct store_account *out, char *notice, struct err *e);
+
+/* Change what the owner may change (sender_name; NULL keeps). */
+int service_account_update(const struct auth_env *env, struct store_account *a,
+			   const char *sender_name, struct err *e);
+
+/* Start authorizing: *url (heap) is where the browser goes; Microsoft
+ * returns to `redirect_uri` with the state; `return_to` (may be NULL) is
+ * remembered for the front end to send the browser to afterwards. */
+int service_authorize_begin(const struct auth_env *env, const struct store_account *a,
+			    const char *redirect_uri, const char *return_to,
+			    char **url, struct err *e);
+
+/* Finish with what the redirect carried (state, code, or error and its
+ * description). Finds the account by the state (`who` must be allowed to
+ * see it when not NULL), redeems the code, checks the signed-in identity,
+ * stores the grant, fills the server settings and runs Test & Confirm. A
+ * failure (wrong account, consent cancelled, ...) is recorded as the
+ * account's last error before it is returned. `out` (may be NULL) gets
+ * the account as it is afterwards; `return_to` (may be NULL, 512 bytes)
+ * what service_authorize_begin was given. */
+int service_authorize_finish(const struct auth_env *env, const struct service_actor *who,
+			     const char *state, const char *code, const char *error,
+			     const char *error_description, struct store_account *out,
+			     char *return_to, struct err *e);
+
+/* Device code flow for machines without a browser (see auth.h). */
+int service_authorize_device(const struct auth_env *env, struct store_account *a,
+			     void (*show)(void *ctx, const char *message,
+					  const char *uri, const char *code),
+			     void *ctx, struct err *e);
+
+/* Test & Confirm incoming and/or outgoing; results are recorded on the
+ * account (and returned in `a`, re-read). Needs the grant. */
+int service_account_test(const struct auth_env *env, struct store_account *a,
+			 bool incoming, bool outgoing, struct err *e);
+
+/* Stop synchronization (grant, server settings, mappings removed; mail
+ * kept unless `purge`). */
+int service_account_stop(const struct auth_env *env, struct store_account *a,
+			 bool purge, struct err *e);
+
+/* Remove the account and everything local to it. */
+int service_account_remove(const struct auth_env *env, const struct store_account *a,
+			   struct err *e);
+
+/* Ask for a sync of this account as soon as possible (next_due_at now).
+ * Needs the grant. */
+int service_account_sync_now(const struct auth_env *env, const struct store_account *a,
+			     struct err *e);
+
+/* ---- folders ----------------------------------------------------------------- */
+
+/* Read the folder tree from the server (see engine_fetch_folders). */
+int service_folders_fetch(const struct auth_env *env, const struct store_account *a,
+			  int *n_folders, struct err *e);
+
+/* The account's folders (caller frees with store_folder_list_free). */
+int service_folders_list(const struct auth_env *env, const struct store_account *a,
+			 struct store_folder **out, size_t *n, struct err *e);
+
+/* The folder `what` names (display path, case-insensitive, or id):
+ * "not_found" naming the account when there is none. */
+int service_folder_find(const struct auth_env *env, const struct store_account *a,
+			const char *what, struct store_folder *out, struct err *e);
+
+/* Select or unselect folders, mapping a role. `role` NULL keeps the
+ * folder's role (a folder selected without one takes the server's role,
+ * else custom); a role goes only with selecting. All or nothing: one
+ * transaction. `out` (may be NULL, n entries) gets each folder as it is
+ * afterwards (caller clears each). */
+int service_folders_select(const struct auth_env *env, const struct store_account *a,
+			   const char *const *what, size_t n, bool selected,
+			   const char *role, struct store_folder *out,
+			   struct err *e);
+
+/* ---- messages ---------------------------------------------------------------- */
+
+struct service_message_query {
+	const char *folder;              /* path or id; NULL = every selected folder */
+	size_t limit;                    /* 1..SERVICE_LIST_MAX, 0 = 100 */
+	const char *cursor;              /* from a previous page, or NULL */
+};
+
+/* A page of messages, newest first: `cb` per message; *next_cursor (heap,
+ * caller frees) is NULL on the last page. A folder that is not selected is
+ * refused ("usage", FIX_SELECT_FOLDERS): its mail is kept but not shown. */
+int service_messages_list(const struct auth_env *env, const struct store_account *a,
+			  const struct service_message_query *q,
+			  store_message_cb cb, void *ctx, char **next_cursor,
+			  struct err *e);
+
+/* One message with its body, fetched from the server when it is not local
+ * yet (free with store_message_clear). */
+int service_message_open(const struct auth_env *env, const struct store_account *a,
+			 const char *id, struct store_message *out, struct err *e);
+
+/* The raw MIME of a message (from the server), capped at out->limit. */
+int service_message_mime(const struct auth_env *env, const struct store_account *a,
+			 const char *id, struct buf *out, struct err *e);
+
+/* Write-back: the mailbox changes first, then the store, as the same
+ * message (a move stays one message; the next delta never undoes it).
+ * is_read 0/1, or MAIL_UNKNOWN to leave; `folder` (path or id; NULL =
+ * stay). *new_id (may be NULL; heap) gets the message's id afterwards. */
+int service_message_change(const struct auth_env *env, const struct store_account *a,
+			   const char *id, int is_read, const char *folder,
+			   char **new_id, struct err *e);
+
+/* Move to Deleted Items. */
+int service_message_delete(const struct auth_env *env, const struct store_account *a,
+			   const char *id, struct err *e);
+
+/* ---- sending and the outbox --------------------------------------------------- */
+
+/* Accept a message into the outbox (it shows in Sent at once when Sent
+ * Items is synced): the subject is at most SERVICE_SUBJECT_MAX characters;
+ * a repeated idempotency key with the same request answers as the first
+ * did (code "duplicate"), with another request it is "conflict". The
+ * message goes out with the next sync of the account, or at once with
+ * service_send_now. *sent_entry says whether a local Sent entry exists. */
+int service_send(const struct auth_env *env, const struct store_account *a,
+		 const struct outbox_request *r, struct store_outbox *out,
+		 bool *sent_entry, struct err *e);
+
+/* Deliver one outbox entry now, retrying throttling or temporary failures
+ * up to `tries` times as long as each wait is at most `max_wait_s`.
+ * `on_wait` (may be NULL) hears about each wait. */
+int service_send_now(const struct auth_env *env, const struct store_account *a,
+		     struct store_outbox *o, int tries, int max_wait_s,
+		     void (*on_wait)(void *ctx, int seconds, const struct err *why),
+		     void *ctx, struct err *e);
+
+/* The account's outbox, newest first (caller frees). */
+int service_outbox_list(const struct auth_env *env, const struct store_account *a,
+			struct store_outbox **out, size_t *n, struct err *e);
+
+/* Put a failed entry back in the queue ("usage" when it did not fail). */
+int service_outbox_retry(const struct auth_env *env, const struct store_account *a,
+			 const char *key, struct store_outbox *out, struct err *e);
+
+/* Remove a failed or finished (submitted, confirmed) entry from the
+ * outbox. Entries still on their way cannot be removed ("usage"). */
+int service_outbox_remove(const struct auth_env *env, const struct store_account *a,
+			  const char *key, struct err *e);
+
+/* ---- syncing ------------------------------------------------------------------- */
+
+/* Why an account is not synced now. */
+struct service_skip {
+	const struct store_account *account;
+	struct err why;                  /* code, message and fix */
+};
+
+/* The accounts to sync: one (`what`, refused with its reason when it
+ * cannot sync now: not authorized, auth_invalid, throttled until a time
+ * (unless SERVICE_SYNC_WAIT_THROTTLED), provider problem) or every account `who` may see (those that cannot
+ * sync are reported to `skipped` and left out). Accounts without a
+ * selected folder are left out too (reported with FIX_SELECT_FOLDERS)
+ * unless they have mail waiting in the outbox. *accounts (caller frees)
+ * gets the whole list read, *ids (caller frees) the ones to sync. */
+/* service_sync_targets: a throttled account is taken (the scheduler
+ * waits out its Retry-After) instead of refused. */
+#define SERVICE_SYNC_WAIT_THROTTLED 0x1u
+
+int service_sync_targets(const struct auth_env *env, const struct service_actor *who,
+			 const char *what, unsigned flags, struct store_account **accounts,
+			 size_t *n_accounts, int64_t **ids, size_t *n_ids,
+			 void (*skipped)(void *ctx, const struct service_skip *s),
+			 void *ctx, struct err *e);
+
+/* Whether `a` may be synced now (the rules of service_sync_targets for
+ * one account): 0, or -1 with the reason. */
+int service_sync_allowed(const struct auth_env *env, const struct store_account *a,
+			 struct err *e);
+
+/* ---- the shared objects as JSON (INTERFACE.md) ---------------------------------- */
+
+/* ACCOUNT (account show --json, the API), with `owner` named. */
+json_t *service_account_json(const struct auth_env *env, const struct store_account *a);
+/* FOLDER */
+json_t *service_folder_json(const struct store_folder *f);
+/* MESSAGE; with_body adds body {content_type, content} when fetched. */
+json_t *service_message_json(const struct store_message *m, bool with_body);
+/* An outbox entry {key, state, reason, internet_message_id, created_at,
+ * subject, to}. */
+json_t *service_outbox_json(const struct store_outbox *o);
+/* EVENT {id, seq, type, account_id, created_at, data}; message events
+ * carry the message as it is now (or id and folder when it is gone). */
+json_t *service_event_json(const struct auth_env *env, const struct store_event *ev);
+/* An error {code, message, fix, fix_code} as the API writes it. */
+json_t *service_error_json(const struct err *e);
+
+/* A message list cursor (received time and row id) as text and back. */
+void service_cursor_format(int64_t received_at, int64_t id, char out[48]);
+int service_cursor_parse(const char *text, int64_t *received_at, int64_t *id,
+			 struct err *e);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * cli_text.h — text for a terminal: cutting and padding by display width
+ * (wide characters take two columns, combining marks none), never inside
+ * a character, with control characters and invalid UTF-8 from remote data
+ * shown as visible escapes instead of reaching the terminal.
+ */
+#ifndef INBOXSYNC_CLI_TEXT_H
+#define INBOXSYNC_CLI_TEXT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Set up the locale for display widths (UTF-8 even under LANG=C). */
+void cli_text_init(void);
+
+/* Columns `s` takes on a terminal (escapes counted as shown). */
+int cli_text_width(const char *s);
+
+/* Write `s` into `out` (size n) for a cell of `width` columns: cut with
+ * "…" when it is wider, padded with spaces when `pad`. Returns out. */
+const char *cli_text_cell(const char *s, int width, int pad, char *out, size_t n);
+
+/* `s` made safe for a terminal line (no width limit); heap. */
+char *cli_text_safe(const char *s);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * service_folders.c — reading an account's folder tree from its server and
+ * choosing which folders sync under which role. The rules: a role goes
+ * only with selecting; a folder selected without a role takes the one the
+ * server gives it, else custom; a selection is all or nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "inboxsync/engine.h"
+#include "inboxsync/service.h"
+
+int service_folders_fetch(const struct auth_env *env, const struct store_account *a,
+			  int *n_folders, struct err *e)
+{
+	struct err se;
+
+	if (!a->authorized_at) {
+		err_set(e, ERR_AUTH, "auth_required", "'%s' is not authorized", a->name);
+		return err_set_fix(e, FIX_AUTHORIZE, a->name);
+	}
+	if (a->state == STORE_STATE_AUTH_INVALID) {
+		err_set(e, ERR_AUTH, "auth_invalid", "'%s' is auth_invalid: %.300s",
+			a->name, a->state_reason);
+		return err_set_fix(e, FIX_REAUTHORIZE, a->name);
+	}
+	if (engine_fetch_folders(env, a->id, n_folders, e) < 0) {
+		err_prefix(e, "reading the folders of '%s': ", a->name);
+		store_note_account_error(env->store, a->id, e, NULL, &se);
+		return -1;
+	}
+	return 0;
+}
+
+int service_folders_list(const struct auth_env *env, const struct store_account *a,
+			 struct store_folder **out, size_t *n, struct err *e)
+{
+	return store_list_folders(env->store, a->id, false, out, n, e);
+}
+
+int service_folder_find(const struct auth_env *env, const struct store_account *a,
+			const char *what, struct store_folder *out, struct err *e)
+{
+	int rc = store_find_folder(env->store, a->id, what ? what : "", out, e);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		err_set(e, ERR_PERMANENT, "not_found", "no folder '%.200s' in account "
+			"'%s' (fetch the folders again if it is new)", what ? what : "",
+			a->name);
+		return err_set_fix(e, FIX_FETCH_FOLDERS, a->name);
+	}
+	return 0;
+}
+
+int service_folders_select(const struct auth_env *env, const struct store_account *a,
+			   const char *const *what, size_t n, bool selected,
+			   const char *role, struct store_folder *out,
+			   struct err *e)
+{
+	enum mail_role chosen = MAIL_ROLE_NONE;
+	size_t done = 0;
+
+	if (role && (mail_role_parse(role, &chosen) < 0 || chosen == MAIL_ROLE_NONE)) {
+		err_set(e, ERR_PERMANENT, "usage", "unknown role '%.40s': choose %s",
+			role, mail_role_choices());
+		return err_set_fix(e, FIX_CHECK_INPUT, "choose a known role");
+	}
+	if (role && !selected)
+		return err_set(e, ERR_PERMANENT, "usage", "a role goes with selecting a "
+			       "folder, not with unselecting it");
+	if (n == 0)
+		return err_set(e, ERR_PERMANENT, "usage", "name at least one folder");
+	if (store_begin(env->store, e) < 0)
+		return -1;
+	for (; done < n; done++) {
+		struct store_folder f;
+		enum mail_role r = chosen;
+
+		if (service_folder_find(env, a, what[done], &f, e) < 0)
+			goto fail;
+		if (selected && r == MAIL_ROLE_NONE && f.role == MAIL_ROLE_NONE)
+			r = f.server_role ? f.server_role : MAIL_ROLE_CUSTOM;
+		if (store_select_folder(env->store, f.id, selected, r, e) < 0 ||
+		    (out && store_get_folder(env->store, f.id, &out[done], e) != 1)) {
+			store_folder_clear(&f);
+			goto fail;
+		}
+		store_folder_clear(&f);
+	}
+	if (store_commit(env->store, e) == 0)
+		return 0;
+fail:
+	store_rollback(env->store);
+	for (size_t i = 0; out && i < done; i++)
+		store_folder_clear(&out[i]);
+	return -1;
+}

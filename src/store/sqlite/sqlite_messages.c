@@ -1,0 +1,881 @@
+/*
+ * sqlite_messages.c — messages in the SQLite store: a page applied in one
+ * pass of cached statements (upsert keyed on the stable remote id, so a
+ * move changes the folder of one row; orphan marks for removed entries;
+ * the local Sent entry replaced by the server's copy), their events,
+ * keyset-paged listing, cached bodies. Address and category lists are
+ * stored as JSON arrays and unpacked into one block per message on read.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "inboxsync/alloc.h"
+#include "inboxsync/timeutil.h"
+#include "store/sqlite/sqlite_internal.h"
+
+/* ---- writing ------------------------------------------------------------- */
+
+static void bind_optional_bool(sqlite3_stmt *s, int i, int v)
+{
+	if (v == MAIL_UNKNOWN)
+		sqlite3_bind_null(s, i);
+	else
+		sq_int(s, i, v ? 1 : 0);
+}
+
+static void bind_optional_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v)
+		sq_int(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* A JSON array of {"name","address"} (NULL when the list is unknown);
+ * heap, caller frees. */
+static char *addresses_json(const struct mail_address_list *l)
+{
+	json_t *arr;
+	char *out;
+
+	if (!l->known)
+		return NULL;
+	if (l->n == 0)
+		return xstrdup("[]");
+	arr = json_array();
+	for (size_t i = 0; i < l->n; i++) {
+		json_t *a = json_object();
+
+		json_object_set_new(a, "name", json_string(l->items[i].name ? l->items[i].name : ""));
+		json_object_set_new(a, "address",
+				    json_string(l->items[i].address ? l->items[i].address : ""));
+		json_array_append_new(arr, a);
+	}
+	out = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return out ? out : xstrdup("[]");
+}
+
+static char *strings_json(const struct mail_string_list *l)
+{
+	json_t *arr;
+	char *out;
+
+	if (!l->known)
+		return NULL;
+	if (l->n == 0)
+		return xstrdup("[]");
+	arr = json_array();
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(arr, json_string(l->items[i] ? l->items[i] : ""));
+	out = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return out ? out : xstrdup("[]");
+}
+
+/* The lists of one message as stored (NULL = unknown, keep stored). */
+struct stored_lists {
+	char *to, *cc, *categories;
+};
+
+static void lists_build(const struct mail_message *m, struct stored_lists *l)
+{
+	l->to = addresses_json(&m->to);
+	l->cc = addresses_json(&m->cc);
+	l->categories = strings_json(&m->categories);
+}
+
+static void lists_free(struct stored_lists *l)
+{
+	free(l->to);
+	free(l->cc);
+	free(l->categories);
+}
+
+/* Bind the metadata columns 1..17 shared by insert and update. */
+static void bind_metadata(sqlite3_stmt *s, const struct mail_message *m,
+			  const struct stored_lists *l)
+{
+	sq_text(s, 1, m->internet_message_id);
+	sq_text(s, 2, m->conversation_id);
+	sq_text(s, 3, m->subject);
+	sq_text(s, 4, m->from.address ? m->from.name : NULL);
+	sq_text(s, 5, m->from.address);
+	sq_text(s, 6, l->to);
+	sq_text(s, 7, l->cc);
+	sq_text(s, 8, l->categories);
+	sq_text(s, 9, m->preview);
+	sq_text(s, 10, m->change_key);
+	bind_optional_int(s, 11, m->received_at);
+	bind_optional_int(s, 12, m->sent_at);
+	bind_optional_bool(s, 13, m->is_read);
+	bind_optional_bool(s, 14, m->is_flagged);
+	bind_optional_bool(s, 15, m->is_draft);
+	bind_optional_bool(s, 16, m->has_attachments);
+	bind_optional_int(s, 17, m->size);
+}
+
+/* An existing row for the remote id: its id, folder and change key. */
+struct row {
+	int64_t id;
+	int64_t folder_id;
+	bool same_key;             /* the stored change key equals the new one */
+};
+
+static int find_row(struct store *st, int64_t account_id,
+		    const struct mail_message *m, struct row *r, struct err *e)
+{
+	static const char sql[] =
+		"SELECT id, folder_id, change_key FROM messages "
+		"WHERE account_id = ? AND remote_id = ?";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+	int rc;
+
+	if (!s)
+		return -1;
+	sq_int(s, 1, account_id);
+	sq_text(s, 2, m->remote_id);
+	rc = sq_row(st, s, "looking up a message", e);
+	if (rc == 1) {
+		r->id = sq_col_int(s, 0);
+		r->folder_id = sq_col_int(s, 1);
+		r->same_key = m->change_key && *m->change_key &&
+			      strcmp(sq_col_str(s, 2), m->change_key) == 0;
+		sqlite3_reset(s);
+	}
+	return rc;
+}
+
+/* A pending local entry with this Message-ID in this folder, if any: its
+ * row id and (when `remote_id` is not NULL) its "local:" id (heap). */
+static int find_pending_local(struct store *st, int64_t account_id,
+			      int64_t folder_id, const char *imid, int64_t *id,
+			      char **remote_id, struct err *e)
+{
+	/* "<> ''" is implied by the early return below; it is spelled out
+	 * for the planner, which may only use the partial index messages_imid
+	 * when the query implies its WHERE. Without it every new message
+	 * scanned all messages of the account (quadratic bootstrap). */
+	static const char sql[] =
+		"SELECT id, remote_id FROM messages WHERE account_id = ? AND "
+		"folder_id = ? AND internet_message_id = ? AND "
+		"internet_message_id <> '' AND pending = 1 LIMIT 1";
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!imid || !*imid)
+		return 0;
+	if (!(s = sq_prepare(st, sql, e)))
+		return -1;
+	sq_int(s, 1, account_id);
+	sq_int(s, 2, folder_id);
+	sq_text(s, 3, imid);
+	rc = sq_row(st, s, "looking up a local sent entry", e);
+	if (rc == 1) {
+		*id = sq_col_int(s, 0);
+		if (remote_id)
+			*remote_id = xstrdup(sq_col_str(s, 1));
+		sqlite3_reset(s);
+	}
+	return rc;
+}
+
+static int delete_row(struct store *st, int64_t row_id, struct err *e)
+{
+	return sq_exec_ints(st, "DELETE FROM messages WHERE id = ?",
+			    "deleting a message", e, 1, row_id);
+}
+
+static int update_row(struct store *st, int64_t row_id, int64_t folder_id,
+		      const struct mail_message *m, const struct stored_lists *l,
+		      int64_t seen_gen, struct err *e)
+{
+	static const char sql[] =
+		"UPDATE messages SET "
+		"internet_message_id = COALESCE(?1, internet_message_id), "
+		"conversation_id = COALESCE(?2, conversation_id), "
+		"subject = COALESCE(?3, subject), from_name = COALESCE(?4, from_name), "
+		"from_addr = COALESCE(?5, from_addr), to_json = COALESCE(?6, to_json), "
+		"cc_json = COALESCE(?7, cc_json), "
+		"categories_json = COALESCE(?8, categories_json), "
+		"preview = COALESCE(?9, preview), change_key = COALESCE(?10, change_key), "
+		"received_at = COALESCE(?11, received_at), sent_at = COALESCE(?12, sent_at), "
+		"is_read = COALESCE(?13, is_read), is_flagged = COALESCE(?14, is_flagged), "
+		"is_draft = COALESCE(?15, is_draft), "
+		"has_attachments = COALESCE(?16, has_attachments), "
+		"size = COALESCE(?17, size), "
+		"folder_id = ?18, remote_id = ?19, seen_gen = ?20, orphan = 0, "
+		"pending = 0, updated_at = ?21 WHERE id = ?22";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+
+	if (!s)
+		return -1;
+	bind_metadata(s, m, l);
+	sq_int(s, 18, folder_id);
+	sq_text(s, 19, m->remote_id);
+	sq_int(s, 20, seen_gen);
+	sq_int(s, 21, time_now());
+	sq_int(s, 22, row_id);
+	return sq_done(st, s, "updating a message", e);
+}
+
+static int insert_row(struct store *st, int64_t account_id, int64_t folder_id,
+		      const struct mail_message *m, const struct stored_lists *l,
+		      int64_t seen_gen, bool pending, struct err *e)
+{
+	static const char sql[] =
+		"INSERT INTO messages (internet_message_id, conversation_id, subject, "
+		"from_name, from_addr, to_json, cc_json, categories_json, preview, "
+		"change_key, received_at, sent_at, is_read, is_flagged, is_draft, "
+		"has_attachments, size, account_id, folder_id, remote_id, seen_gen, "
+		"updated_at, pending) "
+		"VALUES (COALESCE(?1, ''), COALESCE(?2, ''), COALESCE(?3, ''), "
+		"COALESCE(?4, ''), COALESCE(?5, ''), COALESCE(?6, '[]'), "
+		"COALESCE(?7, '[]'), COALESCE(?8, '[]'), COALESCE(?9, ''), "
+		"COALESCE(?10, ''), COALESCE(?11, 0), COALESCE(?12, 0), "
+		"COALESCE(?13, 0), COALESCE(?14, 0), COALESCE(?15, 0), "
+		"COALESCE(?16, 0), COALESCE(?17, 0), ?18, ?19, ?20, ?21, ?22, ?23)";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+
+	if (!s)
+		return -1;
+	bind_metadata(s, m, l);
+	sq_int(s, 18, account_id);
+	sq_int(s, 19, folder_id);
+	sq_text(s, 20, m->remote_id);
+	sq_int(s, 21, seen_gen);
+	sq_int(s, 22, time_now());
+	sq_int(s, 23, pending);
+	return sq_done(st, s, "adding a message", e);
+}
+
+/* Replay of an unchanged message already in place: only the mark moves. */
+static int touch_row(struct store *st, int64_t row_id, int64_t seen_gen,
+		     struct err *e)
+{
+	return sq_exec_ints(st, "UPDATE messages SET seen_gen = ?, orphan = 0 "
+			    "WHERE id = ?", "marking a message seen", e, 2,
+			    seen_gen, row_id);
+}
+
+static int mark_removed(struct store *st, int64_t account_id, int64_t folder_id,
+			const char *remote_id, long long *n, struct err *e)
+{
+	static const char sql[] =
+		"UPDATE messages SET orphan = 1 WHERE account_id = ? AND folder_id = ? "
+		"AND remote_id = ? AND pending = 0";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+
+	if (!s)
+		return -1;
+	sq_int(s, 1, account_id);
+	sq_int(s, 2, folder_id);
+	sq_text(s, 3, remote_id);
+	if (sq_done(st, s, "marking a removed message", e) < 0)
+		return -1;
+	*n += sqlite3_changes(sq_db(st));
+	return 0;
+}
+
+/* The display path of a folder (heap; "" when gone). */
+static char *folder_path(struct store *st, int64_t folder_id, struct err *e)
+{
+	static const char sql[] = "SELECT path FROM folders WHERE id = ?";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+	char *path = NULL;
+
+	if (!s)
+		return NULL;
+	sq_int(s, 1, folder_id);
+	if (sq_row(st, s, "reading a folder", e) == 1) {
+		path = xstrdup(sq_col_str(s, 0));
+		sqlite3_reset(s);
+	}
+	return path ? path : xstrdup("");
+}
+
+static int message_event(struct store *st, int64_t account_id,
+			 enum store_event_type type, const char *remote_id,
+			 const char *path, const char *from, bool backfill,
+			 const char *data, struct err *e)
+{
+	return sq_event(st, &(struct sq_event){ .account_id = account_id,
+			.type = type, .entity_id = remote_id, .folder_path = path,
+			.from_folder = from, .backfill = backfill, .data = data }, e);
+}
+
+/* What one page shares: the folder and its path, the round, the counts. */
+struct page {
+	int64_t account_id;
+	int64_t folder_id;
+	char *path;
+	int64_t seen_gen;
+	bool backfill;
+	struct store_page_result *r;
+};
+
+/* A row that already has this remote id. */
+static int put_existing(struct store *st, struct page *pg,
+			const struct mail_message *m, const struct row *row,
+			const struct stored_lists *l, struct err *e)
+{
+	char *local_id = NULL, *from = NULL;
+	int64_t local_row;
+	int rc;
+
+	if (row->folder_id != pg->folder_id &&
+	    !(from = folder_path(st, row->folder_id, e)))
+		return -1;
+	rc = update_row(st, row->id, pg->folder_id, m, l, pg->seen_gen, e);
+	/* The server's copy sits here under an id we already had (a draft
+	 * synced before it was sent keeps its immutable id when it moves to
+	 * Sent Items): a pending local entry here with the same Message-ID is
+	 * the same message, so it goes — one entry, not two. */
+	if (rc == 0 && find_pending_local(st, pg->account_id, pg->folder_id,
+					  m->internet_message_id, &local_row,
+					  &local_id, e) == 1) {
+		rc = delete_row(st, local_row, e);
+		if (rc == 0)
+			rc = message_event(st, pg->account_id, STORE_EVENT_MESSAGE_DELETED,
+					   local_id, pg->path, NULL, false, NULL, e);
+	}
+	if (rc == 0)
+		rc = message_event(st, pg->account_id, from ? STORE_EVENT_MESSAGE_MOVED
+				   : STORE_EVENT_MESSAGE_UPDATED, m->remote_id,
+				   pg->path, from, false, NULL, e);
+	if (rc == 0 && from)
+		pg->r->moved++;
+	else if (rc == 0)
+		pg->r->updated++;
+	free(local_id);
+	free(from);
+	return rc;
+}
+
+/* A remote id we have never stored: the local Sent entry it replaces, or
+ * a new row. */
+static int put_new(struct store *st, struct page *pg, const struct mail_message *m,
+		   const struct stored_lists *l, struct err *e)
+{
+	char *local_id = NULL;
+	int64_t local_row;
+	int found = find_pending_local(st, pg->account_id, pg->folder_id,
+				       m->internet_message_id, &local_row,
+				       &local_id, e);
+	int rc;
+
+	if (found < 0)
+		return -1;
+	if (found) {
+		json_t *d = json_pack("{s:s}", "replaces", local_id);
+		char *data = d ? json_dumps(d, JSON_COMPACT) : NULL;
+
+		json_decref(d);
+		rc = update_row(st, local_row, pg->folder_id, m, l, pg->seen_gen, e);
+		if (rc == 0)
+			rc = message_event(st, pg->account_id, STORE_EVENT_MESSAGE_UPDATED,
+					   m->remote_id, pg->path, NULL, false, data, e);
+		pg->r->replaced += rc == 0;
+		free(data);
+		free(local_id);
+		return rc;
+	}
+	rc = insert_row(st, pg->account_id, pg->folder_id, m, l, pg->seen_gen, false, e);
+	if (rc == 0)
+		rc = message_event(st, pg->account_id, STORE_EVENT_MESSAGE_CREATED,
+				   m->remote_id, pg->path, NULL, pg->backfill, NULL, e);
+	pg->r->created += rc == 0;
+	return rc;
+}
+
+static int put_one(struct store *st, struct page *pg, const struct mail_message *m,
+		   struct err *e)
+{
+	struct stored_lists l;
+	struct row row = { 0 };
+	int rc, found;
+
+	if (!m->remote_id || !*m->remote_id)
+		return err_set(e, ERR_BUG, "store", "message without a remote id");
+	if (m->removed)
+		return mark_removed(st, pg->account_id, pg->folder_id, m->remote_id,
+				    &pg->r->removed, e);
+	found = find_row(st, pg->account_id, m, &row, e);
+	if (found < 0)
+		return -1;
+	if (found && row.folder_id == pg->folder_id && row.same_key) {
+		pg->r->unchanged++;
+		return touch_row(st, row.id, pg->seen_gen, e);
+	}
+	lists_build(m, &l);
+	rc = found ? put_existing(st, pg, m, &row, &l, e) : put_new(st, pg, m, &l, e);
+	lists_free(&l);
+	return rc;
+}
+
+int sqlite_put_messages(struct store *st, int64_t account_id, int64_t folder_id,
+			const struct mail_message *items, size_t n,
+			int64_t seen_gen, bool backfill,
+			struct store_page_result *r, struct err *e)
+{
+	struct store_page_result local = { 0 };
+	struct page pg = {
+		.account_id = account_id, .folder_id = folder_id,
+		.seen_gen = seen_gen, .backfill = backfill, .r = r ? r : &local,
+	};
+	int owned, rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (sq_auto_begin(st, &owned, e) < 0)
+		return -1;
+	if (!(pg.path = folder_path(st, folder_id, e)))
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = put_one(st, &pg, &items[i], e);
+	free(pg.path);
+	return sq_auto_end(st, owned, rc, e);
+}
+
+int sqlite_put_local_message(struct store *st, int64_t account_id,
+			     int64_t folder_id, const struct mail_message *m,
+			     struct err *e)
+{
+	struct stored_lists l;
+	char *path;
+	int owned, rc;
+
+	if (sq_auto_begin(st, &owned, e) < 0)
+		return -1;
+	lists_build(m, &l);
+	rc = insert_row(st, account_id, folder_id, m, &l, 0, true, e);
+	lists_free(&l);
+	if (rc == 0 && !(path = folder_path(st, folder_id, e)))
+		rc = -1;
+	if (rc == 0) {
+		rc = message_event(st, account_id, STORE_EVENT_MESSAGE_CREATED,
+				   m->remote_id, path, NULL, false, NULL, e);
+		free(path);
+	}
+	return sq_auto_end(st, owned, rc, e);
+}
+
+/* Run `sql` (parameters: id, limit) collecting column 0 of each row. */
+static int list_ids(struct store *st, const char *sql, int64_t id, size_t max,
+		    const char *what, char ***ids, size_t *n, struct err *e)
+{
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+	int rc = 0;
+
+	*ids = NULL;
+	*n = 0;
+	if (!s)
+		return -1;
+	sq_int(s, 1, id);
+	sq_int(s, 2, (int64_t)max);
+	*ids = xcalloc(max ? max : 1, sizeof(char *));
+	while (*n < max && (rc = sq_row(st, s, what, e)) == 1)
+		(*ids)[(*n)++] = xstrdup(sq_col_str(s, 0));
+	if (*n == max)
+		rc = 0;
+	sqlite3_reset(s);
+	if (rc < 0) {
+		for (size_t i = 0; i < *n; i++)
+			free((*ids)[i]);
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int sqlite_list_orphans(struct store *st, int64_t account_id, size_t max,
+			char ***ids, size_t *n, struct err *e)
+{
+	return list_ids(st, "SELECT remote_id FROM messages WHERE account_id = ? "
+			"AND orphan = 1 ORDER BY id LIMIT ?", account_id, max,
+			"listing removed messages", ids, n, e);
+}
+
+/* Row id and folder of a message by remote id. */
+static int locate_row(struct store *st, int64_t account_id, const char *remote_id,
+		      int64_t *row_id, int64_t *folder_id, struct err *e)
+{
+	static const char sql[] =
+		"SELECT id, folder_id FROM messages WHERE account_id = ? AND remote_id = ?";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+	int rc;
+
+	if (!s)
+		return -1;
+	sq_int(s, 1, account_id);
+	sq_text(s, 2, remote_id);
+	rc = sq_row(st, s, "looking up a message", e);
+	if (rc == 1) {
+		*row_id = sq_col_int(s, 0);
+		*folder_id = sq_col_int(s, 1);
+		sqlite3_reset(s);
+	}
+	return rc;
+}
+
+int sqlite_move_message(struct store *st, int64_t account_id,
+			const char *remote_id, int64_t folder_id,
+			const char *new_remote_id, struct err *e)
+{
+	/* The row joins the destination's current round (seen_gen), so a
+	 * fresh round of that folder ending now does not sweep it away. */
+	static const char sql[] =
+		"UPDATE messages SET folder_id = ?1, orphan = 0, updated_at = ?2, "
+		"remote_id = COALESCE(?3, remote_id), "
+		"seen_gen = (SELECT round_gen FROM folders WHERE id = ?1) WHERE id = ?4";
+	int64_t row_id = 0, old_folder = 0;
+	char *from = NULL, *to = NULL;
+	sqlite3_stmt *s;
+	int owned, rc = -1, found;
+
+	if (sq_auto_begin(st, &owned, e) < 0)
+		return -1;
+	found = locate_row(st, account_id, remote_id, &row_id, &old_folder, e);
+	if (found <= 0) {
+		rc = found;
+		goto out;
+	}
+	if (!(from = folder_path(st, old_folder, e)) ||
+	    !(to = folder_path(st, folder_id, e)) || !(s = sq_prepare(st, sql, e)))
+		goto out;
+	sq_int(s, 1, folder_id);
+	sq_int(s, 2, time_now());
+	sq_text(s, 3, new_remote_id);
+	sq_int(s, 4, row_id);
+	rc = sq_done(st, s, "moving a message", e);
+	if (rc == 0)
+		rc = message_event(st, account_id, STORE_EVENT_MESSAGE_MOVED,
+				   new_remote_id ? new_remote_id : remote_id, to,
+				   from, false, NULL, e);
+out:
+	free(from);
+	free(to);
+	return sq_auto_end(st, owned, rc, e);
+}
+
+int sqlite_delete_message(struct store *st, int64_t account_id,
+			  const char *remote_id, struct err *e)
+{
+	int64_t row_id = 0, folder_id = 0;
+	char *path = NULL;
+	int owned, rc, found;
+
+	if (sq_auto_begin(st, &owned, e) < 0)
+		return -1;
+	found = locate_row(st, account_id, remote_id, &row_id, &folder_id, e);
+	rc = found < 0 ? -1 : 0;
+	if (found == 1 && !(path = folder_path(st, folder_id, e)))
+		rc = -1;
+	if (found == 1 && rc == 0)
+		rc = delete_row(st, row_id, e);
+	if (found == 1 && rc == 0)
+		rc = message_event(st, account_id, STORE_EVENT_MESSAGE_DELETED,
+				   remote_id, path, NULL, false, NULL, e);
+	free(path);
+	return sq_auto_end(st, owned, rc, e);
+}
+
+int sqlite_set_message_flags(struct store *st, int64_t account_id,
+			     const char *remote_id, int is_read, int is_flagged,
+			     struct err *e)
+{
+	static const char sql[] =
+		"UPDATE messages SET is_read = COALESCE(?1, is_read), "
+		"is_flagged = COALESCE(?2, is_flagged), updated_at = ?3 "
+		"WHERE account_id = ?4 AND remote_id = ?5 AND "
+		"(is_read <> COALESCE(?1, is_read) OR is_flagged <> COALESCE(?2, is_flagged))";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+	int64_t row_id, folder_id;
+	char *path = NULL;
+	int owned, rc;
+
+	if (!s || sq_auto_begin(st, &owned, e) < 0)
+		return -1;
+	bind_optional_bool(s, 1, is_read);
+	bind_optional_bool(s, 2, is_flagged);
+	sq_int(s, 3, time_now());
+	sq_int(s, 4, account_id);
+	sq_text(s, 5, remote_id);
+	rc = sq_done(st, s, "changing message flags", e);
+	if (rc == 0 && sqlite3_changes(sq_db(st)) > 0 &&
+	    locate_row(st, account_id, remote_id, &row_id, &folder_id, e) == 1) {
+		if (!(path = folder_path(st, folder_id, e)))
+			rc = -1;
+		else
+			rc = message_event(st, account_id, STORE_EVENT_MESSAGE_UPDATED,
+					   remote_id, path, NULL, false, NULL, e);
+		free(path);
+	}
+	return sq_auto_end(st, owned, rc, e);
+}
+
+/* ---- reading --------------------------------------------------------------- */
+
+#define MESSAGE_COLUMNS \
+	"m.id, m.folder_id, f.path, m.remote_id, m.internet_message_id, " \
+	"m.conversation_id, m.subject, m.from_name, m.from_addr, m.to_json, " \
+	"m.cc_json, m.categories_json, m.preview, m.received_at, m.sent_at, " \
+	"m.is_read, m.is_flagged, m.is_draft, m.has_attachments, m.pending, " \
+	"m.body_type IS NOT NULL, m.change_key, m.size, m.orphan"
+
+enum { COL_BODY_TYPE = 24, COL_BODY = 25 };
+
+/* One heap block holding every string of a message read back: filled by
+ * two passes over the same data (measure, then copy). */
+struct packer {
+	char *base;                /* NULL while measuring */
+	size_t used;
+};
+
+static void *pack_raw(struct packer *p, const void *src, size_t n, size_t align)
+{
+	void *at;
+
+	p->used = (p->used + align - 1) / align * align;
+	at = p->base ? p->base + p->used : NULL;
+	if (at && src)
+		memcpy(at, src, n);
+	p->used += n;
+	return at;
+}
+
+static const char *pack_str(struct packer *p, const char *s, size_t n)
+{
+	char *at = pack_raw(p, s, n + 1, 1);
+
+	if (at)
+		at[n] = '\0';
+	return at;
+}
+
+static const char *pack_col(struct packer *p, sqlite3_stmt *s, int i)
+{
+	const char *t = sq_col_str(s, i);
+
+	return pack_str(p, t, strlen(t));
+}
+
+static void pack_addresses(struct packer *p, const json_t *arr,
+			   struct mail_address_list *out)
+{
+	size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
+	struct mail_address *items = pack_raw(p, NULL, n * sizeof(*items),
+					      _Alignof(struct mail_address));
+
+	out->known = true;
+	out->n = n;
+	out->items = items;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *a = json_array_get(arr, i);
+		const char *name = json_string_value(json_object_get(a, "name"));
+		const char *addr = json_string_value(json_object_get(a, "address"));
+		const char *pn = pack_str(p, name ? name : "", name ? strlen(name) : 0);
+		const char *pa = pack_str(p, addr ? addr : "", addr ? strlen(addr) : 0);
+
+		if (items) {
+			items[i].name = pn;
+			items[i].address = pa;
+		}
+	}
+}
+
+static void pack_strings(struct packer *p, const json_t *arr,
+			 struct mail_string_list *out)
+{
+	size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
+	const char **items = pack_raw(p, NULL, n * sizeof(*items), _Alignof(char *));
+
+	out->known = true;
+	out->n = n;
+	out->items = items;
+	for (size_t i = 0; i < n; i++) {
+		const char *v = json_string_value(json_array_get(arr, i));
+		const char *pv = pack_str(p, v ? v : "", v ? strlen(v) : 0);
+
+		if (items)
+			items[i] = pv;
+	}
+}
+
+static json_t *col_json(sqlite3_stmt *s, int i)
+{
+	const char *t = sq_col_str(s, i);
+
+	return json_loads(t, JSON_DISABLE_EOF_CHECK, NULL);
+}
+
+/* One pass of reading the current row into `out` with `p`. */
+static void pack_message(struct packer *p, sqlite3_stmt *s, json_t *const lists[3],
+			 bool with_body, struct store_message *out)
+{
+	struct mail_message *m = &out->m;
+
+	m->remote_id = pack_col(p, s, 3);
+	m->internet_message_id = pack_col(p, s, 4);
+	m->conversation_id = pack_col(p, s, 5);
+	m->subject = pack_col(p, s, 6);
+	m->from.name = pack_col(p, s, 7);
+	m->from.address = pack_col(p, s, 8);
+	pack_addresses(p, lists[0], &m->to);
+	pack_addresses(p, lists[1], &m->cc);
+	pack_strings(p, lists[2], &m->categories);
+	m->preview = pack_col(p, s, 12);
+	m->change_key = pack_col(p, s, 21);
+	out->folder_path = pack_col(p, s, 2);
+	if (with_body) {
+		size_t n = (size_t)sqlite3_column_bytes(s, COL_BODY);
+		const void *b = sqlite3_column_blob(s, COL_BODY);
+
+		out->body_type = pack_col(p, s, COL_BODY_TYPE);
+		out->body = pack_str(p, b ? b : "", b ? n : 0);
+		out->body_len = b ? n : 0;
+	}
+}
+
+/* Read the current row into `out`, its strings in one new heap block
+ * (out->owned). */
+static void read_message(sqlite3_stmt *s, bool with_body, struct store_message *out)
+{
+	json_t *lists[3] = { col_json(s, 9), col_json(s, 10), col_json(s, 11) };
+	struct packer p = { 0 };
+	struct mail_message *m = &out->m;
+
+	memset(out, 0, sizeof(*out));
+	pack_message(&p, s, lists, with_body, out);
+	p.base = xmalloc(p.used ? p.used : 1);
+	p.used = 0;
+	pack_message(&p, s, lists, with_body, out);
+	for (int i = 0; i < 3; i++)
+		json_decref(lists[i]);
+	out->owned = p.base;
+	out->id = sq_col_int(s, 0);
+	out->folder_id = sq_col_int(s, 1);
+	m->received_at = sq_col_int(s, 13);
+	m->sent_at = sq_col_int(s, 14);
+	m->is_read = sq_col_int(s, 15) != 0;
+	m->is_flagged = sq_col_int(s, 16) != 0;
+	m->is_draft = sq_col_int(s, 17) != 0;
+	m->has_attachments = sq_col_int(s, 18) != 0;
+	out->pending = sq_col_int(s, 19) != 0;
+	out->body_fetched = sq_col_int(s, 20) != 0;
+	m->size = sq_col_int(s, 22);
+	out->orphan = sq_col_int(s, 23) != 0;
+}
+
+/* Call `cb` for every row of `s`, each message freed after its call. */
+static int each_row(struct store *st, sqlite3_stmt *s, const char *what,
+		    store_message_cb cb, void *ctx, struct err *e)
+{
+	int rc;
+
+	while ((rc = sq_row(st, s, what, e)) == 1) {
+		struct store_message m;
+		int stop;
+
+		read_message(s, false, &m);
+		stop = cb(ctx, &m);
+		store_message_clear(&m);
+		if (stop) {
+			sqlite3_reset(s);
+			return stop;
+		}
+	}
+	sqlite3_reset(s);
+	return rc < 0 ? -1 : 0;
+}
+
+int sqlite_list_messages(struct store *st, const struct store_message_query *q,
+			 store_message_cb cb, void *ctx, struct err *e)
+{
+	static const char one_folder[] =
+		"SELECT " MESSAGE_COLUMNS " FROM messages m JOIN folders f ON f.id = m.folder_id "
+		"WHERE m.folder_id = ?1 AND (?2 = 0 OR m.received_at < ?2 OR "
+		"(m.received_at = ?2 AND m.id < ?3)) AND (?4 OR m.orphan = 0) "
+		"ORDER BY m.received_at DESC, m.id DESC LIMIT ?5";
+	static const char selected[] =
+		"SELECT " MESSAGE_COLUMNS " FROM messages m JOIN folders f ON f.id = m.folder_id "
+		"WHERE m.account_id = ?1 AND f.selected = 1 AND (?2 = 0 OR m.received_at < ?2 OR "
+		"(m.received_at = ?2 AND m.id < ?3)) AND (?4 OR m.orphan = 0) "
+		"ORDER BY m.received_at DESC, m.id DESC LIMIT ?5";
+	sqlite3_stmt *s = sq_prepare(st, q->folder_id ? one_folder : selected, e);
+
+	if (!s)
+		return -1;
+	sq_int(s, 1, q->folder_id ? q->folder_id : q->account_id);
+	sq_int(s, 2, q->before_received);
+	sq_int(s, 3, q->before_id ? q->before_id : INT64_MAX);
+	sq_int(s, 4, q->include_orphans);
+	sq_int(s, 5, (int64_t)(q->limit ? q->limit : 100));
+	return each_row(st, s, "listing messages", cb, ctx, e);
+}
+
+int sqlite_each_message(struct store *st, int64_t account_id,
+			store_message_cb cb, void *ctx, struct err *e)
+{
+	static const char sql[] =
+		"SELECT " MESSAGE_COLUMNS " FROM messages m JOIN folders f ON f.id = m.folder_id "
+		"WHERE m.account_id = ? ORDER BY m.id";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+
+	if (!s)
+		return -1;
+	sq_int(s, 1, account_id);
+	return each_row(st, s, "reading messages", cb, ctx, e);
+}
+
+int sqlite_get_message(struct store *st, int64_t account_id,
+		       const char *remote_id, struct store_message *out,
+		       struct err *e)
+{
+	static const char sql[] =
+		"SELECT " MESSAGE_COLUMNS ", m.body_type, m.body FROM messages m "
+		"JOIN folders f ON f.id = m.folder_id WHERE m.account_id = ? AND m.remote_id = ?";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!s)
+		return -1;
+	sq_int(s, 1, account_id);
+	sq_text(s, 2, remote_id);
+	rc = sq_row(st, s, "reading a message", e);
+	if (rc != 1)
+		return rc;
+	read_message(s, true, out);
+	sqlite3_reset(s);
+	return 1;
+}
+
+int sqlite_put_body(struct store *st, int64_t account_id, const char *remote_id,
+		    const char *body_type, const char *body, size_t len,
+		    struct err *e)
+{
+	static const char sql[] =
+		"UPDATE messages SET body_type = ?, body = ? WHERE account_id = ? "
+		"AND remote_id = ?";
+	sqlite3_stmt *s = sq_prepare(st, sql, e);
+
+	if (!s)
+		return -1;
+	sq_text(s, 1, body_type);
+	sq_blob(s, 2, body ? body : "", len);
+	sq_int(s, 3, account_id);
+	sq_text(s, 4, remote_id);
+	return sq_done(st, s, "saving a message body", e);
+}
+
+int sqlite_list_missing_bodies(struct store *st, int64_t folder_id, size_t limit,
+			       char ***ids, size_t *n, struct err *e)
+{
+	return list_ids(st, "SELECT remote_id FROM messages WHERE folder_id = ? "
+			"AND body_type IS NULL AND pending = 0 "
+			"ORDER BY received_at DESC, id DESC LIMIT ?", folder_id, limit,
+			"listing messages without bodies", ids, n, e);
+}

@@ -1,0 +1,57 @@
+/*
+ * store_backend.h — what a storage backend implements: the ops table
+ * (one member per line of store_ops.def) and the head every backend's
+ * connection struct starts with. Backends register in store.c's table of
+ * schemes. Not a public header: only src/store includes it.
+ */
+#ifndef INBOXSYNC_STORE_BACKEND_H
+#define INBOXSYNC_STORE_BACKEND_H
+
+#include "inboxsync/store.h"
+
+struct store_ops {
+	const char *name;          /* "sqlite", "postgresql" */
+	void (*close)(struct store *st);
+#define STORE_OP(name, params, args) int(*name) params;
+#define STORE_VOID_OP(name, params, args) void(*name) params;
+#include "store/store_ops.def"
+#undef STORE_OP
+#undef STORE_VOID_OP
+};
+
+/* The fence a connection's commits check (store_set_fence). */
+struct store_fence {
+	int64_t account_id;        /* 0 = no fence */
+	char holder[128];
+	int64_t generation;
+};
+
+/* Every backend's connection struct starts with this. */
+struct store {
+	const struct store_ops *ops;
+	struct store_fence fence;
+};
+
+/* A backend: opens `location` (the part after the scheme for sqlite:,
+ * the whole URL for postgresql://) and migrates it. */
+struct store_backend {
+	const char *const *schemes;  /* NULL-terminated prefixes, "" = a path */
+	int (*open)(const char *location, struct store **out, struct err *e);
+	int (*migrate)(const char *location, int *from, int *to, struct err *e);
+};
+
+extern const struct store_backend store_sqlite_backend;
+#ifdef INBOXSYNC_WITH_PG
+extern const struct store_backend store_pg_backend;
+#endif
+
+/* A backend declares its functions and fills its table from the same
+ * list, e.g. for SQLite (functions named sqlite_NAME):
+ *   #define STORE_OP(name, params, args) int sqlite_##name params;
+ *   #define STORE_VOID_OP(name, params, args) void sqlite_##name params;
+ *   #include "store/store_ops.def"
+ * and
+ *   #define STORE_OP(name, params, args) .name = sqlite_##name,
+ * inside the initializer of its struct store_ops. */
+
+#endif

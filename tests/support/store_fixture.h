@@ -1,0 +1,24 @@
+/*
+ * store_fixture.h — a fresh, empty store for one test, on whichever
+ * backend the test run asks for: a SQLite file in a new temporary
+ * directory by default; with $INBOXSYNC_TEST_STORE_URL set (a PostgreSQL
+ * server the run started), a new database on it. Tests written against
+ * store.h run unchanged on every backend this way.
+ */
+#ifndef INBOXSYNC_TEST_STORE_FIXTURE_H
+#define INBOXSYNC_TEST_STORE_FIXTURE_H
+
+struct store_fixture {
+	char dir[128];           /* a temporary directory (always made) */
+	char location[512];      /* what store_open takes */
+	char name[64];           /* the database name on a server backend */
+};
+
+/* Make the directory and an empty store location named after `tag`.
+ * Returns 0, or -1 (printed) when the backend cannot be prepared. */
+int store_fixture_new(struct store_fixture *f, const char *tag);
+
+/* Drop the store and the directory. */
+void store_fixture_free(struct store_fixture *f);
+
+#endif
