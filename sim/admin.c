@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "admin.h"
 #include "counters.h"
 #include "dispatch.h"
@@ -311,7 +311,7 @@ static void device_decide(struct sim_world *w, struct sim_req *rq,
 	d = oa_device_by_user_code(w, json_string_value(json_object_get(b, "user_code")));
 	if (approve)
 		u = world_user(w, json_string_value(json_object_get(b, "email")));
-	if (!d || d->expires <= time_now()) {
+	if (!d || d->expires <= simtime_now()) {
 		admin_error(rq, rs, 404, "itemNotFound", "no pending device code with that user_code");
 	} else if (d->state != DEV_PENDING) {
 		admin_error(rq, rs, 409, "conflict", "that device code was already approved or declined");
@@ -423,7 +423,7 @@ static void config_post(struct sim_world *w, struct sim_req *rq, struct sim_resp
 	else {
 		if (json_object_get(b, "rate_limit"))
 			thr_reset(w->throttle);
-		if (json_object_get(b, "render_cache_mb"))
+		if (json_object_get(b, "render_cache_mb") || json_object_get(b, "date_fractions"))
 			for (size_t i = 0; i < w->nusers; i++)
 				if (w->users[i]->mbox)
 					msgcache_clear(w->users[i]->mbox->render_cache);

@@ -162,7 +162,7 @@ static void change_page(struct page *p)
 
 /* Build the cursor of an initial request from its query options. */
 static int initial_cursor(struct sim_req *rq, struct sim_resp *rs,
-			  struct cursor *c)
+			  struct cursor *c, bool fractions)
 {
 	struct odata_query q;
 	const char *ct = rq_query(rq, "changeType");
@@ -170,7 +170,7 @@ static int initial_cursor(struct sim_req *rq, struct sim_resp *rs,
 	unsigned cti = 0;
 	long top = 0;
 
-	if (odata_parse_messages(rq, rs, &q, true) < 0)
+	if (odata_parse_messages(rq, rs, &q, true, fractions) < 0)
 		return -1;
 	if (rq_query(rq, "$top") &&
 	    sim_parse_long(rq_query(rq, "$top"), 1, 1000000, &top) < 0) {
@@ -256,9 +256,9 @@ void gr_messages_delta(struct sim_world *w, struct sim_req *rq,
 		}
 	} else if (delta) {
 		/* "$deltatoken=" with nothing: a fresh initial round (Location). */
-		if (initial_cursor(rq, rs, &p.c) < 0)
+		if (initial_cursor(rq, rs, &p.c, w->cfg.date_fractions) < 0)
 			return;
-	} else if (initial_cursor(rq, rs, &p.c) < 0) {
+	} else if (initial_cursor(rq, rs, &p.c, w->cfg.date_fractions) < 0) {
 		return;
 	}
 	p.c.mbox = p.mb->num;

@@ -100,7 +100,7 @@ void gr_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 
 	if (rq->caps[0] && (folder = gr_folder_arg(w, rq, rs, rq->caps[0])) == SIM_NONE)
 		return;
-	if (odata_parse_messages(rq, rs, &q, false) < 0)
+	if (odata_parse_messages(rq, rs, &q, false, w->cfg.date_fractions) < 0)
 		return;
 	if (odata_top(rq, rs, 10, w->cfg.max_page_size, &top) < 0) {
 		odata_free(&q);
@@ -205,7 +205,7 @@ void gr_message_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs
 	json_t *m;
 	char base[128], ctx[300];
 
-	if (num == SIM_NONE || odata_parse_messages(rq, rs, &q, false) < 0)
+	if (num == SIM_NONE || odata_parse_messages(rq, rs, &q, false, w->cfg.date_fractions) < 0)
 		return;
 	render_opts_for(rq, &q, &o);
 	m = msgjson_render(w, rq->mb, num, &o);

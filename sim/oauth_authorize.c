@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "oauth_internal.h"
 
 #define SESSION_COOKIE "m365sim_session"
@@ -64,10 +64,10 @@ static void redirect_error(struct sim_resp *rs, const struct oa_txn *t,
 			   const char *error, long aadsts, const char *text)
 {
 	struct sim_kvlist f = { 0 };
-	char desc[700], trace[37], ts[32];
+	char desc[700], trace[37], ts[SIMTIME_LEN];
 
 	sim_guid_random(trace);
-	sim_time_oauth(time_now(), ts);
+	simtime_format_oauth(simtime_now(), ts);
 	snprintf(desc, sizeof(desc), "AADSTS%ld: %s Trace ID: %s Correlation ID: %s Timestamp: %s",
 		 aadsts, text, trace, trace, ts);
 	skv_add(&f, "error", error);

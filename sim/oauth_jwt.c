@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "oauth.h"
 
 static char *b64url_json(json_t *v)
@@ -21,7 +21,7 @@ static char *b64url_json(json_t *v)
 char *oa_id_token(struct sim_world *w, struct sim_user *u,
 		  const char *client_id, bool with_email, const char *nonce)
 {
-	int64_t now = time_now();
+	int64_t now = simtime_now();
 	char iss[128], sub_raw[128];
 	unsigned char sub_hash[32], mac[crypto_auth_hmacsha256_BYTES];
 	json_t *hdr, *claims;

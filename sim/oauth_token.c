@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "counters.h"
 #include "oauth_internal.h"
 
@@ -228,7 +228,7 @@ static void grant_code(struct sim_world *w, struct sim_req *rq,
 				 "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.");
 		return;
 	}
-	if (c->expires <= time_now()) {
+	if (c->expires <= simtime_now()) {
 		rs_oauth_error(rq, rs, 400, "invalid_grant", 70008,
 				 "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.");
 		return;
@@ -309,7 +309,7 @@ static void grant_refresh(struct sim_world *w, struct sim_req *rq,
 				 "Provided grant is invalid or malformed. The refresh token was issued to a different client.");
 		return;
 	}
-	if (r->expires <= time_now()) {
+	if (r->expires <= simtime_now()) {
 		rs_oauth_error(rq, rs, 400, "invalid_grant", 700082,
 				 "The refresh token has expired due to inactivity. The token was issued on %s and was inactive for %ld days.",
 				 "an earlier date", w->cfg.refresh_token_lifetime / 86400);
@@ -347,7 +347,7 @@ static void grant_device(struct sim_world *w, struct sim_req *rq,
 {
 	const char *code = need(rq, rs, form, "device_code");
 	struct oa_device *d;
-	int64_t now_ms = time_mono_ms();
+	int64_t now_ms = simtime_mono_ms();
 	enum oa_resource res = RES_NONE;
 	json_t *oidc, *consented;
 	size_t i;
@@ -366,7 +366,7 @@ static void grant_device(struct sim_world *w, struct sim_req *rq,
 				 "The device code was already redeemed; start a new device authorization.");
 		return;
 	}
-	if (d->expires <= time_now()) {
+	if (d->expires <= simtime_now()) {
 		rs_oauth_error(rq, rs, 400, "expired_token", 70019,
 				 "Verification code expired.");
 		return;

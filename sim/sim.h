@@ -48,6 +48,9 @@ struct sim_config {
 	long max_page_size;           /* cap for $top / odata.maxpagesize */
 	long render_cache_mb;         /* rendered message text kept per mailbox
 				       * (msgcache.h); 0 = none */
+	bool date_fractions;          /* DateTimeOffsets with 7-digit fractions */
+	long latency_ms;              /* added to every Graph/identity request */
+	long latency_jitter_ms;       /* + uniform random 0..this */
 };
 
 struct sim_tenant {
