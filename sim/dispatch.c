@@ -7,6 +7,7 @@
 #include <string.h>
 #include "counters.h"
 #include "dispatch.h"
+#include "latency.h"
 #include "oauth.h"
 
 enum surface { SURF_NONE, SURF_ADMIN, SURF_OAUTH, SURF_GRAPH };
@@ -128,6 +129,9 @@ void sim_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 	default:
 		break;
 	}
+	if (surf != SURF_ADMIN && rs->delay_ms < 0)
+		rs->delay_ms = latency_draw(&w->cfg);
+	ctr_latency(w->counters, rs->delay_ms);
 	world_unlock(w);
 	rs_finish(rs);
 	bytes_out = hit->kind == FAULT_OVERSIZED ? (size_t)hit->bytes : rs->body.len;

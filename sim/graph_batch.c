@@ -4,8 +4,10 @@
  * gives 424). Items run through gr_handle like any request (each counts
  * toward the rate window). Outlook runs at most concurrency_limit items of
  * a batch at once: with batch_concurrency_strict, independent items beyond
- * that get 429 ApplicationThrottled (MailboxConcurrency). Responses come
- * back in reverse order on purpose — clients must match them by id.
+ * that get 429 ApplicationThrottled (MailboxConcurrency). With latency on,
+ * the batch answers after its items' schedule (latency.h): four at a time,
+ * each after its dependencies. Responses come back in reverse order on
+ * purpose — clients must match them by id.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "dispatch.h"
 #include "faults.h"
 #include "graph.h"
+#include "latency.h"
 
 #define BATCH_MAX 20
 
@@ -188,6 +191,7 @@ void gr_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	json_t *b = rq_json_body(rq, rs, NULL), *reqs, *responses;
 	struct item items[BATCH_MAX];
+	struct latency_batch sched;
 	size_t n, done = 0;
 	long independent = 0;
 
@@ -216,29 +220,35 @@ void gr_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 		json_decref(b);
 		return;
 	}
+	latency_batch_init(&sched, &w->cfg);
 	while (done < n) {
 		bool progress = false;
 
 		for (size_t i = 0; i < n; i++) {
 			const json_t *deps = json_object_get(items[i].req, "dependsOn");
 			bool ready = true, failed = false;
+			long ready_ms = 0;
 			size_t k;
 			json_t *d;
 
 			if (items[i].status)
 				continue;
 			json_array_foreach(deps, k, d) {
-				struct item *dep = &items[find(items, n, json_string_value(d))];
+				int j = find(items, n, json_string_value(d));
+				long f = latency_batch_finish(&sched, (size_t)j);
 
-				if (!dep->status)
+				if (!items[j].status)
 					ready = false;
-				else if (dep->status >= 400)
+				else if (items[j].status >= 400)
 					failed = true;
+				ready_ms = f > ready_ms ? f : ready_ms;
 			}
 			if (!ready)
 				continue;
 			progress = true;
 			done++;
+			/* refused items are answered at once; run ones take a latency */
+			sched.finish[i] = ready_ms;
 			if (failed) {
 				items[i].status = 424;
 				items[i].resp = json_pack("{s:s, s:i, s:{}, s:o}", "id", items[i].id,
@@ -262,6 +272,7 @@ void gr_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 				continue;
 			}
 			run(w, rq, &items[i]);
+			latency_batch_add(&sched, i, ready_ms, latency_draw(&w->cfg));
 		}
 		if (!progress) {
 			for (size_t i = 0; i < n; i++)
@@ -275,5 +286,6 @@ void gr_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 	for (size_t i = n; i-- > 0;)
 		json_array_append_new(responses, items[i].resp);
 	rs_json(rs, 200, json_pack("{s:o}", "responses", responses));
+	rs->delay_ms = sched.makespan;
 	json_decref(b);
 }

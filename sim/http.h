@@ -66,6 +66,8 @@ struct sim_resp {
 					* rs_json_items */
 	bool has_items;
 	const char *content_type;      /* static string, NULL = none */
+	long delay_ms;                 /* hold the answer this long (latency.h);
+					* -1 = not decided yet (rs_init) */
 };
 
 void rq_init(struct sim_req *rq);

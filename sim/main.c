@@ -27,6 +27,7 @@ struct options {
 	uint64_t seed;
 	const char *port_file;
 	const char *auto_approve;
+	long latency_ms, latency_jitter_ms;
 	bool quiet;
 };
 
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: m365sim [--listen 127.0.0.1:PORT] [--messages N] [--seed S]\n"
 	      "               [--port-file F] [--auto-approve EMAIL] [--quiet]\n"
+	      "               [--latency-ms MS] [--latency-jitter-ms MS]\n"
 	      "Simulates the Microsoft identity platform and Graph mail on 127.0.0.1.\n"
 	      "PORT 0 (default) picks a free port. Prints one JSON line describing the\n"
 	      "world once listening; stops on SIGTERM/SIGINT. See sim/README.md.\n", f);
@@ -81,6 +83,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "auto-approve", required_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "latency-ms", required_argument, NULL, 'L' },
+		{ "latency-jitter-ms", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -118,6 +122,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'q':
 			o->quiet = true;
+			break;
+		case 'L':
+		case 'J':
+			if (parse_ulong(optarg, 600000, &v) < 0) {
+				fprintf(stderr, "m365sim: --%s must be 0..600000 (ms)\n",
+					c == 'L' ? "latency-ms" : "latency-jitter-ms");
+				return -1;
+			}
+			*(c == 'L' ? &o->latency_ms : &o->latency_jitter_ms) = (long)v;
 			break;
 		case 'h':
 			usage(stdout);
@@ -201,6 +214,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	simmime_init();
 	w = world_new(o.seed);
+	w->cfg.latency_ms = o.latency_ms;
+	w->cfg.latency_jitter_ms = o.latency_jitter_ms;
 	if (o.messages &&
 	    seed_mailbox(w->users[0]->mbox, SIM_NONE, (uint32_t)o.messages, o.seed, 0, false,
 			 why, sizeof(why)) < 0) {

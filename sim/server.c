@@ -3,9 +3,15 @@
  * parameters and the (capped) body, calls sim_handle, and sends the result:
  * from a buffer normally, or through a content-reader callback that drops
  * the connection mid-body, dribbles it slowly, or streams an oversized
- * body without allocating it.
+ * body without allocating it. Latency (latency.h) and the slow fault wait
+ * on a condition variable with a deadline, in the connection's own thread
+ * (one per connection), so a held answer costs no CPU and delays no other
+ * connection; stopping the server wakes every wait at once.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,7 +20,7 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "dispatch.h"
 #include "server.h"
 #include "throttle.h"
@@ -26,6 +32,8 @@ struct sim_server {
 	struct sim_world *world;
 	unsigned port;
 	atomic_int stopping;
+	pthread_mutex_t nap_lock;    /* with nap_wake: timed waits (nap) */
+	pthread_cond_t nap_wake;     /* CLOCK_MONOTONIC; broadcast on stop */
 };
 
 struct conn {
@@ -65,15 +73,25 @@ static void build_raw_query(struct sim_req *rq)
 	rq->raw_query = buf_detach(&b, NULL);
 }
 
-/* Sleep up to `ms`, waking early when the server stops. */
+/* Wait `ms` without using the CPU, waking early when the server stops. */
 static void nap(struct sim_server *srv, long ms)
 {
-	while (ms > 0 && !atomic_load(&srv->stopping)) {
-		long step = ms > 50 ? 50 : ms;
+	struct timespec until;
 
-		time_sleep_ms(step);
-		ms -= step;
+	if (ms <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
 	}
+	pthread_mutex_lock(&srv->nap_lock);
+	while (!atomic_load(&srv->stopping) &&
+	       pthread_cond_timedwait(&srv->nap_wake, &srv->nap_lock, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&srv->nap_lock);
 }
 
 static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
@@ -228,6 +246,9 @@ static enum MHD_Result respond(struct sim_server *srv, struct MHD_Connection *c,
 		sim_handle(srv->world, &rq, &rs, &hit);
 	}
 	cc->slot = rq.slot;
+	/* latency: the answer waits with its throttle slot held, as a request
+	 * in flight at Outlook does */
+	nap(srv, rs.delay_ms);
 	r = make_response(srv, &rs, &hit);
 	for (size_t i = 0; i < rs.headers.n; i++)
 		MHD_add_response_header(r, rs.headers.v[i].key, rs.headers.v[i].val);
@@ -294,12 +315,18 @@ struct sim_server *simsrv_start(struct sim_world *w, unsigned port,
 	struct sim_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_in addr;
 	const union MHD_DaemonInfo *info;
+	pthread_condattr_t ca;
 
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)port);
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s->world = w;
+	pthread_mutex_init(&s->nap_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->nap_wake, &ca);
+	pthread_condattr_destroy(&ca);
 	s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
 				     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
 				     (uint16_t)port, NULL, NULL, access_cb, s,
@@ -312,6 +339,8 @@ struct sim_server *simsrv_start(struct sim_world *w, unsigned port,
 				     MHD_OPTION_END);
 	if (!s->daemon) {
 		snprintf(why, whylen, "cannot listen on 127.0.0.1:%u (port in use?)", port);
+		pthread_cond_destroy(&s->nap_wake);
+		pthread_mutex_destroy(&s->nap_lock);
 		free(s);
 		return NULL;
 	}
@@ -332,7 +361,12 @@ void simsrv_stop(struct sim_server *s)
 {
 	if (!s)
 		return;
+	pthread_mutex_lock(&s->nap_lock);
 	atomic_store(&s->stopping, 1);
+	pthread_cond_broadcast(&s->nap_wake);
+	pthread_mutex_unlock(&s->nap_lock);
 	MHD_stop_daemon(s->daemon);
+	pthread_cond_destroy(&s->nap_wake);
+	pthread_mutex_destroy(&s->nap_lock);
 	free(s);
 }
