@@ -61,6 +61,7 @@ static json_t *app_json(const struct sim_app *a)
 			      "redirect_uris", a->redirect_uris, "disabled", a->disabled);
 
 	json_object_set_new(o, "secret", a->secret ? json_string(a->secret) : json_null());
+	json_object_set_new(o, "allow_public_client_flows", json_boolean(a->public_flows));
 	return o;
 }
 
@@ -124,14 +125,18 @@ static void post_app(struct sim_world *w, struct sim_req *rq, struct sim_resp *r
 		secret = NULL;
 	else if (!json_object_get(b, "secret"))
 		secret = SIM_DEFAULT_SECRET;
-	if ((uris && !json_is_array(uris)) || !tenant_arg(w, b)) {
+	if ((uris && !json_is_array(uris)) || !tenant_arg(w, b) ||
+	    (json_object_get(b, "allow_public_client_flows") &&
+	     !json_is_boolean(json_object_get(b, "allow_public_client_flows")))) {
 		admin_error(rq, rs, 400, "invalidRequest",
-			    "'redirect_uris' must be an array of strings and 'tenant' an existing tenant");
+			    "'redirect_uris' must be an array of strings, 'tenant' an existing tenant and 'allow_public_client_flows' a boolean");
 	} else if (!(a = world_add_app(w, json_string_value(json_object_get(b, "client_id")),
 				       json_string_value(json_object_get(b, "name")), secret,
 				       uris ? uris : dflt, tenant_arg(w, b), why, sizeof(why)))) {
 		admin_error(rq, rs, 400, "invalidRequest", "%s", why);
 	} else {
+		if (json_is_false(json_object_get(b, "allow_public_client_flows")))
+			a->public_flows = false;
 		rs_json(rs, 201, app_json(a));
 	}
 	json_decref(dflt);

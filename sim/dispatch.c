@@ -1,7 +1,8 @@
 /*
  * dispatch.c — sim_handle: the life of one request (see dispatch.h).
- * Surfaces: /_sim (admin, never faulted), /{tenant}/oauth2 and
- * /{tenant}/v2.0 (identity platform), /v1.0 and /beta (Graph).
+ * Surfaces: /_sim (admin, never faulted), /{tenant}/oauth2,
+ * /{tenant}/v2.0 and /{tenant}/discovery (identity platform), /v1.0 and
+ * /beta (Graph).
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +19,8 @@ static enum surface surface_of(const struct sim_req *rq)
 		return SURF_ADMIN;
 	if (rq->nsegs >= 1 && (sim_ieq(rq->segs[0], "v1.0") || sim_ieq(rq->segs[0], "beta")))
 		return SURF_GRAPH;
-	if (rq->nsegs >= 2 && (sim_ieq(rq->segs[1], "oauth2") || sim_ieq(rq->segs[1], "v2.0")))
+	if (rq->nsegs >= 2 && (sim_ieq(rq->segs[1], "oauth2") || sim_ieq(rq->segs[1], "v2.0") ||
+			       sim_ieq(rq->segs[1], "discovery")))
 		return SURF_OAUTH;
 	return SURF_NONE;
 }
@@ -119,6 +121,7 @@ void sim_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 		break;
 	case SURF_GRAPH:
 		gr_handle(w, rq, rs);
+		rs_header(rs, "OData-Version", "4.0");
 		break;
 	case SURF_NONE:
 		rq->route = "(unknown)";

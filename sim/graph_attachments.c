@@ -34,7 +34,7 @@ void gr_attachments_list(struct sim_world *w, struct sim_req *rq, struct sim_res
 	const char *sel = rq_query(rq, "$select");
 	json_t *atts, *value, *a;
 	size_t i;
-	char base[128], ctx[300];
+	char base[SIM_URL_MAX], ctx[SIM_URL_MAX + 256];
 
 	if (num == SIM_NONE)
 		return;

@@ -124,6 +124,8 @@ static void run(struct sim_world *w, struct sim_req *outer, struct item *it)
 	if (!skv_iget(&in.headers, "Authorization") && rq_header(outer, "Authorization"))
 		skv_add(&in.headers, "Authorization", rq_header(outer, "Authorization"));
 	in.host = xstrdup(outer->host);
+	in.scheme = outer->scheme;
+	in.public_url = outer->public_url;
 	sim_guid_random(in.request_id);
 	in.client_request_id = rq_header(&in, "client-request-id");
 	if (!in.client_request_id)

@@ -254,7 +254,7 @@ void idp_devicecode(struct sim_world *w, struct sim_req *rq,
 	struct sim_tenant *t;
 	struct oa_device *d;
 	json_t *scopes;
-	char bad[256], base[128], *uri, *msg;
+	char bad[256], base[SIM_URL_MAX], *uri, *msg;
 
 	idp_form(rq, &form);
 	cid = skv_get(&form, "client_id");
@@ -282,6 +282,7 @@ void idp_devicecode(struct sim_world *w, struct sim_req *rq,
 				 "The provided value for the input parameter 'scope' is not valid. The scope '%s' does not exist.", bad);
 	} else {
 		d = oa_device_new(w, app->client_id, scopes);
+		d->full_uris = idp_scope_full_form(scope);
 		rq_base_url(rq, base, sizeof(base));
 		uri = xasprintf("%s/_sim/device", base);
 		msg = xasprintf("To sign in, use a web browser to open the page %s and enter the code %s to authenticate.",

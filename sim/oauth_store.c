@@ -35,6 +35,7 @@ struct oa_code *oa_code_new(struct sim_world *w, struct sim_user *u,
 	c->challenge = xstrdup(t->challenge);
 	c->plain = t->plain;
 	c->nonce = xstrdup(t->nonce);
+	c->full_uris = t->full_uris;
 	c->expires = simtime_now() + w->cfg.code_lifetime;
 	smap_put(&w->codes, c->code, c);
 	tick(w);

@@ -210,7 +210,7 @@ void rs_json(struct sim_resp *rs, int status, json_t *v)
 	json_decref(rs->json);
 	rs->json = v;
 	rs->status = status;
-	rs->content_type = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8";
+	rs->content_type = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 }
 
 void rs_json_items(struct sim_resp *rs, int status, json_t *envelope,
@@ -383,5 +383,9 @@ json_t *rq_json_body(const struct sim_req *rq, struct sim_resp *rs,
 
 void rq_base_url(const struct sim_req *rq, char *out, size_t n)
 {
-	snprintf(out, n, "http://%s", rq->host && *rq->host ? rq->host : "127.0.0.1");
+	if (rq->public_url && *rq->public_url)
+		snprintf(out, n, "%s", rq->public_url);
+	else
+		snprintf(out, n, "%s://%s", rq->scheme ? rq->scheme : "http",
+			 rq->host && *rq->host ? rq->host : "127.0.0.1");
 }

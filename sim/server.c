@@ -24,6 +24,7 @@
 #include "dispatch.h"
 #include "server.h"
 #include "throttle.h"
+#include "tls.h"
 
 #define MAX_BODY ((size_t)100 << 20)
 
@@ -31,6 +32,7 @@ struct sim_server {
 	struct MHD_Daemon *daemon;
 	struct sim_world *world;
 	unsigned port;
+	bool tls;
 	atomic_int stopping;
 	pthread_mutex_t nap_lock;    /* with nap_wake: timed waits (nap) */
 	pthread_cond_t nap_wake;     /* CLOCK_MONOTONIC; broadcast on stop */
@@ -228,6 +230,8 @@ static enum MHD_Result respond(struct sim_server *srv, struct MHD_Connection *c,
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_kv, &rq.query);
 	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_kv, &rq.headers);
 	build_raw_query(&rq);
+	rq.scheme = srv->tls ? "https" : "http";
+	rq.public_url = srv->world->public_url[0] ? srv->world->public_url : NULL;
 	rq.host = xstrdup(rq_header(&rq, "Host"));
 	if (!rq.host) {
 		char h[32];
@@ -310,12 +314,19 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 struct sim_server *simsrv_start(struct sim_world *w, unsigned port,
+				const struct simtls_files *tls,
 				char *why, size_t whylen)
 {
 	struct sim_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_in addr;
 	const union MHD_DaemonInfo *info;
 	pthread_condattr_t ca;
+	struct MHD_OptionItem plain_opts[] = { { MHD_OPTION_END, 0, NULL } };
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, tls ? tls->key_pem : NULL },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, tls ? tls->cert_pem : NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
@@ -327,9 +338,19 @@ struct sim_server *simsrv_start(struct sim_world *w, unsigned port,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->nap_wake, &ca);
 	pthread_condattr_destroy(&ca);
+	s->tls = tls != NULL;
+	if (tls && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		snprintf(why, whylen, "this libmicrohttpd was built without TLS");
+		pthread_cond_destroy(&s->nap_wake);
+		pthread_mutex_destroy(&s->nap_lock);
+		free(s);
+		return NULL;
+	}
 	s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-				     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
+				     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+				     (tls ? MHD_USE_TLS : 0),
 				     (uint16_t)port, NULL, NULL, access_cb, s,
+				     MHD_OPTION_ARRAY, tls ? tls_opts : plain_opts,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 				     MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
@@ -338,7 +359,8 @@ struct sim_server *simsrv_start(struct sim_world *w, unsigned port,
 				     MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256,
 				     MHD_OPTION_END);
 	if (!s->daemon) {
-		snprintf(why, whylen, "cannot listen on 127.0.0.1:%u (port in use?)", port);
+		snprintf(why, whylen, "cannot listen on 127.0.0.1:%u (port in use%s?)", port,
+			 tls ? ", or a certificate/key libmicrohttpd refuses" : "");
 		pthread_cond_destroy(&s->nap_wake);
 		pthread_mutex_destroy(&s->nap_lock);
 		free(s);
@@ -347,7 +369,8 @@ struct sim_server *simsrv_start(struct sim_world *w, unsigned port,
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : port;
 	world_lock(w);
-	snprintf(w->base_url, sizeof(w->base_url), "http://127.0.0.1:%u", s->port);
+	snprintf(w->base_url, sizeof(w->base_url), "%s://127.0.0.1:%u", tls ? "https" : "http",
+		 s->port);
 	world_unlock(w);
 	return s;
 }
