@@ -111,8 +111,13 @@ static void run(struct sim_world *w, struct sim_req *outer, struct item *it)
 		size_t plen = q ? (size_t)(q - url) : strlen(url);
 		char *raw = xstrndup(url, plen);
 		char *dec = sim_url_decode(raw, plen, false);
+		const char *rel = dec;
 
-		in.path = xasprintf("/v1.0%s%s", dec[0] == '/' ? "" : "/", dec);
+		/* "/v1.0/me/..." is taken as "/me/...": the Graph JS client
+		 * writes item urls that way when given absolute URLs */
+		if (sim_istarts(rel, "/v1.0/") || sim_istarts(rel, "/beta/"))
+			rel = strchr(rel + 1, '/');
+		in.path = xasprintf("/v1.0%s%s", rel[0] == '/' ? "" : "/", rel);
 		free(raw);
 		free(dec);
 	}
