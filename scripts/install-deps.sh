@@ -7,11 +7,14 @@ set -euo pipefail
 PACKAGES=(
 	build-essential cmake pkg-config clang curl ca-certificates procps
 	libcurl4-gnutls-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
-	libmicrohttpd-dev libsodium-dev libetpan-dev libgmime-3.0-dev
+	libmicrohttpd-dev libsodium-dev libetpan-dev libgmime-3.0-dev libgnutls28-dev
 	ripmime
 	libcmocka-dev libclang-rt-14-dev jq psmisc time
 	dovecot-imapd dovecot-submissiond
 )
+# Node.js runs the SDK tests (tests/sdk); a machine that already has a node
+# (Debian's or another packaging) keeps it.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

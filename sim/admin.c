@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "admin.h"
 #include "counters.h"
 #include "dispatch.h"
@@ -61,6 +61,7 @@ static json_t *app_json(const struct sim_app *a)
 			      "redirect_uris", a->redirect_uris, "disabled", a->disabled);
 
 	json_object_set_new(o, "secret", a->secret ? json_string(a->secret) : json_null());
+	json_object_set_new(o, "allow_public_client_flows", json_boolean(a->public_flows));
 	return o;
 }
 
@@ -124,14 +125,18 @@ static void post_app(struct sim_world *w, struct sim_req *rq, struct sim_resp *r
 		secret = NULL;
 	else if (!json_object_get(b, "secret"))
 		secret = SIM_DEFAULT_SECRET;
-	if ((uris && !json_is_array(uris)) || !tenant_arg(w, b)) {
+	if ((uris && !json_is_array(uris)) || !tenant_arg(w, b) ||
+	    (json_object_get(b, "allow_public_client_flows") &&
+	     !json_is_boolean(json_object_get(b, "allow_public_client_flows")))) {
 		admin_error(rq, rs, 400, "invalidRequest",
-			    "'redirect_uris' must be an array of strings and 'tenant' an existing tenant");
+			    "'redirect_uris' must be an array of strings, 'tenant' an existing tenant and 'allow_public_client_flows' a boolean");
 	} else if (!(a = world_add_app(w, json_string_value(json_object_get(b, "client_id")),
 				       json_string_value(json_object_get(b, "name")), secret,
 				       uris ? uris : dflt, tenant_arg(w, b), why, sizeof(why)))) {
 		admin_error(rq, rs, 400, "invalidRequest", "%s", why);
 	} else {
+		if (json_is_false(json_object_get(b, "allow_public_client_flows")))
+			a->public_flows = false;
 		rs_json(rs, 201, app_json(a));
 	}
 	json_decref(dflt);
@@ -311,7 +316,7 @@ static void device_decide(struct sim_world *w, struct sim_req *rq,
 	d = oa_device_by_user_code(w, json_string_value(json_object_get(b, "user_code")));
 	if (approve)
 		u = world_user(w, json_string_value(json_object_get(b, "email")));
-	if (!d || d->expires <= time_now()) {
+	if (!d || d->expires <= simtime_now()) {
 		admin_error(rq, rs, 404, "itemNotFound", "no pending device code with that user_code");
 	} else if (d->state != DEV_PENDING) {
 		admin_error(rq, rs, 409, "conflict", "that device code was already approved or declined");
@@ -423,7 +428,7 @@ static void config_post(struct sim_world *w, struct sim_req *rq, struct sim_resp
 	else {
 		if (json_object_get(b, "rate_limit"))
 			thr_reset(w->throttle);
-		if (json_object_get(b, "render_cache_mb"))
+		if (json_object_get(b, "render_cache_mb") || json_object_get(b, "date_fractions"))
 			for (size_t i = 0; i < w->nusers; i++)
 				if (w->users[i]->mbox)
 					msgcache_clear(w->users[i]->mbox->render_cache);

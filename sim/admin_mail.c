@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "admin.h"
 #include "graph.h"
 #include "ids.h"
@@ -109,7 +109,7 @@ void admin_seed(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 	end = json_string_value(json_object_get(b, "end"));
 	if (fname && (folder = folder_arg(w, rq, rs, mb, fname, NULL)) == SIM_NONE)
 		goto out;
-	if (end && time_parse_rfc3339(end, &endt) < 0) {
+	if (end && simtime_parse(end, &endt, NULL) < 0) {
 		admin_error(rq, rs, 400, "invalidRequest", "'end' must be an ISO 8601 timestamp");
 		goto out;
 	}
@@ -168,7 +168,7 @@ void admin_new_message(struct sim_world *w, struct sim_req *rq, struct sim_resp 
 	json_t *b, *f, *from, *atts = NULL;
 	const char *s;
 	uint32_t folder, num;
-	int64_t received = time_now();
+	int64_t received = simtime_now();
 	uint16_t flags = 0;
 	size_t total = 0;
 
@@ -178,7 +178,7 @@ void admin_new_message(struct sim_world *w, struct sim_req *rq, struct sim_resp 
 	if (folder == SIM_NONE)
 		goto out;
 	s = json_string_value(json_object_get(b, "receivedDateTime"));
-	if (s && time_parse_rfc3339(s, &received) < 0) {
+	if (s && simtime_parse(s, &received, NULL) < 0) {
 		admin_error(rq, rs, 400, "invalidRequest", "'receivedDateTime' must be ISO 8601");
 		goto out;
 	}
@@ -395,7 +395,7 @@ static void dump_message(struct sim_world *w, struct sim_mailbox *mb, uint32_t n
 	json_t *f;
 	char *id = ids_message(w, mb->num, num, 0, true);
 	char *fid = ids_folder(w, mb->num, m->folder);
-	char t[TIME_RFC3339_LEN];
+	char t[SIMTIME_LEN];
 	json_t *rec;
 	char *text;
 
@@ -411,7 +411,7 @@ static void dump_message(struct sim_world *w, struct sim_mailbox *mb, uint32_t n
 		return;
 	}
 	f = msgcontent_fields(w, mb, num, 0);
-	time_format_rfc3339(m->received, t);
+	simtime_format(m->received, false, t);
 	rec = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:b, s:s, s:s, s:b, s:b}",
 			"id", id, "folderId", fid, "folderPath", paths[m->folder],
 			"internetMessageId", json_object_get(f, "internetMessageId") ? json_object_get(f, "internetMessageId") : json_null(),

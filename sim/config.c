@@ -42,6 +42,9 @@ static const struct cfg_entry table[] = {
 	L("max_attachment_bytes", max_attachment_bytes, 3L << 20, 1, 150L << 20),
 	L("max_page_size", max_page_size, 1000, 1, 100000),
 	L("render_cache_mb", render_cache_mb, 256, 0, 4096),
+	B("date_fractions", date_fractions, 0),
+	L("latency_ms", latency_ms, 0, 0, 600000),
+	L("latency_jitter_ms", latency_jitter_ms, 0, 0, 600000),
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))

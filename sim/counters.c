@@ -15,6 +15,7 @@ struct counters {
 	json_t *by_outcome;    /* {"ok": n, "invalid_grant": n} */
 	json_t *events;        /* {"throttled": n} */
 	unsigned long long total, bytes_in, bytes_out;
+	unsigned long long delayed, delay_ms, delay_max_ms;  /* latency.h */
 };
 
 static void bump(json_t *obj, const char *key)
@@ -60,6 +61,7 @@ void ctr_reset(struct counters *c)
 	c->by_outcome = json_object();
 	c->events = json_object();
 	c->total = c->bytes_in = c->bytes_out = 0;
+	c->delayed = c->delay_ms = c->delay_max_ms = 0;
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -100,6 +102,18 @@ void ctr_event(struct counters *c, const char *name)
 	pthread_mutex_unlock(&c->mu);
 }
 
+void ctr_latency(struct counters *c, long ms)
+{
+	if (ms <= 0)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->delayed++;
+	c->delay_ms += (unsigned long long)ms;
+	if ((unsigned long long)ms > c->delay_max_ms)
+		c->delay_max_ms = (unsigned long long)ms;
+	pthread_mutex_unlock(&c->mu);
+}
+
 json_t *ctr_to_json(struct counters *c)
 {
 	json_t *out;
@@ -112,6 +126,9 @@ json_t *ctr_to_json(struct counters *c)
 			 (json_int_t)c->bytes_out, "token_requests", "by_grant",
 			 json_deep_copy(c->by_grant), "by_outcome", json_deep_copy(c->by_outcome),
 			 "events", json_deep_copy(c->events));
+	json_object_set_new(out, "latency",
+			    json_pack("{s:I, s:I, s:I}", "delayed", (json_int_t)c->delayed, "ms",
+				      (json_int_t)c->delay_ms, "max_ms", (json_int_t)c->delay_max_ms));
 	pthread_mutex_unlock(&c->mu);
 	return out;
 }

@@ -1,7 +1,8 @@
 /*
  * counters.h — request counters for GET /_sim/counters: requests by
  * "METHOD route-template" and status, bytes in and out, token requests by
- * grant type and by outcome, throttled and faulted responses. Thread-safe
+ * grant type and by outcome, throttled and faulted responses, latency
+ * applied. Thread-safe
  * (own mutex).
  */
 #ifndef SIM_COUNTERS_H
@@ -24,6 +25,10 @@ void ctr_request(struct counters *c, const char *method,
 void ctr_token(struct counters *c, const char *grant, const char *outcome);
 /* Count named events ("throttled", "faults"). */
 void ctr_event(struct counters *c, const char *name);
+
+/* Count an answer held back `ms` by the latency setting (latency.h);
+ * "latency": {"delayed": n, "ms": total, "max_ms": longest}. */
+void ctr_latency(struct counters *c, long ms);
 
 /* Snapshot as JSON (new reference). */
 json_t *ctr_to_json(struct counters *c);

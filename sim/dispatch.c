@@ -1,12 +1,14 @@
 /*
  * dispatch.c — sim_handle: the life of one request (see dispatch.h).
- * Surfaces: /_sim (admin, never faulted), /{tenant}/oauth2 and
- * /{tenant}/v2.0 (identity platform), /v1.0 and /beta (Graph).
+ * Surfaces: /_sim (admin, never faulted), /{tenant}/oauth2,
+ * /{tenant}/v2.0 and /{tenant}/discovery (identity platform), /v1.0 and
+ * /beta (Graph).
  */
 #include <stdio.h>
 #include <string.h>
 #include "counters.h"
 #include "dispatch.h"
+#include "latency.h"
 #include "oauth.h"
 
 enum surface { SURF_NONE, SURF_ADMIN, SURF_OAUTH, SURF_GRAPH };
@@ -17,7 +19,8 @@ static enum surface surface_of(const struct sim_req *rq)
 		return SURF_ADMIN;
 	if (rq->nsegs >= 1 && (sim_ieq(rq->segs[0], "v1.0") || sim_ieq(rq->segs[0], "beta")))
 		return SURF_GRAPH;
-	if (rq->nsegs >= 2 && (sim_ieq(rq->segs[1], "oauth2") || sim_ieq(rq->segs[1], "v2.0")))
+	if (rq->nsegs >= 2 && (sim_ieq(rq->segs[1], "oauth2") || sim_ieq(rq->segs[1], "v2.0") ||
+			       sim_ieq(rq->segs[1], "discovery")))
 		return SURF_OAUTH;
 	return SURF_NONE;
 }
@@ -118,6 +121,7 @@ void sim_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 		break;
 	case SURF_GRAPH:
 		gr_handle(w, rq, rs);
+		rs_header(rs, "OData-Version", "4.0");
 		break;
 	case SURF_NONE:
 		rq->route = "(unknown)";
@@ -128,6 +132,9 @@ void sim_handle(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 	default:
 		break;
 	}
+	if (surf != SURF_ADMIN && rs->delay_ms < 0)
+		rs->delay_ms = latency_draw(&w->cfg);
+	ctr_latency(w->counters, rs->delay_ms);
 	world_unlock(w);
 	rs_finish(rs);
 	bytes_out = hit->kind == FAULT_OVERSIZED ? (size_t)hit->bytes : rs->body.len;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "faults.h"
 
 struct rule {
@@ -146,7 +146,7 @@ int flt_add(struct faults *f, const json_t *rule, char *why, size_t whylen)
 			 ? xstrdup(json_string_value(path)) : NULL;
 	r.mailbox = json_is_string(mailbox) && *json_string_value(mailbox)
 			    ? xstrdup(json_string_value(mailbox)) : NULL;
-	r.until = seconds > 0 ? time_now() + seconds : 0;
+	r.until = seconds > 0 ? simtime_now() + seconds : 0;
 	r.remaining = count > 0 ? count : (seconds > 0 ? -1 : 1);
 	pthread_mutex_lock(&f->mu);
 	f->v = xrealloc(f->v, (f->n + 1) * sizeof(*f->v));
@@ -187,7 +187,7 @@ static bool is_status_fault(enum fault_kind k)
 bool flt_match(struct faults *f, const char *path, const char *query,
 		  const char *mailbox, bool inner, struct fault_hit *hit)
 {
-	int64_t now = time_now();
+	int64_t now = simtime_now();
 	size_t i = 0;
 	bool found = false;
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "graph.h"
 #include "ids.h"
 #include "msgcontent.h"
@@ -34,7 +34,7 @@ void gr_attachments_list(struct sim_world *w, struct sim_req *rq, struct sim_res
 	const char *sel = rq_query(rq, "$select");
 	json_t *atts, *value, *a;
 	size_t i;
-	char base[128], ctx[300];
+	char base[SIM_URL_MAX], ctx[SIM_URL_MAX + 256];
 
 	if (num == SIM_NONE)
 		return;
@@ -132,7 +132,7 @@ void gr_attachment_add(struct sim_world *w, struct sim_req *rq, struct sim_resp 
 	unsigned char *bytes = NULL;
 	size_t len = 0;
 	struct sim_msg_ext *ext;
-	char t[TIME_RFC3339_LEN];
+	char t[SIMTIME_LEN];
 
 	if (num == SIM_NONE || !(b = rq_json_body(rq, rs, NULL)))
 		return;
@@ -151,7 +151,7 @@ void gr_attachment_add(struct sim_world *w, struct sim_req *rq, struct sim_resp 
 				 w->cfg.max_attachment_bytes);
 	} else {
 		ext = msgcontent_materialize(w, rq->mb, num);
-		time_format_rfc3339(time_now(), t);
+		simtime_format(simtime_now(), w->cfg.date_fractions, t);
 		a = json_pack("{s:s, s:s, s:s, s:I, s:b, s:O, s:s, s:s}", "@odata.type",
 			      "#microsoft.graph.fileAttachment", "name", name, "contentType",
 			      json_string_value(json_object_get(b, "contentType"))

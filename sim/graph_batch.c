@@ -4,8 +4,10 @@
  * gives 424). Items run through gr_handle like any request (each counts
  * toward the rate window). Outlook runs at most concurrency_limit items of
  * a batch at once: with batch_concurrency_strict, independent items beyond
- * that get 429 ApplicationThrottled (MailboxConcurrency). Responses come
- * back in reverse order on purpose — clients must match them by id.
+ * that get 429 ApplicationThrottled (MailboxConcurrency). With latency on,
+ * the batch answers after its items' schedule (latency.h): four at a time,
+ * each after its dependencies. Responses come back in reverse order on
+ * purpose — clients must match them by id.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "dispatch.h"
 #include "faults.h"
 #include "graph.h"
+#include "latency.h"
 
 #define BATCH_MAX 20
 
@@ -108,8 +111,13 @@ static void run(struct sim_world *w, struct sim_req *outer, struct item *it)
 		size_t plen = q ? (size_t)(q - url) : strlen(url);
 		char *raw = xstrndup(url, plen);
 		char *dec = sim_url_decode(raw, plen, false);
+		const char *rel = dec;
 
-		in.path = xasprintf("/v1.0%s%s", dec[0] == '/' ? "" : "/", dec);
+		/* "/v1.0/me/..." is taken as "/me/...": the Graph JS client
+		 * writes item urls that way when given absolute URLs */
+		if (sim_istarts(rel, "/v1.0/") || sim_istarts(rel, "/beta/"))
+			rel = strchr(rel + 1, '/');
+		in.path = xasprintf("/v1.0%s%s", rel[0] == '/' ? "" : "/", rel);
 		free(raw);
 		free(dec);
 	}
@@ -121,6 +129,8 @@ static void run(struct sim_world *w, struct sim_req *outer, struct item *it)
 	if (!skv_iget(&in.headers, "Authorization") && rq_header(outer, "Authorization"))
 		skv_add(&in.headers, "Authorization", rq_header(outer, "Authorization"));
 	in.host = xstrdup(outer->host);
+	in.scheme = outer->scheme;
+	in.public_url = outer->public_url;
 	sim_guid_random(in.request_id);
 	in.client_request_id = rq_header(&in, "client-request-id");
 	if (!in.client_request_id)
@@ -188,6 +198,7 @@ void gr_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	json_t *b = rq_json_body(rq, rs, NULL), *reqs, *responses;
 	struct item items[BATCH_MAX];
+	struct latency_batch sched;
 	size_t n, done = 0;
 	long independent = 0;
 
@@ -216,29 +227,35 @@ void gr_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 		json_decref(b);
 		return;
 	}
+	latency_batch_init(&sched, &w->cfg);
 	while (done < n) {
 		bool progress = false;
 
 		for (size_t i = 0; i < n; i++) {
 			const json_t *deps = json_object_get(items[i].req, "dependsOn");
 			bool ready = true, failed = false;
+			long ready_ms = 0;
 			size_t k;
 			json_t *d;
 
 			if (items[i].status)
 				continue;
 			json_array_foreach(deps, k, d) {
-				struct item *dep = &items[find(items, n, json_string_value(d))];
+				int j = find(items, n, json_string_value(d));
+				long f = latency_batch_finish(&sched, (size_t)j);
 
-				if (!dep->status)
+				if (!items[j].status)
 					ready = false;
-				else if (dep->status >= 400)
+				else if (items[j].status >= 400)
 					failed = true;
+				ready_ms = f > ready_ms ? f : ready_ms;
 			}
 			if (!ready)
 				continue;
 			progress = true;
 			done++;
+			/* refused items are answered at once; run ones take a latency */
+			sched.finish[i] = ready_ms;
 			if (failed) {
 				items[i].status = 424;
 				items[i].resp = json_pack("{s:s, s:i, s:{}, s:o}", "id", items[i].id,
@@ -262,6 +279,7 @@ void gr_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 				continue;
 			}
 			run(w, rq, &items[i]);
+			latency_batch_add(&sched, i, ready_ms, latency_draw(&w->cfg));
 		}
 		if (!progress) {
 			for (size_t i = 0; i < n; i++)
@@ -275,5 +293,6 @@ void gr_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 	for (size_t i = n; i-- > 0;)
 		json_array_append_new(responses, items[i].resp);
 	rs_json(rs, 200, json_pack("{s:o}", "responses", responses));
+	rs->delay_ms = sched.makespan;
 	json_decref(b);
 }

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "graph.h"
 #include "mime.h"
 #include "msgcontent.h"
@@ -240,9 +240,9 @@ json_t *gr_parse_attachments(struct sim_req *rq, struct sim_resp *rs,
 {
 	json_t *out = json_array(), *a;
 	size_t i;
-	char t[TIME_RFC3339_LEN];
+	char t[SIMTIME_LEN];
 
-	time_format_rfc3339(time_now(), t);
+	simtime_format(simtime_now(), false, t);
 	if (arr && !json_is_array(arr)) {
 		rs_graph_error(rq, rs, 400, "ErrorInvalidRequest", "attachments must be an array.");
 		json_decref(out);
@@ -349,7 +349,7 @@ void gr_draft_create(struct sim_world *w, struct sim_req *rq, struct sim_resp *r
 	if (!json_object_get(fields, "sender"))
 		json_object_set(fields, "sender", json_object_get(fields, "from"));
 	flags |= MSG_DRAFT | MSG_READ;
-	num = msgstore_put(w, rq->mb, folder, time_now(), flags, fields, atts, mime, mime_len);
+	num = msgstore_put(w, rq->mb, folder, simtime_now(), flags, fields, atts, mime, mime_len);
 	o.immutable = rq->prefer.immutable;
 	o.body_type = rq->prefer.body_type;
 	gr_preference_applied(rq, rs, 0);
@@ -464,7 +464,7 @@ uint32_t gr_create_response(struct sim_world *w, struct sim_req *rq,
 			json_object_set_new(f, "_inReplyTo", json_string(imid));
 	}
 	json_object_set_new(f, "_references", refs);
-	msgcontent_thread(f, time_now());
+	msgcontent_thread(f, simtime_now());
 	if (json_object_get(orig, "conversationId"))
 		json_object_set(f, "conversationId", json_object_get(orig, "conversationId"));
 	if (kind == 2) {
@@ -488,7 +488,7 @@ uint32_t gr_create_response(struct sim_world *w, struct sim_req *rq,
 	}
 	json_decref(orig);
 	json_decref(b);
-	return msgstore_put(w, rq->mb, mbx_wk(rq->mb, WK_DRAFTS), time_now(),
+	return msgstore_put(w, rq->mb, mbx_wk(rq->mb, WK_DRAFTS), simtime_now(),
 			     (uint16_t)(flags | MSG_DRAFT), f, atts, NULL, 0);
 }
 

@@ -39,14 +39,14 @@ struct page {
 static void sync_state_gone(struct sim_world *w, struct sim_req *rq,
 			    struct sim_resp *rs, uint32_t folder, uint32_t gen)
 {
-	char base[128], *fid, *loc;
+	char base[SIM_URL_MAX], *fid, *loc;
 
 	rs_graph_error(rq, rs, 410, "SyncStateNotFound",
 			 "The sync state generation is not found; generation=%u;[highest=%u]",
 			 gen, rq->mb->folders[folder].generation);
 	rq_base_url(rq, base, sizeof(base));
 	fid = ids_folder(w, rq->mb->num, folder);
-	loc = xasprintf("%s/v1.0/me/mailFolders('%s')/messages/delta?$deltatoken=", base, fid);
+	loc = xasprintf("%s/v1.0/me/mailFolders('%s')/messages/delta?%%24deltatoken=", base, fid);
 	rs_header(rs, "Location", loc);
 	free(fid);
 	free(loc);
@@ -162,7 +162,7 @@ static void change_page(struct page *p)
 
 /* Build the cursor of an initial request from its query options. */
 static int initial_cursor(struct sim_req *rq, struct sim_resp *rs,
-			  struct cursor *c)
+			  struct cursor *c, bool fractions)
 {
 	struct odata_query q;
 	const char *ct = rq_query(rq, "changeType");
@@ -170,7 +170,7 @@ static int initial_cursor(struct sim_req *rq, struct sim_resp *rs,
 	unsigned cti = 0;
 	long top = 0;
 
-	if (odata_parse_messages(rq, rs, &q, true) < 0)
+	if (odata_parse_messages(rq, rs, &q, true, fractions) < 0)
 		return -1;
 	if (rq_query(rq, "$top") &&
 	    sim_parse_long(rq_query(rq, "$top"), 1, 1000000, &top) < 0) {
@@ -205,7 +205,7 @@ static int initial_cursor(struct sim_req *rq, struct sim_resp *rs,
 static void link_for(struct page *p, const char *param, json_t *out,
 		     const char *key)
 {
-	char base[128], *fid = ids_folder(p->w, p->mb->num, p->folder);
+	char base[SIM_URL_MAX], *fid = ids_folder(p->w, p->mb->num, p->folder);
 	char *tok = cursor_encode(p->w, &p->c);
 	char *link;
 
@@ -228,7 +228,7 @@ void gr_messages_delta(struct sim_world *w, struct sim_req *rq,
 	struct sim_folder *f;
 	json_t *out;
 	struct buf items;
-	char base[128], ctx[200];
+	char base[SIM_URL_MAX], ctx[SIM_URL_MAX + 256];
 
 	memset(&p, 0, sizeof(p));
 	p.w = w;
@@ -256,9 +256,9 @@ void gr_messages_delta(struct sim_world *w, struct sim_req *rq,
 		}
 	} else if (delta) {
 		/* "$deltatoken=" with nothing: a fresh initial round (Location). */
-		if (initial_cursor(rq, rs, &p.c) < 0)
+		if (initial_cursor(rq, rs, &p.c, w->cfg.date_fractions) < 0)
 			return;
-	} else if (initial_cursor(rq, rs, &p.c) < 0) {
+	} else if (initial_cursor(rq, rs, &p.c, w->cfg.date_fractions) < 0) {
 		return;
 	}
 	p.c.mbox = p.mb->num;
@@ -302,9 +302,9 @@ void gr_messages_delta(struct sim_world *w, struct sim_req *rq,
 		p.c.upto = 0;
 		p.c.pos_num = SIM_NONE;
 		p.c.emitted = 0;
-		link_for(&p, "$deltatoken", out, "@odata.deltaLink");
+		link_for(&p, "%24deltatoken", out, "@odata.deltaLink");
 	} else {
-		link_for(&p, "$skiptoken", out, "@odata.nextLink");
+		link_for(&p, "%24skiptoken", out, "@odata.nextLink");
 	}
 	json_object_set_new(out, "value", json_array());
 	gr_preference_applied(rq, rs, p.size);

@@ -16,7 +16,7 @@ static void folder_link(struct sim_world *w, struct sim_req *rq,
 			const struct cursor *c, const char *param, json_t *out,
 			const char *key)
 {
-	char base[128], *tok = cursor_encode(w, c), *link;
+	char base[SIM_URL_MAX], *tok = cursor_encode(w, c), *link;
 
 	rq_base_url(rq, base, sizeof(base));
 	link = xasprintf("%s/v1.0/me/mailFolders/delta?%s=%s", base, param, tok);
@@ -34,7 +34,7 @@ void gr_folders_delta(struct sim_world *w, struct sim_req *rq,
 	long size = rq->prefer.maxpagesize ? rq->prefer.maxpagesize : 100, emitted = 0;
 	json_t *value = json_array(), *out;
 	bool done;
-	char base[128], ctx[200];
+	char base[SIM_URL_MAX], ctx[SIM_URL_MAX + 256];
 
 	if (!tok)
 		tok = rq_query(rq, "$deltatoken");
@@ -114,9 +114,9 @@ void gr_folders_delta(struct sim_world *w, struct sim_req *rq,
 		c.since = c.kind == CUR_FOLDERS_INITIAL ? c.since : c.upto;
 		c.kind = CUR_FOLDERS_DELTA;
 		c.pos_seq = c.upto = 0;
-		folder_link(w, rq, &c, "$deltatoken", out, "@odata.deltaLink");
+		folder_link(w, rq, &c, "%24deltatoken", out, "@odata.deltaLink");
 	} else {
-		folder_link(w, rq, &c, "$skiptoken", out, "@odata.nextLink");
+		folder_link(w, rq, &c, "%24skiptoken", out, "@odata.nextLink");
 	}
 	rs_json(rs, 200, out);
 }

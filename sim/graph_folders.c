@@ -47,7 +47,7 @@ static void list_children(struct sim_world *w, struct sim_req *rq,
 	size_t n = 0;
 	long top, skip = 0;
 	json_t *value = json_array(), *out;
-	char base[128], ctx[256];
+	char base[SIM_URL_MAX], ctx[SIM_URL_MAX + 256];
 
 	if (odata_top(rq, rs, 10, w->cfg.max_page_size, &top) < 0)
 		goto out;
@@ -76,9 +76,9 @@ static void list_children(struct sim_world *w, struct sim_req *rq,
 	out = json_pack("{s:s, s:O}", "@odata.context", ctx, "value", value);
 	if ((size_t)skip + (size_t)top < n) {
 		char *sel = rq_query(rq, "$select") ? sim_url_encode(rq_query(rq, "$select")) : NULL;
-		char *link = xasprintf("%s/v1.0/%s?%s$top=%ld&$skip=%ld%s%s", base, path,
+		char *link = xasprintf("%s/v1.0/%s?%s%%24top=%ld&%%24skip=%ld%s%s", base, path,
 				       hidden ? "includeHiddenFolders=true&" : "", top,
-				       skip + top, sel ? "&$select=" : "", sel ? sel : "");
+				       skip + top, sel ? "&%24select=" : "", sel ? sel : "");
 
 		json_object_set_new(out, "@odata.nextLink", json_string(link));
 		free(link);

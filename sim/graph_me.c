@@ -13,12 +13,13 @@
 void gr_me_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	struct sim_user *u = rq->user;
-	char ctx[200];
+	char base[SIM_URL_MAX], ctx[SIM_URL_MAX + 256];
 	const char *sp = strchr(u->name, ' ');
 	json_t *me;
 
 	(void)w;
-	snprintf(ctx, sizeof(ctx), "https://graph.microsoft.com/v1.0/$metadata#users/$entity");
+	rq_base_url(rq, base, sizeof(base));
+	snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#users/$entity", base);
 	me = json_pack("{s:s, s:[], s:s, s:s, s:n, s:n, s:n, s:s, s:n, s:s, s:s, s:s}",
 		       "@odata.context", ctx, "businessPhones", "displayName", u->name,
 		       "givenName", "", "jobTitle", "mobilePhone", "officeLocation",
@@ -39,11 +40,13 @@ void gr_me_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 void gr_revoke_sessions(struct sim_world *w, struct sim_req *rq,
 			   struct sim_resp *rs)
 {
+	char base[SIM_URL_MAX], ctx[SIM_URL_MAX + 64];
+
 	(void)w;
 	rq->user->grant_epoch++;
-	rs_json(rs, 200, json_pack("{s:s, s:b}", "@odata.context",
-				     "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean",
-				     "value", 1));
+	rq_base_url(rq, base, sizeof(base));
+	snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#Edm.Boolean", base);
+	rs_json(rs, 200, json_pack("{s:s, s:b}", "@odata.context", ctx, "value", 1));
 }
 
 void gr_translate_ids(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
@@ -89,8 +92,13 @@ void gr_translate_ids(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 			free(target);
 		}
 	}
-	rs_json(rs, 200, json_pack("{s:s, s:o}", "@odata.context",
-				   "https://graph.microsoft.com/v1.0/$metadata#Collection(microsoft.graph.convertIdResult)",
-				   "value", out));
+	{
+		char base[SIM_URL_MAX], ctx[SIM_URL_MAX + 96];
+
+		rq_base_url(rq, base, sizeof(base));
+		snprintf(ctx, sizeof(ctx), "%s/v1.0/$metadata#Collection(microsoft.graph.convertIdResult)",
+			 base);
+		rs_json(rs, 200, json_pack("{s:s, s:o}", "@odata.context", ctx, "value", out));
+	}
 	json_decref(b);
 }

@@ -93,14 +93,14 @@ void gr_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 	size_t ncand = 0, lo, hi, total = 0;
 	json_t *out;
 	struct buf items;
-	char base[128], ctx[300];
+	char base[SIM_URL_MAX], ctx[SIM_URL_MAX + 256];
 	const uint32_t *idx;
 	size_t nidx;
 	int order, rc;
 
 	if (rq->caps[0] && (folder = gr_folder_arg(w, rq, rs, rq->caps[0])) == SIM_NONE)
 		return;
-	if (odata_parse_messages(rq, rs, &q, false) < 0)
+	if (odata_parse_messages(rq, rs, &q, false, w->cfg.date_fractions) < 0)
 		return;
 	if (odata_top(rq, rs, 10, w->cfg.max_page_size, &top) < 0) {
 		odata_free(&q);
@@ -176,16 +176,16 @@ void gr_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 
 		buf_init(&b, 0);
 		if (folder != SIM_NONE)
-			buf_printf(&b, NULL, "%s/v1.0/me/mailFolders/%s/messages?$top=%ld&$skip=%ld",
+			buf_printf(&b, NULL, "%s/v1.0/me/mailFolders/%s/messages?%%24top=%ld&%%24skip=%ld",
 				   base, rq->caps[0], top, q.skip + top);
 		else
-			buf_printf(&b, NULL, "%s/v1.0/me/messages?$top=%ld&$skip=%ld", base, top,
+			buf_printf(&b, NULL, "%s/v1.0/me/messages?%%24top=%ld&%%24skip=%ld", base, top,
 				   q.skip + top);
-		add_param(&b, "$select", q.select_text);
-		add_param(&b, "$filter", q.filter_text);
-		add_param(&b, "$orderby", q.orderby_text);
+		add_param(&b, "%24select", q.select_text);
+		add_param(&b, "%24filter", q.filter_text);
+		add_param(&b, "%24orderby", q.orderby_text);
 		if (q.count)
-			buf_puts(&b, "&$count=true", NULL);
+			buf_puts(&b, "&%24count=true", NULL);
 		json_object_set_new(out, "@odata.nextLink", json_string(buf_str(&b)));
 		buf_free(&b);
 	}
@@ -203,9 +203,9 @@ void gr_message_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs
 	struct odata_query q;
 	struct render_opts o;
 	json_t *m;
-	char base[128], ctx[300];
+	char base[SIM_URL_MAX], ctx[SIM_URL_MAX + 256];
 
-	if (num == SIM_NONE || odata_parse_messages(rq, rs, &q, false) < 0)
+	if (num == SIM_NONE || odata_parse_messages(rq, rs, &q, false, w->cfg.date_fractions) < 0)
 		return;
 	render_opts_for(rq, &q, &o);
 	m = msgjson_render(w, rq->mb, num, &o);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "graph.h"
 #include "mime.h"
 #include "msgcontent.h"
@@ -68,14 +68,14 @@ static size_t attachments_size(const json_t *atts)
 
 static void ensure_headers(json_t *f, const struct sim_user *u, int64_t now)
 {
-	char date[40];
+	char date[SIMTIME_LEN];
 	json_t *h;
 	const char *to = json_string_value(json_object_get(json_object_get(
 		json_array_get(json_object_get(f, "toRecipients"), 0), "emailAddress"), "address"));
 
 	if (json_array_size(json_object_get(f, "internetMessageHeaders")))
 		return;
-	sim_time_http(now, date);
+	simtime_format_http(now, date);
 	h = json_array();
 #define HDR(n, v) json_array_append_new(h, json_pack("{s:s, s:s}", "name", n, "value", v ? v : ""))
 	HDR("From", u->email);
@@ -124,8 +124,8 @@ int gr_submit(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 	struct sim_mailbox *mb = rq->mb;
 	json_t *rcpts = json_array(), *delivered = json_array(), *external = json_array();
 	const char *badaddr, *from;
-	int64_t now = time_now();
-	char t[TIME_RFC3339_LEN];
+	int64_t now = simtime_now();
+	char t[SIMTIME_LEN];
 	size_t i;
 	json_t *a;
 	int rc = -1;
@@ -158,7 +158,7 @@ int gr_submit(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs,
 	json_object_set_new(fields, "from", json_pack("{s:{s:s, s:s}}", "emailAddress", "name",
 						      rq->user->name, "address", rq->user->email));
 	json_object_set(fields, "sender", json_object_get(fields, "from"));
-	time_format_rfc3339(now, t);
+	simtime_format(now, false, t);
 	json_object_set_new(fields, "sentDateTime", json_string(t));
 	if (!json_string_value(json_object_get(fields, "internetMessageId"))) {
 		char *imid = msgcontent_new_imid(rq->user->email);

@@ -22,6 +22,7 @@ struct oa_access;
 struct throttle_slot;
 
 #define SIM_MAX_SEGS 24
+#define SIM_URL_MAX 256               /* base URLs: --public-url and Host */
 
 /* Parsed Prefer header values. */
 struct sim_prefer {
@@ -39,6 +40,8 @@ struct sim_req {
 	const char *body;
 	size_t body_len;
 	char *host;                    /* Host header value */
+	const char *scheme;            /* "http" or "https" (static) */
+	const char *public_url;        /* --public-url or NULL (the world's) */
 	bool inner;                    /* a $batch item */
 
 	/* filled by routing */
@@ -66,6 +69,8 @@ struct sim_resp {
 					* rs_json_items */
 	bool has_items;
 	const char *content_type;      /* static string, NULL = none */
+	long delay_ms;                 /* hold the answer this long (latency.h);
+					* -1 = not decided yet (rs_init) */
 };
 
 void rq_init(struct sim_req *rq);
@@ -134,7 +139,9 @@ void rs_oauth_error(const struct sim_req *rq, struct sim_resp *rs,
 json_t *rq_json_body(const struct sim_req *rq, struct sim_resp *rs,
 		      bool *empty);
 
-/* Absolute base URL for links in responses: "http://" + Host. */
+/* Absolute base URL for links in responses (no trailing slash): the
+ * --public-url when one was given, else scheme "://" Host, so that every
+ * link is one the client can reach. */
 void rq_base_url(const struct sim_req *rq, char *out, size_t n);
 
 #endif

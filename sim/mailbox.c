@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "mailbox.h"
 #include "msgcache.h"
 
@@ -372,7 +372,7 @@ static uint64_t log_append(struct sim_mailbox *mb, uint32_t folder,
 {
 	struct sim_folder *f = &mb->folders[folder];
 	uint64_t seq = ++mb->seq;
-	int64_t now = time_now();
+	int64_t now = simtime_now();
 
 	if (f->nlog == f->caplog) {
 		f->caplog = f->caplog ? f->caplog * 2 : 64;
@@ -504,7 +504,7 @@ uint32_t mbx_msg_add(struct sim_mailbox *mb, uint32_t folder,
 	m->received = received;
 	m->flags = flags;
 	m->seed_index = SIM_NONE;
-	m->modified = (uint32_t)time_now();
+	m->modified = (uint32_t)simtime_now();
 	m->ext = ext;
 	idx_insert(mb, &mb->all, &mb->nall, &mb->capall, num);
 	enter_folder(mb, num, folder);
@@ -522,7 +522,7 @@ void mbx_msg_touch(struct sim_mailbox *mb, uint32_t num)
 	if (!m)
 		return;
 	m->version++;
-	m->modified = (uint32_t)time_now();
+	m->modified = (uint32_t)simtime_now();
 	m->fseq = log_append(mb, m->folder, num, m->gen, CHG_UPDATE);
 }
 
@@ -553,7 +553,7 @@ void mbx_msg_move(struct sim_mailbox *mb, uint32_t num, uint32_t folder)
 	leave_folder(mb, num);
 	m->gen++;
 	m->version++;
-	m->modified = (uint32_t)time_now();
+	m->modified = (uint32_t)simtime_now();
 	enter_folder(mb, num, folder);
 }
 
@@ -569,7 +569,7 @@ void mbx_msg_resend(struct sim_mailbox *mb, uint32_t num, uint32_t folder,
 	m->received = received;
 	m->gen++;
 	m->version++;
-	m->modified = (uint32_t)time_now();
+	m->modified = (uint32_t)simtime_now();
 	idx_insert(mb, &mb->all, &mb->nall, &mb->capall, num);
 	enter_folder(mb, num, folder);
 }

@@ -15,11 +15,13 @@
 #include <sodium.h>
 #include <jansson.h>
 #include "inboxsync/alloc.h"
+#include "http.h"
 #include "mailbox.h"
 #include "mime.h"
 #include "seed.h"
 #include "server.h"
 #include "sim.h"
+#include "tls.h"
 
 struct options {
 	unsigned port;
@@ -27,15 +29,26 @@ struct options {
 	uint64_t seed;
 	const char *port_file;
 	const char *auto_approve;
+	long latency_ms, latency_jitter_ms;
 	bool quiet;
+	bool tls;                  /* --tls, or implied by --tls-cert */
+	const char *tls_dir;       /* --tls-dir (default simtls_default_dir) */
+	const char *tls_cert, *tls_key;
+	const char *public_url;
 };
 
 static void usage(FILE *f)
 {
 	fputs("usage: m365sim [--listen 127.0.0.1:PORT] [--messages N] [--seed S]\n"
 	      "               [--port-file F] [--auto-approve EMAIL] [--quiet]\n"
+	      "               [--latency-ms MS] [--latency-jitter-ms MS]\n"
+	      "               [--tls [--tls-dir DIR] | --tls-cert PEM --tls-key PEM]\n"
+	      "               [--public-url URL]\n"
 	      "Simulates the Microsoft identity platform and Graph mail on 127.0.0.1.\n"
-	      "PORT 0 (default) picks a free port. Prints one JSON line describing the\n"
+	      "PORT 0 (default) picks a free port. --tls serves HTTPS with a certificate\n"
+	      "generated on first start (its CA file is printed as \"ca_file\").\n"
+	      "--public-url is the base every link is written with (behind a proxy).\n"
+	      "Prints one JSON line describing the\n"
 	      "world once listening; stops on SIGTERM/SIGINT. See sim/README.md.\n", f);
 }
 
@@ -72,6 +85,16 @@ static int parse_listen(const char *s, unsigned *port)
 	return 0;
 }
 
+/* "http[s]://host[:port][/path]", no query or fragment, fits a base. */
+static int check_public_url(const char *u)
+{
+	const char *host = sim_istarts(u, "https://") ? u + 8 : sim_istarts(u, "http://") ? u + 7 : NULL;
+
+	if (!host || !*host || *host == '/' || strlen(u) >= SIM_URL_MAX || strpbrk(u, "?# \t"))
+		return -1;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -81,6 +104,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "auto-approve", required_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "latency-ms", required_argument, NULL, 'L' },
+		{ "latency-jitter-ms", required_argument, NULL, 'J' },
+		{ "tls", no_argument, NULL, 'T' },
+		{ "tls-dir", required_argument, NULL, 'D' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "public-url", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -119,6 +149,35 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'q':
 			o->quiet = true;
 			break;
+		case 'L':
+		case 'J':
+			if (parse_ulong(optarg, 600000, &v) < 0) {
+				fprintf(stderr, "m365sim: --%s must be 0..600000 (ms)\n",
+					c == 'L' ? "latency-ms" : "latency-jitter-ms");
+				return -1;
+			}
+			*(c == 'L' ? &o->latency_ms : &o->latency_jitter_ms) = (long)v;
+			break;
+		case 'T':
+			o->tls = true;
+			break;
+		case 'D':
+			o->tls_dir = optarg;
+			o->tls = true;
+			break;
+		case 'C':
+		case 'K':
+			*(c == 'C' ? &o->tls_cert : &o->tls_key) = optarg;
+			o->tls = true;
+			break;
+		case 'U':
+			if (check_public_url(optarg) < 0) {
+				fprintf(stderr, "m365sim: --public-url must be http:// or https:// and a host, without a query (at most %d characters)\n",
+					SIM_URL_MAX - 1);
+				return -1;
+			}
+			o->public_url = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -131,10 +190,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "m365sim: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (!o->tls_cert != !o->tls_key || (o->tls_cert && o->tls_dir)) {
+		fprintf(stderr, "m365sim: --tls-cert and --tls-key go together, and not with --tls-dir\n");
+		return -1;
+	}
 	return 0;
 }
 
-static void print_world(struct sim_world *w)
+static void print_world(struct sim_world *w, const char *ca_file)
 {
 	json_t *users = json_array(), *line;
 	char *text;
@@ -148,6 +211,10 @@ static void print_world(struct sim_world *w)
 			 w->tenants[0]->id, "tenant_domain", w->tenants[0]->domain, "client_id",
 			 w->apps[0]->client_id, "client_secret", w->apps[0]->secret, "users", users);
 	world_unlock(w);
+	if (ca_file)
+		json_object_set_new(line, "ca_file", json_string(ca_file));
+	if (w->public_url[0])
+		json_object_set_new(line, "public_url", json_string(w->public_url));
 	text = json_dumps(line, JSON_COMPACT);
 	fprintf(stdout, "%s\n", text);
 	fflush(stdout);
@@ -171,14 +238,29 @@ static int write_port_file(const char *path, unsigned port)
 	return rc;
 }
 
+/* The certificate to serve with: the user's, or the generated one. */
+static int prepare_tls(const struct options *o, struct simtls_files *f, char *why, size_t n)
+{
+	char *dir;
+	int rc;
+
+	if (o->tls_cert)
+		return simtls_load_files(o->tls_cert, o->tls_key, f, why, n);
+	dir = o->tls_dir ? xstrdup(o->tls_dir) : simtls_default_dir();
+	rc = simtls_prepare_dir(dir, f, why, n);
+	free(dir);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct sim_world *w;
-	struct sim_server *srv;
+	struct sim_world *w = NULL;
+	struct sim_server *srv = NULL;
+	struct simtls_files tls = { 0 };
 	sigset_t set;
-	int sig = 0;
-	char why[200];
+	int sig = 0, rc = 1;
+	char why[300];
 
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
@@ -194,6 +276,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "m365sim: libsodium failed to initialise\n");
 		return 1;
 	}
+	if (o.tls && prepare_tls(&o, &tls, why, sizeof(why)) < 0) {
+		fprintf(stderr, "m365sim: %s\n", why);
+		return 1;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -201,40 +287,48 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	simmime_init();
 	w = world_new(o.seed);
+	w->cfg.latency_ms = o.latency_ms;
+	w->cfg.latency_jitter_ms = o.latency_jitter_ms;
+	if (o.public_url)   /* checked by parse_args; kept without a final '/' */
+		snprintf(w->public_url, sizeof(w->public_url), "%.*s",
+			 (int)(strlen(o.public_url) - (o.public_url[strlen(o.public_url) - 1] == '/')),
+			 o.public_url);
+	rc = 2;
 	if (o.messages &&
 	    seed_mailbox(w->users[0]->mbox, SIM_NONE, (uint32_t)o.messages, o.seed, 0, false,
 			 why, sizeof(why)) < 0) {
 		fprintf(stderr, "m365sim: cannot seed: %s\n", why);
-		world_free(w);
-		simmime_shutdown();
-		return 2;
+		goto out;
 	}
 	if (o.auto_approve && !(w->auto_approve = world_user(w, o.auto_approve))) {
 		fprintf(stderr, "m365sim: --auto-approve: no user %s in the default world\n", o.auto_approve);
-		world_free(w);
-		simmime_shutdown();
-		return 2;
+		goto out;
 	}
-	srv = simsrv_start(w, o.port, why, sizeof(why));
+	rc = 1;
+	srv = simsrv_start(w, o.port, o.tls ? &tls : NULL, why, sizeof(why));
 	if (!srv) {
 		fprintf(stderr, "m365sim: %s\n", why);
-		world_free(w);
-		simmime_shutdown();
-		return 1;
+		goto out;
 	}
 	w->quiet = o.quiet;
-	print_world(w);
+	print_world(w, tls.ca_path);
 	if (o.port_file && write_port_file(o.port_file, simsrv_port(srv)) < 0)
 		fprintf(stderr, "m365sim: cannot write port file %s\n", o.port_file);
-	if (!o.quiet)
+	if (!o.quiet) {
 		fprintf(stderr, "m365sim: listening on %s (%lu seeded messages)\n", w->base_url,
 			o.messages);
+		if (tls.ca_path)
+			fprintf(stderr, "m365sim: TLS certificate authority: %s\n", tls.ca_path);
+	}
 	while (sigwait(&set, &sig) != 0)
 		;
 	if (!o.quiet)
 		fprintf(stderr, "m365sim: signal %d, shutting down\n", sig);
+	rc = 0;
+out:
 	simsrv_stop(srv);
 	world_free(w);
 	simmime_shutdown();
-	return 0;
+	simtls_files_free(&tls);
+	return rc;
 }

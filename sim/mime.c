@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <gmime/gmime.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "mime.h"
 #include "msgcontent.h"
 #include "simutil.h"
@@ -130,7 +130,7 @@ int simmime_build_fields(const json_t *fields, const json_t *atts, struct buf *o
 	g_mime_message_set_subject(msg, json_string_value(json_object_get(fields, "subject"))
 					? json_string_value(json_object_get(fields, "subject")) : "",
 				   "utf-8");
-	if (sent && time_parse_rfc3339(sent, &t) == 0) {
+	if (sent && simtime_parse(sent, &t, NULL) == 0) {
 		GDateTime *dt = g_date_time_new_from_unix_utc(t);
 
 		g_mime_message_set_date(msg, dt);
@@ -376,9 +376,9 @@ int simmime_parse(const char *data, size_t len, json_t **fields, json_t **atts,
 	}
 	dt = g_mime_message_get_date(msg);
 	if (dt) {
-		char t[TIME_RFC3339_LEN];
+		char t[SIMTIME_LEN];
 
-		time_format_rfc3339((int64_t)g_date_time_to_unix(dt), t);
+		simtime_format((int64_t)g_date_time_to_unix(dt), false, t);
 		json_object_set_new(f, "sentDateTime", json_string(t));
 	}
 	if (wk.html)

@@ -11,7 +11,7 @@
 #include <strings.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "msgcontent.h"
 #include "seedgen.h"
 #include "simutil.h"
@@ -270,9 +270,9 @@ static void header(json_t *h, const char *name, const char *value)
 static json_t *seeded_headers(const struct seed_content *c)
 {
 	json_t *h = json_array();
-	char date[200], t[TIME_RFC3339_LEN];
+	char date[200], t[SIMTIME_LEN];
 
-	time_format_rfc3339(c->received, t);
+	simtime_format(c->received, false, t);
 	snprintf(date, sizeof(date), "from mail.%s by outlook.office365.com; %s",
 		 strchr(c->from.addr, '@') + 1, t);
 	header(h, "Received", date);
@@ -300,9 +300,9 @@ static json_t *v_headers(const struct seed_content *c) { return seeded_headers(c
 
 static json_t *v_time(int64_t t)
 {
-	char buf[TIME_RFC3339_LEN];
+	char buf[SIMTIME_LEN];
 
-	sim_time_rfc3339(t, buf);
+	simtime_format(t, false, buf);
 	return str(buf);
 }
 
@@ -429,9 +429,8 @@ json_t *msgcontent_attachments(struct sim_world *w, struct sim_mailbox *mb,
 	struct sim_msg *m = &mb->msgs[num];
 	struct seed_content c;
 	json_t *out = json_array();
-	char t[TIME_RFC3339_LEN];
+	char t[SIMTIME_LEN];
 
-	(void)w;
 	if (m->ext) {
 		size_t i;
 		json_t *a;
@@ -449,7 +448,7 @@ json_t *msgcontent_attachments(struct sim_world *w, struct sim_mailbox *mb,
 	if (!(m->flags & MSG_HASATT))
 		return out;
 	seeded_content(mb, m, &c);
-	time_format_rfc3339(c.received, t);
+	simtime_format(c.received, w->cfg.date_fractions, t);
 	for (int k = 0; k < c.natt; k++) {
 		json_t *a = json_pack("{s:s, s:s, s:s, s:I, s:b, s:n, s:n, s:s, s:I}",
 				      "@odata.type", "#microsoft.graph.fileAttachment",

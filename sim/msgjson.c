@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "ids.h"
 #include "msgcache.h"
 #include "msgcontent.h"
@@ -175,12 +175,24 @@ static json_t *content(struct source *src, const char *key, json_t *dflt)
 	return dflt;
 }
 
-static json_t *time_value(int64_t t)
+static json_t *time_value(int64_t t, bool fraction)
 {
-	char buf[TIME_RFC3339_LEN];
+	char buf[SIMTIME_LEN];
 
-	sim_time_rfc3339(t, buf);
+	simtime_format(t, fraction, buf);
 	return json_string_nocheck(buf);
+}
+
+/* A stored or generated date string `v` (consumed), rewritten with a
+ * fraction when the date_fractions setting is on. */
+static json_t *date_value(json_t *v, bool fraction)
+{
+	int64_t t;
+
+	if (!fraction || !json_is_string(v) || simtime_parse(json_string_value(v), &t, NULL) < 0)
+		return v;
+	json_decref(v);
+	return time_value(t, true);
 }
 
 static json_t *id_value(char *s)
@@ -286,12 +298,13 @@ static json_t *prop_value(struct render_ctx *c, int p)
 	case F_CHANGEKEY:
 		return json_string_nocheck(c->ck);
 	case F_MODIFIED:
-		return time_value((int64_t)m->modified);
+		return time_value((int64_t)m->modified, c->w->cfg.date_fractions);
 	case F_RECEIVED:
-		return time_value(m->received);
+		return time_value(m->received, c->w->cfg.date_fractions);
 	case F_CREATED:
 	case F_SENT:
-		return content(&c->src, fields[p].name, time_value(m->received));
+		return date_value(content(&c->src, fields[p].name, time_value(m->received, false)),
+				  c->w->cfg.date_fractions);
 	case F_HASATT:
 		return json_boolean(m->flags & MSG_HASATT);
 	case F_IMPORTANCE:

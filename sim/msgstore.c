@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "msgcontent.h"
 #include "msgstore.h"
 
@@ -15,7 +15,7 @@ uint32_t msgstore_put(struct sim_world *w, struct sim_mailbox *mb,
 		       size_t mime_len)
 {
 	struct sim_msg_ext *ext = xcalloc(1, sizeof(*ext));
-	char t[TIME_RFC3339_LEN];
+	char t[SIMTIME_LEN];
 	json_t *body;
 
 	(void)w;
@@ -29,10 +29,10 @@ uint32_t msgstore_put(struct sim_world *w, struct sim_mailbox *mb,
 	}
 	if (!json_object_get(fields, "conversationId"))
 		msgcontent_thread(fields, received);
-	time_format_rfc3339(received, t);
+	simtime_format(received, false, t);
 	if (!json_object_get(fields, "sentDateTime"))
 		json_object_set_new(fields, "sentDateTime", json_string(t));
-	time_format_rfc3339(time_now(), t);
+	simtime_format(simtime_now(), false, t);
 	json_object_set_new(fields, "createdDateTime", json_string(t));
 	body = json_object_get(fields, "body");
 	if (!body) {
@@ -68,7 +68,7 @@ void msgstore_deliver(struct sim_world *w, struct sim_user *to,
 	struct sim_delivery *d = xcalloc(1, sizeof(*d));
 	struct sim_delivery **pp = &w->deliveries;
 
-	d->due_ms = time_mono_ms() + w->cfg.delivery_delay_ms;
+	d->due_ms = simtime_mono_ms() + w->cfg.delivery_delay_ms;
 	d->to = to;
 	d->fields = json_deep_copy(fields);
 	d->attachments = atts ? json_deep_copy(atts) : NULL;
@@ -87,7 +87,7 @@ void msgstore_deliver(struct sim_world *w, struct sim_user *to,
 
 void world_run_deliveries(struct sim_world *w)
 {
-	int64_t now = time_mono_ms();
+	int64_t now = simtime_mono_ms();
 	struct sim_delivery **pp = &w->deliveries;
 
 	while (*pp) {
@@ -104,7 +104,7 @@ void world_run_deliveries(struct sim_world *w)
 		json_object_del(d->fields, "bccRecipients");
 		json_object_set_new(d->fields, "bccRecipients", json_array());
 		json_object_del(d->fields, "createdDateTime");
-		msgstore_put(w, mb, mbx_wk(mb, WK_INBOX), time_now(),
+		msgstore_put(w, mb, mbx_wk(mb, WK_INBOX), simtime_now(),
 			      (uint16_t)(d->attachments && json_array_size(d->attachments) ? MSG_HASATT : 0),
 			      d->fields, d->attachments, d->mime, d->mime_len);
 		free(d);

@@ -41,10 +41,14 @@ bool idp_scope_has(const json_t *scopes, const char *canonical);
 json_t *idp_scope_expand_default(const json_t *scopes, const json_t *pool);
 /* Scopes of `all` that belong to resource r (new array). */
 json_t *idp_scope_filter(const json_t *all, enum oa_resource r);
-/* Space-separated form for a token response: Graph scopes by short name,
- * other resources by full URI, then the OIDC scopes in `oidc`. */
+/* Space-separated form for a token response: Graph scopes by short name
+ * (or, with `full_uris`, as "https://graph.microsoft.com/Name", echoing a
+ * request written that way), other resources by full URI, then the OIDC
+ * scopes in `oidc`. */
 char *idp_scope_response_string(const json_t *granted, enum oa_resource r,
-			    const json_t *oidc);
+			    const json_t *oidc, bool full_uris);
+/* Whether a requested scope string names Graph scopes by full URI. */
+bool idp_scope_full_form(const char *scope);
 /* Add each scope of `add` to the user's consent for client_id. */
 void idp_scope_consent_add(struct sim_user *u, const char *client_id,
 		       const json_t *add);
@@ -64,6 +68,7 @@ struct oa_code {
 	char *nonce;
 	int64_t expires;
 	bool used;
+	bool full_uris;        /* scopes were requested as full URIs */
 };
 
 struct oa_access {
@@ -81,6 +86,9 @@ struct oa_chain {
 	uint32_t issued;       /* RTs issued so far in this chain */
 	uint32_t redeemed_max; /* highest RT number redeemed */
 	int refs;
+	bool public_flow;      /* began without a client secret: may be
+				* refreshed without one */
+	bool full_uris;        /* scope form of the original request */
 };
 
 struct oa_refresh {
@@ -106,6 +114,7 @@ struct oa_device {
 	int64_t expires;
 	int64_t last_poll_ms;  /* 0 = never polled */
 	long interval;         /* s; grows on slow_down */
+	bool full_uris;        /* scope form of the request */
 	enum oa_device_state state;
 	struct sim_user *user;
 };
@@ -135,6 +144,7 @@ struct oa_txn {
 	char *prompt;
 	char *login_hint;
 	json_t *scopes;
+	bool full_uris;             /* scope form of the request */
 	char *user_code;            /* TXN_DEVICE */
 	struct sim_user *user;      /* chosen account */
 	int64_t expires;
@@ -174,20 +184,36 @@ void oa_store_init(struct sim_world *w);
 void oa_store_free(struct sim_world *w);
 
 /* ---- id_token (oauth_jwt.c) ---- */
-/* Build an HS256 id_token for u issued to client_id (heap). `with_email`
- * adds the email claim; nonce may be NULL. */
-char *oa_id_token(struct sim_world *w, struct sim_user *u,
+/* Build an RS256 id_token for u issued to client_id (heap), signed with
+ * the world's key (JWKS at /{tenant}/discovery/v2.0/keys); `iss` is
+ * `base`/{tid}/v2.0. `with_email` adds the email claim; nonce may be
+ * NULL. NULL when signing fails. */
+char *oa_id_token(struct sim_world *w, const char *base, struct sim_user *u,
 		  const char *client_id, bool with_email, const char *nonce);
+/* client_info as Entra returns it: base64url of {"uid":oid,"utid":tid}
+ * (heap). */
+char *oa_client_info(const struct sim_user *u);
 
 /* ---- token responses (oauth_token.c) ---- */
-/* Issue a token response for u/client: access token for resource r with
- * the consented scopes of r, an RT (when `offline`, continuing `chain`),
- * and an id_token (when `openid`). Writes 200 JSON into rs. */
-void oa_issue_tokens(struct sim_world *w, struct sim_resp *rs,
-		     struct sim_user *u, struct sim_app *app,
-		     enum oa_resource r, const json_t *granted,
-		     const json_t *oidc, struct oa_chain *chain,
-		     const char *nonce);
+/* What a successful grant issues. */
+struct oa_issue {
+	struct sim_user *user;
+	struct sim_app *app;
+	enum oa_resource res;      /* access token audience */
+	const json_t *granted;     /* consented scopes (canonical) */
+	const json_t *oidc;        /* OIDC scopes of the grant */
+	struct oa_chain *chain;    /* RT chain to continue, NULL = new */
+	const char *nonce;
+	bool public_flow;          /* no client secret (a new chain records it) */
+	bool full_uris;            /* echo Graph scopes as full URIs */
+};
+/* Issue a token response: access token for is->res with the consented
+ * scopes of it, an RT (with offline_access), an id_token (with openid),
+ * and client_info when the request asked (client_info=1). Writes 200 JSON
+ * into rs (500 server_error when the id_token cannot be signed). */
+void oa_issue_tokens(struct sim_world *w, struct sim_req *rq,
+		     struct sim_resp *rs, const struct sim_kvlist *form,
+		     const struct oa_issue *is);
 
 /* ---- HTTP handlers ---- */
 /* Route a request under /{tenant}/... (authorize, token, devicecode,

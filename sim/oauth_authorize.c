@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "oauth_internal.h"
 
 #define SESSION_COOKIE "m365sim_session"
@@ -64,10 +64,10 @@ static void redirect_error(struct sim_resp *rs, const struct oa_txn *t,
 			   const char *error, long aadsts, const char *text)
 {
 	struct sim_kvlist f = { 0 };
-	char desc[700], trace[37], ts[32];
+	char desc[700], trace[37], ts[SIMTIME_LEN];
 
 	sim_guid_random(trace);
-	sim_time_oauth(time_now(), ts);
+	simtime_format_oauth(simtime_now(), ts);
 	snprintf(desc, sizeof(desc), "AADSTS%ld: %s Trace ID: %s Correlation ID: %s Timestamp: %s",
 		 aadsts, text, trace, trace, ts);
 	skv_add(&f, "error", error);
@@ -243,6 +243,7 @@ static bool check_params(struct sim_req *rq, struct sim_resp *rs,
 		redirect_error(rs, t, "invalid_scope", 70011, text);
 		return false;
 	}
+	t->full_uris = idp_scope_full_form(scope);
 	if (t->prompt) {
 		ok = false;
 		for (size_t i = 0; i < 4; i++)
@@ -367,49 +368,6 @@ void idp_authorize(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 		idp_page_email(rs, t, "authorize", NULL);
 }
 
-static void discovery(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
-{
-	char base[128], iss[200];
-	struct sim_tenant *t;
-	const char *seg = rq->segs[0];
-	json_t *doc;
-
-	if (idp_tenant(w, seg, &t) < 0) {
-		rs_oauth_error(rq, rs, 400, "invalid_tenant", 90002, "Tenant '%s' not found.", seg);
-		return;
-	}
-	rq_base_url(rq, base, sizeof(base));
-	snprintf(iss, sizeof(iss), "https://login.microsoftonline.com/%s/v2.0",
-		 t ? t->id : "{tenantid}");
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:[s,s,s], s:[s,s,s,s], s:[s], s:[s], s:[s,s]}",
-			"issuer", iss,
-			"authorization_endpoint", "",
-			"token_endpoint", "",
-			"device_authorization_endpoint", "",
-			"end_session_endpoint", "",
-			"response_types_supported", "code",
-			"response_modes_supported", "query", "fragment", "form_post",
-			"scopes_supported", "openid", "profile", "email", "offline_access",
-			"subject_types_supported", "pairwise",
-			"id_token_signing_alg_values_supported", "HS256",
-			"code_challenge_methods_supported", "S256", "plain");
-	{
-		static const char *const names[] = { "authorization_endpoint", "token_endpoint",
-						     "device_authorization_endpoint",
-						     "end_session_endpoint" };
-		static const char *const paths[] = { "authorize", "token", "devicecode", "logout" };
-
-		for (size_t i = 0; i < 4; i++) {
-			char *u = xasprintf("%s/%s/oauth2/v2.0/%s", base, seg, paths[i]);
-
-			json_object_set_new(doc, names[i], json_string(u));
-			free(u);
-		}
-	}
-	rs_json(rs, 200, doc);
-	rs->content_type = "application/json; charset=utf-8";
-}
-
 static void logout(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	const char *post = rq_query(rq, "post_logout_redirect_uri");
@@ -448,13 +406,8 @@ void idp_route(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 				return;
 			}
 	}
-	if (rq->nsegs == 4 && sim_ieq(rq->segs[1], "v2.0") &&
-	    sim_ieq(rq->segs[2], ".well-known") &&
-	    sim_ieq(rq->segs[3], "openid-configuration")) {
-		rq->route = "/{tenant}/v2.0/.well-known/openid-configuration";
-		discovery(w, rq, rs);
+	if (idp_discovery_route(w, rq, rs))
 		return;
-	}
 	rq->route = "/{tenant}/(unknown)";
 	rs_oauth_error(rq, rs, 404, "invalid_request", 900561,
 			 "The endpoint '%s' is not part of the identity platform.", rq->path);

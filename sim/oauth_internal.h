@@ -13,6 +13,12 @@ void idp_devicecode(struct sim_world *w, struct sim_req *rq,
 void idp_authorize(struct sim_world *w, struct sim_req *rq,
 		     struct sim_resp *rs);
 
+/* Discovery (oauth_discovery.c): the OpenID configuration, the JWKS and
+ * instance discovery. Returns true when rq was one of those routes (and
+ * is answered). */
+bool idp_discovery_route(struct sim_world *w, struct sim_req *rq,
+			   struct sim_resp *rs);
+
 /* The sim browser's pages (oauth_pages.c). `error` may be NULL. */
 void idp_page_account_picker(struct sim_resp *rs, const struct oa_txn *t,
 			 const struct oa_session *s, const char *action);

@@ -1,13 +1,16 @@
 /*
- * oauth_jwt.c — id_tokens: base64url(header).base64url(claims).HS256 MAC
- * under the world's JWT key, with the v2.0 claims Entra issues.
+ * oauth_jwt.c — id_tokens: base64url(header).base64url(claims).RS256
+ * signature with the world's RSA key (tls.c; its JWK is published at the
+ * discovery document's jwks_uri), with the v2.0 claims Entra issues; and
+ * the client_info blob MSAL builds account ids from.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "oauth.h"
+#include "tls.h"
 
 static char *b64url_json(json_t *v)
 {
@@ -18,23 +21,25 @@ static char *b64url_json(json_t *v)
 	return out;
 }
 
-char *oa_id_token(struct sim_world *w, struct sim_user *u,
+char *oa_id_token(struct sim_world *w, const char *base, struct sim_user *u,
 		  const char *client_id, bool with_email, const char *nonce)
 {
-	int64_t now = time_now();
-	char iss[128], sub_raw[128];
-	unsigned char sub_hash[32], mac[crypto_auth_hmacsha256_BYTES];
+	int64_t now = simtime_now();
+	struct simtls_signer *signer = world_signer(w);
+	char iss[SIM_URL_MAX + 64], sub_raw[128];
+	unsigned char sub_hash[32];
 	json_t *hdr, *claims;
-	char *h, *c, *sub, *signing, *sig, *jwt;
+	char *h, *c, *sub, *signing, *sig, *jwt = NULL;
 
-	snprintf(iss, sizeof(iss), "https://login.microsoftonline.com/%s/v2.0",
-		 u->tenant->id);
+	if (!signer)
+		return NULL;
+	snprintf(iss, sizeof(iss), "%s/%s/v2.0", base, u->tenant->id);
 	snprintf(sub_raw, sizeof(sub_raw), "%s|%s", u->oid, client_id);
 	crypto_generichash(sub_hash, sizeof(sub_hash), (unsigned char *)sub_raw,
 			   strlen(sub_raw), w->jwt_key, sizeof(w->jwt_key));
 	sub = sim_b64url(sub_hash, 32, false);
-	hdr = json_pack("{s:s, s:s, s:s}", "typ", "JWT", "alg", "HS256", "kid",
-			"m365sim");
+	hdr = json_pack("{s:s, s:s, s:s}", "typ", "JWT", "alg", "RS256", "kid",
+			simtls_signer_kid(signer));
 	claims = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s}",
 			   "aud", client_id, "iss", iss, "iat", (json_int_t)now,
 			   "nbf", (json_int_t)now, "exp", (json_int_t)(now + 3600),
@@ -47,10 +52,9 @@ char *oa_id_token(struct sim_world *w, struct sim_user *u,
 	h = b64url_json(hdr);
 	c = b64url_json(claims);
 	signing = xasprintf("%s.%s", h, c);
-	crypto_auth_hmacsha256(mac, (unsigned char *)signing, strlen(signing),
-			       w->jwt_key);
-	sig = sim_b64url(mac, sizeof(mac), false);
-	jwt = xasprintf("%s.%s", signing, sig);
+	sig = simtls_sign_rs256(signer, signing, strlen(signing));
+	if (sig)
+		jwt = xasprintf("%s.%s", signing, sig);
 	json_decref(hdr);
 	json_decref(claims);
 	free(h);
@@ -59,4 +63,13 @@ char *oa_id_token(struct sim_world *w, struct sim_user *u,
 	free(signing);
 	free(sig);
 	return jwt;
+}
+
+char *oa_client_info(const struct sim_user *u)
+{
+	json_t *ci = json_pack("{s:s, s:s}", "uid", u->oid, "utid", u->tenant->id);
+	char *out = b64url_json(ci);
+
+	json_decref(ci);
+	return out;
 }

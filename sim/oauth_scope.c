@@ -215,8 +215,13 @@ json_t *idp_scope_filter(const json_t *all, enum oa_resource r)
 	return out;
 }
 
+bool idp_scope_full_form(const char *scope)
+{
+	return scope && strcasestr(scope, GRAPH_RESOURCE "/") != NULL;
+}
+
 char *idp_scope_response_string(const json_t *granted, enum oa_resource r,
-			    const json_t *oidc)
+			    const json_t *oidc, bool full_uris)
 {
 	struct buf b;
 	size_t i;
@@ -230,7 +235,7 @@ char *idp_scope_response_string(const json_t *granted, enum oa_resource r,
 			continue;
 		if (b.len)
 			buf_puts(&b, " ", NULL);
-		if (r == RES_GRAPH)
+		if (r == RES_GRAPH && !full_uris)
 			buf_puts(&b, strrchr(s, '/') + 1, NULL);
 		else
 			buf_puts(&b, s, NULL);

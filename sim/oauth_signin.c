@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "oauth_internal.h"
 
 void idp_device_finish(struct sim_world *w, struct oa_device *d,
@@ -48,7 +48,7 @@ static void after_auth(struct sim_world *w, struct sim_resp *rs,
 	/* Device flow: always confirm, like Microsoft's "Are you trying to
 	 * sign in to <app>?" page. */
 	d = oa_device_by_user_code(w, t->user_code);
-	if (!d || d->state != DEV_PENDING || d->expires <= time_now()) {
+	if (!d || d->state != DEV_PENDING || d->expires <= simtime_now()) {
 		idp_page_message(rs, 400, "Code expired",
 			     "AADSTS70019: That code has expired or was already used. Go back to your device and start again.");
 		oa_txn_drop(w, t);
@@ -71,12 +71,12 @@ static void cancel(struct sim_world *w, struct sim_resp *rs, struct oa_txn *t)
 	}
 	{
 		struct sim_kvlist f = { 0 };
-		char desc[400], trace[37], ts[32];
+		char desc[400], trace[37], ts[SIMTIME_LEN];
 		struct buf b;
 		char sep = strchr(t->redirect_uri, '?') ? '&' : '?';
 
 		sim_guid_random(trace);
-		sim_time_oauth(time_now(), ts);
+		simtime_format_oauth(simtime_now(), ts);
 		snprintf(desc, sizeof(desc),
 			 "AADSTS65004: User declined to consent to access the app. Trace ID: %s Correlation ID: %s Timestamp: %s",
 			 trace, trace, ts);
@@ -186,7 +186,7 @@ void idp_signin_post(struct sim_world *w, struct sim_req *rq,
 		{
 			struct oa_device *d = oa_device_by_user_code(w, t->user_code);
 
-			if (d && d->state == DEV_PENDING && d->expires > time_now()) {
+			if (d && d->state == DEV_PENDING && d->expires > simtime_now()) {
 				idp_device_finish(w, d, t->user, true);
 				idp_page_message(rs, 200, "You're signed in",
 					     "You have signed in to the application on your device. You may now close this window.");
@@ -228,7 +228,7 @@ void idp_device_page(struct sim_world *w, struct sim_req *rq,
 	}
 	otc = skv_get(&form, "otc");
 	d = oa_device_by_user_code(w, otc);
-	if (!d || d->state != DEV_PENDING || d->expires <= time_now()) {
+	if (!d || d->state != DEV_PENDING || d->expires <= simtime_now()) {
 		idp_page_device_code(rs, "AADSTS70018: That code didn't work. Check the code and try again.");
 		skv_free(&form);
 		return;
@@ -254,7 +254,7 @@ void idp_devicecode(struct sim_world *w, struct sim_req *rq,
 	struct sim_tenant *t;
 	struct oa_device *d;
 	json_t *scopes;
-	char bad[256], base[128], *uri, *msg;
+	char bad[256], base[SIM_URL_MAX], *uri, *msg;
 
 	idp_form(rq, &form);
 	cid = skv_get(&form, "client_id");
@@ -282,6 +282,7 @@ void idp_devicecode(struct sim_world *w, struct sim_req *rq,
 				 "The provided value for the input parameter 'scope' is not valid. The scope '%s' does not exist.", bad);
 	} else {
 		d = oa_device_new(w, app->client_id, scopes);
+		d->full_uris = idp_scope_full_form(scope);
 		rq_base_url(rq, base, sizeof(base));
 		uri = xasprintf("%s/_sim/device", base);
 		msg = xasprintf("To sign in, use a web browser to open the page %s and enter the code %s to authenticate.",

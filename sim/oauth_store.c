@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "oauth.h"
 
 static void tick(struct sim_world *w)
@@ -35,7 +35,8 @@ struct oa_code *oa_code_new(struct sim_world *w, struct sim_user *u,
 	c->challenge = xstrdup(t->challenge);
 	c->plain = t->plain;
 	c->nonce = xstrdup(t->nonce);
-	c->expires = time_now() + w->cfg.code_lifetime;
+	c->full_uris = t->full_uris;
+	c->expires = simtime_now() + w->cfg.code_lifetime;
 	smap_put(&w->codes, c->code, c);
 	tick(w);
 	return c;
@@ -54,7 +55,7 @@ struct oa_access *oa_access_new(struct sim_world *w, struct sim_user *u,
 	a->client_id = xstrdup(client_id);
 	a->res = res;
 	a->scopes = scopes;
-	a->expires = time_now() + w->cfg.access_token_lifetime;
+	a->expires = simtime_now() + w->cfg.access_token_lifetime;
 	a->token_epoch = u->token_epoch;
 	a->public_client = public_client;
 	smap_put(&w->access, a->token, a);
@@ -80,7 +81,7 @@ struct oa_refresh *oa_refresh_new(struct sim_world *w, struct sim_user *u,
 	r->user = u;
 	r->client_id = xstrdup(client_id);
 	r->grant_epoch = u->grant_epoch;
-	r->expires = time_now() + w->cfg.refresh_token_lifetime;
+	r->expires = simtime_now() + w->cfg.refresh_token_lifetime;
 	r->res = res;
 	r->oidc = oidc ? json_deep_copy(oidc) : json_array();
 	r->nonce = xstrdup(nonce);
@@ -111,7 +112,7 @@ struct oa_device *oa_device_new(struct sim_world *w, const char *client_id,
 	d->user_code = xstrdup(uc);
 	d->client_id = xstrdup(client_id);
 	d->scopes = scopes;
-	d->expires = time_now() + w->cfg.device_code_lifetime;
+	d->expires = simtime_now() + w->cfg.device_code_lifetime;
 	d->interval = w->cfg.device_code_interval;
 	smap_put(&w->device_codes, d->device_code, d);
 	smap_put(&w->user_codes, d->user_code, d);
@@ -166,7 +167,7 @@ struct oa_txn *oa_txn_new(struct sim_world *w, enum oa_txn_kind kind)
 
 	t->id = sim_random_token(18);
 	t->kind = kind;
-	t->expires = time_now() + 3600;
+	t->expires = simtime_now() + 3600;
 	smap_put(&w->txns, t->id, t);
 	tick(w);
 	return t;
@@ -176,7 +177,7 @@ struct oa_txn *oa_txn_get(struct sim_world *w, const char *id)
 {
 	struct oa_txn *t = id ? smap_get(&w->txns, id) : NULL;
 
-	return t && t->expires >= time_now() ? t : NULL;
+	return t && t->expires >= simtime_now() ? t : NULL;
 }
 
 static void txn_free(struct oa_txn *t)
@@ -210,7 +211,7 @@ enum oa_token_state oa_access_check(struct sim_world *w, const char *token,
 	*out = a;
 	if (!a)
 		return TOK_UNKNOWN;
-	if (a->expires <= time_now() || a->token_epoch != a->user->token_epoch)
+	if (a->expires <= simtime_now() || a->token_epoch != a->user->token_epoch)
 		return TOK_EXPIRED;
 	return TOK_OK;
 }
@@ -345,7 +346,7 @@ static int prune_txn(const char *k, void *v, void *ctx)
 
 static void prune(struct sim_world *w, bool all)
 {
-	struct prune_ctx p = { time_now(), all };
+	struct prune_ctx p = { simtime_now(), all };
 
 	smap_foreach(&w->codes, prune_code, &p);
 	smap_foreach(&w->access, prune_access, &p);

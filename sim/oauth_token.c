@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "counters.h"
 #include "oauth_internal.h"
 
@@ -20,36 +20,54 @@ void idp_form(const struct sim_req *rq, struct sim_kvlist *out)
 	sim_form_parse(rq->body ? rq->body : "", rq->body_len, out);
 }
 
-void oa_issue_tokens(struct sim_world *w, struct sim_resp *rs,
-		     struct sim_user *u, struct sim_app *app,
-		     enum oa_resource r, const json_t *granted,
-		     const json_t *oidc, struct oa_chain *chain,
-		     const char *nonce)
+void oa_issue_tokens(struct sim_world *w, struct sim_req *rq,
+		     struct sim_resp *rs, const struct sim_kvlist *form,
+		     const struct oa_issue *is)
 {
-	json_t *res_scopes = idp_scope_filter(granted, r);
-	char *scope = idp_scope_response_string(res_scopes, r, oidc);
-	struct oa_access *a = oa_access_new(w, u, app->client_id, r, res_scopes,
-					    app->secret == NULL);
+	json_t *res_scopes = idp_scope_filter(is->granted, is->res);
+	char *scope = idp_scope_response_string(res_scopes, is->res, is->oidc, is->full_uris);
+	char *idt = NULL, base[SIM_URL_MAX];
+	struct oa_access *a;
 	json_t *out;
 
+	if (idp_scope_has(is->oidc, "openid")) {
+		rq_base_url(rq, base, sizeof(base));
+		idt = oa_id_token(w, base, is->user, is->app->client_id,
+				  idp_scope_has(is->oidc, "email"), is->nonce);
+		if (!idt) {
+			rs_oauth_error(rq, rs, 500, "server_error", 50000,
+					 "The id_token could not be signed (m365sim).");
+			json_decref(res_scopes);
+			free(scope);
+			return;
+		}
+	}
+	a = oa_access_new(w, is->user, is->app->client_id, is->res, res_scopes,
+			  is->app->secret == NULL);
 	out = json_pack("{s:s, s:s, s:I, s:I, s:s}", "token_type", "Bearer",
 			"scope", scope, "expires_in",
 			(json_int_t)w->cfg.access_token_lifetime, "ext_expires_in",
 			(json_int_t)w->cfg.access_token_lifetime, "access_token",
 			a->token);
-	if (idp_scope_has(oidc, "offline_access")) {
-		struct oa_refresh *rt = oa_refresh_new(w, u, app->client_id, chain,
-						       r, oidc, nonce);
+	if (idp_scope_has(is->oidc, "offline_access")) {
+		struct oa_refresh *rt = oa_refresh_new(w, is->user, is->app->client_id, is->chain,
+						       is->res, is->oidc, is->nonce);
 
+		if (!is->chain) {
+			rt->chain->public_flow = is->public_flow;
+			rt->chain->full_uris = is->full_uris;
+		}
 		json_object_set_new(out, "refresh_token", json_string(rt->token));
 	}
-	if (idp_scope_has(oidc, "openid")) {
-		char *idt = oa_id_token(w, u, app->client_id,
-					idp_scope_has(oidc, "email"), nonce);
-
+	if (idt)
 		json_object_set_new(out, "id_token", json_string(idt));
-		free(idt);
+	if (sim_ieq(skv_get(form, "client_info"), "1")) {
+		char *ci = oa_client_info(is->user);
+
+		json_object_set_new(out, "client_info", json_string(ci));
+		free(ci);
 	}
+	free(idt);
 	free(scope);
 	rs_json(rs, 200, out);
 	rs->content_type = "application/json; charset=utf-8";
@@ -57,11 +75,21 @@ void oa_issue_tokens(struct sim_world *w, struct sim_resp *rs,
 	rs_header(rs, "Pragma", "no-cache");
 }
 
+/* Grants a confidential app that allows public client flows may use
+ * without its secret (then as a public client, as Entra does). */
+static bool public_flow_grant(const char *grant)
+{
+	return sim_istarts(grant, "urn:ietf:params:oauth:grant-type:device_code") ||
+	       sim_ieq(grant, "device_code") || sim_ieq(grant, "refresh_token");
+}
+
 /* Client authentication shared by every grant. Returns the app, or NULL
- * with the error response written. */
+ * with the error response written; *public_flow says the request came
+ * without client credentials (a public client, or a confidential app's
+ * public flow). */
 static struct sim_app *client_auth(struct sim_world *w, struct sim_req *rq,
 				   struct sim_resp *rs,
-				   const struct sim_kvlist *form)
+				   const struct sim_kvlist *form, bool *public_flow)
 {
 	const char *cid = skv_get(form, "client_id");
 	const char *secret = skv_get(form, "client_secret");
@@ -110,10 +138,10 @@ static struct sim_app *client_auth(struct sim_world *w, struct sim_req *rq,
 				 "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.");
 		app = NULL;
 	} else if (app->secret && !secret &&
-		   !sim_istarts(skv_get(form, "grant_type"), "urn:ietf:params:oauth:grant-type:device_code") &&
-		   !sim_ieq(skv_get(form, "grant_type"), "device_code")) {
-		/* sim apps have "allow public client flows" on: the device code
-		 * grant may come without a secret (a wrong one still fails) */
+		   !(app->public_flows && public_flow_grant(skv_get(form, "grant_type")))) {
+		/* with "allow public client flows" on, the device code grant
+		 * and its refreshes may come without a secret (a wrong one
+		 * still fails); without it, neither may */
 		rs_oauth_error(rq, rs, 401, "invalid_client", 7000218,
 				 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
 		app = NULL;
@@ -125,6 +153,7 @@ static struct sim_app *client_auth(struct sim_world *w, struct sim_req *rq,
 		app = NULL;
 	}
 out:
+	*public_flow = app && !secret;
 	free(basic_id);
 	free(basic_secret);
 	return app;
@@ -199,9 +228,18 @@ static int requested_resource(struct sim_req *rq, struct sim_resp *rs,
 	return rc;
 }
 
+/* The scope form to echo: the token request's own scope, else the one
+ * the grant was asked with. */
+static bool echo_full_uris(const struct sim_kvlist *form, bool stored)
+{
+	const char *scope = skv_get(form, "scope");
+
+	return scope && *scope ? idp_scope_full_form(scope) : stored;
+}
+
 static void grant_code(struct sim_world *w, struct sim_req *rq,
 		       struct sim_resp *rs, struct sim_app *app,
-		       const struct sim_kvlist *form)
+		       const struct sim_kvlist *form, bool public_flow)
 {
 	const char *code = need(rq, rs, form, "code");
 	const char *redirect, *verifier;
@@ -228,7 +266,7 @@ static void grant_code(struct sim_world *w, struct sim_req *rq,
 				 "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.");
 		return;
 	}
-	if (c->expires <= time_now()) {
+	if (c->expires <= simtime_now()) {
 		rs_oauth_error(rq, rs, 400, "invalid_grant", 70008,
 				 "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.");
 		return;
@@ -282,14 +320,16 @@ static void grant_code(struct sim_world *w, struct sim_req *rq,
 				json_array_append(oidc, v);
 	}
 	consented = idp_scope_consented(c->user, app->client_id);
-	oa_issue_tokens(w, rs, c->user, app, res, consented ? consented : oidc,
-			oidc, NULL, c->nonce);
+	oa_issue_tokens(w, rq, rs, form, &(struct oa_issue){
+		.user = c->user, .app = app, .res = res,
+		.granted = consented ? consented : oidc, .oidc = oidc, .nonce = c->nonce,
+		.public_flow = public_flow, .full_uris = echo_full_uris(form, c->full_uris) });
 	json_decref(oidc);
 }
 
 static void grant_refresh(struct sim_world *w, struct sim_req *rq,
 			  struct sim_resp *rs, struct sim_app *app,
-			  const struct sim_kvlist *form)
+			  const struct sim_kvlist *form, bool public_flow)
 {
 	const char *tok = need(rq, rs, form, "refresh_token");
 	struct oa_refresh *r;
@@ -309,10 +349,16 @@ static void grant_refresh(struct sim_world *w, struct sim_req *rq,
 				 "Provided grant is invalid or malformed. The refresh token was issued to a different client.");
 		return;
 	}
-	if (r->expires <= time_now()) {
+	if (r->expires <= simtime_now()) {
 		rs_oauth_error(rq, rs, 400, "invalid_grant", 700082,
 				 "The refresh token has expired due to inactivity. The token was issued on %s and was inactive for %ld days.",
 				 "an earlier date", w->cfg.refresh_token_lifetime / 86400);
+		return;
+	}
+	if (public_flow && app->secret && !r->chain->public_flow) {
+		/* a confidential app's RT from a flow with its secret */
+		rs_oauth_error(rq, rs, 401, "invalid_client", 7000218,
+				 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
 		return;
 	}
 	if (r->grant_epoch != r->user->grant_epoch) {
@@ -337,17 +383,19 @@ static void grant_refresh(struct sim_world *w, struct sim_req *rq,
 		return;
 	if (r->n > r->chain->redeemed_max)
 		r->chain->redeemed_max = r->n;
-	oa_issue_tokens(w, rs, r->user, app, res, consented, r->oidc, r->chain,
-			r->nonce);
+	oa_issue_tokens(w, rq, rs, form, &(struct oa_issue){
+		.user = r->user, .app = app, .res = res, .granted = consented,
+		.oidc = r->oidc, .chain = r->chain, .nonce = r->nonce,
+		.full_uris = echo_full_uris(form, r->chain->full_uris) });
 }
 
 static void grant_device(struct sim_world *w, struct sim_req *rq,
 			 struct sim_resp *rs, struct sim_app *app,
-			 const struct sim_kvlist *form)
+			 const struct sim_kvlist *form, bool public_flow)
 {
 	const char *code = need(rq, rs, form, "device_code");
 	struct oa_device *d;
-	int64_t now_ms = time_mono_ms();
+	int64_t now_ms = simtime_mono_ms();
 	enum oa_resource res = RES_NONE;
 	json_t *oidc, *consented;
 	size_t i;
@@ -366,7 +414,7 @@ static void grant_device(struct sim_world *w, struct sim_req *rq,
 				 "The device code was already redeemed; start a new device authorization.");
 		return;
 	}
-	if (d->expires <= time_now()) {
+	if (d->expires <= simtime_now()) {
 		rs_oauth_error(rq, rs, 400, "expired_token", 70019,
 				 "Verification code expired.");
 		return;
@@ -402,15 +450,17 @@ static void grant_device(struct sim_world *w, struct sim_req *rq,
 			res = r;
 	}
 	consented = idp_scope_consented(d->user, app->client_id);
-	oa_issue_tokens(w, rs, d->user, app, res == RES_NONE ? RES_GRAPH : res,
-			consented ? consented : oidc, oidc, NULL, NULL);
+	oa_issue_tokens(w, rq, rs, form, &(struct oa_issue){
+		.user = d->user, .app = app, .res = res == RES_NONE ? RES_GRAPH : res,
+		.granted = consented ? consented : oidc, .oidc = oidc,
+		.public_flow = public_flow, .full_uris = echo_full_uris(form, d->full_uris) });
 	json_decref(oidc);
 }
 
 static const struct {
 	const char *name;
 	void (*fn)(struct sim_world *, struct sim_req *, struct sim_resp *,
-		   struct sim_app *, const struct sim_kvlist *);
+		   struct sim_app *, const struct sim_kvlist *, bool public_flow);
 } grants[] = {
 	{ "authorization_code", grant_code },
 	{ "refresh_token", grant_refresh },
@@ -424,6 +474,7 @@ static void token_inner(struct sim_world *w, struct sim_req *rq,
 {
 	struct sim_tenant *t;
 	struct sim_app *app;
+	bool public_flow = false;
 
 	if (strcmp(rq->method, "POST") != 0) {
 		rs_oauth_error(rq, rs, 400, "invalid_request", 900561,
@@ -437,7 +488,7 @@ static void token_inner(struct sim_world *w, struct sim_req *rq,
 				 rq->segs[0]);
 		return;
 	}
-	if (!(app = client_auth(w, rq, rs, form)))
+	if (!(app = client_auth(w, rq, rs, form, &public_flow)))
 		return;
 	if (!grant || !*grant) {
 		rs_oauth_error(rq, rs, 400, "invalid_request", 900144,
@@ -446,7 +497,7 @@ static void token_inner(struct sim_world *w, struct sim_req *rq,
 	}
 	for (size_t i = 0; i < sizeof(grants) / sizeof(grants[0]); i++)
 		if (strcmp(grant, grants[i].name) == 0) {
-			grants[i].fn(w, rq, rs, app, form);
+			grants[i].fn(w, rq, rs, app, form, public_flow);
 			return;
 		}
 	rs_oauth_error(rq, rs, 400, "unsupported_grant_type", 70003,

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "msgjson.h"
 #include "query.h"
 
@@ -168,7 +168,8 @@ static int bad_filter(struct sim_req *rq, struct sim_resp *rs, const char *why)
 }
 
 static int apply_clause(struct sim_req *rq, struct sim_resp *rs,
-			struct odata_query *q, const struct clause *c, bool delta)
+			struct odata_query *q, const struct clause *c, bool delta,
+			bool fractions)
 {
 	static const struct { const char *op; int lo, incl; } time_ops[] = {
 		{ "ge", 1, 1 }, { "gt", 1, 0 }, { "le", 0, 1 }, { "lt", 0, 0 },
@@ -176,22 +177,28 @@ static int apply_clause(struct sim_req *rq, struct sim_resp *rs,
 
 	if (strcasecmp(c->prop, "receivedDateTime") == 0) {
 		int64_t t;
+		uint32_t ticks;
 
-		if (time_parse_rfc3339(c->value, &t) < 0)
+		if (simtime_parse(c->value, &t, &ticks) < 0)
 			return bad_filter(rq, rs, "receivedDateTime needs an ISO 8601 timestamp such as 2025-01-01T00:00:00Z");
 		for (size_t i = 0; i < sizeof(time_ops) / sizeof(time_ops[0]); i++) {
+			/* whole seconds: is a message of second t itself inside? */
+			bool incl;
+
 			if (strcasecmp(c->op, time_ops[i].op) != 0)
 				continue;
 			if (delta && !time_ops[i].lo)
 				return bad_filter(rq, rs, "the delta function supports only receivedDateTime ge/gt");
+			incl = simtime_bound_inclusive(t, ticks, fractions,
+						       time_ops[i].lo ? 1 : -1, time_ops[i].incl);
 			if (time_ops[i].lo) {
 				q->has_lo = true;
 				q->lo = t;
-				q->lo_incl = time_ops[i].incl;
+				q->lo_incl = incl;
 			} else {
 				q->has_hi = true;
 				q->hi = t;
-				q->hi_incl = time_ops[i].incl;
+				q->hi_incl = incl;
 			}
 			return 0;
 		}
@@ -214,7 +221,8 @@ static int apply_clause(struct sim_req *rq, struct sim_resp *rs,
 }
 
 static int parse_filter(struct sim_req *rq, struct sim_resp *rs,
-			struct odata_query *q, const char *f, bool delta)
+			struct odata_query *q, const char *f, bool delta,
+			bool fractions)
 {
 	const char *p = f;
 
@@ -228,7 +236,7 @@ static int parse_filter(struct sim_req *rq, struct sim_resp *rs,
 			free(c.value);
 			return bad_filter(rq, rs, "expected: property operator value");
 		}
-		rc = apply_clause(rq, rs, q, &c, delta);
+		rc = apply_clause(rq, rs, q, &c, delta, fractions);
 		free(c.value);
 		if (rc < 0)
 			return -1;
@@ -264,7 +272,7 @@ static int parse_orderby(struct sim_req *rq, struct sim_resp *rs,
 }
 
 int odata_parse_messages(struct sim_req *rq, struct sim_resp *rs,
-			 struct odata_query *q, bool delta)
+			 struct odata_query *q, bool delta, bool fractions)
 {
 	static const char *const known[] = { "$select", "$top", "$skip", "$orderby",
 					     "$filter", "$count", "$skiptoken",
@@ -308,7 +316,7 @@ int odata_parse_messages(struct sim_req *rq, struct sim_resp *rs,
 	}
 	if (rq_query(rq, "$filter")) {
 		q->filter_text = xstrdup(rq_query(rq, "$filter"));
-		if (parse_filter(rq, rs, q, q->filter_text, delta) < 0)
+		if (parse_filter(rq, rs, q, q->filter_text, delta, fractions) < 0)
 			goto fail;
 	}
 	if (rq_query(rq, "$count")) {

@@ -31,9 +31,13 @@ struct odata_query {
 
 /* Parse the message query options of rq. `delta` restricts $filter to
  * receivedDateTime ge/gt and $orderby to receivedDateTime desc, as the
- * delta function does. Returns 0, or -1 with a 400 written into rs. */
+ * delta function does. Timestamps in $filter may carry fractions and
+ * offsets; a bound is turned into whole seconds (lo/hi with their
+ * inclusive flags) exactly, given the dates the simulator writes
+ * (`fractions`: the date_fractions setting, simtime.h). Returns 0, or -1
+ * with a 400 written into rs. */
 int odata_parse_messages(struct sim_req *rq, struct sim_resp *rs,
-			 struct odata_query *q, bool delta);
+			 struct odata_query *q, bool delta, bool fractions);
 void odata_free(struct odata_query *q);
 
 /* True when the received time t passes the date filter of q. */

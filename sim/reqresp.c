@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "http.h"
 
 void rq_init(struct sim_req *rq)
@@ -35,6 +35,7 @@ void rs_init(struct sim_resp *rs)
 	buf_init(&rs->body, (size_t)1 << 30);
 	buf_init(&rs->items, (size_t)1 << 30);
 	rs->status = 500;
+	rs->delay_ms = -1;
 }
 
 void rs_free(struct sim_resp *rs)
@@ -209,7 +210,7 @@ void rs_json(struct sim_resp *rs, int status, json_t *v)
 	json_decref(rs->json);
 	rs->json = v;
 	rs->status = status;
-	rs->content_type = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8";
+	rs->content_type = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 }
 
 void rs_json_items(struct sim_resp *rs, int status, json_t *envelope,
@@ -297,14 +298,14 @@ void rs_empty(struct sim_resp *rs, int status)
 void rs_graph_error(const struct sim_req *rq, struct sim_resp *rs,
 		      int status, const char *code, const char *fmt, ...)
 {
-	char msg[1024], date[32];
+	char msg[1024], date[SIMTIME_LEN];
 	va_list ap;
 	json_t *inner, *err;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	sim_time_graph_inner(time_now(), date);
+	simtime_format_graph_inner(simtime_now(), date);
 	inner = json_pack("{s:s, s:s, s:s}", "date", date, "request-id",
 			  rq->request_id, "client-request-id",
 			  rq->client_request_id ? rq->client_request_id
@@ -319,7 +320,7 @@ void rs_oauth_error(const struct sim_req *rq, struct sim_resp *rs,
 		      int status, const char *error, long aadsts,
 		      const char *fmt, ...)
 {
-	char msg[768], ts[32], trace[37], desc[1200], uri[96];
+	char msg[768], ts[SIMTIME_LEN], trace[37], desc[1200], uri[96];
 	const char *corr = rq_header(rq, "client-request-id");
 	char corrbuf[37];
 	va_list ap;
@@ -327,7 +328,7 @@ void rs_oauth_error(const struct sim_req *rq, struct sim_resp *rs,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	sim_time_oauth(time_now(), ts);
+	simtime_format_oauth(simtime_now(), ts);
 	sim_guid_random(trace);
 	if (!corr || strlen(corr) > 64) {
 		sim_guid_random(corrbuf);
@@ -382,5 +383,9 @@ json_t *rq_json_body(const struct sim_req *rq, struct sim_resp *rs,
 
 void rq_base_url(const struct sim_req *rq, char *out, size_t n)
 {
-	snprintf(out, n, "http://%s", rq->host && *rq->host ? rq->host : "127.0.0.1");
+	if (rq->public_url && *rq->public_url)
+		snprintf(out, n, "%s", rq->public_url);
+	else
+		snprintf(out, n, "%s://%s", rq->scheme ? rq->scheme : "http",
+			 rq->host && *rq->host ? rq->host : "127.0.0.1");
 }

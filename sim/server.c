@@ -3,9 +3,15 @@
  * parameters and the (capped) body, calls sim_handle, and sends the result:
  * from a buffer normally, or through a content-reader callback that drops
  * the connection mid-body, dribbles it slowly, or streams an oversized
- * body without allocating it.
+ * body without allocating it. Latency (latency.h) and the slow fault wait
+ * on a condition variable with a deadline, in the connection's own thread
+ * (one per connection), so a held answer costs no CPU and delays no other
+ * connection; stopping the server wakes every wait at once.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,10 +20,11 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "dispatch.h"
 #include "server.h"
 #include "throttle.h"
+#include "tls.h"
 
 #define MAX_BODY ((size_t)100 << 20)
 
@@ -25,7 +32,10 @@ struct sim_server {
 	struct MHD_Daemon *daemon;
 	struct sim_world *world;
 	unsigned port;
+	bool tls;
 	atomic_int stopping;
+	pthread_mutex_t nap_lock;    /* with nap_wake: timed waits (nap) */
+	pthread_cond_t nap_wake;     /* CLOCK_MONOTONIC; broadcast on stop */
 };
 
 struct conn {
@@ -65,15 +75,25 @@ static void build_raw_query(struct sim_req *rq)
 	rq->raw_query = buf_detach(&b, NULL);
 }
 
-/* Sleep up to `ms`, waking early when the server stops. */
+/* Wait `ms` without using the CPU, waking early when the server stops. */
 static void nap(struct sim_server *srv, long ms)
 {
-	while (ms > 0 && !atomic_load(&srv->stopping)) {
-		long step = ms > 50 ? 50 : ms;
+	struct timespec until;
 
-		time_sleep_ms(step);
-		ms -= step;
+	if (ms <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
 	}
+	pthread_mutex_lock(&srv->nap_lock);
+	while (!atomic_load(&srv->stopping) &&
+	       pthread_cond_timedwait(&srv->nap_wake, &srv->nap_lock, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&srv->nap_lock);
 }
 
 static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
@@ -210,6 +230,8 @@ static enum MHD_Result respond(struct sim_server *srv, struct MHD_Connection *c,
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_kv, &rq.query);
 	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_kv, &rq.headers);
 	build_raw_query(&rq);
+	rq.scheme = srv->tls ? "https" : "http";
+	rq.public_url = srv->world->public_url[0] ? srv->world->public_url : NULL;
 	rq.host = xstrdup(rq_header(&rq, "Host"));
 	if (!rq.host) {
 		char h[32];
@@ -228,6 +250,9 @@ static enum MHD_Result respond(struct sim_server *srv, struct MHD_Connection *c,
 		sim_handle(srv->world, &rq, &rs, &hit);
 	}
 	cc->slot = rq.slot;
+	/* latency: the answer waits with its throttle slot held, as a request
+	 * in flight at Outlook does */
+	nap(srv, rs.delay_ms);
 	r = make_response(srv, &rs, &hit);
 	for (size_t i = 0; i < rs.headers.n; i++)
 		MHD_add_response_header(r, rs.headers.v[i].key, rs.headers.v[i].val);
@@ -289,20 +314,43 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 struct sim_server *simsrv_start(struct sim_world *w, unsigned port,
+				const struct simtls_files *tls,
 				char *why, size_t whylen)
 {
 	struct sim_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_in addr;
 	const union MHD_DaemonInfo *info;
+	pthread_condattr_t ca;
+	struct MHD_OptionItem plain_opts[] = { { MHD_OPTION_END, 0, NULL } };
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, tls ? tls->key_pem : NULL },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, tls ? tls->cert_pem : NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)port);
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s->world = w;
+	pthread_mutex_init(&s->nap_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->nap_wake, &ca);
+	pthread_condattr_destroy(&ca);
+	s->tls = tls != NULL;
+	if (tls && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		snprintf(why, whylen, "this libmicrohttpd was built without TLS");
+		pthread_cond_destroy(&s->nap_wake);
+		pthread_mutex_destroy(&s->nap_lock);
+		free(s);
+		return NULL;
+	}
 	s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-				     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
+				     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+				     (tls ? MHD_USE_TLS : 0),
 				     (uint16_t)port, NULL, NULL, access_cb, s,
+				     MHD_OPTION_ARRAY, tls ? tls_opts : plain_opts,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 				     MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
@@ -311,14 +359,18 @@ struct sim_server *simsrv_start(struct sim_world *w, unsigned port,
 				     MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256,
 				     MHD_OPTION_END);
 	if (!s->daemon) {
-		snprintf(why, whylen, "cannot listen on 127.0.0.1:%u (port in use?)", port);
+		snprintf(why, whylen, "cannot listen on 127.0.0.1:%u (port in use%s?)", port,
+			 tls ? ", or a certificate/key libmicrohttpd refuses" : "");
+		pthread_cond_destroy(&s->nap_wake);
+		pthread_mutex_destroy(&s->nap_lock);
 		free(s);
 		return NULL;
 	}
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : port;
 	world_lock(w);
-	snprintf(w->base_url, sizeof(w->base_url), "http://127.0.0.1:%u", s->port);
+	snprintf(w->base_url, sizeof(w->base_url), "%s://127.0.0.1:%u", tls ? "https" : "http",
+		 s->port);
 	world_unlock(w);
 	return s;
 }
@@ -332,7 +384,12 @@ void simsrv_stop(struct sim_server *s)
 {
 	if (!s)
 		return;
+	pthread_mutex_lock(&s->nap_lock);
 	atomic_store(&s->stopping, 1);
+	pthread_cond_broadcast(&s->nap_wake);
+	pthread_mutex_unlock(&s->nap_lock);
 	MHD_stop_daemon(s->daemon);
+	pthread_cond_destroy(&s->nap_wake);
+	pthread_mutex_destroy(&s->nap_lock);
 	free(s);
 }

@@ -22,6 +22,7 @@
 #define SIM_DEFAULT_DOMAIN "contoso.onmicrosoft.com"
 
 struct sim_mailbox;
+struct simtls_signer;
 struct faults;
 struct counters;
 struct throttle;
@@ -48,6 +49,9 @@ struct sim_config {
 	long max_page_size;           /* cap for $top / odata.maxpagesize */
 	long render_cache_mb;         /* rendered message text kept per mailbox
 				       * (msgcache.h); 0 = none */
+	bool date_fractions;          /* DateTimeOffsets with 7-digit fractions */
+	long latency_ms;              /* added to every Graph/identity request */
+	long latency_jitter_ms;       /* + uniform random 0..this */
 };
 
 struct sim_tenant {
@@ -62,6 +66,8 @@ struct sim_app {
 	char *name;
 	char *secret;          /* NULL for a public client */
 	bool disabled;
+	bool public_flows;     /* "Allow public client flows": device code and
+				* its refreshes without a secret */
 	json_t *redirect_uris; /* array of registered URIs */
 	struct sim_tenant *tenant;
 };
@@ -96,9 +102,12 @@ struct sim_world {
 	struct sim_config cfg;
 	uint64_t seed;
 	bool quiet;
-	char base_url[64];           /* "http://127.0.0.1:PORT" */
+	char base_url[256];          /* "http://127.0.0.1:PORT" (https with TLS) */
+	char public_url[256];        /* --public-url, "" = links from Host */
 	unsigned char id_key[32];    /* MAC key for ids and cursors */
-	unsigned char jwt_key[32];   /* HS256 key for id_tokens */
+	unsigned char jwt_key[32];   /* key of the pairwise `sub` hash */
+	struct simtls_signer *signer;/* RS256 id_token key, made on first use
+				      * (world_signer) */
 
 	struct sim_tenant **tenants;
 	size_t ntenants;
@@ -157,6 +166,10 @@ struct sim_user *world_add_user(struct sim_world *w, struct sim_tenant *t,
  * http URI (127.0.0.1 / localhost / [::1], any port) when the app registered
  * any loopback URI. */
 bool world_redirect_ok(const struct sim_app *app, const char *uri);
+
+/* The id_token signing key, generated on first use (exclusive lock
+ * held). NULL only if GnuTLS fails. */
+struct simtls_signer *world_signer(struct sim_world *w);
 
 /* Deliver messages whose delivery time has come (called with the lock held
  * at the start of every request). */

@@ -12,7 +12,6 @@
 #include <curl/curl.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
 #include "simutil.h"
 
 void skv_add_owned(struct sim_kvlist *l, char *key, char *val)
@@ -322,81 +321,4 @@ int sim_parse_long(const char *s, long min, long max, long *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-static void utc(int64_t t, struct tm *tm)
-{
-	time_t tt = (time_t)t;
-
-	gmtime_r(&tt, tm);
-}
-
-void sim_time_oauth(int64_t t, char out[32])
-{
-	struct tm tm;
-
-	utc(t, &tm);
-	strftime(out, 32, "%Y-%m-%d %H:%M:%SZ", &tm);
-}
-
-void sim_time_graph_inner(int64_t t, char out[32])
-{
-	struct tm tm;
-
-	utc(t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-}
-
-void sim_time_http(int64_t t, char out[40])
-{
-	struct tm tm;
-
-	utc(t, &tm);
-	strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-}
-
-static char *put_digits(char *o, unsigned v, int width)
-{
-	for (int i = width - 1; i >= 0; i--) {
-		o[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-	return o + width;
-}
-
-void sim_time_rfc3339(int64_t t, char out[32])
-{
-	int64_t days, z, era, doe, yoe, doy, mp, secs;
-	unsigned y, m, d;
-	char *o = out;
-
-	if (t < 0 || t > 253402300799LL) {   /* outside 1970..9999 */
-		time_format_rfc3339(t, out);
-		return;
-	}
-	/* civil date from days since 1970-01-01 (H. Hinnant's algorithm) */
-	days = t / 86400;
-	secs = t % 86400;
-	z = days + 719468;
-	era = z / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-	m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	y = (unsigned)(yoe + era * 400 + (m <= 2));
-	o = put_digits(o, y, 4);
-	*o++ = '-';
-	o = put_digits(o, m, 2);
-	*o++ = '-';
-	o = put_digits(o, d, 2);
-	*o++ = 'T';
-	o = put_digits(o, (unsigned)(secs / 3600), 2);
-	*o++ = ':';
-	o = put_digits(o, (unsigned)(secs / 60 % 60), 2);
-	*o++ = ':';
-	o = put_digits(o, (unsigned)(secs % 60), 2);
-	*o++ = 'Z';
-	*o = '\0';
 }

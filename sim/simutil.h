@@ -86,16 +86,4 @@ bool sim_istarts(const char *s, const char *prefix);
  * Returns 0 or -1. */
 int sim_parse_long(const char *s, long min, long max, long *out);
 
-/* ---- time formats ---- */
-/* "2025-01-09 02:02:12Z" (identity platform `timestamp`). */
-void sim_time_oauth(int64_t t, char out[32]);
-/* "2025-01-09T02:02:12" (Graph innerError `date`, no zone). */
-void sim_time_graph_inner(int64_t t, char out[32]);
-/* RFC 9110 IMF-fixdate "Thu, 09 Jan 2025 02:02:12 GMT". */
-void sim_time_http(int64_t t, char out[40]);
-/* "2025-01-09T02:02:12Z" (Graph dateTimeOffset values): the same text as
- * time_format_rfc3339, without gmtime and strftime for years 1970-9999
- * (message pages format two or three per message). */
-void sim_time_rfc3339(int64_t t, char out[32]);
-
 #endif

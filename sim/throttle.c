@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "inboxsync/alloc.h"
-#include "inboxsync/timeutil.h"
+#include "simtime.h"
 #include "strmap.h"
 #include "throttle.h"
 
@@ -70,7 +70,7 @@ static struct throttle_slot *entry(struct throttle *t, const char *cid,
 static enum throttle_verdict window(struct throttle_slot *e,
 				    const struct sim_config *cfg, long *retry)
 {
-	int64_t now = time_now();
+	int64_t now = simtime_now();
 
 	if (!e->window_start || now >= e->window_start + cfg->rate_limit_window) {
 		e->window_start = now;

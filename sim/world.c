@@ -15,6 +15,7 @@
 #include "oauth.h"
 #include "sim.h"
 #include "throttle.h"
+#include "tls.h"
 
 static void add_ptr(void ***arr, size_t *n, void *p)
 {
@@ -84,6 +85,7 @@ void world_free(struct sim_world *w)
 		free(a);
 	}
 	free(w->apps);
+	simtls_signer_free(w->signer);
 	for (size_t i = 0; i < w->ntenants; i++) {
 		free(w->tenants[i]->domain);
 		free(w->tenants[i]->name);
@@ -225,6 +227,7 @@ struct sim_app *world_add_app(struct sim_world *w, const char *client_id,
 	a->client_id = xstrdup(client_id);
 	a->name = xstrdup(name ? name : "sim app");
 	a->secret = xstrdup(secret);
+	a->public_flows = true;
 	a->redirect_uris = redirect_uris ? json_deep_copy(redirect_uris) : json_array();
 	a->tenant = t;
 	add_ptr((void ***)&w->apps, &w->napps, a);
@@ -267,6 +270,13 @@ struct sim_user *world_add_user(struct sim_world *w, struct sim_tenant *t,
 	u->mbox = mbx_new(u->num, u, &w->cfg);
 	add_ptr((void ***)&w->users, &w->nusers, u);
 	return u;
+}
+
+struct simtls_signer *world_signer(struct sim_world *w)
+{
+	if (!w->signer)
+		w->signer = simtls_signer_new();
+	return w->signer;
 }
 
 /* Parse "http://HOST[:PORT][/...]" and say whether HOST is loopback. */

@@ -182,7 +182,7 @@ static void test_initial_round_newest_first(void **state)
 	truth = dump_ids(&c->h, "inbox");
 	delta = round_trip(c, "/v1.0/me/mailFolders/inbox/messages/delta?$select=id", set, 100, NULL, &pages);
 	assert_same_set(set, truth);
-	assert_non_null(strstr(delta, "$deltatoken="));
+	assert_non_null(strstr(delta, "%24deltatoken="));
 	free(delta);
 	json_decref(set);
 	json_decref(truth);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 #include "sim_harness.h"
+#include "simutil.h"
 
 #define VERIFIER "test-verifier-0123456789abcdefghijklmnopqrstuvwxyz-ABC"
 #define REDIRECT "http%%3A%%2F%%2F127.0.0.1%%3A4321%%2Fcallback" /* in printf formats */
@@ -595,6 +596,142 @@ static void test_interactive_sign_in(void **state)
 	free(cookie);
 }
 
+/* A device code for client_id, approved for adele; returns device_code. */
+static char *approved_device_code(struct sim_harness *h, const char *client_id)
+{
+	struct sim_http r;
+	char *form, body[200], *dc;
+
+	admin_ok(h, "POST", "/_sim/config", "{\"device_code_interval\":0}");
+	assert_true(asprintf(&form, "client_id=%s&scope=openid%%20offline_access%%20Mail.Read", client_id) > 0);
+	sim_post_form(h, "/common/oauth2/v2.0/devicecode", form, &r);
+	free(form);
+	assert_int_equal(r.status, 200);
+	dc = strdup(json_string_value(json_object_get(r.json, "device_code")));
+	snprintf(body, sizeof(body), "{\"user_code\":\"%s\",\"email\":\"adele@contoso.com\"}",
+		 json_string_value(json_object_get(r.json, "user_code")));
+	sim_http_free(&r);
+	admin_ok(h, "POST", "/_sim/device/approve", body);
+	return dc;
+}
+
+static void device_redeem(struct sim_harness *h, const char *client_id, const char *dc,
+			  struct sim_http *r)
+{
+	char *form;
+
+	assert_true(asprintf(&form, "grant_type=urn:ietf:params:oauth:grant-type:device_code"
+				    "&client_id=%s&device_code=%s&client_info=1", client_id, dc) > 0);
+	sim_post_form(h, "/common/oauth2/v2.0/token", form, r);
+	free(form);
+}
+
+static void refresh_without_secret(struct sim_harness *h, const char *client_id,
+				   const char *rt, struct sim_http *r)
+{
+	char *form, *esc = sim_urlencode(rt);
+
+	assert_true(asprintf(&form, "grant_type=refresh_token&client_id=%s&refresh_token=%s",
+			     client_id, esc) > 0);
+	sim_post_form(h, "/common/oauth2/v2.0/token", form, r);
+	free(form);
+	free(esc);
+}
+
+static void test_public_client_flows_and_client_info(void **state)
+{
+	struct sim_harness *h = *state;
+	struct sim_http r;
+	char *dc, *rt, *code, *form, want[200];
+	unsigned char ci[256];
+	size_t cilen = 0;
+	json_t *info;
+
+	/* the default app allows public client flows: device code and its
+	 * refresh without the secret */
+	dc = approved_device_code(h, h->client_id);
+	device_redeem(h, h->client_id, dc, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(sim_b64url_decode(json_string_value(json_object_get(r.json, "client_info")),
+					   ci, sizeof(ci) - 1, &cilen), 0);
+	ci[cilen] = '\0';
+	info = json_loads((const char *)ci, 0, NULL);
+	assert_non_null(info);
+	snprintf(want, sizeof(want), "%s", json_string_value(json_object_get(info, "utid")));
+	assert_string_equal(want, h->tenant);
+	assert_non_null(json_string_value(json_object_get(info, "uid")));
+	json_decref(info);
+	rt = strdup(json_string_value(json_object_get(r.json, "refresh_token")));
+	sim_http_free(&r);
+	free(dc);
+	refresh_without_secret(h, h->client_id, rt, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(json_object_get(r.json, "client_info"));   /* not asked */
+	sim_http_free(&r);
+	free(rt);
+	/* a refresh token from a flow with the secret still needs it */
+	code = code_for(h, "adele@contoso.com", "openid offline_access Mail.Read");
+	redeem(h, code, VERIFIER, NULL, &r);
+	assert_int_equal(r.status, 200);
+	rt = strdup(json_string_value(json_object_get(r.json, "refresh_token")));
+	sim_http_free(&r);
+	refresh_without_secret(h, h->client_id, rt, &r);
+	assert_aad_error(&r, 401, "invalid_client", 7000218);
+	sim_http_free(&r);
+	free(rt);
+	free(code);
+
+	/* an app without public client flows: AADSTS7000218 for both */
+	admin_ok(h, "POST", "/_sim/apps",
+		 "{\"client_id\":\"web-only\",\"secret\":\"s3\",\"allow_public_client_flows\":false}");
+	dc = approved_device_code(h, "web-only");
+	device_redeem(h, "web-only", dc, &r);
+	assert_aad_error(&r, 401, "invalid_client", 7000218);
+	sim_http_free(&r);
+	assert_true(asprintf(&form, "grant_type=urn:ietf:params:oauth:grant-type:device_code"
+				    "&client_id=web-only&client_secret=s3&device_code=%s", dc) > 0);
+	sim_post_form(h, "/common/oauth2/v2.0/token", form, &r);
+	free(form);
+	assert_int_equal(r.status, 200);
+	rt = strdup(json_string_value(json_object_get(r.json, "refresh_token")));
+	sim_http_free(&r);
+	refresh_without_secret(h, "web-only", rt, &r);
+	assert_aad_error(&r, 401, "invalid_client", 7000218);
+	sim_http_free(&r);
+	free(rt);
+	free(dc);
+}
+
+/* The `scope` of the token response for a code asked with `requested`
+ * (heap). */
+static char *granted_scope(struct sim_harness *h, const char *requested)
+{
+	struct sim_http r;
+	char *code = code_for(h, "adele@contoso.com", requested), *scope;
+
+	redeem(h, code, VERIFIER, NULL, &r);
+	assert_int_equal(r.status, 200);
+	scope = strdup(json_string_value(json_object_get(r.json, "scope")));
+	sim_http_free(&r);
+	free(code);
+	return scope;
+}
+
+static void test_scopes_echoed_as_requested(void **state)
+{
+	struct sim_harness *h = *state;
+	char *scope = granted_scope(h, "openid offline_access User.Read Mail.Read");
+
+	assert_non_null(strstr(scope, "Mail.Read"));
+	assert_null(strstr(scope, "https://graph.microsoft.com/"));
+	free(scope);
+	scope = granted_scope(h, "openid offline_access https://graph.microsoft.com/User.Read "
+				 "https://graph.microsoft.com/Mail.Read");
+	assert_non_null(strstr(scope, "https://graph.microsoft.com/Mail.Read"));
+	assert_non_null(strstr(scope, "https://graph.microsoft.com/User.Read"));
+	free(scope);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -604,6 +741,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin_identity_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_approve_ignores_login_hint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interactive_sign_in, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_public_client_flows_and_client_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scopes_echoed_as_requested, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

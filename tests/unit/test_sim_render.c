@@ -16,7 +16,6 @@
 #include <string.h>
 #include <cmocka.h>
 #include <sodium.h>
-#include "inboxsync/timeutil.h"
 #include "mailbox.h"
 #include "mime.h"
 #include "msgcache.h"
@@ -256,33 +255,6 @@ static void test_base64_matches_libsodium(void **state)
 	}
 }
 
-static void test_rfc3339_matches_strftime(void **state)
-{
-	const int64_t edges[] = {
-		0, 59, 86399, 86400, 951782400 /* 2000-02-29 */, 951868800,
-		4107542400LL /* 2100-03-01 */, 1748736000, 253402300799LL,
-		253402300800LL, -1, -86401, -62135596800LL,
-	};
-	char want[TIME_RFC3339_LEN], got[TIME_RFC3339_LEN];
-	uint64_t r;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
-		time_format_rfc3339(edges[i], want);
-		sim_time_rfc3339(edges[i], got);
-		assert_string_equal(got, want);
-	}
-	for (int i = 0; i < 200000; i++) {
-		int64_t t;
-
-		randombytes_buf(&r, sizeof(r));
-		t = (int64_t)(r % 253402300800ULL);
-		time_format_rfc3339(t, want);
-		sim_time_rfc3339(t, got);
-		assert_string_equal(got, want);
-	}
-}
-
 /* The preview as it was first written (one byte at a time into a buf). */
 static char *reference_preview(const char *text)
 {
@@ -344,7 +316,6 @@ int main(void)
 		cmocka_unit_test(test_kept_text_follows_the_message),
 		cmocka_unit_test(test_cache_stays_within_its_budget),
 		cmocka_unit_test(test_base64_matches_libsodium),
-		cmocka_unit_test(test_rfc3339_matches_strftime),
 		cmocka_unit_test(test_preview_cuts_like_before),
 	};
 	int rc;
