@@ -24,4 +24,18 @@ int str_copy(char *dst, size_t n, const char *src);
 /* Free *p and set it to NULL. */
 void xfree(void *pp);
 
+/* For tests: from now on count the x* allocations and abort at the n-th
+ * (1-based) as on out-of-memory; 0 turns it off. Also set from
+ * $INBOXSYNC_ALLOC_FAIL_AT at the first allocation of a process. Only
+ * allocations through these wrappers count (libraries allocate on their
+ * own). Thread-safe. */
+void alloc_fail_at(unsigned long n);
+
+/* malloc for libraries that take one (jansson): counted by the hook,
+ * aborts instead of returning NULL. */
+void *alloc_library_malloc(size_t n);
+
+/* Allocations counted since the hook was last set (or since start). */
+unsigned long alloc_count(void);
+
 #endif

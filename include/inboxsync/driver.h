@@ -137,6 +137,12 @@ struct driver_locate {
 int driver_locate_messages(struct driver *d, struct driver_locate *items,
 			   size_t n, struct err *e);
 
+/* How many messages the folder holds on the server now: a cheap count
+ * (Graph: the folder's totalItemCount; IMAP: STATUS MESSAGES) that
+ * confirms a large reconciliation before anything is deleted locally. */
+int driver_count_messages(struct driver *d, const char *folder_remote_id,
+			  long long *total, struct err *e);
+
 /* The body of a message (HTML or text as the server has it). */
 int driver_fetch_body(struct driver *d, const char *remote_id,
 		      struct driver_body *out, struct err *e);
@@ -214,6 +220,8 @@ struct driver_ops {
 			   struct driver_page *, struct err *);
 	int (*locate_messages)(struct driver *, struct driver_locate *, size_t,
 			       struct err *);
+	int (*count_messages)(struct driver *, const char *, long long *,
+			      struct err *);
 	int (*fetch_body)(struct driver *, const char *, struct driver_body *,
 			  struct err *);
 	int (*fetch_mime)(struct driver *, const char *, struct buf *, struct err *);

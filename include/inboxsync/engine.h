@@ -19,6 +19,10 @@
 #define ENGINE_FIRST_PAGE 50      /* newest messages first: one screen */
 #define ENGINE_PAGE_SIZE 500      /* backfill and delta pages */
 #define ENGINE_FOLDER_RESCAN_S 900 /* re-read the folder tree this often */
+/* A reconciliation that would delete at least this many messages and more
+ * than this share of a folder is confirmed by the server's count first. */
+#define ENGINE_SWEEP_GUARD_MIN 100
+#define ENGINE_SWEEP_GUARD_PERCENT 50
 
 /* Progress of one folder, reported after every page. */
 struct engine_progress {

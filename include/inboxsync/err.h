@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include "inboxsync/banned.h"
 
 enum err_class {
 	ERR_NONE = 0,

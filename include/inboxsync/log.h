@@ -23,7 +23,9 @@ int log_set_file(const char *path);
 
 /* Remember a secret value so that it is redacted wherever it appears in a
  * later log line (tokens in flight, the client secret). Short strings (< 8
- * bytes) are ignored. Keeps at most a bounded number (oldest dropped). */
+ * bytes) are ignored. Keeps at most a bounded number (oldest dropped), and
+ * never a copy of the secret: only its length, first bytes and a keyed
+ * hash (random key per process). */
 void log_add_secret(const char *secret);
 
 /* Write one line "time level subsystem: message" after redaction. */

@@ -1,11 +1,20 @@
 /*
- * alloc.c — allocation wrappers that abort cleanly on out-of-memory.
+ * alloc.c — allocation wrappers that abort cleanly on out-of-memory, and
+ * the test hook that makes the N-th allocation "fail" (abort the same way)
+ * so tests can prove that a process dying at any allocation loses and
+ * duplicates nothing.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "inboxsync/alloc.h"
+
+static atomic_ulong alloc_seen;
+static atomic_ulong alloc_fail_n;     /* 0 = never */
+static atomic_int alloc_env_read;
 
 static void die_oom(size_t n)
 {
@@ -13,9 +22,60 @@ static void die_oom(size_t n)
 	abort();
 }
 
+/* $INBOXSYNC_ALLOC_FAIL_AT, read at the first allocation. */
+static void read_env(void)
+{
+	const char *v;
+
+	if (atomic_exchange(&alloc_env_read, 1))
+		return;
+	v = getenv("INBOXSYNC_ALLOC_FAIL_AT");
+	if (v && *v)
+		atomic_store(&alloc_fail_n, strtoul(v, NULL, 10));
+}
+
+/* Count one allocation; the one the hook names fails. */
+static void count_one(size_t n)
+{
+	unsigned long k, fail;
+
+	read_env();
+	k = atomic_fetch_add(&alloc_seen, 1) + 1;
+	fail = atomic_load(&alloc_fail_n);
+	if (fail && k == fail)
+		die_oom(n);
+}
+
+void *alloc_library_malloc(size_t n)
+{
+	return xmalloc(n);
+}
+
+/* jansson allocates through the wrappers, so the hook counts (and can
+ * fail) its allocations too. In this file because every program links it. */
+__attribute__((constructor)) static void use_our_allocator_in_jansson(void)
+{
+	json_set_alloc_funcs(alloc_library_malloc, free);
+}
+
+void alloc_fail_at(unsigned long n)
+{
+	atomic_store(&alloc_env_read, 1);
+	atomic_store(&alloc_seen, 0);
+	atomic_store(&alloc_fail_n, n);
+}
+
+unsigned long alloc_count(void)
+{
+	return atomic_load(&alloc_seen);
+}
+
 void *xmalloc(size_t n)
 {
-	void *p = malloc(n ? n : 1);
+	void *p;
+
+	count_one(n);
+	p = malloc(n ? n : 1);
 
 	if (!p)
 		die_oom(n);
@@ -24,7 +84,10 @@ void *xmalloc(size_t n)
 
 void *xcalloc(size_t count, size_t size)
 {
-	void *p = calloc(count ? count : 1, size ? size : 1);
+	void *p;
+
+	count_one(count * size);
+	p = calloc(count ? count : 1, size ? size : 1);
 
 	if (!p)
 		die_oom(count * size);
@@ -33,7 +96,10 @@ void *xcalloc(size_t count, size_t size)
 
 void *xrealloc(void *p, size_t n)
 {
-	void *q = realloc(p, n ? n : 1);
+	void *q;
+
+	count_one(n);
+	q = realloc(p, n ? n : 1);
 
 	if (!q)
 		die_oom(n);

@@ -9,10 +9,12 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sodium.h>
 #include <unistd.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/log.h"
@@ -25,8 +27,22 @@
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int current_level = LOG_WARN; /* read by every thread */
 static FILE *log_file;
-static char *secrets[MAX_SECRETS];
+/* Registered secrets are kept as what finds them again, not as text: the
+ * first bytes (a token's prefix says nothing), the length, and a keyed
+ * hash of the whole. The key is random per process. */
+#define SECRET_PREFIX 6
+#define SECRET_HASH 16
+
+struct secret_mark {
+	size_t len;                       /* 0 = free slot */
+	char prefix[SECRET_PREFIX];
+	unsigned char hash[SECRET_HASH];
+};
+
+static struct secret_mark secrets[MAX_SECRETS];
 static size_t secret_next;
+static unsigned char secret_key[32];    /* crypto_generichash key */
+static bool secret_key_made;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -76,21 +92,39 @@ int log_set_file(const char *path)
 	return 0;
 }
 
+/* The keyed hash of n bytes at p. Lock held. */
+static void secret_hash(const char *p, size_t n, unsigned char out[SECRET_HASH])
+{
+	if (!secret_key_made) {
+		if (sodium_init() < 0)
+			abort();
+		randombytes_buf(secret_key, sizeof(secret_key));
+		secret_key_made = true;
+	}
+	crypto_generichash(out, SECRET_HASH, (const unsigned char *)p, n, secret_key,
+			   sizeof(secret_key));
+}
+
 void log_add_secret(const char *secret)
 {
-	if (!secret || strlen(secret) < 8)
+	struct secret_mark m = { 0 };
+
+	if (!secret || (m.len = strlen(secret)) < 8)
 		return;
+	memcpy(m.prefix, secret, SECRET_PREFIX);
 	pthread_mutex_lock(&log_lock);
+	secret_hash(secret, m.len, m.hash);
 	for (size_t i = 0; i < MAX_SECRETS; i++) {
-		if (secrets[i] && strcmp(secrets[i], secret) == 0) {
+		if (secrets[i].len == m.len && sodium_memcmp(secrets[i].hash, m.hash,
+							     SECRET_HASH) == 0) {
 			pthread_mutex_unlock(&log_lock);
 			return;
 		}
 	}
-	free(secrets[secret_next]);
-	secrets[secret_next] = xstrdup(secret);
+	secrets[secret_next] = m;
 	secret_next = (secret_next + 1) % MAX_SECRETS;
 	pthread_mutex_unlock(&log_lock);
+	sodium_memzero(&m, sizeof(m));
 }
 
 struct out {
@@ -224,17 +258,21 @@ static size_t rule_form_field(const char *s, const char *line,
 	return i;
 }
 
+/* A registered secret starting at s: the prefix finds candidates, the
+ * keyed hash of the window confirms. Lock held. */
 static size_t rule_registered(const char *s, struct out *o)
 {
 	for (size_t i = 0; i < MAX_SECRETS; i++) {
-		size_t n;
+		const struct secret_mark *m = &secrets[i];
+		unsigned char h[SECRET_HASH];
 
-		if (!secrets[i])
+		if (!m->len || memcmp(s, m->prefix, SECRET_PREFIX) != 0 ||
+		    strnlen(s, m->len) < m->len)
 			continue;
-		n = strlen(secrets[i]);
-		if (strncmp(s, secrets[i], n) == 0) {
+		secret_hash(s, m->len, h);
+		if (sodium_memcmp(h, m->hash, SECRET_HASH) == 0) {
 			out_put(o, REDACTED, sizeof(REDACTED) - 1);
-			return n;
+			return m->len;
 		}
 	}
 	return 0;

@@ -113,7 +113,7 @@ int graph_op_get_changes(struct driver *d, const char *folder_id,
 		doc = graph_call_json(g, &op, &req, rid, e);
 	}
 	free(url);
-	if (!doc || graph_page_parse(doc, GRAPH_PAGE_DELTA, &op, rid, page, e) < 0)
+	if (!doc || graph_page_parse(g, doc, GRAPH_PAGE_DELTA, &op, rid, page, e) < 0)
 		return -1;
 	if (page->next_cursor)
 		graph_prefetch_start(g, page->next_cursor, req.page_size);
@@ -164,7 +164,7 @@ int graph_op_poll_changes(struct driver *d, struct driver_poll *polls,
 						 "an empty delta page");
 			continue;
 		}
-		p->rc = graph_page_parse(json_incref(it->response), GRAPH_PAGE_DELTA,
+		p->rc = graph_page_parse(g, json_incref(it->response), GRAPH_PAGE_DELTA,
 					 &it->op, it->request_id, &p->page, &p->err);
 	}
 	graph_batch_release(items, m);
@@ -212,5 +212,38 @@ int graph_op_list_newest(struct driver *d, const char *folder_id,
 	free(url);
 	if (!doc)
 		return -1;
-	return graph_page_parse(doc, GRAPH_PAGE_LIST, &op, rid, page, e);
+	return graph_page_parse(g, doc, GRAPH_PAGE_LIST, &op, rid, page, e);
+}
+
+int graph_op_count_messages(struct driver *d, const char *folder_id,
+			    long long *total, struct err *e)
+{
+	struct graph_driver *g = graph_of(d);
+	struct graph_op op = { "counting the messages of", GRAPH_TARGET_FOLDER,
+			       folder_id, "Mail.Read", false };
+	struct graph_req req = { 0 };
+	struct graph_url u;
+	struct err perr;
+	char rid[80], *url;
+	json_t *doc;
+	int rc;
+
+	graph_url_init(&u, g);
+	graph_url_path(&u, "/me/mailFolders/");
+	graph_url_id(&u, folder_id);
+	graph_url_param(&u, "$select", "totalItemCount");
+	if (!(url = graph_url_finish(&u, e)))
+		return -1;
+	req.url = url;
+	doc = graph_call_json(g, &op, &req, rid, e);
+	free(url);
+	if (!doc)
+		return -1;
+	err_clear(&perr);
+	rc = json_req_int(doc, "totalItemCount", total, &perr);
+	json_decref(doc);
+	if (rc < 0 || *total < 0)
+		return graph_error_bad_response(e, &op, rid, rc < 0 ? perr.msg
+						: "a negative totalItemCount");
+	return 0;
 }

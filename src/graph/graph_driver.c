@@ -35,6 +35,7 @@ static const struct driver_ops graph_ops = {
 	.poll_changes = graph_op_poll_changes,
 	.list_newest = graph_op_list_newest,
 	.locate_messages = graph_op_locate_messages,
+	.count_messages = graph_op_count_messages,
 	.fetch_body = graph_op_fetch_body,
 	.fetch_mime = graph_op_fetch_mime,
 	.set_flags = graph_op_set_flags,

@@ -48,8 +48,8 @@ static const struct error_rule rules[] = {
 	  "Microsoft is throttling requests to this mailbox; waiting before "
 	  "trying again" },
 	{ 401, 401, NULL, ERR_AUTH, "unauthorized", 0,
-	  "the access token was refused even after a refresh; authorize the "
-	  "account again ('inboxsync account authorize NAME')" },
+	  "the access token was refused even after a refresh; the account must "
+	  "be authorized again" },
 	{ ANY, "MailboxNotEnabledForRESTAPI", ERR_PERMANENT, "mailbox_not_enabled", 0,
 	  "the mailbox is inactive, soft-deleted, unlicensed or hosted "
 	  "on-premises, so Graph cannot reach it; ask the administrator for an "
@@ -87,9 +87,8 @@ static const struct error_rule rules[] = {
 
 #define ACCESS_ADVICE_FMT \
 	"the app lacks a permission this needs (%s); authorize the account " \
-	"again and accept the consent screen ('inboxsync account authorize " \
-	"NAME') — where users may not consent, an administrator must grant " \
-	"it for the organization"
+	"again and accept the consent screen — where users may not consent, " \
+	"an administrator must grant it for the organization"
 
 /* ---- Graph's error document ------------------------------------------------ */
 
@@ -212,6 +211,10 @@ int graph_error_set(struct err *e, const struct graph_op *op, long status,
 	if (e) {
 		e->http_status = (int)status;
 		e->retry_after_s = wait;
+		if (r->class == ERR_AUTH || (r->flags & NAMES_SCOPE))
+			err_set_fix(e, FIX_REAUTHORIZE, NULL);
+		else if (r->class == ERR_TRANSIENT || r->class == ERR_RESYNC)
+			err_set_fix(e, FIX_RETRY, NULL);
 	}
 	return -1;
 }

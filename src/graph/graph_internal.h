@@ -261,10 +261,12 @@ enum graph_page_kind {
  * page's priv owner together with the few strings made here (to/cc/
  * categories JSON). Anything unusable (no value[], an item without id, a
  * mistyped field, a delta page without a link) is ERR_TRANSIENT
- * "bad_response" and leaves `page` empty. */
-int graph_page_parse(json_t *doc, enum graph_page_kind kind,
-		     const struct graph_op *op, const char *request_id,
-		     struct driver_page *page, struct err *e);
+ * "bad_response" and leaves `page` empty; a next or delta link that is not
+ * on Graph's origin is ERR_TRANSIENT "foreign_link" (the page is refused
+ * whole: a round must never end on a link from elsewhere). */
+int graph_page_parse(const struct graph_driver *g, json_t *doc,
+		     enum graph_page_kind kind, const struct graph_op *op,
+		     const char *request_id, struct driver_page *page, struct err *e);
 
 /* The initial delta URL of a folder (heap), or NULL with `e`. */
 char *graph_delta_start_url(struct graph_driver *g, const char *folder_id,
@@ -284,6 +286,8 @@ int graph_op_poll_changes(struct driver *d, struct driver_poll *polls,
 int graph_op_list_newest(struct driver *d, const char *folder_id,
 			 int64_t received_after, size_t limit,
 			 struct driver_page *page, struct err *e);
+int graph_op_count_messages(struct driver *d, const char *folder_id,
+			    long long *total, struct err *e);
 int graph_op_locate_messages(struct driver *d, struct driver_locate *items,
 			     size_t n, struct err *e);
 int graph_op_fetch_body(struct driver *d, const char *id,

@@ -209,8 +209,23 @@ static int message_parse(struct page_owner *o, const json_t *m,
 
 /* ---- the page --------------------------------------------------------------- */
 
-static int links_read(const json_t *doc, enum graph_page_kind kind,
-		      struct driver_page *page, struct err *e)
+/* A link from the server is checked where it enters: one that points
+ * anywhere but Graph's origin would take our token elsewhere, and a round
+ * "ended" by it would sweep every message it did not list. */
+static int link_check(const struct graph_driver *g, const char *name,
+		      const char *link, struct err *e)
+{
+	if (!link || !*link || graph_url_is_ours(g, link))
+		return 0;
+	err_set(e, ERR_TRANSIENT, "foreign_link", "the server sent a link to another "
+		"host in %s ('%.120s', not under %.200s); it was refused and nothing "
+		"of this page was kept", name, link, g->base_url);
+	return err_set_fix(e, FIX_RETRY, NULL);
+}
+
+static int links_read(const struct graph_driver *g, const json_t *doc,
+		      enum graph_page_kind kind, struct driver_page *page,
+		      struct err *e)
 {
 	const char *next, *delta;
 
@@ -219,6 +234,9 @@ static int links_read(const json_t *doc, enum graph_page_kind kind,
 		return -1;
 	if (kind == GRAPH_PAGE_LIST)
 		return 0;
+	if (link_check(g, "@odata.nextLink", next, e) < 0 ||
+	    link_check(g, "@odata.deltaLink", delta, e) < 0)
+		return -1;
 	if (next && *next)
 		page->next_cursor = xstrdup(next);
 	else if (delta && *delta)
@@ -230,9 +248,9 @@ static int links_read(const json_t *doc, enum graph_page_kind kind,
 	return 0;
 }
 
-int graph_page_parse(json_t *doc, enum graph_page_kind kind,
-		     const struct graph_op *op, const char *request_id,
-		     struct driver_page *page, struct err *e)
+int graph_page_parse(const struct graph_driver *g, json_t *doc,
+		     enum graph_page_kind kind, const struct graph_op *op,
+		     const char *request_id, struct driver_page *page, struct err *e)
 {
 	struct page_owner *o = xcalloc(1, sizeof(*o));
 	struct err perr;
@@ -244,8 +262,7 @@ int graph_page_parse(json_t *doc, enum graph_page_kind kind,
 	err_clear(&perr);
 	o->release = page_owner_release;
 	o->doc = doc;
-	if (json_req_array(doc, "value", &value, &perr) < 0 ||
-	    links_read(doc, kind, page, &perr) < 0) {
+	if (json_req_array(doc, "value", &value, &perr) < 0) {
 		snprintf(detail, sizeof(detail), "%.300s", perr.msg);
 		goto bad;
 	}
@@ -269,6 +286,18 @@ int graph_page_parse(json_t *doc, enum graph_page_kind kind,
 	}
 	page->n = i;
 	page->priv = o;
+	if (links_read(g, doc, kind, page, &perr) < 0) {
+		if (err_is(&perr, "foreign_link")) {
+			char target[128];
+
+			driver_page_free(page);
+			graph_op_target(op, target, sizeof(target));
+			*e = perr;
+			return err_prefix(e, "%s%s: ", op->what, target);
+		}
+		snprintf(detail, sizeof(detail), "%.300s", perr.msg);
+		goto bad;
+	}
 	return 0;
 bad:
 	page->priv = o;

@@ -103,6 +103,13 @@ int driver_locate_messages(struct driver *d, struct driver_locate *items,
 	return DISPATCH(locate_messages, "locate messages", items, n, e);
 }
 
+int driver_count_messages(struct driver *d, const char *folder, long long *total,
+			  struct err *e)
+{
+	*total = -1;
+	return DISPATCH(count_messages, "count a folder's messages", folder, total, e);
+}
+
 int driver_fetch_body(struct driver *d, const char *id, struct driver_body *out,
 		      struct err *e)
 {

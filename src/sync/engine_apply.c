@@ -35,24 +35,77 @@ static int apply_items(struct store *st, int64_t account_id,
 	return 0;
 }
 
+/* The end of a fresh round would delete `n` of the folder's `stored`
+ * messages. A large share is confirmed against the server's own count
+ * (`confirmed`, -1 = not asked yet) before anything goes: a garbled or
+ * hostile answer must never cost local mail. Returns 0 to sweep, 1 to ask
+ * for the count first, -1 (with `e`) to refuse. */
+static int sweep_guard(const struct store_folder *f, long long n, long long stored,
+		       long long confirmed, struct err *e)
+{
+	long long remaining = stored - n, off, slack;
+
+	if (n < ENGINE_SWEEP_GUARD_MIN || n * 100 <= stored * ENGINE_SWEEP_GUARD_PERCENT)
+		return 0;
+	if (confirmed < 0)
+		return 1;
+	off = confirmed > remaining ? confirmed - remaining : remaining - confirmed;
+	slack = remaining / 50 > 10 ? remaining / 50 : 10; /* mail arriving meanwhile */
+	if (off <= slack)
+		return 0;
+	err_set(e, ERR_TRANSIENT, "sweep_refused", "%.200s: the server's listing ended "
+		"with %lld of the %lld local messages, but the server counts %lld in the "
+		"folder; nothing was deleted and the last page will be asked again",
+		f->path, remaining, stored, confirmed);
+	return err_set_fix(e, FIX_RETRY, NULL);
+}
+
+/* The writes of engine_apply_page inside its transaction: 0 done, 1 the
+ * server's count is needed first, -1 error. */
+static int apply_in_tx(struct store *st, int64_t account_id, struct store_folder *f,
+		       struct driver_page *pg, enum store_phase next_phase,
+		       const char *cursor, long long confirmed, long long *swept,
+		       struct engine_result *r, struct err *e)
+{
+	struct store_folder now;
+	long long n = 0;
+	int guard;
+
+	if (apply_items(st, account_id, f, pg, r, e) < 0 ||
+	    store_set_folder_sync(st, f->id, next_phase, cursor, e) < 0)
+		return -1;
+	if (!pg->done_cursor || !f->round_fresh)
+		return 0;
+	if (store_count_unswept(st, f->id, &n, e) < 0 ||
+	    store_get_folder(st, f->id, &now, e) != 1)
+		return -1;
+	store_folder_clear(&now);
+	guard = sweep_guard(f, n, now.synced, confirmed, e);
+	if (guard != 0)
+		return guard;
+	return store_sweep_folder(st, f->id, swept, e);
+}
+
 int engine_apply_page(struct store *st, int64_t account_id,
 		      struct store_folder *f, struct driver_page *pg,
-		      enum store_phase phase, struct engine_result *r, struct err *e)
+		      enum store_phase phase, long long confirmed,
+		      struct engine_result *r, struct err *e)
 {
 	const char *cursor = pg->done_cursor ? pg->done_cursor : pg->next_cursor;
 	enum store_phase next_phase = pg->done_cursor ? STORE_PHASE_LIVE : phase;
+	struct engine_result before = *r;
 	long long swept = 0;
+	int rc;
 
 	if (!cursor)
 		return err_set(e, ERR_BUG, "no_cursor", "a page of changes without a cursor");
 	if (store_begin(st, e) < 0)
 		return -1;
-	if (apply_items(st, account_id, f, pg, r, e) < 0 ||
-	    store_set_folder_sync(st, f->id, next_phase, cursor, e) < 0 ||
-	    (pg->done_cursor && f->round_fresh &&
-	     store_sweep_folder(st, f->id, &swept, e) < 0)) {
+	rc = apply_in_tx(st, account_id, f, pg, next_phase, cursor, confirmed, &swept, r, e);
+	if (rc != 0) {
 		store_rollback(st);
-		return -1;
+		*r = before;
+		return rc;
 	}
 	if (store_commit(st, e) < 0)
 		return -1;

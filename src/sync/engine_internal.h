@@ -12,11 +12,18 @@
 /* Apply a page of a round of `f` and store the cursor after it, in one
  * transaction: removed items become orphans, others are upserted with the
  * round's generation; a done cursor makes the folder live and, for a fresh
- * round, sweeps what the round did not see. Updates f (phase, cursor,
- * round_fresh) and r. `phase` is the phase while the round goes on. */
+ * round, sweeps what the round did not see — unless that is more than
+ * ENGINE_SWEEP_GUARD_PERCENT of the folder and at least
+ * ENGINE_SWEEP_GUARD_MIN messages: then the server's count of the folder
+ * must confirm it. Returns 0 (updates f: phase, cursor, round_fresh; and
+ * r), 1 when nothing was committed because the count is needed (call
+ * again with it in `confirmed`; -1 = not asked), or -1 with `e`
+ * ("sweep_refused" when the count does not confirm). `phase` is the phase
+ * while the round goes on. */
 int engine_apply_page(struct store *st, int64_t account_id,
 		      struct store_folder *f, struct driver_page *pg,
-		      enum store_phase phase, struct engine_result *r, struct err *e);
+		      enum store_phase phase, long long confirmed,
+		      struct engine_result *r, struct err *e);
 
 /* Apply a listing (no cursor) to `f` in one transaction. */
 int engine_apply_listing(struct store *st, int64_t account_id,

@@ -140,10 +140,20 @@ static int take_page(struct pass *p, struct folder_run *fr, struct driver_page *
 {
 	enum store_phase phase = !fr->f.round_fresh ? STORE_PHASE_LIVE
 				 : first ? STORE_PHASE_NEWEST : STORE_PHASE_BACKFILL;
-	long long before = p->r->created;
+	long long before = p->r->created, total;
 	int done = pg->done_cursor != NULL;
+	int rc = engine_apply_page(p->st, p->a.id, &fr->f, pg, phase, -1, p->r, e);
 
-	if (engine_apply_page(p->st, p->a.id, &fr->f, pg, phase, p->r, e) < 0)
+	if (rc == 1) {
+		/* A large reconciliation: the server's count must confirm it. */
+		if (driver_count_messages(p->d, fr->f.remote_id, &total, e) < 0)
+			return -1;
+		log_info("sync", "%s/%s: the round ends deleting many local messages; "
+			 "the server counts %lld in the folder", p->a.name, fr->f.path,
+			 total);
+		rc = engine_apply_page(p->st, p->a.id, &fr->f, pg, phase, total, p->r, e);
+	}
+	if (rc < 0)
 		return -1;
 	fr->pages++;
 	report(p, fr, p->r->created - before);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/engine.h"
@@ -22,7 +23,7 @@
 
 /* ---- the scripted driver ------------------------------------------------------ */
 
-#define MAX_MSGS 64
+#define MAX_MSGS 256
 
 struct fake_msg {
 	char id[16];
@@ -40,6 +41,9 @@ struct fake {
 	enum err_class fail_class;
 	char expire_folder[16];   /* the next delta of this folder is expired */
 	char last_cursor[64];
+	size_t list_only;         /* > 0: a round lists only this many (garbled) */
+	long long count_says;     /* >= 0: what count_messages answers */
+	int counts;               /* count_messages calls */
 };
 
 static void page_release(void *p)
@@ -103,6 +107,8 @@ static int fake_changes(struct driver *d, const char *folder, const char *cursor
 	for (size_t i = 0; i < f->n && pg->n < 2; i++) {
 		if (strcmp(f->msgs[i].folder, folder) != 0)
 			continue;
+		if (f->list_only && seen >= f->list_only)
+			break;
 		if (seen++ < start)
 			continue;
 		add_item(pg, &f->msgs[i], false);
@@ -143,8 +149,26 @@ static int fake_locate(struct driver *d, struct driver_locate *items, size_t n,
 	return 0;
 }
 
+static int fake_count(struct driver *d, const char *folder, long long *total,
+		      struct err *e)
+{
+	struct fake *f = (struct fake *)d;
+
+	(void)e;
+	f->counts++;
+	*total = 0;
+	if (f->count_says >= 0) {
+		*total = f->count_says;
+		return 0;
+	}
+	for (size_t i = 0; i < f->n; i++)
+		*total += strcmp(f->msgs[i].folder, folder) == 0;
+	return 0;
+}
+
 static const struct driver_ops fake_ops = {
 	.name = "fake",
+	.count_messages = fake_count,
 	.get_changes = fake_changes,
 	.poll_changes = fake_poll,
 	.locate_messages = fake_locate,
@@ -204,6 +228,7 @@ static int setup(void **state)
 	fx->archive = folder(fx, "archive", "Archive");
 	assert_int_equal(store_end_folder_scan(fx->env.store, a.id, NULL, &e), 0);
 	fx->fake.base.ops = &fake_ops;
+	fx->fake.count_says = -1;
 	for (int i = 0; i < 5; i++) {
 		char id[16];
 
@@ -341,6 +366,130 @@ static void test_backoff_bounds(void **state)
 	}
 }
 
+/* A re-bootstrap whose round lists far fewer messages than the folder
+ * holds is not believed until the server's own count confirms it. */
+static void test_large_sweep_needs_the_servers_count(void **state)
+{
+	struct fixture *fx = *state;
+	struct engine_result r;
+	struct err e = { 0 };
+
+	for (int i = 5; i < 150; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "N%03d", i);
+		add_msg(&fx->fake, id, "inbox", 900 - i);
+	}
+	while (pass(fx, &r, &e) == 0 && !r.complete)
+		;
+	assert_int_equal(count(fx), 150);
+	/* a garbled re-bootstrap: the round "ends" after 10 messages while
+	 * the folder still holds 150 */
+	fx->fake.list_only = 10;
+	snprintf(fx->fake.expire_folder, sizeof(fx->fake.expire_folder), "inbox");
+	assert_int_equal(pass(fx, &r, &e), -1);
+	assert_string_equal(e.code, "sweep_refused");
+	assert_int_equal(fx->fake.counts, 1);
+	assert_int_equal(count(fx), 150);       /* nothing deleted */
+	/* the server really lost 140 messages: its count agrees, the sweep goes */
+	fx->fake.n = 10;
+	fx->fake.list_only = 0;
+	{
+		int rc;
+
+		while ((rc = pass(fx, &r, &e)) == 0 && !r.complete)
+			;
+		if (rc < 0)
+			fail_msg("%s", e.msg);
+	}
+	assert_int_equal(count(fx), 10);
+	assert_int_equal(fx->fake.counts, 2);
+}
+
+/* Every message of the fake server, once, in the right folder. */
+static void assert_store_matches(struct fixture *fx)
+{
+	struct err e = { 0 };
+
+	assert_int_equal(count(fx), (long long)fx->fake.n);
+	for (size_t i = 0; i < fx->fake.n; i++) {
+		struct store_message m;
+
+		assert_int_equal(store_get_message(fx->env.store, fx->account,
+						   fx->fake.msgs[i].id, &m, &e), 1);
+		assert_int_equal(m.folder_id, strcmp(fx->fake.msgs[i].folder, "inbox") == 0
+						      ? fx->inbox : fx->archive);
+		store_message_clear(&m);
+	}
+}
+
+/* A process that dies at its 1st, 2nd, ... allocation during a pass (the
+ * finest crash test there is): after each, a pass by a new process
+ * converges to the server's state, nothing lost or duplicated. */
+static void test_abort_at_every_allocation_converges(void **state)
+{
+	struct fixture *fx = *state;
+	struct engine_result r;
+	struct err e = { 0 };
+	char path[96];
+	unsigned long total;
+
+	snprintf(path, sizeof(path), "%s/s.db", fx->dir);
+	/* How many allocations a first pass makes, in a child like the rest. */
+	{
+		int fd[2], status;
+		pid_t pid;
+
+		assert_int_equal(pipe(fd), 0);
+		pid = fork();
+		if (pid == 0) {
+			alloc_fail_at(0);
+			pass(fx, &r, &e);
+			total = alloc_count();
+			_exit(write(fd[1], &total, sizeof(total)) == sizeof(total) ? 0 : 1);
+		}
+		close(fd[1]);
+		assert_int_equal(read(fd[0], &total, sizeof(total)), sizeof(total));
+		close(fd[0]);
+		waitpid(pid, &status, 0);
+	}
+	assert_true(total > 10);
+	for (unsigned long n = 1; n <= total; n++) {
+		pid_t pid;
+		int status;
+
+		/* Each child starts the folders' first rounds from nothing. */
+		for (size_t i = 0; i < fx->fake.n; i++)
+			assert_int_equal(store_delete_message(fx->env.store, fx->account,
+							      fx->fake.msgs[i].id, &e), 0);
+		for (int k = 0; k < 2; k++) {
+			int64_t id = k ? fx->archive : fx->inbox;
+
+			assert_int_equal(store_select_folder(fx->env.store, id, false,
+							     MAIL_ROLE_NONE, &e), 0);
+			assert_int_equal(store_select_folder(fx->env.store, id, true,
+							     MAIL_ROLE_CUSTOM, &e), 0);
+		}
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct auth_env env = fx->env;
+
+			if (!freopen("/dev/null", "w", stderr) ||
+			    store_open(path, &env.store, &e) < 0)
+				_exit(3);
+			alloc_fail_at(n);
+			engine_sync_pass_with(&env, &fx->fake.base, fx->account,
+					      &(struct engine_opts){ 0 }, &r, &e);
+			_exit(0);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		/* The next pass, in this process, finishes the job. */
+		assert_int_equal(pass(fx, &r, &e), 0);
+		assert_store_matches(fx);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +498,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_removed_then_found_elsewhere_moves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throttling_is_recorded, setup, teardown),
 		cmocka_unit_test(test_backoff_bounds),
+		cmocka_unit_test_setup_teardown(test_abort_at_every_allocation_converges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_sweep_needs_the_servers_count, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

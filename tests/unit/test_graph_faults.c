@@ -722,6 +722,40 @@ static void test_foreign_cursor_is_resync_without_request(void **state)
 	assert_int_equal(nrec(), 0);
 }
 
+/* A page whose links point at another host (a hostile or broken server). */
+static const char *foreign_link_kind = "@odata.deltaLink";
+
+static void script_foreign_link(const struct rec *rq, struct reply *rp)
+{
+	char *body = xasprintf("{\"value\":[%s],\"%s\":\"https://evil.example/v1.0/me/"
+			       "mailFolders/f/messages/delta?$deltatoken=x\"}",
+			       message_json, foreign_link_kind);
+
+	(void)rq;
+	reply(rp, 200, body);
+	free(body);
+}
+
+static void test_foreign_link_in_a_page_is_refused(void **state)
+{
+	static const char *const kinds[] = { "@odata.deltaLink", "@odata.nextLink" };
+	struct driver_page pg;
+	struct err e;
+
+	for (int i = 0; i < 2; i++) {
+		foreign_link_kind = kinds[i];
+		fake_reset(script_foreign_link);
+		assert_int_equal(driver_get_changes(*state, "f", NULL, 0, &pg, &e), -1);
+		assert_int_equal(e.class, ERR_TRANSIENT);
+		assert_string_equal(e.code, "foreign_link");
+		assert_non_null(strstr(e.msg, "another host"));
+		assert_non_null(strstr(e.msg, "evil.example"));
+		assert_int_equal(pg.n, 0);            /* the page is refused whole */
+		assert_null(pg.done_cursor);
+		assert_null(pg.next_cursor);
+	}
+}
+
 static void script_list(const struct rec *rq, struct reply *rp)
 {
 	char *body = xasprintf("{\"value\":[%s],\"@odata.nextLink\":\"%s/x\"}",
@@ -1206,6 +1240,7 @@ static void test_folder_walk(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_foreign_link_in_a_page_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whoami_headers_and_upn_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_401_refreshes_once_then_succeeds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_401_is_auth_error, setup, teardown),

@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <cmocka.h>
+#include "inboxsync/alloc.h"
 #include "inboxsync/store.h"
 #include "inboxsync/timeutil.h"
 #include "store_fixture.h"
@@ -533,6 +535,101 @@ static void test_outbox_idempotency_and_feed(void **state)
 	assert_true(changes >= 4); /* the account's state, the three folders */
 }
 
+/* A page of 5 messages and its cursor, committed together. */
+static int put_page(struct store *st, int64_t account, int64_t folder, struct err *e)
+{
+	static const char *const ids[] = { "P1", "P2", "P3", "P4", "P5" };
+	static const struct mail_address to[] = { { "Bob", "bob@x.com" } };
+	struct mail_message page[5];
+
+	for (int i = 0; i < 5; i++) {
+		page[i] = msg(ids[i], "page", 500 + i);
+		page[i].to = (struct mail_address_list){ to, 1, true };
+	}
+	if (store_begin(st, e) < 0)
+		return -1;
+	if (store_put_messages(st, account, folder, page, 5, 1, false, NULL, e) < 0 ||
+	    store_set_folder_sync(st, folder, STORE_PHASE_BACKFILL, "cursor-after-page", e) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st, e);
+}
+
+static int count_in_folder(void *ctx, const struct store_message *m)
+{
+	(void)m;
+	(*(long long *)ctx)++;
+	return 0;
+}
+
+/* Abort at the 1st, 2nd, ... allocation of committing a page, in a child
+ * process each time: the store always holds the whole page with its
+ * cursor, or none of it and no cursor. */
+static void test_abort_at_every_allocation_of_a_page(void **state)
+{
+	struct fixture *f = *state;
+	struct store_message_query q = { .account_id = f->account, .folder_id = f->inbox,
+					 .limit = 100 };
+	struct err e = { 0 };
+	unsigned long total;
+
+	/* How many allocations a whole commit makes (on another connection,
+	 * as the children do). */
+	{
+		struct store *st;
+
+		assert_int_equal(store_open(f->path, &st, &e), 0);
+		alloc_fail_at(0);
+		assert_int_equal(put_page(st, f->account, f->inbox, &e), 0);
+		total = alloc_count();
+		store_close(st);
+	}
+	if (total < 5)
+		fail_msg("only %lu allocations counted", total);
+	for (unsigned long n = 1; n <= total + 1; n++) {
+		struct store_folder fo;
+		long long count = 0;
+		pid_t pid;
+		int status;
+
+		/* back to the state before the page */
+		for (int i = 1; i <= 5; i++) {
+			char id[8];
+
+			snprintf(id, sizeof(id), "P%d", i);
+			assert_int_equal(store_delete_message(f->st, f->account, id, &e), 0);
+		}
+		assert_int_equal(store_set_folder_sync(f->st, f->inbox, STORE_PHASE_PENDING,
+						       NULL, &e), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct store *st;
+
+			if (!freopen("/dev/null", "w", stderr) ||
+			    store_open(f->path, &st, &e) < 0)
+				_exit(3);
+			alloc_fail_at(n);
+			_exit(put_page(st, f->account, f->inbox, &e) == 0 ? 0 : 2);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_int_equal(store_list_messages(f->st, &q, count_in_folder, &count, &e), 0);
+		assert_int_equal(store_get_folder(f->st, f->inbox, &fo, &e), 1);
+		if (count == 5) {
+			assert_non_null(fo.cursor);
+			assert_string_equal(fo.cursor, "cursor-after-page");
+		} else {
+			assert_int_equal(count, 0);
+			assert_null(fo.cursor);
+			assert_true(WIFSIGNALED(status) || WEXITSTATUS(status) != 0);
+		}
+		store_folder_clear(&fo);
+		if (n == total + 1)
+			assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +650,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_entry_survives_sweep, setup_folders, teardown),
 		cmocka_unit_test_setup_teardown(test_keyset_paging_newest_first, setup_folders, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_idempotency_and_feed, setup_folders, teardown),
+		cmocka_unit_test_setup_teardown(test_abort_at_every_allocation_of_a_page, setup_folders, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
