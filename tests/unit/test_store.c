@@ -25,7 +25,7 @@
 
 struct fixture {
 	struct store_fixture sf;
-	char dir[64];
+	char dir[128];
 	const char *path;
 	struct store *st;
 	int64_t account;
@@ -113,7 +113,7 @@ static void test_migrates_empty_file_and_reopens(void **state)
 static void test_not_a_database_is_a_clear_error(void **state)
 {
 	struct fixture *f = *state;
-	char path[128];
+	char path[160];
 	struct store *st = NULL;
 	struct err e = { 0 };
 	FILE *fp;
