@@ -266,10 +266,10 @@ static size_t rule_registered(const char *s, struct out *o)
 		const struct secret_mark *m = &secrets[i];
 		unsigned char h[SECRET_HASH];
 
-		/* the length first: the prefix compare must not read past the
-		 * end of the line (every secret is longer than its prefix) */
-		if (!m->len || strnlen(s, m->len) < m->len ||
-		    memcmp(s, m->prefix, SECRET_PREFIX) != 0)
+		/* strncmp stops at the line's end (the prefix holds no NUL);
+		 * only a candidate pays for the length check and the hash */
+		if (!m->len || strncmp(s, m->prefix, SECRET_PREFIX) != 0 ||
+		    strnlen(s, m->len) < m->len)
 			continue;
 		secret_hash(s, m->len, h);
 		if (sodium_memcmp(h, m->hash, SECRET_HASH) == 0) {
