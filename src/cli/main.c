@@ -12,6 +12,7 @@
 #include "inboxsync/alloc.h"
 #include "inboxsync/http.h"
 #include "inboxsync/log.h"
+#include "inboxsync/version.h"
 
 static void print_overview(FILE *out)
 {

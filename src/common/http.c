@@ -20,10 +20,7 @@
 #include "inboxsync/http.h"
 #include "inboxsync/log.h"
 #include "inboxsync/timeutil.h"
-
-#ifndef INBOXSYNC_VERSION
-#define INBOXSYNC_VERSION "0"
-#endif
+#include "inboxsync/version.h"
 
 #define DEFAULT_CONNECT_MS 10000L
 #define DEFAULT_TOTAL_MS 60000L

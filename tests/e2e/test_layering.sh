@@ -9,7 +9,7 @@
 : "${SOURCE_DIR:?set by ctest}"
 cd "$SOURCE_DIR"
 
-flags="-std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(pkg-config --cflags jansson sqlite3 libcurl gmime-3.0 libmicrohttpd 2>/dev/null)"
+flags="-std=c11 -D_GNU_SOURCE -Iinclude -I${BUILD_DIR:?set by ctest}/include -Isrc $(pkg-config --cflags jansson sqlite3 libcurl gmime-3.0 libmicrohttpd 2>/dev/null)"
 
 # headers_of FILE: every header FILE pulls in, one per line.
 headers_of() {
