@@ -21,6 +21,13 @@ enum log_level log_get_level(void);
  * NULL returns to stderr. Returns 0 or -1 if the file cannot be opened. */
 int log_set_file(const char *path);
 
+/* When stderr is the systemd journal (the manager sets $JOURNAL_STREAM to
+ * its "device:inode"), write log lines to stderr with the journal's
+ * priority prefix ("<3>" for errors ... "<7>" for debug) and without a
+ * time (the journal keeps its own), and return 1; otherwise change
+ * nothing and return 0. */
+int log_use_journal(void);
+
 /* Remember a secret value so that it is redacted wherever it appears in a
  * later log line (tokens in flight, the client secret). Short strings (< 8
  * bytes) are ignored. Keeps at most a bounded number (oldest dropped), and

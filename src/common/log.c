@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include <unistd.h>
 #include "inboxsync/alloc.h"
@@ -27,6 +28,7 @@
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int current_level = LOG_WARN; /* read by every thread */
 static FILE *log_file;
+static atomic_bool to_journal;          /* stderr is the journal */
 /* Registered secrets are kept as what finds them again, not as text: the
  * first bytes (a token's prefix says nothing), the length, and a keyed
  * hash of the whole. The key is random per process. */
@@ -45,6 +47,8 @@ static unsigned char secret_key[32];    /* crypto_generichash key */
 static bool secret_key_made;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
+/* sd-daemon.h's SD_ERR, SD_WARNING, SD_INFO, SD_DEBUG for each level. */
+static const int journal_priorities[] = { 3, 4, 6, 7 };
 
 /* Field names whose values are secrets, in JSON ("name": "v") and in
  * form/query strings (name=v). `code` is only secret in form/query form:
@@ -90,6 +94,28 @@ int log_set_file(const char *path)
 	log_file = f;
 	pthread_mutex_unlock(&log_lock);
 	return 0;
+}
+
+int log_use_journal(void)
+{
+	const char *stream = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char *end;
+
+	if (!stream || !*stream)
+		return 0;
+	dev = strtoull(stream, &end, 10);
+	if (end == stream || *end != ':')
+		return 0;
+	stream = end + 1;
+	ino = strtoull(stream, &end, 10);
+	if (end == stream || *end || fstat(STDERR_FILENO, &st) < 0 ||
+	    (unsigned long long)st.st_dev != dev || (unsigned long long)st.st_ino != ino)
+		return 0;
+	log_set_file(NULL);
+	atomic_store(&to_journal, true);
+	return 1;
 }
 
 /* The keyed hash of n bytes at p. Lock held. */
@@ -346,7 +372,11 @@ void log_msg(enum log_level level, const char *subsystem, const char *fmt, ...)
 	free(whole);
 	time_format_rfc3339(time_now(), when);
 	pthread_mutex_lock(&log_lock);
-	fprintf(log_file ? log_file : stderr, "%s %s %s: %s\n", when,
-		level_names[level], subsystem ? subsystem : "-", clean);
+	if (!log_file && atomic_load(&to_journal))
+		fprintf(stderr, "<%d>%s: %s\n", journal_priorities[level],
+			subsystem ? subsystem : "-", clean);
+	else
+		fprintf(log_file ? log_file : stderr, "%s %s %s: %s\n", when,
+			level_names[level], subsystem ? subsystem : "-", clean);
 	pthread_mutex_unlock(&log_lock);
 }
