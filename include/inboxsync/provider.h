@@ -39,6 +39,18 @@ const char *provider_transport_label(const char *name);
  * Errors "usage" naming the field. */
 int provider_validate(const struct store_provider *p, struct err *e);
 
+/* A client secret this process was given outside the store (the
+ * configuration's client_secret_file, or the systemd credential
+ * client-secret), sealed with the process's key: it takes the place of the
+ * stored secret wherever the settings are read for use (provider_get,
+ * provider_require), never where they are saved. Copies `sealed`; NULL
+ * forgets it. Call before any thread starts. */
+void provider_set_secret_override(const char *sealed);
+
+/* The Microsoft provider settings (store_get_provider) with the override
+ * above applied. Returns 1 found, 0 not set up, -1 with `e`. */
+int provider_get(struct store *st, struct store_provider *out, struct err *e);
+
 /* The check every mailbox action makes: the provider exists, is enabled,
  * and (when `transport` is not NULL) that transport is enabled. Fills `out`
  * when not NULL (caller clears). Errors ERR_PERMANENT

@@ -1,8 +1,10 @@
 /*
  * provider.c — Microsoft provider settings: defaults, transports,
- * validation and the "OAuth not configured" gate (see provider.h).
+ * validation, the "OAuth not configured" gate and a client secret given
+ * outside the store (see provider.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/http.h"
@@ -127,12 +129,32 @@ int provider_validate(const struct store_provider *p, struct err *e)
 	return 0;
 }
 
+/* Sealed; set once at start-up, read by every thread after. */
+static char *secret_override;
+
+void provider_set_secret_override(const char *sealed)
+{
+	free(secret_override);
+	secret_override = xstrdup(sealed);
+}
+
+int provider_get(struct store *st, struct store_provider *out, struct err *e)
+{
+	int rc = store_get_provider(st, PROVIDER_MICROSOFT, out, e);
+
+	if (rc > 0 && secret_override) {
+		free(out->client_secret_sealed);
+		out->client_secret_sealed = xstrdup(secret_override);
+	}
+	return rc;
+}
+
 int provider_require(struct store *st, const char *transport,
 		     struct store_provider *out, struct err *e)
 {
 	struct store_provider p;
 	unsigned bit = provider_transport_bit(transport);
-	int rc = store_get_provider(st, PROVIDER_MICROSOFT, &p, e);
+	int rc = provider_get(st, &p, e);
 
 	if (rc < 0)
 		return -1;

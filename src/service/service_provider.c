@@ -74,7 +74,7 @@ int service_provider_get(const struct auth_env *env, const struct service_actor 
 	*out = NULL;
 	if (require_admin(who, e) < 0)
 		return -1;
-	rc = store_get_provider(env->store, PROVIDER_MICROSOFT, &p, e);
+	rc = provider_get(env->store, &p, e);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
@@ -283,7 +283,7 @@ int service_provider_check(const struct auth_env *env, const struct service_acto
 	if (require_admin(who, e) < 0)
 		return -1;
 	checks = json_array();
-	rc = store_get_provider(env->store, PROVIDER_MICROSOFT, &p, e);
+	rc = provider_get(env->store, &p, e);
 	if (rc < 0) {
 		json_decref(checks);
 		return -1;
