@@ -35,6 +35,8 @@ struct cli {
 	int verbosity;            /* -1 quiet, 0 normal, 1+ verbose */
 	char *owner;              /* --owner USER: narrows account names */
 	char *key_file;           /* --key-file / $INBOXSYNC_KEY_FILE, or NULL */
+	char *config_path;        /* --config FILE, or NULL */
+	struct config *config;    /* the effective settings (cli_config.c) */
 	struct store *store;      /* opened on first cli_store() */
 	struct vault *vault;      /* created on first cli_vault() */
 	struct http_client *http; /* created on first cli_env() */
@@ -51,6 +53,21 @@ struct cli_command {
 	const char *usage;        /* one line: arguments and options */
 	const char *help;         /* what it does, options explained */
 };
+
+/* Read the settings (file, environment, global flags: cli_config.c) into
+ * cli->config and fill data_dir, database and key_file from them. On
+ * failure prints the error and returns -1 (exit EXIT_FAILED). */
+int cli_config_load(struct cli *cli);
+void cli_config_free(struct cli *cli);
+
+/* Send log lines where the settings say (the data dir's log file, the
+ * journal under systemd, stderr) at their level. */
+void cli_config_start_log(const struct cli *cli);
+
+/* Seal the client secret the settings point to (client_secret_file or the
+ * systemd credential), if any, so that it replaces the stored one; once
+ * per process. -1 after printing the error. */
+int cli_config_client_secret(struct cli *cli, struct vault *v);
 
 /* The table of every command (cli_commands.c), NULL-terminated. */
 extern const struct cli_command *const cli_commands[];

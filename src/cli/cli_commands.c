@@ -16,6 +16,7 @@ extern const struct cli_command cli_sync, cli_messages_list, cli_messages_show,
 extern const struct cli_command cli_send, cli_outbox_list, cli_outbox_retry,
 	cli_outbox_remove;
 extern const struct cli_command cli_migrate;
+extern const struct cli_command cli_config_check, cli_config_sample;
 
 const struct cli_command *const cli_commands[] = {
 	&cli_provider_set,
@@ -43,5 +44,7 @@ const struct cli_command *const cli_commands[] = {
 	&cli_outbox_retry,
 	&cli_outbox_remove,
 	&cli_migrate,
+	&cli_config_check,
+	&cli_config_sample,
 	NULL,
 };

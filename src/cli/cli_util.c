@@ -5,6 +5,7 @@
  * option parsing with per-command --help, JSON output.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,10 +36,29 @@ static int make_dirs(const char *path)
 	return rc;
 }
 
+/* Root running a command on a data directory that belongs to another
+ * user (the service's) would leave files the service cannot read. */
+static int check_owner(struct cli *cli)
+{
+	struct stat st;
+	struct passwd *pw;
+	struct err e = { 0 };
+
+	if (geteuid() != 0 || stat(cli->data_dir, &st) < 0 || st.st_uid == 0)
+		return 0;
+	pw = getpwuid(st.st_uid);
+	err_set(&e, ERR_PERMANENT, "data_dir_owner", "the data directory %s "
+		"belongs to the user %s: run this command as that user (sudo -u %s "
+		"inboxsync ...) so that the files it writes stay usable by the "
+		"service", cli->data_dir, pw ? pw->pw_name : "?", pw ? pw->pw_name : "?");
+	cli_fail(cli, &e);
+	return -1;
+}
+
 struct store *cli_store(struct cli *cli)
 {
 	struct err e = { 0 };
-	char *path, *log_path;
+	char *path;
 
 	if (cli->store)
 		return cli->store;
@@ -50,10 +70,9 @@ struct store *cli_store(struct cli *cli)
 		cli_fail(cli, &e);
 		return NULL;
 	}
-	log_path = xasprintf("%s/inboxsync.log", cli->data_dir);
-	if (log_set_file(log_path) == 0)
-		log_set_level(cli->verbosity > 0 ? LOG_DEBUG : LOG_INFO);
-	free(log_path);
+	if (check_owner(cli) < 0)
+		return NULL;
+	cli_config_start_log(cli);
 	path = cli_store_path(cli);
 	if (store_open(path, &cli->store, &e) < 0) {
 		free(path);
@@ -81,7 +100,7 @@ struct vault *cli_vault(struct cli *cli)
 
 const struct auth_env *cli_env(struct cli *cli)
 {
-	if (!cli_store(cli))
+	if (!cli_store(cli) || cli_config_client_secret(cli, cli_vault(cli)) < 0)
 		return NULL;
 	if (!cli->http)
 		cli->http = http_client_new(NULL);

@@ -1,7 +1,8 @@
 /*
  * main.c — inboxsync's entry point: global options (INTERFACE.md), the
- * data directory, logging, then dispatch through the command table in
- * cli_commands.c. Help for every command comes from that table.
+ * settings (cli_config.c: file, environment, flags), then dispatch
+ * through the command table in cli_commands.c. Help for every command
+ * comes from that table.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/cli_text.h"
 #include "inboxsync/alloc.h"
+#include "inboxsync/config.h"
 #include "inboxsync/http.h"
 #include "inboxsync/log.h"
 #include "inboxsync/version.h"
@@ -19,10 +21,13 @@ static void print_overview(FILE *out)
 	const char *group = "";
 
 	fprintf(out,
-		"usage: inboxsync [--data-dir DIR] [--json] [-v|-q] COMMAND ...\n\n"
+		"usage: inboxsync [--config FILE] [--data-dir DIR] [--json] [-v|-q] COMMAND ...\n\n"
 		"Connects Microsoft 365 / Exchange Online / Outlook.com mailboxes\n"
 		"through OAuth 2.0 and keeps them synchronized.\n\n"
 		"Global options:\n"
+		"  --config FILE    the settings file (default $INBOXSYNC_CONFIG, else\n"
+		"                   " CONFIG_DEFAULT_PATH " when it exists;\n"
+		"                   see 'inboxsync config check')\n"
 		"  --data-dir DIR   where the store, key and log live (default\n"
 		"                   $INBOXSYNC_HOME, else $XDG_DATA_HOME/inboxsync,\n"
 		"                   else ~/.local/share/inboxsync)\n"
@@ -62,7 +67,10 @@ static void cli_free_globals(struct cli *cli)
 	free(cli->database);
 	free(cli->owner);
 	free(cli->key_file);
+	free(cli->config_path);
 	cli->data_dir = cli->database = cli->owner = cli->key_file = NULL;
+	cli->config_path = NULL;
+	cli_config_free(cli);
 }
 
 /* Global options that take a value, and where it goes. */
@@ -76,20 +84,9 @@ static char **global_slot(struct cli *cli, const char *name)
 		return &cli->owner;
 	if (strcmp(name, "--key-file") == 0)
 		return &cli->key_file;
+	if (strcmp(name, "--config") == 0)
+		return &cli->config_path;
 	return NULL;
-}
-
-static char *default_data_dir(void)
-{
-	const char *home = getenv("INBOXSYNC_HOME");
-	const char *xdg = getenv("XDG_DATA_HOME");
-
-	if (home && *home)
-		return xstrdup(home);
-	if (xdg && *xdg)
-		return xasprintf("%s/inboxsync", xdg);
-	home = getenv("HOME");
-	return xasprintf("%s/.local/share/inboxsync", home && *home ? home : ".");
 }
 
 static const struct cli_command *find_command(int argc, char **argv, int *used)
@@ -207,12 +204,10 @@ int main(int argc, char **argv)
 		cli_free_globals(&cli);
 		return EXIT_USAGE;
 	}
-	if (!cli.data_dir)
-		cli.data_dir = default_data_dir();
-	if (!cli.database && getenv("INBOXSYNC_DATABASE") && *getenv("INBOXSYNC_DATABASE"))
-		cli.database = xstrdup(getenv("INBOXSYNC_DATABASE"));
-	if (!cli.key_file && getenv("INBOXSYNC_KEY_FILE") && *getenv("INBOXSYNC_KEY_FILE"))
-		cli.key_file = xstrdup(getenv("INBOXSYNC_KEY_FILE"));
+	if (cli_config_load(&cli) < 0) {
+		cli_free_globals(&cli);
+		return EXIT_FAILED;
+	}
 	cli.cmd = cmd;
 	snprintf(command_name, sizeof(command_name), "%s%s%s",
 		 cmd->group ? cmd->group : "", cmd->group ? " " : "", cmd->name);

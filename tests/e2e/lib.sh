@@ -4,6 +4,8 @@ set -u
 : "${INBOXSYNC_BIN:?set by ctest}"
 TEST_TMP=$(mktemp -d /tmp/inboxsync-e2e.XXXXXX)
 export INBOXSYNC_HOME="$TEST_TMP/data"
+# Tests never read the machine's /etc/inboxsync/inboxsync.conf.
+export INBOXSYNC_CONFIG=""
 FAILURES=0
 
 cleanup_tmp() { rm -rf "$TEST_TMP"; }
