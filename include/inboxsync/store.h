@@ -69,6 +69,36 @@ void store_rollback(struct store *st); /* no-op when no transaction is open */
  * pg_dump). */
 int store_backup(struct store *st, const char *dest, struct err *e);
 
+/* ---- every sealed value (key rotation) ------------------------------------ */
+
+/* One vault-sealed value anywhere in the store: what it is, the row that
+ * holds it (the backend's own identity, opaque to callers) and the sealed
+ * text. */
+struct store_sealed {
+	const char *kind;   /* static: "provider_secret", "refresh_token",
+			       "access_token", "oauth_state", "webhook_secret" */
+	char *row;          /* heap */
+	char *sealed;       /* heap */
+};
+
+/* Up to `max` sealed values whose text does not start with `prefix` (a
+ * key's "v1:<key id>:"; NULL or "" matches none, so all are listed), in
+ * no particular order. Covers every column that holds a sealed value: the
+ * provider's client secret, refresh and access tokens, the verifiers of
+ * OAuth states and webhook secrets (a backend or migration that adds one
+ * adds it here). Caller frees with store_sealed_list_free. */
+int store_list_sealed(struct store *st, const char *prefix, size_t max,
+		      struct store_sealed **out, size_t *n, struct err *e);
+
+/* Put `sealed` in the place of the value `s` names, only if that place
+ * still holds s->sealed (compare and swap); *replaced says whether it did.
+ * A value rewritten meanwhile (a refreshed token) is left as it is. No
+ * other column changes and no event is written. */
+int store_replace_sealed(struct store *st, const struct store_sealed *s,
+			 const char *sealed, bool *replaced, struct err *e);
+
+void store_sealed_list_free(struct store_sealed *list, size_t n);
+
 /* ---- enumerations --------------------------------------------------------- */
 
 /* Account states (DESIGN.md "Status model"). */

@@ -182,6 +182,15 @@ void store_provider_clear(struct store_provider *p)
 	p->client_secret_sealed = NULL;
 }
 
+void store_sealed_list_free(struct store_sealed *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].row);
+		free(list[i].sealed);
+	}
+	free(list);
+}
+
 void store_user_clear(struct store_user *u)
 {
 	free(u->password_hash);
