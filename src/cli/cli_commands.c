@@ -17,6 +17,7 @@ extern const struct cli_command cli_send, cli_outbox_list, cli_outbox_retry,
 	cli_outbox_remove;
 extern const struct cli_command cli_migrate;
 extern const struct cli_command cli_config_check, cli_config_sample;
+extern const struct cli_command cli_backup, cli_key_rotate;
 
 const struct cli_command *const cli_commands[] = {
 	&cli_provider_set,
@@ -44,6 +45,8 @@ const struct cli_command *const cli_commands[] = {
 	&cli_outbox_retry,
 	&cli_outbox_remove,
 	&cli_migrate,
+	&cli_backup,
+	&cli_key_rotate,
 	&cli_config_check,
 	&cli_config_sample,
 	NULL,

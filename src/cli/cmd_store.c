@@ -1,10 +1,12 @@
 /*
  * cmd_store.c — `migrate`: create or upgrade the store's schema (SQLite
  * does it on every open too; PostgreSQL only here, so a fleet of nodes is
- * upgraded once, on purpose).
+ * upgraded once, on purpose); `backup`: an online copy of a SQLite store,
+ * with the key that opens its secrets when asked.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "cli/cli.h"
 
 static int cmd_migrate(struct cli *cli, int argc, char **argv)
@@ -35,4 +37,67 @@ const struct cli_command cli_migrate = {
 	"SQLite stores are upgraded whenever they are opened; a PostgreSQL store\n"
 	"(--database postgresql://...) only by this command, and 'serve' refuses\n"
 	"a schema it does not know. Safe to run again.",
+};
+
+static int cmd_backup(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "with-key", required_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *key_copy = NULL;
+	struct err e = { 0 };
+	struct store *st;
+	int opt, rc;
+
+	while ((rc = cli_getopt(cli, argc, argv, "h", opts, &opt, NULL)) == 0 && opt != -1) {
+		if (opt == 'k')
+			key_copy = optarg;
+		else if (opt == 'j')
+			cli->json = true;
+	}
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	if (argc - optind < 1)
+		return cli_usage(cli, "name the backup FILE");
+	if (argc - optind > 1)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if (!(st = cli_store(cli)))
+		return EXIT_FAILED;
+	/* The key first: it is refused during a rotation, and then the store
+	 * is not worth copying either. */
+	if (key_copy && vault_export_key(cli_vault(cli), key_copy, &e) < 0)
+		return cli_fail(cli, &e);
+	if (store_backup(st, argv[optind], &e) < 0) {
+		if (key_copy)
+			unlink(key_copy);
+		return cli_fail(cli, &e);
+	}
+	if (cli->json)
+		cli_print_json(jdoc_pack("{s:s,s:s?}", "file", argv[optind], "key_file",
+					 key_copy));
+	else if (key_copy)
+		printf("Backed up the store to %s and its key to %s. Keep them together "
+		       "and private: the key opens the secrets in the store.\n",
+		       argv[optind], key_copy);
+	else
+		printf("Backed up the store to %s. Its secrets open only with the key "
+		       "file %s: back that up too (--with-key FILE).\n", argv[optind],
+		       vault_key_path(cli_vault(cli)));
+	return EXIT_OK;
+}
+
+const struct cli_command cli_backup = {
+	NULL, "backup", cmd_backup, "FILE [--with-key KEYFILE] [--json]",
+	"Copy the SQLite store to FILE (a new file) while it is in use: the\n"
+	"copy is one consistent moment, taken with SQLite's online backup, and\n"
+	"servers and syncs keep running.\n\n"
+	"  --with-key KEYFILE  also copy the key that opens the store's secrets\n"
+	"                      (refused while a key rotation is under way)\n\n"
+	"Both files are created mode 0600. A PostgreSQL store is backed up with\n"
+	"pg_dump instead. To restore, stop the server, put FILE in the place of\n"
+	"the store (removing its -wal and -shm files) and KEYFILE in the place\n"
+	"of the key file, then start it again.",
 };
