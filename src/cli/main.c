@@ -9,57 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli/cli.h"
+#include "cli/cli_help.h"
 #include "cli/cli_text.h"
 #include "inboxsync/alloc.h"
-#include "inboxsync/config.h"
 #include "inboxsync/http.h"
 #include "inboxsync/log.h"
 #include "inboxsync/version.h"
-
-static void print_overview(FILE *out)
-{
-	const char *group = "";
-
-	fprintf(out,
-		"usage: inboxsync [--config FILE] [--data-dir DIR] [--json] [-v|-q] COMMAND ...\n\n"
-		"Connects Microsoft 365 / Exchange Online / Outlook.com mailboxes\n"
-		"through OAuth 2.0 and keeps them synchronized.\n\n"
-		"Global options:\n"
-		"  --config FILE    the settings file (default $INBOXSYNC_CONFIG, else\n"
-		"                   " CONFIG_DEFAULT_PATH " when it exists;\n"
-		"                   see 'inboxsync config check')\n"
-		"  --data-dir DIR   where the store, key and log live (default\n"
-		"                   $INBOXSYNC_HOME, else $XDG_DATA_HOME/inboxsync,\n"
-		"                   else ~/.local/share/inboxsync)\n"
-		"  --database LOC   the store: a SQLite file (default DIR/inboxsync.db)\n"
-		"                   or postgresql://... (also $INBOXSYNC_DATABASE)\n"
-		"  --key-file F     the token-encryption key (default DIR/secret.key;\n"
-		"                   also $INBOXSYNC_KEY_FILE; every node shares one)\n"
-		"  --owner USER     whose account a NAME means, when names repeat\n"
-		"  --json           print one JSON document on stdout, nothing else\n"
-		"  -v, --verbose    more detail in the log (debug level)\n"
-		"  -q, --quiet      no progress output\n"
-		"  --version        print the version\n\n"
-		"Commands:\n");
-	for (const struct cli_command *const *cp = cli_commands; *cp; cp++) {
-		const struct cli_command *c = *cp;
-		const char *g = c->group ? c->group : "";
-
-		if (strcmp(g, group) != 0) {
-			if (*group)
-				fputc('\n', out);
-			group = g;
-		}
-		char name[48];
-		size_t first_line = strcspn(c->help, "\n");
-
-		snprintf(name, sizeof(name), "%s%s%s", g, *g ? " " : "", c->name);
-		fprintf(out, "  %-20s %.*s\n", name, (int)first_line, c->help);
-	}
-	fprintf(out, "\nRun 'inboxsync COMMAND --help' for details on a command.\n"
-		"Exit codes: 0 ok, 1 failed, 2 usage error, 3 OAuth not configured,\n"
-		"4 authorization needed, 5 throttled or temporary failure (try later).\n");
-}
 
 static void cli_free_globals(struct cli *cli)
 {
@@ -158,8 +113,17 @@ static int parse_globals(struct cli *cli, int argc, char **argv)
 		} else if (strcmp(a, "--version") == 0) {
 			printf("inboxsync %s\n", INBOXSYNC_VERSION);
 			return -2;
+		} else if (strcmp(name, "--help-man") == 0) {
+			const char *page = eq ? eq + 1 : i + 1 < argc ? argv[++i] : "";
+
+			if (cli_write_man(stdout, page) < 0) {
+				fprintf(stderr, "inboxsync: --help-man takes inboxsync.1 or "
+					"inboxsync.conf.5, not '%s'\n", page);
+				return -1;
+			}
+			return -2;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			print_overview(stdout);
+			cli_print_overview(stdout);
 			return -2;
 		} else {
 			fprintf(stderr, "inboxsync: unknown global option '%s' "
@@ -186,7 +150,7 @@ int main(int argc, char **argv)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	}
 	if (first >= argc) {
-		print_overview(stderr);
+		cli_print_overview(stderr);
 		cli_free_globals(&cli);
 		return EXIT_USAGE;
 	}
