@@ -6,11 +6,13 @@
 #   make bench      run the benchmarks (prints one JSON line per figure)
 #   make fuzz       build the libFuzzer targets with clang and run each briefly
 #   make deps       install the Debian packages (scripts/install-deps.sh)
+#   make deb        build the Debian packages into build-deb/ (inboxsync,
+#                   inboxsync-sim) with dpkg-buildpackage
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps test test-fast test-asan demo bench fuzz clean
+.PHONY: all build deps test test-fast test-asan demo bench fuzz deb clean
 
 all: build
 
@@ -46,5 +48,8 @@ bench: deps
 fuzz: deps
 	@bash tests/fuzz/run.sh
 
+deb: deps
+	@JOBS=$(JOBS) bash scripts/build-deb.sh build-deb
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb
