@@ -12,6 +12,8 @@ PACKAGES=(
 	ripmime
 	libcmocka-dev libclang-rt-14-dev jq psmisc time
 	dovecot-imapd dovecot-submissiond
+	# the Debian packages (make deb) and their tests (tests/package)
+	debhelper dpkg-dev fakeroot lintian adduser systemd man-db groff-base bsdextrautils
 )
 # Node.js runs the SDK tests (tests/sdk); a machine that already has a node
 # (Debian's or another packaging) keeps it.

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
 
@@ -39,6 +40,18 @@ const struct cli_command cli_migrate = {
 	"a schema it does not know. Safe to run again.",
 };
 
+/* 1 when the store holds a sealed value, 0 when none, -1 with `e`. */
+static int store_has_sealed(struct store *st, struct err *e)
+{
+	struct store_sealed *list;
+	size_t n;
+
+	if (store_list_sealed(st, NULL, 1, &list, &n, e) < 0)
+		return -1;
+	store_sealed_list_free(list, n);
+	return n > 0;
+}
+
 static int cmd_backup(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -48,6 +61,7 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		{ 0 },
 	};
 	const char *key_copy = NULL;
+	bool no_key = false;
 	struct err e = { 0 };
 	struct store *st;
 	int opt, rc;
@@ -68,8 +82,12 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		return EXIT_FAILED;
 	/* The key first: it is refused during a rotation, and then the store
 	 * is not worth copying either. */
-	if (key_copy && vault_export_key(cli_vault(cli), key_copy, &e) < 0)
-		return cli_fail(cli, &e);
+	if (key_copy && vault_export_key(cli_vault(cli), key_copy, &e) < 0) {
+		if (strcmp(e.code, "vault_no_key") != 0 || store_has_sealed(st, &e) != 0)
+			return cli_fail(cli, &e);
+		key_copy = NULL;
+		no_key = true;
+	}
 	if (store_backup(st, argv[optind], &e) < 0) {
 		if (key_copy)
 			unlink(key_copy);
@@ -78,6 +96,9 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		cli_print_json(jdoc_pack("{s:s,s:s?}", "file", argv[optind], "key_file",
 					 key_copy));
+	else if (no_key)
+		printf("Backed up the store to %s. It holds no secret yet, so there is no "
+		       "key to copy.\n", argv[optind]);
 	else if (key_copy)
 		printf("Backed up the store to %s and its key to %s. Keep them together "
 		       "and private: the key opens the secrets in the store.\n",
