@@ -24,6 +24,10 @@ int str_copy(char *dst, size_t n, const char *src);
 /* Free *p and set it to NULL. */
 void xfree(void *pp);
 
+/* Zero a NUL-terminated secret (a password, a token) and free it.
+ * NULL-safe. */
+void xfree_secret(char *s);
+
 /* For tests: from now on count the x* allocations and abort at the n-th
  * (1-based) as on out-of-memory; 0 turns it off. Also set from
  * $INBOXSYNC_ALLOC_FAIL_AT at the first allocation of a process. Only

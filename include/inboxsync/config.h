@@ -112,16 +112,13 @@ enum config_secret {
 
 /* Read a secret: from the file its setting names when set, else from the
  * systemd credential of that name in $CREDENTIALS_DIRECTORY when present.
- * Returns 1 with *out (heap, wipe with config_free_secret) and, when
+ * Returns 1 with *out (heap, wipe with xfree_secret) and, when
  * `where` is not NULL, the file it came from (heap); 0 when neither is
  * given; -1 with ERR_PERMANENT "config" when the file cannot be read, is
  * empty, is larger than 4 KiB or can be read by every user. One trailing
  * newline is not part of the secret. */
 int config_read_secret(const struct config *c, enum config_secret which,
 		       char **out, char **where, struct err *e);
-
-/* Zero and free a secret from config_read_secret. NULL-safe. */
-void config_free_secret(char *secret);
 
 /* Write the sample configuration file: every key commented out with its
  * default and help, ready to be edited. */

@@ -310,10 +310,7 @@ char *vault_unseal(struct vault *v, const char *sealed, struct err *e)
 
 void vault_free_plain(char *plain)
 {
-	if (!plain)
-		return;
-	sodium_memzero(plain, strlen(plain));
-	free(plain);
+	xfree_secret(plain);
 }
 
 /* ---- key rotation and backups ------------------------------------------- */

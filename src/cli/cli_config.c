@@ -68,7 +68,7 @@ static int apply_database_password(const struct config *c, struct err *e)
 		return rc;
 	log_add_secret(password);
 	setenv("PGPASSWORD", password, 1);
-	config_free_secret(password);
+	xfree_secret(password);
 	return 0;
 }
 
@@ -139,7 +139,7 @@ int cli_config_client_secret(struct cli *cli, struct vault *v)
 	}
 	log_add_secret(secret);
 	sealed = vault_seal(v, secret, strlen(secret), &e);
-	config_free_secret(secret);
+	xfree_secret(secret);
 	if (!sealed) {
 		cli_fail(cli, &e);
 		return -1;

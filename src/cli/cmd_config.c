@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "inboxsync/alloc.h"
 #include "inboxsync/config.h"
 #include "inboxsync/vault.h"
 
@@ -50,7 +51,7 @@ static int check_secrets(struct cli *cli, struct secret_report *r, size_t n)
 
 		r[i].found = config_read_secret(cli->config, r[i].which, &secret,
 						&r[i].where, &e);
-		config_free_secret(secret);
+		xfree_secret(secret);
 		if (r[i].found < 0) {
 			cli_fail_stderr(cli, &e);
 			rc = -1;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include <sodium.h>
 #include "inboxsync/alloc.h"
 
 static atomic_ulong alloc_seen;
@@ -165,4 +166,12 @@ void xfree(void *pp)
 
 	free(*p);
 	*p = NULL;
+}
+
+void xfree_secret(char *s)
+{
+	if (!s)
+		return;
+	sodium_memzero(s, strlen(s));
+	free(s);
 }

@@ -509,14 +509,6 @@ int config_read_secret(const struct config *c, enum config_secret which,
 	return rc;
 }
 
-void config_free_secret(char *secret)
-{
-	if (!secret)
-		return;
-	sodium_memzero(secret, strlen(secret));
-	free(secret);
-}
-
 /* ---- the sample file --------------------------------------------------------- */
 
 /* Write `text` with each line prefixed by `prefix`. */

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "inboxsync/alloc.h"
 #include "inboxsync/config.h"
 
 static char dir[64];
@@ -259,7 +260,7 @@ static void test_secret_from_file(void **state)
 	assert_int_equal(config_read_secret(&c, CONFIG_SECRET_CLIENT, &secret, &where, &e), 1);
 	assert_string_equal(secret, "s3cr3t~value");
 	assert_string_equal(where, file);
-	config_free_secret(secret);
+	xfree_secret(secret);
 	free(where);
 	/* not asked for: nothing */
 	assert_int_equal(config_read_secret(&c, CONFIG_SECRET_DATABASE, &secret, NULL, &e), 0);
@@ -296,7 +297,7 @@ static void test_secret_from_credentials(void **state)
 	assert_int_equal(config_read_secret(&c, CONFIG_SECRET_DATABASE, &secret, &where, &e), 1);
 	assert_string_equal(secret, "pg-pass-123");
 	assert_non_null(strstr(where, "/database-password"));
-	config_free_secret(secret);
+	xfree_secret(secret);
 	free(where);
 	/* the file setting wins over the credential */
 	write_file("other", "from-the-file", 0600);
@@ -309,7 +310,7 @@ static void test_secret_from_credentials(void **state)
 	}
 	assert_int_equal(config_read_secret(&c, CONFIG_SECRET_DATABASE, &secret, NULL, &e), 1);
 	assert_string_equal(secret, "from-the-file");
-	config_free_secret(secret);
+	xfree_secret(secret);
 	config_free(&c);
 }
 
