@@ -9,11 +9,13 @@
 # priorities on stderr, the first administrator signing in, a backup,
 # STOPPING and exit 0 on SIGTERM; then remove (settings and data kept) and
 # purge (nothing left but the system user, which Debian policy keeps).
-# Skipped (77) when not root, or when inboxsync is installed here already
-# (an operator's installation is never touched).
+# Skipped (77) when not root, when inboxsync is installed here already
+# (an operator's installation is never touched), or with
+# INBOXSYNC_TEST_NO_INSTALL=1 (a machine that must not be changed).
 . "$(dirname "$0")/../e2e/lib.sh"
 : "${DEB_DIR:?set by ctest}" "${NOTIFY_LISTEN_BIN:?set by ctest}" "${SOURCE_DIR:?set by ctest}"
 [ "$(id -u)" = 0 ] || { echo "skipped: installing a package needs root"; exit 77; }
+[ -z "${INBOXSYNC_TEST_NO_INSTALL:-}" ] || { echo "skipped: INBOXSYNC_TEST_NO_INSTALL is set"; exit 77; }
 command -v dpkg >/dev/null && command -v setpriv >/dev/null || { echo "skipped: not a Debian system"; exit 77; }
 if dpkg-query -W -f='${Status}' inboxsync inboxsync-sim 2>/dev/null | grep -q "ok installed"; then
 	echo "skipped: inboxsync is installed on this machine already; the test leaves it alone"
