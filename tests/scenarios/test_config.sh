@@ -91,6 +91,13 @@ run env INBOXSYNC_CLIENT_SECRET_FILE="$TEST_TMP/client-secret" "$INBOXSYNC_BIN" 
 expect_rc 0 "a private secret file"
 [ "$(echo "$OUT" | jq -r .secrets.client_secret.from)" = "$TEST_TMP/client-secret" ] && pass "says where the secret comes from" || fail "secret: $OUT"
 expect_not_in "$OUT$ERR" "$SECRET" "the secret is not shown"
+mkdir -p "$TEST_TMP/pgcreds"
+printf 'pg-secret-%s\n' "$$" >"$TEST_TMP/pgcreds/database-password"
+chmod 400 "$TEST_TMP/pgcreds/database-password"
+run env CREDENTIALS_DIRECTORY="$TEST_TMP/pgcreds" "$INBOXSYNC_BIN" --json config check
+[ "$(echo "$OUT" | jq -r .secrets.database_password.from)" = "$TEST_TMP/pgcreds/database-password" ] &&
+	pass "the database password from the systemd credential" || fail "database password: $OUT"
+expect_not_in "$OUT$ERR" "pg-secret-$$" "the database password is not shown"
 
 # the secret in place of the stored one: the app is a confidential client
 # in m365sim, so signing in works only when the secret is sent
