@@ -104,6 +104,11 @@ const char *imap_stream_bye(const struct imap_stream *st);
 /* Bytes read since the stream was opened. */
 uint64_t imap_stream_bytes_in(const struct imap_stream *st);
 
+/* Untagged lines that announce a change of the selected mailbox ("* 5
+ * EXISTS", "* 3 EXPUNGE", "* 7 FETCH ...", "* VANISHED ...") seen so far:
+ * what IDLE waits for (a "* OK Still here" is not one). */
+uint64_t imap_stream_changes(const struct imap_stream *st);
+
 /* The socket, for poll() while idling; -1 when closed. */
 int imap_stream_fd(const struct imap_stream *st);
 
@@ -176,6 +181,9 @@ struct imap_session {
  * source's own errors, network and TLS errors as imap_stream_open. */
 int imap_session_ensure(struct imap_session *s, const struct imap_account *a,
 			struct err *e);
+
+/* Wipe and free a token (NULL is fine). */
+void imap_secret_free(char *s);
 
 /* Log out politely when healthy and free everything. */
 void imap_session_close(struct imap_session *s);
@@ -335,13 +343,15 @@ struct imap_fetched {
 	unsigned flags;
 	int64_t internaldate;
 	uint64_t modseq;
+	bool built;                    /* an item was added for it */
 };
 
 /* Metadata of the messages in `set` of the open mailbox (`by_uid`: UIDs,
  * else sequence numbers): one full item per message appended to `b`
- * (remote ids for `mailbox`/`uidvalidity`), and per item its fetched
- * numbers appended to *got (caller frees; *n_got counts). Messages
- * marked \Deleted are skipped. Errors as imap_session_fail. */
+ * (remote ids of the open mailbox), except for messages marked \Deleted,
+ * which count as gone; every message's numbers are appended to *got
+ * (caller frees; *n_got counts; `built` tells which have an item, in
+ * item order). Errors as imap_session_fail. */
 int imap_fetch_metadata(struct imap_session *s, struct mailimap_set *set,
 			bool by_uid, struct imap_page *b, struct imap_fetched **got,
 			size_t *n_got, struct err *e);
@@ -379,6 +389,15 @@ struct imap_found {
 };
 int imap_search_message_id(struct imap_session *s, const char *imid,
 			   struct imap_found **found, size_t *n, struct err *e);
+
+/* Flags, size and the identifying header fields (Message-ID,
+ * References, In-Reply-To) of `uid` in the open mailbox, read into `sum`
+ * (caller frees with mime_summary_free when *found). *found false when
+ * there is no such message (or it is marked \Deleted). */
+struct mime_summary;
+int imap_fetch_summary(struct imap_session *s, uint32_t uid, bool *found,
+		       struct imap_found *info, struct mime_summary *sum,
+		       struct err *e);
 
 /* IMAP flags of libetpan's flag list as IMAP_FLAG_* bits. */
 unsigned imap_flags_of(const struct mailimap_msg_att_dynamic *dyn);
@@ -423,6 +442,62 @@ const struct imap_folder *imap_folder_by_name(const struct imap_folder_list *l,
 /* Modified UTF-7 (RFC 3501 5.1.3) to UTF-8 (heap); a name that does not
  * decode is returned as is. */
 char *imap_mailbox_decode(const char *name);
+
+/* ---- libcurl for the probes and SMTP (imap_curl.c) -------------------------- */
+
+/* Where a curl session goes: implicit TLS on `tls_port` (scheme `tls`),
+ * STARTTLS required elsewhere (scheme `plain`); plain only to loopback. */
+struct imap_curl_target {
+	const char *proto;             /* "IMAP" / "SMTP", for messages */
+	const char *plain, *tls;       /* "imap"/"imaps", "smtp"/"smtps" */
+	int tls_port;
+	const char *host;
+	int port;
+	const char *ca_file;           /* NULL = the system's trust store */
+	long total_timeout_ms;         /* 0 = IMAP_PROBE_TOTAL_TIMEOUT_MS */
+};
+
+/* One curl session and what it collects. */
+struct imap_curl {
+	const char *proto;
+	const char *host;
+	int port;
+	void *easy;                    /* CURL * */
+	void *url;                     /* CURLU * */
+	struct buf body;               /* the answer's data (capped) */
+	bool body_too_large;
+	struct buf server_lines;       /* what the server said, most recent */
+	char errbuf[256];
+};
+
+/* Set up `p` for `t`, logging in as `user` with XOAUTH2 and `token`
+ * (registered as a secret for the log). Errors ERR_AUTH "auth_required"
+ * without user or token, ERR_PERMANENT "bad_server", ERR_BUG when
+ * libcurl lacks a feature. imap_curl_end frees (also after a failure). */
+int imap_curl_begin(struct imap_curl *p, const struct imap_curl_target *t,
+		    const char *user, const char *token, struct err *e);
+void imap_curl_end(struct imap_curl *p);
+
+/* The server's refusal among its recent lines (the last tagged NO/BAD,
+ * 4xx/5xx reply, or decoded SASL continuation), printable, "" if none. */
+void imap_curl_refusal(const struct imap_curl *p, char *out, size_t out_len);
+
+/* Fill `e` for a failed transfer (`cc` a CURLcode): a refused login is
+ * ERR_AUTH `auth_code` with `advice` (what usually causes it) and the fix
+ * FIX_ENABLE_MAIL_AUTH for the protocol; no XOAUTH2 offered, network and
+ * TLS failures as imap_probe_login says. Returns -1. */
+int imap_curl_fail(const struct imap_curl *p, int cc, const char *auth_code,
+		   const char *advice, struct err *e);
+
+/* An SMTP XOAUTH2 login at `t` that stops before MAIL FROM (imap_probe.c).
+ * Errors as smtp_probe_login. */
+int smtp_login_check(const struct imap_curl_target *t, const char *user,
+		     const char *token, struct err *e);
+
+/* imap_curl_fail for SMTP: a refused login is ERR_AUTH "smtp_auth" with
+ * FIX_ENABLE_MAIL_AUTH "SMTP", and says so plainly when the answer is
+ * Exchange's "SMTP AUTH disabled" (535 5.7.139 / 5.7.3). Returns -1. */
+int smtp_fail(const struct imap_curl *p, int cc, struct err *e);
 
 /* ---- SMTP submission (smtp_submit.c) --------------------------------------- */
 

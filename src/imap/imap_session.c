@@ -22,7 +22,7 @@
 #include "inboxsync/log.h"
 #include "imap/imap_internal.h"
 
-static void secret_free(char *s)
+void imap_secret_free(char *s)
 {
 	if (s) {
 		sodium_memzero(s, strlen(s));
@@ -303,7 +303,7 @@ static int login(struct imap_session *s, const struct imap_account *a, struct er
 	s->token = NULL;
 	s->token_suspect = false;
 	if (!(s->caps & IMAP_CAP_XOAUTH2)) {
-		secret_free(rejected);
+		imap_secret_free(rejected);
 		imap_session_drop(s);
 		return err_set(e, ERR_PERMANENT, "no_xoauth2",
 			       "the IMAP server %.200s:%d does not offer the XOAUTH2 login, "
@@ -317,7 +317,7 @@ static int login(struct imap_session *s, const struct imap_account *a, struct er
 			if (rejected)
 				err_prefix(e, "the IMAP server refused the access token and "
 					   "getting a new one failed: ");
-			secret_free(rejected);
+			imap_secret_free(rejected);
 			imap_session_drop(s);
 			return -1;
 		}
@@ -325,20 +325,20 @@ static int login(struct imap_session *s, const struct imap_account *a, struct er
 		imap_session_limits(s, 0, (size_t)1 << 20);
 		r = mailimap_oauth2_authenticate(s->imap, a->user, token);
 		if (r == MAILIMAP_NO_ERROR) {
-			secret_free(rejected);
+			imap_secret_free(rejected);
 			s->token = token;
 			s->logins++;
 			return 0;
 		}
-		secret_free(rejected);
+		imap_secret_free(rejected);
 		rejected = token;
 		if (!s->imap || imap_stream_failure(s->stream) != IMAP_STREAM_OK ||
 		    r == MAILIMAP_ERROR_PARSE) {
-			secret_free(rejected);
+			imap_secret_free(rejected);
 			return imap_session_fail(s, r, "logging in to", a->host, false, e);
 		}
 	}
-	secret_free(rejected);
+	imap_secret_free(rejected);
 	err_set(e, ERR_AUTH, "imap_auth", "the IMAP server %.200s:%d refused the XOAUTH2 "
 		"login of %.200s twice, with a fresh token the second time (\"%.120s\"). "
 		"Usual causes: IMAP is turned off for the mailbox, the token is not for "
@@ -389,7 +389,7 @@ void imap_session_drop(struct imap_session *s)
 	s->stream = NULL;
 	forget_selection(s);
 	if (!s->token_suspect) {
-		secret_free(s->token);
+		imap_secret_free(s->token);
 		s->token = NULL;
 	}
 }

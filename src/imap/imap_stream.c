@@ -55,6 +55,7 @@ struct imap_stream {
 	char last_line[LINE_KEEP];
 	char bye[LINE_KEEP];
 	uint64_t bytes_in;
+	uint64_t changes;              /* untagged "* <n> ..." and "* VANISHED" lines */
 };
 
 static struct imap_stream *stream_of(mailstream_low *low)
@@ -109,6 +110,10 @@ static void line_complete(struct imap_stream *st)
 	long long lit = literal_announced(st->tail, st->tail_len);
 
 	printable_copy(st->last_line, st->head, st->head_len);
+	if (strncmp(st->last_line, "* ", 2) == 0 &&
+	    ((st->last_line[2] >= '0' && st->last_line[2] <= '9') ||
+	     strncasecmp(st->last_line + 2, "VANISHED", 8) == 0))
+		st->changes++;
 	if (strncasecmp(st->last_line, "* BYE", 5) == 0)
 		snprintf(st->bye, sizeof(st->bye), "%s", st->last_line + (st->last_line[5] ? 6 : 5));
 	if (lit >= 0) {
@@ -557,6 +562,11 @@ const char *imap_stream_bye(const struct imap_stream *st)
 uint64_t imap_stream_bytes_in(const struct imap_stream *st)
 {
 	return st ? st->bytes_in : 0;
+}
+
+uint64_t imap_stream_changes(const struct imap_stream *st)
+{
+	return st ? st->changes : 0;
 }
 
 int imap_stream_fd(const struct imap_stream *st)
