@@ -399,9 +399,16 @@ int imap_fetch_flags(struct imap_session *s, struct mailimap_set *set,
 	}
 	mailimap_fetch_list_free(result);
 	if (qv) {
-		if (vanished) {
-			*vanished = qv->qr_known_uids;
-			qv->qr_known_uids = NULL;
+		/* a copy: libetpan frees the set with the response */
+		if (vanished && qv->qr_known_uids) {
+			*vanished = mailimap_set_new_empty();
+			for (clistiter *it = clist_begin(qv->qr_known_uids->set_list); it;
+			     it = clist_next(it)) {
+				struct mailimap_set_item *item = clist_content(it);
+
+				mailimap_set_add_interval(*vanished, item->set_first,
+							  item->set_last);
+			}
 		}
 		mailimap_qresync_vanished_free(qv);
 	}
