@@ -136,8 +136,8 @@ int imap_op_fetch_mime(struct driver *d, const char *id, struct buf *out, struct
 
 	for (int attempt = 0; attempt < 2; attempt++) {
 		rc = open_id(g, id, true, &mailbox, &uid, &flags, e);
-		if (rc == 1)
-			rc = imap_fetch_raw(&g->main, uid, cap, out, &found, e);
+		if (rc == 1 && imap_fetch_raw(&g->main, uid, cap, out, &found, e) < 0)
+			rc = -1;
 		free(mailbox);
 		mailbox = NULL;
 		if (rc >= 0 || g->main.imap || e->class != ERR_TRANSIENT)

@@ -237,6 +237,33 @@ static int enable_extensions(struct imap_session *s, struct err *e)
 	return 0;
 }
 
+/* Protocol trace at debug level: what the server said, and of what we
+ * send only the tag and command (an AUTHENTICATE argument carries the
+ * token). */
+static void trace(mailimap *imap, int type, const char *str, size_t size, void *ctx)
+{
+	char line[200];
+
+	(void)imap;
+	(void)ctx;
+	if (type != MAILSTREAM_LOG_TYPE_DATA_RECEIVED && type != MAILSTREAM_LOG_TYPE_DATA_SENT)
+		return;
+	snprintf(line, sizeof(line), "%.*s", (int)(size < 190 ? size : 190), str);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (type == MAILSTREAM_LOG_TYPE_DATA_SENT) {
+		/* the tag and the command only: an argument may be a credential */
+		char *sp = strchr(line, ' ');
+
+		if (!sp)
+			str_copy(line, sizeof(line), "(data)");
+		else if ((sp = strchr(sp + 1, ' ')) && strncmp(line + strcspn(line, " ") + 1,
+								"UID ", 4) != 0)
+			*sp = '\0';
+	}
+	log_debug("imap", "%s %s", type == MAILSTREAM_LOG_TYPE_DATA_RECEIVED ? "S:" : "C:",
+		  line);
+}
+
 /* ---- logging in ------------------------------------------------------------- */
 
 static int open_connection(struct imap_session *s, const struct imap_account *a,
@@ -258,6 +285,8 @@ static int open_connection(struct imap_session *s, const struct imap_account *a,
 		fprintf(stderr, "inboxsync: out of memory (mailimap_new)\n");
 		abort();
 	}
+	if (log_get_level() >= LOG_DEBUG)
+		mailimap_set_logger(s->imap, trace, NULL);
 	imap_session_limits(s, 0, (size_t)1 << 20);
 	r = mailimap_connect(s->imap, stream);
 	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {

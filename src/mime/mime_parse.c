@@ -127,7 +127,7 @@ static char *part_text(GMimePart *part, size_t *len)
 	g_mime_data_wrapper_write_to_stream(content, filtered);
 	g_mime_stream_flush(filtered);
 	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	out = xstrndup((const char *)bytes->data, bytes->len);
+	out = bytes->len ? xstrndup((const char *)bytes->data, bytes->len) : xstrdup("");
 	*len = bytes->len;
 	g_object_unref(filtered);
 	g_object_unref(mem);
@@ -259,6 +259,14 @@ static char *preview_of(const char *text, size_t max)
 	while (j && out[j - 1] == ' ')
 		j--;
 	out[j] = '\0';
+	if (!g_utf8_validate(out, (gssize)j, NULL)) {
+		/* a wrong charset label: replacement characters, never bad UTF-8 */
+		gchar *valid = g_utf8_make_valid(out, (gssize)j);
+
+		free(out);
+		out = xstrdup(valid);
+		g_free(valid);
+	}
 	return out;
 }
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -286,6 +287,8 @@ static int start_once(struct dovecot *d)
 		char out[400];
 		int fd;
 
+		/* Dovecot goes when the test does, however it ends */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		snprintf(out, sizeof(out), "%s/stdout.log", d->dir);
 		fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		dup2(fd, STDOUT_FILENO);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/alloc.h"
+#include "inboxsync/log.h"
 #include "imap_fixture.h"
 
 static int refresh_token(struct imap_fixture *f)
@@ -86,6 +87,8 @@ int imap_fixture_start(struct imap_fixture *f, const struct dovecot_opts *dopts,
 
 	memset(f, 0, sizeof(*f));
 	f->dove.pid = -1;
+	if (getenv("INBOXSYNC_IMAP_TRACE"))
+		log_set_level(LOG_DEBUG);
 	if (sim_start(&f->sim, NULL) < 0)
 		return -1;
 	if (sim_login(&f->sim, FIXTURE_USER, FIXTURE_SCOPE, &f->access, &f->refresh) < 0) {
