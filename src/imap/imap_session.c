@@ -246,22 +246,30 @@ static void trace(mailimap *imap, int type, const char *str, size_t size, void *
 
 	(void)imap;
 	(void)ctx;
-	if (type != MAILSTREAM_LOG_TYPE_DATA_RECEIVED && type != MAILSTREAM_LOG_TYPE_DATA_SENT)
-		return;
-	snprintf(line, sizeof(line), "%.*s", (int)(size < 190 ? size : 190), str);
-	line[strcspn(line, "\r\n")] = '\0';
 	if (type == MAILSTREAM_LOG_TYPE_DATA_SENT) {
 		/* the tag and the command only: an argument may be a credential */
-		char *sp = strchr(line, ' ');
+		size_t n = strcspn(str, " \r\n");
 
-		if (!sp)
-			str_copy(line, sizeof(line), "(data)");
-		else if ((sp = strchr(sp + 1, ' ')) && strncmp(line + strcspn(line, " ") + 1,
-								"UID ", 4) != 0)
-			*sp = '\0';
+		if (n < size && str[n] == ' ')
+			n += 1 + strcspn(str + n + 1, " \r\n");
+		if (n + 4 < size && strncmp(str + n - 3, "UID", 3) == 0)
+			n = strcspn(str, "\r\n"); /* UID commands carry no secrets */
+		snprintf(line, sizeof(line), "%.*s", (int)(n < 190 ? n : 190), str);
+		log_debug("imap", "C: %s", n < size && str[0] != '\r' ? line : "(data)");
+		return;
 	}
-	log_debug("imap", "%s %s", type == MAILSTREAM_LOG_TYPE_DATA_RECEIVED ? "S:" : "C:",
-		  line);
+	if (type != MAILSTREAM_LOG_TYPE_DATA_RECEIVED)
+		return;
+	for (size_t at = 0, lines = 0; at < size && lines < 20; lines++) {
+		size_t n = 0;
+
+		while (at + n < size && str[at + n] != '\n')
+			n++;
+		snprintf(line, sizeof(line), "%.*s", (int)(n < 190 ? n : 190), str + at);
+		line[strcspn(line, "\r")] = '\0';
+		log_debug("imap", "S: %s", line);
+		at += n + 1;
+	}
 }
 
 /* ---- logging in ------------------------------------------------------------- */

@@ -435,7 +435,9 @@ static int changes_page(struct imap_driver *g, const char *folder, const char *c
 	}
 	if (!cursor) {
 		c.kind = IMAP_CURSOR_ROUND;
-		c.mode = mode_of(s);
+		/* a folder without mod-sequences ([NOMODSEQ], or none yet after a
+		 * renumbering) is watched by digests */
+		c.mode = s->highestmodseq ? mode_of(s) : IMAP_MODE_SCAN;
 		c.uidvalidity = s->uidvalidity;
 		c.modseq = s->highestmodseq;
 		c.seq = s->exists + 1;

@@ -86,7 +86,8 @@ static void own(const struct dovecot *d, const char *path)
 		perror(path);
 }
 
-static int run_quiet(const char *const *argv)
+/* Run argv with its output appended to `log` (or dropped). */
+static int run_logged(const char *const *argv, const char *log)
 {
 	pid_t pid = fork();
 	int status;
@@ -94,16 +95,22 @@ static int run_quiet(const char *const *argv)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
+		int out = log ? open(log, O_WRONLY | O_CREAT | O_APPEND, 0644)
+			      : open("/dev/null", O_WRONLY);
 
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
+		dup2(out, STDOUT_FILENO);
+		dup2(out, STDERR_FILENO);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int run_quiet(const char *const *argv)
+{
+	return run_logged(argv, NULL);
 }
 
 /* ---- configuration -------------------------------------------------------- */
@@ -184,7 +191,7 @@ static int write_config(struct dovecot *d)
 		"%s"
 		"namespace inbox {\n  inbox = yes\n  separator = /\n%s}\n"
 		"passdb {\n  driver = oauth2\n  mechanisms = %s\n  args = %s/oauth2.conf\n}\n"
-		"userdb {\n  driver = static\n  args = uid=%s gid=%s home=%s/mail/%%u\n}\n"
+		"userdb {\n  driver = static\n  args = uid=%s gid=%s home=%s/mail/%%u allow_all_users=yes\n}\n"
 		"service imap-login {\n  chroot =\n"
 		"  inet_listener imap {\n    port = %d\n  }\n"
 		"  inet_listener imaps {\n    port = %d\n  }\n}\n"
@@ -537,17 +544,18 @@ char *dovecot_sample_message(const char *user, int n, size_t body_bytes, size_t 
 int dovecot_doveadm(struct dovecot *d, const char *const *argv)
 {
 	const char *full[32];
-	char conf[400];
+	char conf[400], log[400];
 	size_t n = 0;
 
 	snprintf(conf, sizeof(conf), "%s/dovecot.conf", d->dir);
+	snprintf(log, sizeof(log), "%s/doveadm.log", d->dir);
 	full[n++] = DOVEADM_BIN;
 	full[n++] = "-c";
 	full[n++] = conf;
 	for (size_t i = 0; argv[i] && n < 31; i++)
 		full[n++] = argv[i];
 	full[n] = NULL;
-	return run_quiet(full);
+	return run_logged(full, log);
 }
 
 int dovecot_reset_uidvalidity(struct dovecot *d, const char *user,

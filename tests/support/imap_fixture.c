@@ -123,12 +123,28 @@ void imap_fixture_stop(struct imap_fixture *f)
 	f->access = f->refresh = NULL;
 }
 
+int imap_fixture_kick(struct imap_fixture *f)
+{
+	if (dovecot_kick(&f->dove, FIXTURE_USER) < 0)
+		return -1;
+	imap_client_close(f->other);
+	f->other = NULL;
+	return 0;
+}
+
+struct imap_client *imap_fixture_other(struct imap_fixture *f)
+{
+	if (!f->other)
+		f->other = imap_client_connect(f->dove.imap_port, FIXTURE_USER, f->access);
+	return f->other;
+}
+
 int imap_fixture_seed(struct imap_fixture *f, const char *folder, int first, int n)
 {
 	for (int i = first; i < first + n; i++) {
 		size_t len;
 		char *mime = dovecot_sample_message(FIXTURE_USER, i, 200, &len);
-		int rc = mime ? imap_client_append(f->other, folder, mime, len, i % 3 == 0,
+		int rc = mime && imap_fixture_other(f) ? imap_client_append(f->other, folder, mime, len, i % 3 == 0,
 						   i % 5 == 0, NULL) : -1;
 
 		free(mime);
@@ -245,9 +261,12 @@ bool mirror_matches(struct imap_fixture *f, struct mirror *mr, const char *folde
 {
 	struct imap_truth *t;
 	size_t n, live = 0;
-	uint32_t validity = imap_client_uidvalidity(f->other, folder);
+	uint32_t validity;
 	bool ok = true;
 
+	if (!imap_fixture_other(f))
+		return false;
+	validity = imap_client_uidvalidity(f->other, folder);
 	if (imap_client_truth(f->other, folder, &t, &n) < 0)
 		return false;
 	for (size_t i = 0; i < n && ok; i++) {

@@ -45,6 +45,13 @@ int imap_fixture_open(struct imap_fixture *f, const struct imap_driver_opts *o,
 int imap_fixture_token(void *ctx, const char *resource, const char *rejected,
 		       char **token, struct err *e);
 
+/* The server ends every session of the mailbox (doveadm kick: a BYE),
+ * the other client's too; it connects again when next needed. */
+int imap_fixture_kick(struct imap_fixture *f);
+
+/* The other client, connected (again) with the current token. */
+struct imap_client *imap_fixture_other(struct imap_fixture *f);
+
 /* Seed `n` generated messages (dovecot_sample_message numbers first..)
  * into `folder` through the other client (APPEND: ordered UIDs). */
 int imap_fixture_seed(struct imap_fixture *f, const char *folder, int first, int n);
