@@ -237,9 +237,11 @@ static char *preview_of(const char *text, size_t max)
 	char *out = xmalloc(n + 1);
 	bool space = true;
 
-	for (size_t i = 0; i < n && chars < max; i++) {
+	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)text[i];
 
+		if ((c & 0xc0) != 0x80 && chars >= max)
+			break; /* the next character would be one too many */
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
 			if (!space) {
 				out[j++] = ' ';
