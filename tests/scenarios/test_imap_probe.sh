@@ -231,10 +231,10 @@ retry_until 4 ibx account test box --incoming
 for _ in 1 2 3; do run ibx account test box --incoming; done
 expect_rc 4 "a refused IMAP login"
 expect_in "$ERR" "refused the XOAUTH2 login" "says the IMAP server refused the login"
-expect_in "$ERR" "ImapEnabled" "names the admin command that enables IMAP"
+expect_in "$ERR" "authenticated IMAP" "names the administrator's fix that enables IMAP"
 run ibx account test box --outgoing
 expect_rc 4 "a refused SMTP login"
-expect_in "$ERR" "SmtpClientAuthenticationDisabled" "names the admin command that enables SMTP AUTH"
+expect_in "$ERR" "authenticated SMTP" "names the administrator's fix that enables SMTP AUTH"
 [ "$(account_field .state)" = "confirmed" ] && pass "refused logins do not make the account auth_invalid" || fail "state: $(account_field .state)"
 [ "$(account_field .incoming.status)" = "not_confirmed" ] && pass "incoming recorded as not confirmed" || fail "incoming: $(account_field .incoming)"
 [ "$(account_field .outgoing.status)" = "failed" ] && pass "outgoing recorded as failed" || fail "outgoing: $(account_field .outgoing)"

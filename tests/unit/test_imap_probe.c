@@ -194,7 +194,9 @@ static void test_imap_refusal_quotes_server(void **state)
 	assert_int_equal(e.class, ERR_AUTH);
 	assert_string_equal(e.code, "imap_auth");
 	assert_non_null(strstr(e.msg, "NO AUTHENTICATE failed."));
-	assert_non_null(strstr(e.msg, "Set-CASMailbox -Identity " USER " -ImapEnabled $true"));
+	assert_int_equal(e.fix, FIX_ENABLE_MAIL_AUTH);
+	assert_string_equal(e.fix_arg, "IMAP");
+	assert_null(strstr(e.msg, "Set-CASMailbox")); /* no commands in messages */
 	assert_null(strstr(e.msg, TOKEN));
 }
 
@@ -265,7 +267,10 @@ static void test_smtp_auth_disabled(void **state)
 	assert_int_equal(e.class, ERR_AUTH);
 	assert_string_equal(e.code, "smtp_auth");
 	assert_non_null(strstr(e.msg, "535 5.7.139 Authentication unsuccessful"));
-	assert_non_null(strstr(e.msg, "-SmtpClientAuthenticationDisabled $false"));
+	assert_non_null(strstr(e.msg, "SMTP AUTH is disabled"));
+	assert_int_equal(e.fix, FIX_ENABLE_MAIL_AUTH);
+	assert_string_equal(e.fix_arg, "SMTP");
+	assert_null(strstr(e.msg, "Set-CASMailbox"));
 	assert_null(strstr(s.received, "MAIL FROM"));
 }
 
