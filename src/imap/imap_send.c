@@ -119,23 +119,20 @@ static int in_sent(struct imap_driver *g, const char *sent, const char *imid,
 	return n > 0;
 }
 
-/* Submit with the source's token, once more with a fresh one when the
- * login is refused. */
-static int submit(struct imap_driver *g, const struct mime_envelope *env,
-		  const char *mime, size_t len, bool *ambiguous, struct err *e)
+/* Run `call` with the source's token, and once more with a fresh one
+ * when the SMTP server refuses the login (ERR_AUTH). */
+typedef int (*smtp_call)(struct imap_driver *g, const char *token, void *ctx,
+			 struct err *e);
+
+static int with_token(struct imap_driver *g, smtp_call call, void *ctx, struct err *e)
 {
-	const char *data = env->without_bcc ? env->without_bcc : mime;
-	size_t data_len = env->without_bcc ? env->without_bcc_len : len;
 	char *token = NULL, *rejected = NULL;
 	int rc = -1;
 
-	*ambiguous = false;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (imap_driver_token(g, rejected, &token, e) < 0)
 			break;
-		rc = smtp_submit(g->smtp_host, g->smtp_port, g->ca_file, g->user, token,
-				 g->user, (const char *const *)env->rcpts, env->n_rcpts,
-				 data, data_len, ambiguous, e);
+		rc = call(g, token, ctx, e);
 		imap_secret_free(rejected);
 		rejected = token;
 		token = NULL;
@@ -143,6 +140,36 @@ static int submit(struct imap_driver *g, const struct mime_envelope *env,
 			break;
 	}
 	imap_secret_free(rejected);
+	return rc;
+}
+
+struct submission {
+	const struct mime_envelope *env;
+	const char *data;
+	size_t len;
+	bool ambiguous;
+};
+
+static int submit_with(struct imap_driver *g, const char *token, void *ctx, struct err *e)
+{
+	struct submission *sub = ctx;
+
+	return smtp_submit(g->smtp_host, g->smtp_port, g->ca_file, g->user, token, g->user,
+			   (const char *const *)sub->env->rcpts, sub->env->n_rcpts, sub->data,
+			   sub->len, &sub->ambiguous, e);
+}
+
+/* Submit (the copy without Bcc when there is one). */
+static int submit(struct imap_driver *g, const struct mime_envelope *env,
+		  const char *mime, size_t len, bool *ambiguous, struct err *e)
+{
+	struct submission sub = {
+		env, env->without_bcc ? env->without_bcc : mime,
+		env->without_bcc ? env->without_bcc_len : len, false,
+	};
+	int rc = with_token(g, submit_with, &sub, e);
+
+	*ambiguous = sub.ambiguous;
 	return rc;
 }
 
@@ -257,24 +284,16 @@ out:
 	return rc;
 }
 
-int imap_op_test_send(struct driver *d, struct err *e)
+static int login_with(struct imap_driver *g, const char *token, void *ctx, struct err *e)
 {
-	struct imap_driver *g = imap_of(d);
 	struct imap_curl_target t = { "SMTP", "smtp", "smtps", SMTP_PORT_IMPLICIT_TLS,
 				      g->smtp_host, g->smtp_port, g->ca_file, 0 };
-	char *token = NULL, *rejected = NULL;
-	int rc = -1;
 
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if (imap_driver_token(g, rejected, &token, e) < 0)
-			break;
-		rc = smtp_login_check(&t, g->user, token, e);
-		imap_secret_free(rejected);
-		rejected = token;
-		token = NULL;
-		if (rc == 0 || e->class != ERR_AUTH)
-			break;
-	}
-	imap_secret_free(rejected);
-	return rc;
+	(void)ctx;
+	return smtp_login_check(&t, g->user, token, e);
+}
+
+int imap_op_test_send(struct driver *d, struct err *e)
+{
+	return with_token(imap_of(d), login_with, NULL, e);
 }
