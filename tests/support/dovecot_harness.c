@@ -543,12 +543,19 @@ char *dovecot_sample_message(const char *user, int n, size_t body_bytes, size_t 
 
 int dovecot_doveadm(struct dovecot *d, const char *const *argv)
 {
+	char log[400];
+
+	snprintf(log, sizeof(log), "%s/doveadm.log", d->dir);
+	return dovecot_doveadm_to(d, argv, log);
+}
+
+int dovecot_doveadm_to(struct dovecot *d, const char *const *argv, const char *log)
+{
 	const char *full[32];
-	char conf[400], log[400];
+	char conf[400];
 	size_t n = 0;
 
 	snprintf(conf, sizeof(conf), "%s/dovecot.conf", d->dir);
-	snprintf(log, sizeof(log), "%s/doveadm.log", d->dir);
 	full[n++] = DOVEADM_BIN;
 	full[n++] = "-c";
 	full[n++] = conf;
@@ -569,14 +576,37 @@ int dovecot_reset_uidvalidity(struct dovecot *d, const char *user,
 	return dovecot_doveadm(d, argv);
 }
 
+/* Does `doveadm who` list a session of `user`? */
+static bool has_sessions(struct dovecot *d, const char *user)
+{
+	char out[400], line[512];
+	const char *argv[] = { "who", "-1", user, NULL };
+	bool found = false;
+	FILE *f;
+
+	snprintf(out, sizeof(out), "%s/who.txt", d->dir);
+	unlink(out);
+	if (dovecot_doveadm_to(d, argv, out) != 0 || !(f = fopen(out, "r")))
+		return false;
+	while (fgets(line, sizeof(line), f))
+		found |= strstr(line, user) != NULL;
+	fclose(f);
+	return found;
+}
+
 int dovecot_kick(struct dovecot *d, const char *user)
 {
 	const char *argv[] = { "kick", user, NULL };
 	int rc = dovecot_doveadm(d, argv);
+	long deadline = now_ms() + 5000;
 
 	/* kick exits 0 when it disconnected someone, 68 when nobody was
-	 * connected */
-	return rc == 0 || rc == 68 ? 0 : -1;
+	 * connected; the sessions end a moment later */
+	if (rc != 0 && rc != 68)
+		return -1;
+	while (has_sessions(d, user) && now_ms() < deadline)
+		usleep(20000);
+	return 0;
 }
 
 int dovecot_set_active_value(struct dovecot *d, const char *active_value)

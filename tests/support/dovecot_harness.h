@@ -76,13 +76,15 @@ char *dovecot_sample_message(const char *user, int n, size_t body_bytes,
 /* Run doveadm with this Dovecot's configuration; argv is NULL-terminated
  * (without "doveadm" and "-c"). Returns its exit status. */
 int dovecot_doveadm(struct dovecot *d, const char *const *argv);
+/* The same with its output appended to the file `log`. */
+int dovecot_doveadm_to(struct dovecot *d, const char *const *argv, const char *log);
 
 /* Give `folder` of `user` a new UIDVALIDITY (doveadm mailbox update). */
 int dovecot_reset_uidvalidity(struct dovecot *d, const char *user,
 			      const char *folder, uint32_t uidvalidity);
 
 /* Disconnect every IMAP session of `user` (doveadm kick): the server
- * says BYE mid-session. */
+ * says BYE mid-session. Returns once `doveadm who` lists none. */
 int dovecot_kick(struct dovecot *d, const char *user);
 
 /* Re-read a changed passdb (introspection answer `active_value`,
