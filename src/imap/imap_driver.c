@@ -183,6 +183,7 @@ static const struct driver_ops imap_ops = {
 	.poll_changes = imap_op_poll_changes,
 	.list_newest = imap_op_list_newest,
 	.locate_messages = imap_op_locate_messages,
+	.count_messages = imap_op_count_messages,
 	.fetch_body = imap_op_fetch_body,
 	.fetch_mime = imap_op_fetch_mime,
 	.set_flags = imap_op_set_flags,

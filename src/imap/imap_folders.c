@@ -363,3 +363,28 @@ int imap_op_list_folders(struct driver *d, driver_folder_cb cb, void *ctx,
 	}
 	return 0;
 }
+
+int imap_op_count_messages(struct driver *d, const char *folder, long long *total,
+			   struct err *e)
+{
+	struct imap_driver *g = imap_of(d);
+	long long unread;
+
+	*total = -1;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (imap_driver_session(g, e) < 0)
+			return -1;
+		if (folder_counts(&g->main, folder, total, &unread, e) == 0) {
+			if (*total >= 0)
+				return 0;
+			return err_set(e, ERR_TRANSIENT, "bad_response", "the IMAP server did "
+				       "not say how many messages %.200s holds", folder);
+		}
+		if (g->main.imap || e->class != ERR_TRANSIENT)
+			break;
+	}
+	if (err_is(e, "imap_refused") || err_is(e, "folder_gone"))
+		err_set(e, ERR_PERMANENT, "folder_gone", "the folder %.200s is not on the "
+			"server any more", folder);
+	return -1;
+}

@@ -572,6 +572,8 @@ int imap_op_list_newest(struct driver *d, const char *folder,
 			struct driver_page *page, struct err *e);
 int imap_op_locate_messages(struct driver *d, struct driver_locate *items,
 			    size_t n, struct err *e);
+int imap_op_count_messages(struct driver *d, const char *folder, long long *total,
+			   struct err *e);
 int imap_op_fetch_body(struct driver *d, const char *id, struct driver_body *out,
 		       struct err *e);
 int imap_op_fetch_mime(struct driver *d, const char *id, struct buf *out,

@@ -67,6 +67,7 @@ static void test_uidvalidity_reset_is_resync_then_a_new_round(void **state)
 	struct mirror fresh = { 0 };
 	struct err e = { 0 };
 	uint32_t before = imap_client_uidvalidity(fx.other, "INBOX");
+	long long total = -1;
 	char *done;
 
 	(void)state;
@@ -80,6 +81,11 @@ static void test_uidvalidity_reset_is_resync_then_a_new_round(void **state)
 					    &done, &e), 0);
 	assert_int_equal(fresh.n, 20);
 	assert_true(mirror_matches(&fx, &fresh, "INBOX"));
+	/* what the engine asks before a reconciliation deletes most of a folder */
+	assert_int_equal(driver_count_messages(fx.d, "INBOX", &total, &e), 0);
+	assert_int_equal(total, 20);
+	assert_int_equal(driver_count_messages(fx.d, "Nowhere", &total, &e), -1);
+	assert_string_equal(e.code, "folder_gone");
 	for (size_t i = 0; i < fresh.n; i++)
 		assert_int_equal(strtoul(fresh.rows[i].id, NULL, 10), before + 1000);
 	mirror_free(&fresh);
