@@ -7,6 +7,7 @@
 #include <string.h>
 #include "inboxsync/driver.h"
 #include "inboxsync/graph.h"
+#include "inboxsync/imap.h"
 
 /* ---- the registry ------------------------------------------------------ */
 
@@ -18,14 +19,13 @@ static const struct driver_transport graph_transport = {
 	.open = graph_driver_open,
 };
 
-/* IMAP OAuth2: authorization and Test & Confirm (src/imap/imap_probe.c)
- * work; a mail driver is not part of this build yet. */
+/* IMAP OAuth2: the libetpan driver with SMTP submission (src/imap). */
 static const struct driver_transport imap_transport = {
 	.name = "imap",
 	.label = "IMAP OAuth2",
 	.token_resource = "outlook",
-	.can_sync = false,
-	.open = NULL,
+	.can_sync = true,
+	.open = imap_driver_open,
 };
 
 const struct driver_transport *const driver_transports[] = {

@@ -180,3 +180,56 @@ dovecot_reload() {
 
 # dove_adm ARGS...: doveadm with this Dovecot's configuration.
 dove_adm() { doveadm -c "$DOVE_DIR/dovecot.conf" "$@"; }
+
+# The mailbox of the shell scenarios and its account name.
+USER_ADDR=${USER_ADDR:-adele@contoso.com}
+ACCOUNT=${ACCOUNT:-box}
+
+# seed FOLDER N...: one message per number, Message-ID <cli-N@test.example>,
+# through doveadm save (another client's delivery).
+seed() {
+	local folder=$1
+	shift
+	for n in "$@"; do
+		printf 'From: Carol <carol@fabrikam.example>\r\nTo: <%s>\r\nSubject: cli %s\r\nMessage-ID: <cli-%s@test.example>\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\n\r\nbody of message %s\r\n' \
+			"$USER_ADDR" "$n" "$n" "$n" | dove_adm save -u "$USER_ADDR" -m "$folder" ||
+			{ echo "FAIL: doveadm save" >&2; exit 1; }
+	done
+}
+
+# server_ids FOLDER: the folder's Message-IDs on the server, sorted.
+server_ids() {
+	dove_adm -f tab fetch -u "$USER_ADDR" hdr.message-id mailbox "$1" | tail -n +2 |
+		sed 's/^ *//' | sort
+}
+
+# local_ids FOLDER: the same from the local store.
+local_ids() {
+	ibx --json messages list "$ACCOUNT" --folder "$1" --limit 100000 | jq -r '.[].internet_message_id' | sort
+}
+
+# matches FOLDER DESCRIPTION: the local folder equals the server's (its
+# Message-IDs, each once).
+matches() {
+	local want got
+	want=$(server_ids "$1")
+	got=$(local_ids "$1")
+	if [ "$want" = "$got" ] && [ -n "$want" ]; then
+		pass "$2"
+	else
+		fail "$2: the server has $(echo "$want" | grep -c .), the store $(echo "$got" | grep -c .); only on the server: $(comm -23 <(echo "$want") <(echo "$got") | head -5 | tr '\n' ' '); only in the store: $(comm -13 <(echo "$want") <(echo "$got") | head -5 | tr '\n' ' ')"
+	fi
+}
+
+# seed_maildir FIRST COUNT: COUNT messages (numbers FIRST..) written straight
+# into the Inbox's Maildir, as a delivery agent would: fast for big
+# mailboxes. Dovecot numbers them when it next looks.
+seed_maildir() {
+	local dir="$DOVE_DIR/mail/$USER_ADDR" n
+	mkdir -p "$dir/cur" "$dir/new" "$dir/tmp"
+	for n in $(seq "$1" $(($1 + $2 - 1))); do
+		printf 'From: Carol <carol@fabrikam.example>\r\nTo: <%s>\r\nSubject: cli %s\r\nMessage-ID: <cli-%s@test.example>\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\n\r\nbody of message %s\r\n' \
+			"$USER_ADDR" "$n" "$n" "$n" >"$dir/cur/$(printf '%010d' "$n").seed:2,"
+	done
+	chown -R "$MAIL_USER" "$DOVE_DIR/mail"
+}
