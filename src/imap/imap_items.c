@@ -129,25 +129,28 @@ int imap_op_fetch_mime(struct driver *d, const char *id, struct buf *out, struct
 	struct imap_driver *g = imap_of(d);
 	size_t cap = out->limit && out->limit < g->max_message ? out->limit : g->max_message;
 	char *mailbox = NULL;
-	uint32_t uid;
-	unsigned flags;
+	uint32_t validity, uid;
 	bool found = false;
-	int rc;
+	int rc = -1;
 
+	if (imap_item_parse(id, &mailbox, &validity, &uid, e) < 0)
+		return -1;
+	/* one command: BODY.PEEK[] of a message that is gone answers nothing */
 	for (int attempt = 0; attempt < 2; attempt++) {
-		rc = open_id(g, id, true, &mailbox, &uid, &flags, e);
-		if (rc == 1 && imap_fetch_raw(&g->main, uid, cap, out, &found, e) < 0)
-			rc = -1;
-		free(mailbox);
-		mailbox = NULL;
-		if (rc >= 0 || g->main.imap || e->class != ERR_TRANSIENT)
+		if (imap_driver_open_mailbox(g, mailbox, true, false, e) < 0) {
+			if (err_is(e, "folder_gone"))
+				rc = 0;
+			break;
+		}
+		rc = g->main.uidvalidity != validity ? 0
+		     : imap_fetch_raw(&g->main, uid, cap, out, &found, e) < 0 ? -1 : 0;
+		if (rc == 0 || g->main.imap || e->class != ERR_TRANSIENT)
 			break;
 	}
+	free(mailbox);
 	if (rc < 0)
 		return -1;
-	if (rc == 0 || !found)
-		return gone(id, e);
-	return 0;
+	return found ? 0 : gone(id, e);
 }
 
 int imap_op_fetch_body(struct driver *d, const char *id, struct driver_body *out,
