@@ -11,7 +11,9 @@
 #                    20 live folders vs. one request per folder
 #   first_newest_50  time until the 50 newest Inbox messages are in the
 #                    store vs. one curl of the first page
-# then bench/sim_throughput.sh if it exists. See docs/performance.md.
+# then bench/sim_throughput.sh and bench/imap_mirror.sh (the IMAP transport
+# against mbsync and raw IMAP floors; BENCH_IMAP=0 skips it). See
+# docs/performance.md.
 # Environment: BUILD_DIR (default build), BENCH_SMALL (10000), BENCH_LARGE
 # (100000), BENCH_REPS (3), BENCH_KEEP=1 keeps the scratch directory.
 set -euo pipefail
@@ -200,4 +202,8 @@ sim_stop
 if [ -f bench/sim_throughput.sh ]; then
 	say "bench/sim_throughput.sh"
 	BUILD_DIR=$BUILD_DIR bash bench/sim_throughput.sh
+fi
+if [ "${BENCH_IMAP:-1}" != 0 ] && [ -f bench/imap_mirror.sh ]; then
+	say "bench/imap_mirror.sh"
+	BUILD_DIR=$BUILD_DIR bash bench/imap_mirror.sh
 fi

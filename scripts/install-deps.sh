@@ -10,7 +10,7 @@ PACKAGES=(
 	libmicrohttpd-dev libsodium-dev libetpan-dev libgmime-3.0-dev libgnutls28-dev
 	ripmime
 	libcmocka-dev libclang-rt-14-dev jq psmisc time
-	dovecot-imapd dovecot-submissiond
+	dovecot-imapd dovecot-submissiond isync
 )
 # Node.js runs the SDK tests (tests/sdk); a machine that already has a node
 # (Debian's or another packaging) keeps it.

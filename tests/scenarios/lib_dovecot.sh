@@ -4,8 +4,10 @@
 # m365sim's introspection endpoint about every token; mail processes run
 # as the unprivileged "dovecot" user when the test runs as root (Dovecot
 # refuses mail access as root). Started as our child, stopped by pid.
-# DOVE_MAILBOXES (optional) adds mailbox blocks to the namespace; doveadm
-# runs with this configuration through dove_adm.
+# DOVE_MAILBOXES (optional) adds mailbox blocks to the namespace,
+# DOVE_MECHANISMS and DOVE_PASSDB_EXTRA another login (the benchmark's
+# mbsync logs in with PLAIN); doveadm runs with this configuration
+# through dove_adm.
 DOVECOT_BIN=$(command -v dovecot || echo /usr/sbin/dovecot)
 if [ ! -x "$DOVECOT_BIN" ]; then
 	echo "FAIL: dovecot is not installed (scripts/install-deps.sh installs dovecot-imapd and dovecot-submissiond)" >&2
@@ -83,7 +85,7 @@ dovecot_conf() {
 	listen = 127.0.0.1
 	ssl = no
 	disable_plaintext_auth = no
-	auth_mechanisms = xoauth2
+	auth_mechanisms = ${DOVE_MECHANISMS:-xoauth2}
 	auth_verbose = yes
 	hostname = localhost
 	default_internal_user = $MAIL_USER
@@ -113,6 +115,7 @@ dovecot_conf() {
 	  mechanisms = xoauth2
 	  args = $DOVE_DIR/oauth2.conf
 	}
+	${DOVE_PASSDB_EXTRA:-}
 	userdb {
 	  driver = static
 	  args = uid=$MAIL_USER gid=$MAIL_GROUP home=$DOVE_DIR/mail/%u allow_all_users=yes
