@@ -4,7 +4,8 @@
  * move changes the folder of one row; orphan marks for removed entries;
  * the local Sent entry replaced by the server's copy), their events,
  * keyset-paged listing, cached bodies. Address and category lists are
- * stored as JSON arrays and unpacked into one block per message on read.
+ * stored as JSON arrays (store_rows.h) and unpacked into one block per
+ * message on read.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "inboxsync/alloc.h"
 #include "inboxsync/timeutil.h"
 #include "store/sqlite/sqlite_internal.h"
+#include "store/store_rows.h"
 
 /* ---- writing ------------------------------------------------------------- */
 
@@ -31,48 +33,6 @@ static void bind_optional_int(sqlite3_stmt *s, int i, int64_t v)
 		sqlite3_bind_null(s, i);
 }
 
-/* A JSON array of {"name","address"} (NULL when the list is unknown);
- * heap, caller frees. */
-static char *addresses_json(const struct mail_address_list *l)
-{
-	json_t *arr;
-	char *out;
-
-	if (!l->known)
-		return NULL;
-	if (l->n == 0)
-		return xstrdup("[]");
-	arr = json_array();
-	for (size_t i = 0; i < l->n; i++) {
-		json_t *a = json_object();
-
-		json_object_set_new(a, "name", json_string(l->items[i].name ? l->items[i].name : ""));
-		json_object_set_new(a, "address",
-				    json_string(l->items[i].address ? l->items[i].address : ""));
-		json_array_append_new(arr, a);
-	}
-	out = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	return out ? out : xstrdup("[]");
-}
-
-static char *strings_json(const struct mail_string_list *l)
-{
-	json_t *arr;
-	char *out;
-
-	if (!l->known)
-		return NULL;
-	if (l->n == 0)
-		return xstrdup("[]");
-	arr = json_array();
-	for (size_t i = 0; i < l->n; i++)
-		json_array_append_new(arr, json_string(l->items[i] ? l->items[i] : ""));
-	out = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	return out ? out : xstrdup("[]");
-}
-
 /* The lists of one message as stored (NULL = unknown, keep stored). */
 struct stored_lists {
 	char *to, *cc, *categories;
@@ -80,9 +40,9 @@ struct stored_lists {
 
 static void lists_build(const struct mail_message *m, struct stored_lists *l)
 {
-	l->to = addresses_json(&m->to);
-	l->cc = addresses_json(&m->cc);
-	l->categories = strings_json(&m->categories);
+	l->to = store_addresses_json(&m->to);
+	l->cc = store_addresses_json(&m->cc);
+	l->categories = store_strings_json(&m->categories);
 }
 
 static void lists_free(struct stored_lists *l)
@@ -627,134 +587,33 @@ int sqlite_set_message_flags(struct store *st, int64_t account_id,
 
 enum { COL_BODY_TYPE = 24, COL_BODY = 25 };
 
-/* One heap block holding every string of a message read back: filled by
- * two passes over the same data (measure, then copy). */
-struct packer {
-	char *base;                /* NULL while measuring */
-	size_t used;
-};
-
-static void *pack_raw(struct packer *p, const void *src, size_t n, size_t align)
-{
-	void *at;
-
-	p->used = (p->used + align - 1) / align * align;
-	at = p->base ? p->base + p->used : NULL;
-	if (at && src)
-		memcpy(at, src, n);
-	p->used += n;
-	return at;
-}
-
-static const char *pack_str(struct packer *p, const char *s, size_t n)
-{
-	char *at = pack_raw(p, s, n + 1, 1);
-
-	if (at)
-		at[n] = '\0';
-	return at;
-}
-
-static const char *pack_col(struct packer *p, sqlite3_stmt *s, int i)
-{
-	const char *t = sq_col_str(s, i);
-
-	return pack_str(p, t, strlen(t));
-}
-
-static void pack_addresses(struct packer *p, const json_t *arr,
-			   struct mail_address_list *out)
-{
-	size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
-	struct mail_address *items = pack_raw(p, NULL, n * sizeof(*items),
-					      _Alignof(struct mail_address));
-
-	out->known = true;
-	out->n = n;
-	out->items = items;
-	for (size_t i = 0; i < n; i++) {
-		const json_t *a = json_array_get(arr, i);
-		const char *name = json_string_value(json_object_get(a, "name"));
-		const char *addr = json_string_value(json_object_get(a, "address"));
-		const char *pn = pack_str(p, name ? name : "", name ? strlen(name) : 0);
-		const char *pa = pack_str(p, addr ? addr : "", addr ? strlen(addr) : 0);
-
-		if (items) {
-			items[i].name = pn;
-			items[i].address = pa;
-		}
-	}
-}
-
-static void pack_strings(struct packer *p, const json_t *arr,
-			 struct mail_string_list *out)
-{
-	size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
-	const char **items = pack_raw(p, NULL, n * sizeof(*items), _Alignof(char *));
-
-	out->known = true;
-	out->n = n;
-	out->items = items;
-	for (size_t i = 0; i < n; i++) {
-		const char *v = json_string_value(json_array_get(arr, i));
-		const char *pv = pack_str(p, v ? v : "", v ? strlen(v) : 0);
-
-		if (items)
-			items[i] = pv;
-	}
-}
-
-static json_t *col_json(sqlite3_stmt *s, int i)
-{
-	const char *t = sq_col_str(s, i);
-
-	return json_loads(t, JSON_DISABLE_EOF_CHECK, NULL);
-}
-
-/* One pass of reading the current row into `out` with `p`. */
-static void pack_message(struct packer *p, sqlite3_stmt *s, json_t *const lists[3],
-			 bool with_body, struct store_message *out)
-{
-	struct mail_message *m = &out->m;
-
-	m->remote_id = pack_col(p, s, 3);
-	m->internet_message_id = pack_col(p, s, 4);
-	m->conversation_id = pack_col(p, s, 5);
-	m->subject = pack_col(p, s, 6);
-	m->from.name = pack_col(p, s, 7);
-	m->from.address = pack_col(p, s, 8);
-	pack_addresses(p, lists[0], &m->to);
-	pack_addresses(p, lists[1], &m->cc);
-	pack_strings(p, lists[2], &m->categories);
-	m->preview = pack_col(p, s, 12);
-	m->change_key = pack_col(p, s, 21);
-	out->folder_path = pack_col(p, s, 2);
-	if (with_body) {
-		size_t n = (size_t)sqlite3_column_bytes(s, COL_BODY);
-		const void *b = sqlite3_column_blob(s, COL_BODY);
-
-		out->body_type = pack_col(p, s, COL_BODY_TYPE);
-		out->body = pack_str(p, b ? b : "", b ? n : 0);
-		out->body_len = b ? n : 0;
-	}
-}
-
 /* Read the current row into `out`, its strings in one new heap block
  * (out->owned). */
 static void read_message(sqlite3_stmt *s, bool with_body, struct store_message *out)
 {
-	json_t *lists[3] = { col_json(s, 9), col_json(s, 10), col_json(s, 11) };
-	struct packer p = { 0 };
+	struct store_message_text t = {
+		.remote_id = sq_col_str(s, 3),
+		.internet_message_id = sq_col_str(s, 4),
+		.conversation_id = sq_col_str(s, 5),
+		.subject = sq_col_str(s, 6),
+		.from_name = sq_col_str(s, 7),
+		.from_addr = sq_col_str(s, 8),
+		.to_json = sq_col_str(s, 9),
+		.cc_json = sq_col_str(s, 10),
+		.categories_json = sq_col_str(s, 11),
+		.preview = sq_col_str(s, 12),
+		.change_key = sq_col_str(s, 21),
+		.folder_path = sq_col_str(s, 2),
+		.with_body = with_body,
+	};
 	struct mail_message *m = &out->m;
 
-	memset(out, 0, sizeof(*out));
-	pack_message(&p, s, lists, with_body, out);
-	p.base = xmalloc(p.used ? p.used : 1);
-	p.used = 0;
-	pack_message(&p, s, lists, with_body, out);
-	for (int i = 0; i < 3; i++)
-		json_decref(lists[i]);
-	out->owned = p.base;
+	if (with_body) {
+		t.body_type = sq_col_str(s, COL_BODY_TYPE);
+		t.body = sqlite3_column_blob(s, COL_BODY);
+		t.body_len = (size_t)sqlite3_column_bytes(s, COL_BODY);
+	}
+	store_message_unpack(&t, out);
 	out->id = sq_col_int(s, 0);
 	out->folder_id = sq_col_int(s, 1);
 	m->received_at = sq_col_int(s, 13);
