@@ -1494,6 +1494,104 @@ static void test_deliveries_skip_backfill_unless_asked(void **state)
 	assert_int_equal(n_with, 1);
 }
 
+#define DELIVERY_NODES 3
+#define DELIVERY_ACCOUNTS 12
+#define EVENTS_PER_ACCOUNT 4
+
+struct deliverer {
+	const char *path;
+	char holder[32];
+	int64_t seqs[DELIVERY_ACCOUNTS * EVENTS_PER_ACCOUNT * 2];
+	size_t n;
+	int failed;
+};
+
+/* A node's delivery loop: claim, "send", finish, until nothing is left. */
+static void *deliver_all(void *arg)
+{
+	struct deliverer *d = arg;
+	struct store *st;
+	struct err e = { 0 };
+	int idle = 0;
+
+	if (store_open(d->path, &st, &e) < 0) {
+		d->failed = 1;
+		return NULL;
+	}
+	while (idle < 20) {
+		struct store_delivery_slot slots[4];
+		struct store_event evs[4];
+		size_t n;
+
+		if (store_claim_deliveries(st, d->holder, 60, 4, slots, evs, &n, &e) < 0) {
+			d->failed |= e.class != ERR_TRANSIENT;
+			continue;
+		}
+		idle = n ? 0 : idle + 1;
+		for (size_t i = 0; i < n; i++) {
+			struct store_delivery_attempt a = { .webhook_id = slots[i].webhook_id,
+				.seq = evs[i].seq, .account_id = slots[i].account_id, .ok = true,
+				.http_status = 200 };
+
+			if (d->n < sizeof(d->seqs) / sizeof(d->seqs[0]))
+				d->seqs[d->n++] = evs[i].seq;
+			if (store_finish_delivery(st, &slots[i], &a, 0, &e) < 0)
+				d->failed = 1;
+		}
+	}
+	store_close(st);
+	return NULL;
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void test_each_event_delivered_once_across_nodes(void **state)
+{
+	struct fixture *f = *state;
+	struct deliverer d[DELIVERY_NODES];
+	pthread_t t[DELIVERY_NODES];
+	int64_t all[DELIVERY_ACCOUNTS * EVENTS_PER_ACCOUNT * 2];
+	size_t total = 0;
+	struct err e = { 0 };
+	long long left;
+	int64_t hook = add_hook(f, STORE_EVENT_BIT(STORE_EVENT_SEND_CONFIRMED), false);
+
+	for (int a = 0; a < DELIVERY_ACCOUNTS; a++) {
+		char name[16];
+		int64_t id;
+
+		snprintf(name, sizeof(name), "hooked%02d", a);
+		id = a ? add_account_of(f, STORE_LOCAL_USER_ID, name) : f->account;
+		for (int k = 0; k < EVENTS_PER_ACCOUNT; k++)
+			assert_int_equal(store_add_event(f->st, id, STORE_EVENT_SEND_CONFIRMED,
+							 name, NULL, &e), 0);
+	}
+	for (int i = 0; i < DELIVERY_NODES; i++) {
+		memset(&d[i], 0, sizeof(d[i]));
+		d[i].path = f->path;
+		snprintf(d[i].holder, sizeof(d[i].holder), "node-%d", i);
+		assert_int_equal(pthread_create(&t[i], NULL, deliver_all, &d[i]), 0);
+	}
+	for (int i = 0; i < DELIVERY_NODES; i++) {
+		pthread_join(t[i], NULL);
+		assert_false(d[i].failed);
+		for (size_t k = 0; k < d[i].n; k++)
+			all[total++] = d[i].seqs[k];
+	}
+	/* every event once: none lost, none sent twice */
+	assert_int_equal(total, DELIVERY_ACCOUNTS * EVENTS_PER_ACCOUNT);
+	qsort(all, total, sizeof(all[0]), cmp_seq);
+	for (size_t k = 1; k < total; k++)
+		assert_true(all[k] > all[k - 1]);
+	assert_int_equal(store_count_undelivered(f->st, hook, &left, &e), 0);
+	assert_int_equal(left, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1532,6 +1630,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_webhooks_crud, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliveries_in_order_claimed_once_and_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliveries_skip_backfill_unless_asked, setup_folders, teardown),
+		cmocka_unit_test_setup_teardown(test_each_event_delivered_once_across_nodes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,6 +85,14 @@ static void describe_url(struct pg_store *q, const char *url)
 	PQconninfoFree(opts);
 }
 
+/* The server's notices ("relation already exists, skipping" while
+ * migrating...) go to the debug log, not to stderr. */
+static void notice_to_log(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("store", "postgresql: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 /* Connect with our defaults in front of the URL (so the URL wins). */
 static PGconn *connect_url(const char *url)
 {
@@ -94,8 +102,11 @@ static PGconn *connect_url(const char *url)
 		"application_name", "dbname", NULL,
 	};
 	const char *vals[] = { "10", "1", "10", "5", "3", "30000", "inboxsync", url, NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
 
-	return PQconnectdbParams(keys, vals, 1);
+	if (c)
+		PQsetNoticeProcessor(c, notice_to_log, NULL);
+	return c;
 }
 
 static int fail_connect(struct pg_store *q, PGconn *c, enum err_class class,
