@@ -45,6 +45,7 @@ enum err_fix {
 	FIX_CHECK_INPUT,        /* [what] correct the request */
 	FIX_UPGRADE,            /* install a newer inboxsync */
 	FIX_STORAGE,            /* [path] free disk space / fix permissions of the store */
+	FIX_MIGRATE,            /* an administrator creates or upgrades the store's schema */
 };
 
 struct err {

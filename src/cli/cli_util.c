@@ -185,6 +185,10 @@ const char *cli_fix_text(const struct cli *cli, const struct err *e, char *out,
 	case FIX_CHECK_INPUT:
 		snprintf(out, n, "%s", e->fix_arg);
 		break;
+	case FIX_MIGRATE:
+		snprintf(out, n, "run 'inboxsync migrate' with the same --database "
+			 "(once per database, before the nodes start)");
+		break;
 	default:
 		/* The plain words, as the rest of a sentence. */
 		err_fix_text(e->fix, e->fix_arg, out, n);

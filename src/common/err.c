@@ -80,6 +80,7 @@ static const struct {
 	[FIX_CHECK_INPUT] = { "check_input", "Correct the request: %s." },
 	[FIX_UPGRADE] = { "upgrade", "Install a newer version of inboxsync." },
 	[FIX_STORAGE] = { "storage", "Check the storage at %s: free disk space, or give the service user write permission." },
+	[FIX_MIGRATE] = { "migrate", "An administrator must create or upgrade the store's schema (migrate) once, before inboxsync uses it." },
 };
 
 const char *err_fix_name(enum err_fix fix)
