@@ -20,8 +20,6 @@ extern const size_t pg_migrations_count;
 /* Serializes concurrent `inboxsync migrate` runs on one database. */
 #define MIGRATE_LOCK "7231470120"
 
-#define MIGRATE_HINT "run 'inboxsync --database URL migrate' with this URL"
-
 /* ---- the URL -------------------------------------------------------------- */
 
 void pg_scrub(const struct pg_store *q, const char *msg, char *out, size_t n)
@@ -36,6 +34,13 @@ void pg_scrub(const struct pg_store *q, const char *msg, char *out, size_t n)
 			for (const char *m = "***"; *m && used + 1 < n; m++)
 				out[used++] = *m;
 			msg += plen;
+			continue;
+		}
+		/* libpq's multi-line messages become one line */
+		if (*msg == '\n' || *msg == '\t') {
+			if (used && out[used - 1] != ' ')
+				out[used++] = ' ';
+			msg++;
 			continue;
 		}
 		out[used++] = *msg++;
@@ -117,8 +122,10 @@ static int fail_connect(struct pg_store *q, PGconn *c, enum err_class class,
 	pg_scrub(q, c ? PQerrorMessage(c) : "out of memory", clean, sizeof(clean));
 	err_set(e, class, code, "cannot connect to the PostgreSQL store %s: %s",
 		q->where, clean);
-	return err_set_fix(e, class == ERR_TRANSIENT ? FIX_RETRY : FIX_STORAGE,
-			   class == ERR_TRANSIENT ? NULL : q->where);
+	if (class == ERR_TRANSIENT)
+		return err_set_fix(e, FIX_RETRY, NULL);
+	return err_set_fix(e, FIX_CHECK_INPUT, "check the database URL, and that its "
+			   "PostgreSQL server is running and accepts this user");
 }
 
 /* ---- the session ------------------------------------------------------------- */
@@ -146,9 +153,8 @@ static int schema_error(struct pg_store *q, int version, struct err *e)
 {
 	if (version < 0) {
 		err_set(e, ERR_PERMANENT, "store_schema", "the database %s has no "
-			"inboxsync schema yet; run 'inboxsync --database URL migrate' "
-			"once to create it", q->where);
-		return err_set_fix(e, FIX_CHECK_INPUT, MIGRATE_HINT);
+			"inboxsync schema yet", q->where);
+		return err_set_fix(e, FIX_MIGRATE, NULL);
 	}
 	if ((size_t)version > pg_migrations_count) {
 		err_set(e, ERR_PERMANENT, "store_schema", "the database %s has schema "
@@ -157,10 +163,9 @@ static int schema_error(struct pg_store *q, int version, struct err *e)
 		return err_set_fix(e, FIX_UPGRADE, NULL);
 	}
 	err_set(e, ERR_PERMANENT, "store_schema", "the database %s has schema "
-		"version %d, older than this inboxsync needs (%zu); run 'inboxsync "
-		"--database URL migrate' to upgrade it", q->where, version,
+		"version %d, older than this inboxsync needs (%zu)", q->where, version,
 		pg_migrations_count);
-	return err_set_fix(e, FIX_CHECK_INPUT, MIGRATE_HINT);
+	return err_set_fix(e, FIX_MIGRATE, NULL);
 }
 
 /* Connect and set the session up in one round trip: the schema must be
@@ -383,7 +388,7 @@ int pg_backup(struct store *st, const char *dest, struct err *e)
 	(void)dest;
 	err_set(e, ERR_PERMANENT, "unsupported", "the PostgreSQL store %s is backed "
 		"up with PostgreSQL's own tools (pg_dump, or the server's base "
-		"backups), not with 'inboxsync backup'", PG(st)->where);
+		"backups), not by inboxsync", PG(st)->where);
 	return err_set_fix(e, FIX_CHECK_INPUT, "back the database up with pg_dump");
 }
 

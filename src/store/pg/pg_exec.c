@@ -100,12 +100,10 @@ static const struct {
 	{ "57P", ERR_TRANSIENT, "store_unavailable", FIX_RETRY }, /* shutting down */
 	{ "08", ERR_TRANSIENT, "store_unavailable", FIX_RETRY },  /* connection */
 	{ "25006", ERR_PERMANENT, "store_readonly", FIX_STORAGE },
-	{ "42P01", ERR_PERMANENT, "store_schema", FIX_CHECK_INPUT }, /* no table */
-	{ "42883", ERR_PERMANENT, "store_schema", FIX_CHECK_INPUT }, /* no function */
-	{ "42703", ERR_PERMANENT, "store_schema", FIX_CHECK_INPUT }, /* no column */
+	{ "42P01", ERR_PERMANENT, "store_schema", FIX_MIGRATE }, /* no table */
+	{ "42883", ERR_PERMANENT, "store_schema", FIX_MIGRATE }, /* no function */
+	{ "42703", ERR_PERMANENT, "store_schema", FIX_MIGRATE }, /* no column */
 };
-
-#define MIGRATE_HINT "run 'inboxsync --database URL migrate' with this URL"
 
 static int fail_state(struct pg_store *q, const char *state, const char *msg,
 		      const char *what, struct err *e)
@@ -125,8 +123,7 @@ static int fail_state(struct pg_store *q, const char *state, const char *msg,
 		err_set(e, states[i].class, states[i].code, "store %s: %s failed: %s",
 			q->where, what, clean);
 		return err_set_fix(e, states[i].fix,
-				   states[i].fix == FIX_STORAGE ? q->where
-				   : states[i].fix == FIX_CHECK_INPUT ? MIGRATE_HINT : NULL);
+				   states[i].fix == FIX_STORAGE ? q->where : NULL);
 	}
 	return err_set(e, ERR_PERMANENT, "store", "store %s: %s failed: %s",
 		       q->where, what, clean);
