@@ -38,9 +38,10 @@ struct store;
  * SQLite: created when absent, pending migrations applied; a file that is
  * not writable is opened read-only (reads work, writes fail with
  * "store_readonly" naming the path and the permission needed).
- * PostgreSQL: the schema must be current (else "store_schema" telling to
- * run 'inboxsync migrate'). Errors: ERR_PERMANENT "store" with the
- * location (passwords masked) and the reason. */
+ * PostgreSQL: the schema must be current (else "store_schema" with
+ * FIX_MIGRATE: an administrator runs 'inboxsync migrate'; FIX_UPGRADE for
+ * a newer schema). Errors: ERR_PERMANENT "store" with the location
+ * (passwords masked) and the reason. */
 int store_open(const char *location, struct store **out, struct err *e);
 void store_close(struct store *st);
 
