@@ -71,7 +71,14 @@ sim_requests() {
 	admin GET counters | jq '[.requests | to_entries[] | select(.key | test("^[A-Z]+ /_sim/") | not) | .value[]] | add // 0'
 }
 
-ibx() { local d=$1; shift; "$IBX" --data-dir "$d" "$@"; }
+# ibx DATA ARGS...: inboxsync on the data dir DATA; when DATA/database
+# holds a URL (bench/pg_sync.sh), its store is that PostgreSQL database.
+ibx() {
+	local d=$1
+	shift
+	[ -f "$d/database" ] && set -- --database "$(cat "$d/database")" "$@"
+	"$IBX" --data-dir "$d" "$@"
+}
 
 # log_http DATA: HTTP transfers inboxsync has logged so far; with -v the
 # client logs one "debug http:" line per request it puts on the wire
@@ -83,11 +90,14 @@ log_http() {
 }
 
 # account_template DATA: provider, account, authorization, folders fetched,
-# only the Inbox selected. Copies of DATA are fresh data dirs.
+# only the Inbox selected (in the store DATA/database names, if any).
+# Copies of DATA are fresh data dirs.
 account_template() {
-	local d=$1 url pid
+	local d=$1 url pid db=""
+	[ -f "$d/database" ] && db=$(cat "$d/database")
 	rm -rf "$d"
 	mkdir -p "$d"
+	[ -z "$db" ] || echo "$db" >"$d/database"
 	ibx "$d" provider set microsoft --client-id "$SIM_CLIENT_ID" --client-secret-file "$TMP/secret" \
 		--login-url "$SIM_URL" --graph-url "$SIM_URL/v1.0" >/dev/null
 	ibx "$d" account add "$ACCOUNT" --email "$EMAIL" >/dev/null
@@ -166,6 +176,7 @@ timed_sync() {
 	admin POST counters/reset >/dev/null
 	before=$(log_http "$d")
 	t0=$(now_ms)
+	[ -f "$d/database" ] && set -- --database "$(cat "$d/database")" "$@"
 	/usr/bin/time -v -o "$d/time.txt" "$IBX" --data-dir "$d" -v "$@" >"$d/sync.out" 2>"$d/sync.err" ||
 		{ cat "$d/sync.err" >&2; die "inboxsync $* failed"; }
 	SYNC_MS=$(($(now_ms) - t0))

@@ -11,7 +11,8 @@
 #                    20 live folders vs. one request per folder
 #   first_newest_50  time until the 50 newest Inbox messages are in the
 #                    store vs. one curl of the first page
-# then bench/sim_throughput.sh if it exists. See docs/performance.md.
+# then bench/pg_sync.sh (the PostgreSQL store against SQLite) and
+# bench/sim_throughput.sh if they exist. See docs/performance.md.
 # Environment: BUILD_DIR (default build), BENCH_SMALL (10000), BENCH_LARGE
 # (100000), BENCH_REPS (3), BENCH_KEEP=1 keeps the scratch directory.
 set -euo pipefail
@@ -196,6 +197,13 @@ jq -nc --argjson s "$SMALL" --argjson l "$LARGE" --argjson rs "$RSS_SMALL" --arg
 rm -rf "$TMP/synced"
 figure_first50
 sim_stop
+
+# The PostgreSQL store against the SQLite store (needs the PostgreSQL
+# server binaries: make deps installs postgresql-15).
+if [ -f bench/pg_sync.sh ] && [ -x "$(pg_config --bindir 2>/dev/null)/postgres" ]; then
+	say "bench/pg_sync.sh"
+	BUILD_DIR=$BUILD_DIR BENCH_LARGE=$LARGE BENCH_REPS=$REPS bash bench/pg_sync.sh
+fi
 
 if [ -f bench/sim_throughput.sh ]; then
 	say "bench/sim_throughput.sh"

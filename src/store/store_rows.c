@@ -12,22 +12,12 @@
 
 /* ---- lists --------------------------------------------------------------- */
 
-static char *dump_array(json_t *arr)
-{
-	char *out = json_dumps(arr, JSON_COMPACT);
-
-	json_decref(arr);
-	return out ? out : xstrdup("[]");
-}
-
-char *store_addresses_json(const struct mail_address_list *l)
+json_t *store_addresses_value(const struct mail_address_list *l)
 {
 	json_t *arr;
 
 	if (!l->known)
 		return NULL;
-	if (l->n == 0)
-		return xstrdup("[]");
 	arr = json_array();
 	for (size_t i = 0; i < l->n; i++) {
 		json_t *a = json_object();
@@ -37,21 +27,40 @@ char *store_addresses_json(const struct mail_address_list *l)
 				    json_string(l->items[i].address ? l->items[i].address : ""));
 		json_array_append_new(arr, a);
 	}
-	return dump_array(arr);
+	return arr;
 }
 
-char *store_strings_json(const struct mail_string_list *l)
+json_t *store_strings_value(const struct mail_string_list *l)
 {
 	json_t *arr;
 
 	if (!l->known)
 		return NULL;
-	if (l->n == 0)
-		return xstrdup("[]");
 	arr = json_array();
 	for (size_t i = 0; i < l->n; i++)
 		json_array_append_new(arr, json_string(l->items[i] ? l->items[i] : ""));
-	return dump_array(arr);
+	return arr;
+}
+
+static char *dump_array(json_t *arr)
+{
+	char *out;
+
+	if (!arr)
+		return NULL;
+	out = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return out ? out : xstrdup("[]");
+}
+
+char *store_addresses_json(const struct mail_address_list *l)
+{
+	return dump_array(store_addresses_value(l));
+}
+
+char *store_strings_json(const struct mail_string_list *l)
+{
+	return dump_array(store_strings_value(l));
 }
 
 /* ---- event data ------------------------------------------------------------ */

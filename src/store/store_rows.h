@@ -8,6 +8,7 @@
 #ifndef INBOXSYNC_STORE_ROWS_H
 #define INBOXSYNC_STORE_ROWS_H
 
+#include <jansson.h>
 #include "inboxsync/store.h"
 
 /* The JSON array stored for a list ([{"name","address"}...] or
@@ -15,6 +16,9 @@
  * caller frees. */
 char *store_addresses_json(const struct mail_address_list *l);
 char *store_strings_json(const struct mail_string_list *l);
+/* The same lists as JSON values (NULL when unknown; caller owns). */
+json_t *store_addresses_value(const struct mail_address_list *l);
+json_t *store_strings_value(const struct mail_string_list *l);
 
 /* The data of account.state_changed: state, reason and fix. Heap. */
 char *store_state_event_data(enum store_state state, const char *reason,

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/alloc.h"
+#include "inboxsync/log.h"
 #include "inboxsync/timeutil.h"
 #include "store/pg/pg_internal.h"
 
@@ -532,6 +533,7 @@ int pg_begin(struct store *st, struct err *e)
 		return -1;
 	q->in_tx = true;
 	q->tx_failed = false;
+	q->tx_start = q->round_trips;
 	return 0;
 }
 
@@ -581,6 +583,8 @@ int pg_commit(struct store *st, struct err *e)
 		return -1;
 	}
 	q->in_tx = false;
+	log_debug("store", "transaction committed in %lld round trips",
+		  q->round_trips - q->tx_start);
 	return 0;
 }
 

@@ -46,6 +46,7 @@ struct pg_store {
 	/* counters for diagnostics and the benchmark */
 	long long round_trips;
 	long long statements;
+	long long tx_start;        /* round_trips when the transaction began */
 };
 
 static inline struct pg_store *PG(struct store *st)

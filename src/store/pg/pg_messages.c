@@ -34,13 +34,10 @@ static void set_tri(json_t *o, const char *key, int v)
 		json_object_set_new(o, key, json_boolean(v));
 }
 
-/* A stored list (JSON text from store_rows) as a JSON value, so that it
- * travels as an array and is stored as the same text. */
-static void set_list(json_t *o, const char *key, char *text)
+static void set_value(json_t *o, const char *key, json_t *v)
 {
-	if (text)
-		json_object_set_new(o, key, json_loads(text, 0, NULL));
-	free(text);
+	if (v)
+		json_object_set_new(o, key, v);
 }
 
 /* One item as inboxsync_put_messages reads it: what is unknown is left
@@ -60,9 +57,9 @@ static json_t *page_item(const struct mail_message *m, size_t ord)
 	set_text(o, "subject", m->subject);
 	set_text(o, "from_name", m->from.address ? m->from.name : NULL);
 	set_text(o, "from_addr", m->from.address);
-	set_list(o, "to_json", store_addresses_json(&m->to));
-	set_list(o, "cc_json", store_addresses_json(&m->cc));
-	set_list(o, "categories_json", store_strings_json(&m->categories));
+	set_value(o, "to_json", store_addresses_value(&m->to));
+	set_value(o, "cc_json", store_addresses_value(&m->cc));
+	set_value(o, "categories_json", store_strings_value(&m->categories));
 	set_text(o, "preview", m->preview);
 	set_text(o, "change_key", m->change_key);
 	set_int(o, "received_at", m->received_at);
@@ -75,13 +72,33 @@ static json_t *page_item(const struct mail_message *m, size_t ord)
 	return o;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether every remote id of the page occurs once. */
+static bool ids_unique(const struct mail_message *items, size_t n)
+{
+	const char **ids = xcalloc(n ? n : 1, sizeof(*ids));
+	bool unique = true;
+
+	for (size_t i = 0; i < n; i++)
+		ids[i] = items[i].remote_id;
+	qsort(ids, n, sizeof(*ids), cmp_str);
+	for (size_t i = 1; unique && i < n; i++)
+		unique = strcmp(ids[i - 1], ids[i]) != 0;
+	free(ids);
+	return unique;
+}
+
 int pg_put_messages(struct store *st, int64_t account_id, int64_t folder_id,
 		    const struct mail_message *items, size_t n, int64_t seen_gen,
 		    bool backfill, struct store_page_result *r, struct err *e)
 {
 	static const char sql[] =
 		"SELECT created, updated, replaced, moved, unchanged, removed FROM "
-		"inboxsync_put_messages($1, $2, $3, $4, $5, $6::json)";
+		"inboxsync_put_messages($1, $2, $3, $4, $5, $6::json, $7)";
 	struct pg_params p = { 0 };
 	json_t *page;
 	char *text;
@@ -107,6 +124,7 @@ int pg_put_messages(struct store *st, int64_t account_id, int64_t folder_id,
 	pgp_bool(&p, backfill);
 	pgp_int(&p, time_now());
 	pgp_text(&p, text);
+	pgp_bool(&p, ids_unique(items, n));
 	res = pg_wquery(st, sql, &p, "saving a page of messages", e);
 	free(text);
 	if (!res)

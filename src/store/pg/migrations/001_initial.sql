@@ -348,30 +348,6 @@ $$;
 -- item, null for what the server did not send) to inboxsync_put_messages,
 -- which applies it with the rules of store.h and returns the counts.
 
-CREATE TYPE inboxsync_page_item AS (
-  ord bigint,
-  remote_id text,
-  removed boolean,
-  internet_message_id text,
-  conversation_id text,
-  subject text,
-  from_name text,
-  from_addr text,
-  to_json text,
-  cc_json text,
-  categories_json text,
-  preview text,
-  change_key text,
-  received_at bigint,
-  sent_at bigint,
-  size bigint,
-  is_read boolean,
-  is_flagged boolean,
-  is_draft boolean,
-  has_attachments boolean,
-  replaces text
-);
-
 CREATE TYPE inboxsync_page_counts AS (
   created bigint,
   updated bigint,
@@ -381,30 +357,49 @@ CREATE TYPE inboxsync_page_counts AS (
   removed bigint
 );
 
--- Apply items whose remote ids are distinct, in set operations. An item
--- with `replaces` set was a local Sent entry just renamed to the server's
--- id by the caller: its update counts as replaced and its event says so.
--- Events are staged in item order.
+-- Apply items (a JSON array, see inboxsync_put_messages) whose remote ids
+-- are distinct, in set operations. `p_replaces` (a single item only) is
+-- the local Sent entry the caller just renamed to the item's server id:
+-- its update counts as replaced and its event says so. Events are staged
+-- in item order.
 CREATE FUNCTION inboxsync_apply_items(p_account bigint, p_folder bigint,
                                       p_path text, p_user bigint,
                                       p_seen_gen bigint, p_backfill boolean,
-                                      p_now bigint, p_items inboxsync_page_item[])
+                                      p_now bigint, p_items json, p_replaces text)
 RETURNS inboxsync_page_counts LANGUAGE plpgsql AS $$
 DECLARE
   c inboxsync_page_counts;
 BEGIN
+  -- Every lookup goes through the (account_id, remote_id) index, one
+  -- item at a time (LATERAL ... LIMIT 1 keeps the planner from a scan of
+  -- the account's messages, whatever its statistics say); every write
+  -- after that is by primary key.
   WITH x AS (
-    SELECT * FROM unnest(p_items)
-  ), ex AS (
-    SELECT x.*, m.id AS mid, m.folder_id AS old_folder,
+    SELECT j.ord, j.remote_id, COALESCE(j.removed, false) AS removed,
+           j.internet_message_id, j.conversation_id, j.subject, j.from_name,
+           j.from_addr, j.to_json::text AS to_json, j.cc_json::text AS cc_json,
+           j.categories_json::text AS categories_json, j.preview, j.change_key,
+           j.received_at, j.sent_at, j.size, j.is_read, j.is_flagged, j.is_draft,
+           j.has_attachments, p_replaces AS replaces
+      FROM json_to_recordset(p_items) AS j(ord bigint, remote_id text,
+           removed boolean, internet_message_id text, conversation_id text,
+           subject text, from_name text, from_addr text, to_json json,
+           cc_json json, categories_json json, preview text, change_key text,
+           received_at bigint, sent_at bigint, size bigint, is_read boolean,
+           is_flagged boolean, is_draft boolean, has_attachments boolean)
+  ), lk AS (
+    SELECT x.*, m.id AS mid, m.folder_id AS old_folder, m.pending AS was_pending,
            (m.folder_id = p_folder AND COALESCE(x.change_key, '') <> ''
             AND m.change_key = x.change_key) AS same
-      FROM x JOIN messages m ON m.account_id = p_account AND m.remote_id = x.remote_id
-     WHERE NOT x.removed
+      FROM x CROSS JOIN LATERAL (SELECT id, folder_id, change_key, pending
+             FROM messages WHERE account_id = p_account AND remote_id = x.remote_id
+             LIMIT 1) m
+  ), ex AS (
+    SELECT * FROM lk WHERE NOT lk.removed
   ), rem AS (
-    UPDATE messages m SET orphan = true FROM x
-     WHERE x.removed AND m.account_id = p_account AND m.folder_id = p_folder
-       AND m.remote_id = x.remote_id AND NOT m.pending
+    UPDATE messages m SET orphan = true FROM lk
+     WHERE m.id = lk.mid AND lk.removed AND lk.old_folder = p_folder
+       AND NOT lk.was_pending
     RETURNING m.id
   ), unch AS (
     UPDATE messages m SET seen_gen = p_seen_gen, orphan = false FROM ex
@@ -485,65 +480,62 @@ BEGIN
 END
 $$;
 
--- The whole page. The common case (every remote id once, no local Sent
--- entry waiting in the folder) is one inboxsync_apply_items; otherwise
--- the items go one at a time, in order, as the SQLite store applies them:
--- an item that is new takes over a pending local entry with its
--- Message-ID (renamed, then updated as "replaced"), an existing changed
--- item removes such an entry (message.deleted) before it is updated.
+-- The whole page: a JSON array of objects with the fields of
+-- inboxsync_apply_items's x (null or missing = not sent by the server,
+-- keep what is stored), `ord` its position. `p_unique` says every remote
+-- id occurs once (the client checked). The common case (unique, no local
+-- Sent entry waiting in the folder) is one inboxsync_apply_items;
+-- otherwise the items go one at a time, in order, as the SQLite store
+-- applies them: an item that is new takes over a pending local entry with
+-- its Message-ID (renamed, then updated as "replaced"), an existing
+-- changed item removes such an entry (message.deleted) before it is
+-- updated.
 CREATE FUNCTION inboxsync_put_messages(p_account bigint, p_folder bigint,
                                        p_seen_gen bigint, p_backfill boolean,
-                                       p_now bigint, p_page json)
+                                       p_now bigint, p_page json, p_unique boolean)
 RETURNS inboxsync_page_counts LANGUAGE plpgsql AS $$
 DECLARE
-  items inboxsync_page_item[];
-  x inboxsync_page_item;
+  item json;
   v_path text;
   v_user bigint;
   total inboxsync_page_counts := ROW(0, 0, 0, 0, 0, 0);
   one inboxsync_page_counts;
+  v_remote text;
+  v_imid text;
+  v_key text;
+  v_removed boolean;
+  replaces text;
   row_id bigint;
   row_folder bigint;
   row_key text;
   local_id bigint;
   local_remote text;
 BEGIN
-  SELECT array_agg(ROW(ord, remote_id, COALESCE(removed, false), internet_message_id,
-           conversation_id, subject, from_name, from_addr, to_json::text, cc_json::text,
-           categories_json::text, preview, change_key, received_at, sent_at, size,
-           is_read, is_flagged, is_draft, has_attachments, NULL)::inboxsync_page_item
-           ORDER BY ord)
-    INTO items
-    FROM json_to_recordset(p_page) AS j(ord bigint, remote_id text, removed boolean,
-           internet_message_id text, conversation_id text, subject text,
-           from_name text, from_addr text, to_json json, cc_json json,
-           categories_json json, preview text, change_key text, received_at bigint,
-           sent_at bigint, size bigint, is_read boolean, is_flagged boolean,
-           is_draft boolean, has_attachments boolean);
-  IF items IS NULL THEN
-    RETURN total;
-  END IF;
   SELECT COALESCE((SELECT path FROM folders WHERE id = p_folder), '') INTO v_path;
   SELECT user_id INTO v_user FROM accounts WHERE id = p_account;
-  IF NOT EXISTS (SELECT 1 FROM messages WHERE folder_id = p_folder AND pending)
-     AND (SELECT count(*) = count(DISTINCT remote_id) FROM unnest(items)) THEN
+  IF p_unique AND NOT EXISTS (SELECT 1 FROM messages WHERE folder_id = p_folder AND pending) THEN
     RETURN inboxsync_apply_items(p_account, p_folder, v_path, v_user, p_seen_gen,
-                                 p_backfill, p_now, items);
+                                 p_backfill, p_now, p_page, NULL);
   END IF;
-  FOREACH x IN ARRAY items LOOP
-    IF NOT x.removed AND COALESCE(x.internet_message_id, '') <> '' THEN
+  FOR item IN SELECT value FROM json_array_elements(p_page) WITH ORDINALITY ORDER BY ordinality LOOP
+    v_remote := item->>'remote_id';
+    v_imid := item->>'internet_message_id';
+    v_key := item->>'change_key';
+    v_removed := COALESCE((item->>'removed')::boolean, false);
+    replaces := NULL;
+    IF NOT v_removed AND COALESCE(v_imid, '') <> '' THEN
       row_id := NULL;
       SELECT id, folder_id, change_key INTO row_id, row_folder, row_key
-        FROM messages WHERE account_id = p_account AND remote_id = x.remote_id;
+        FROM messages WHERE account_id = p_account AND remote_id = v_remote;
       local_id := NULL;
       SELECT id, remote_id INTO local_id, local_remote FROM messages
-       WHERE folder_id = p_folder AND pending AND internet_message_id = x.internet_message_id
+       WHERE folder_id = p_folder AND pending AND internet_message_id = v_imid
          AND account_id = p_account ORDER BY id LIMIT 1;
       IF local_id IS NOT NULL AND row_id IS NULL THEN
-        UPDATE messages SET remote_id = x.remote_id, pending = false WHERE id = local_id;
-        x.replaces := local_remote;
+        UPDATE messages SET remote_id = v_remote, pending = false WHERE id = local_id;
+        replaces := local_remote;
       ELSIF local_id IS NOT NULL AND NOT (row_folder = p_folder
-            AND COALESCE(x.change_key, '') <> '' AND row_key = x.change_key) THEN
+            AND COALESCE(v_key, '') <> '' AND row_key = v_key) THEN
         DELETE FROM messages WHERE id = local_id;
         INSERT INTO pg_temp.staged_events (account_id, user_id, type, entity_id,
                                            folder_path, at)
@@ -551,7 +543,7 @@ BEGIN
       END IF;
     END IF;
     one := inboxsync_apply_items(p_account, p_folder, v_path, v_user, p_seen_gen,
-                                 p_backfill, p_now, ARRAY[x]);
+                                 p_backfill, p_now, json_build_array(item), replaces);
     total.created := total.created + one.created;
     total.updated := total.updated + one.updated;
     total.replaced := total.replaced + one.replaced;
