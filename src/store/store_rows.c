@@ -95,6 +95,27 @@ char *store_send_event_data(const struct store_outbox *o,
 
 /* ---- reading a message back ------------------------------------------------------ */
 
+/* The text columns of a message row. Empty strings for SQL NULL. */
+struct store_message_text {
+	const char *remote_id;
+	const char *internet_message_id;
+	const char *conversation_id;
+	const char *subject;
+	const char *from_name;
+	const char *from_addr;
+	const char *to_json;
+	const char *cc_json;
+	const char *categories_json;
+	const char *preview;
+	const char *change_key;
+	const char *folder_path;
+	bool with_body;            /* body_type and body are read */
+	const char *body_type;
+	const char *body;          /* NULL when none is cached */
+	size_t body_len;
+};
+
+
 struct packer {
 	char *base;                /* NULL while measuring */
 	size_t used;
@@ -195,8 +216,10 @@ static json_t *parse_list(const char *text)
 	return json_loads(text ? text : "", JSON_DISABLE_EOF_CHECK, NULL);
 }
 
-void store_message_unpack(const struct store_message_text *t,
-			  struct store_message *out)
+/* Clear `out` and fill its strings from `t`, copied into one new heap
+ * block (out->owned); numbers and flags are store_message_read's. */
+static void store_message_unpack(const struct store_message_text *t,
+				 struct store_message *out)
 {
 	json_t *lists[3] = {
 		parse_list(t->to_json), parse_list(t->cc_json), parse_list(t->categories_json),
@@ -211,4 +234,36 @@ void store_message_unpack(const struct store_message_text *t,
 	for (int i = 0; i < 3; i++)
 		json_decref(lists[i]);
 	out->owned = p.base;
+}
+
+void store_message_read(const struct store_row *row, bool with_body,
+			const char *body, size_t body_len, struct store_message *out)
+{
+#define T(col) row->text(row->row, col)
+#define I(col) row->integer(row->row, col)
+	struct store_message_text t = {
+		.remote_id = T(3), .internet_message_id = T(4), .conversation_id = T(5),
+		.subject = T(6), .from_name = T(7), .from_addr = T(8), .to_json = T(9),
+		.cc_json = T(10), .categories_json = T(11), .preview = T(12),
+		.change_key = T(21), .folder_path = T(2), .with_body = with_body,
+		.body_type = with_body ? T(STORE_MESSAGE_COL_BODY_TYPE) : NULL,
+		.body = body, .body_len = body_len,
+	};
+	struct mail_message *m = &out->m;
+
+	store_message_unpack(&t, out);
+	out->id = I(0);
+	out->folder_id = I(1);
+	m->received_at = I(13);
+	m->sent_at = I(14);
+	m->is_read = I(15) != 0;
+	m->is_flagged = I(16) != 0;
+	m->is_draft = I(17) != 0;
+	m->has_attachments = I(18) != 0;
+	out->pending = I(19) != 0;
+	out->body_fetched = I(20) != 0;
+	m->size = I(22);
+	out->orphan = I(23) != 0;
+#undef T
+#undef I
 }

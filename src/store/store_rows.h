@@ -29,30 +29,29 @@ char *store_state_event_data(enum store_state state, const char *reason,
 char *store_send_event_data(const struct store_outbox *o,
 			    enum store_event_type type);
 
-/* The text columns of a message row. Empty strings for SQL NULL. */
-struct store_message_text {
-	const char *remote_id;
-	const char *internet_message_id;
-	const char *conversation_id;
-	const char *subject;
-	const char *from_name;
-	const char *from_addr;
-	const char *to_json;
-	const char *cc_json;
-	const char *categories_json;
-	const char *preview;
-	const char *change_key;
-	const char *folder_path;
-	bool with_body;            /* body_type and body are read */
-	const char *body_type;
-	const char *body;          /* NULL when none is cached */
-	size_t body_len;
+/* The columns every backend selects for a message read back, in this
+ * order (the folder's path from a join on f); a message read with its
+ * body adds m.body_type and m.body (STORE_MESSAGE_COL_BODY_TYPE, _BODY). */
+#define STORE_MESSAGE_COLUMNS \
+	"m.id, m.folder_id, f.path, m.remote_id, m.internet_message_id, " \
+	"m.conversation_id, m.subject, m.from_name, m.from_addr, m.to_json, " \
+	"m.cc_json, m.categories_json, m.preview, m.received_at, m.sent_at, " \
+	"m.is_read, m.is_flagged, m.is_draft, m.has_attachments, m.pending, " \
+	"m.body_type IS NOT NULL, m.change_key, m.size, m.orphan"
+enum { STORE_MESSAGE_COL_BODY_TYPE = 24, STORE_MESSAGE_COL_BODY = 25 };
+
+/* A backend's row of STORE_MESSAGE_COLUMNS: its columns by index, text
+ * ("" for NULL) and integers (booleans as 0 and 1). */
+struct store_row {
+	const char *(*text)(void *row, int col);
+	int64_t (*integer)(void *row, int col);
+	void *row;
 };
 
-/* Clear `out` and fill its strings (mail fields, folder path, body) from
- * `t`, copied into one new heap block (out->owned, freed by
- * store_message_clear). Numbers and flags are the caller's to set. */
-void store_message_unpack(const struct store_message_text *t,
-			  struct store_message *out);
+/* Read a message from `row` into `out` (strings in one new heap block,
+ * freed by store_message_clear). `with_body`: the row has the body
+ * columns, and `body` (NULL when none is cached) its bytes. */
+void store_message_read(const struct store_row *row, bool with_body,
+			const char *body, size_t body_len, struct store_message *out);
 
 #endif

@@ -1592,6 +1592,78 @@ static void test_each_event_delivered_once_across_nodes(void **state)
 	assert_int_equal(left, 0);
 }
 
+static int count_types(void *ctx, const struct store_event *ev)
+{
+	int *n = ctx;
+
+	if ((unsigned)ev->type < STORE_EVENT_TYPE_COUNT)
+		n[ev->type]++;
+	return 0;
+}
+
+/* One page that names a message twice, replaces a local Sent entry and
+ * carries an already known message whose server copy makes another local
+ * entry redundant: the same outcome as applying the items one by one. */
+static void test_page_with_repeats_and_local_entries(void **state)
+{
+	struct fixture *f = *state;
+	struct mail_message l1 = msg("local:k1", "hi", 100), l2 = msg("local:k2", "yo", 100);
+	struct mail_message known = msg("D1", "draft", 90), page[5];
+	struct store_page_result r = { 0 };
+	struct store_event_query q = { .account_id = f->account, .limit = 1000 };
+	struct store_message got;
+	struct seqs_by_type { int n[STORE_EVENT_TYPE_COUNT]; } ev = { { 0 } };
+	struct err e = { 0 };
+	int64_t start = 0, gen;
+	long long n;
+
+	l1.internet_message_id = "<k1@x>";
+	l2.internet_message_id = "<k2@x>";
+	assert_int_equal(store_put_local_message(f->st, f->account, f->sent, &l1, &e), 0);
+	assert_int_equal(store_put_local_message(f->st, f->account, f->sent, &l2, &e), 0);
+	/* the draft of k2, synced from Drafts before it was sent */
+	known.change_key = "d1";
+	assert_int_equal(store_put_message(f->st, f->account, f->archive, &known, 0, NULL, &e), 0);
+	store_last_event_seq(f->st, &start, &e);
+	assert_int_equal(store_start_folder_round(f->st, f->sent, false, &gen, &e), 0);
+	page[0] = msg("S1", "hi", 101);              /* server copy of local:k1 */
+	page[0].internet_message_id = "<k1@x>";
+	page[1] = msg("N1", "new", 102);
+	page[2] = msg("N1", "new, changed", 102);    /* the same message again */
+	page[2].change_key = "n1b";
+	page[3] = msg("D1", "sent", 103);            /* the draft, now in Sent */
+	page[3].internet_message_id = "<k2@x>";
+	page[3].change_key = "d2";
+	mail_message_init(&page[4]);                 /* gone from a folder it was never in */
+	page[4].remote_id = "ZZ";
+	page[4].removed = true;
+	assert_int_equal(store_put_messages(f->st, f->account, f->sent, page, 5, gen, false,
+					    &r, &e), 0);
+	assert_int_equal(r.replaced, 1);
+	assert_int_equal(r.created, 1);
+	assert_int_equal(r.updated, 1);
+	assert_int_equal(r.moved, 1);
+	assert_int_equal(r.removed, 0);
+	/* S1, N1, D1: no local entry left */
+	store_count_messages(f->st, f->account, &n, &e);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_get_message(f->st, f->account, "N1", &got, &e), 1);
+	assert_string_equal(got.m.subject, "new, changed");
+	store_message_clear(&got);
+	assert_int_equal(store_get_message(f->st, f->account, "D1", &got, &e), 1);
+	assert_int_equal(got.folder_id, f->sent);
+	assert_false(got.pending);
+	store_message_clear(&got);
+	assert_int_equal(store_get_message(f->st, f->account, "local:k2", &got, &e), 0);
+	/* events: replaced = updated, the redundant local entry deleted */
+	q.after_seq = start;
+	assert_int_equal(store_read_events(f->st, &q, count_types, &ev, &e), 0);
+	assert_int_equal(ev.n[STORE_EVENT_MESSAGE_CREATED], 1);
+	assert_int_equal(ev.n[STORE_EVENT_MESSAGE_UPDATED], 2);
+	assert_int_equal(ev.n[STORE_EVENT_MESSAGE_MOVED], 1);
+	assert_int_equal(ev.n[STORE_EVENT_MESSAGE_DELETED], 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1631,6 +1703,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deliveries_in_order_claimed_once_and_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliveries_skip_backfill_unless_asked, setup_folders, teardown),
 		cmocka_unit_test_setup_teardown(test_each_event_delivered_once_across_nodes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_with_repeats_and_local_entries, setup_folders, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

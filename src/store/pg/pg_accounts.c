@@ -119,8 +119,9 @@ int pg_set_provider_problem(struct store *st, const char *name, const char *code
 	"throttled_until, backoff_s, last_error_code, last_error, last_error_at, " \
 	"created_at, updated_at"
 
-static void read_account(const PGresult *r, int i, struct store_account *a)
+static void read_account(const PGresult *r, int i, void *row)
 {
+	struct store_account *a = row;
 	enum store_incoming in = STORE_INCOMING_NOT_CONFIRMED;
 	enum store_outgoing out = STORE_OUTGOING_UNTESTED;
 
@@ -162,21 +163,11 @@ static void read_account(const PGresult *r, int i, struct store_account *a)
 	a->updated_at = pg_int(r, i, 32);
 }
 
-/* Run `sql` and read its first row, if any: 1 found, 0 not, -1 error. */
 static int get_one_account(struct store *st, const char *sql,
 			   const struct pg_params *p, struct store_account *out,
 			   struct err *e)
 {
-	PGresult *r = pg_query(st, sql, p, "reading an account", e);
-	int found;
-
-	if (!r)
-		return -1;
-	found = PQntuples(r) > 0;
-	if (found)
-		read_account(r, 0, out);
-	PQclear(r);
-	return found;
+	return pg_get_row(st, sql, p, "reading an account", read_account, out, e);
 }
 
 static int state_event(struct store *st, int64_t id, enum store_state state,
@@ -294,19 +285,10 @@ int pg_list_accounts(struct store *st, int64_t user_id, struct store_account **o
 	static const char sql[] = "SELECT " ACCOUNT_COLUMNS " FROM accounts "
 		"WHERE $1::bigint = 0 OR user_id = $1 ORDER BY name, id";
 	struct pg_params p = { 0 };
-	PGresult *r;
 
-	*out = NULL;
-	*n = 0;
 	pgp_int(&p, user_id);
-	if (!(r = pg_query(st, sql, &p, "listing accounts", e)))
-		return -1;
-	*n = (size_t)PQntuples(r);
-	*out = xcalloc(*n ? *n : 1, sizeof(**out));
-	for (size_t i = 0; i < *n; i++)
-		read_account(r, (int)i, &(*out)[i]);
-	PQclear(r);
-	return 0;
+	return pg_get_rows(st, sql, &p, "listing accounts", read_account, sizeof(**out),
+			   (void **)out, n, e);
 }
 
 int pg_update_account(struct store *st, const struct store_account *a, struct err *e)

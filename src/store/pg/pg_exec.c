@@ -469,6 +469,39 @@ int pg_query_int(struct store *st, const char *sql, const char *what,
 	return 0;
 }
 
+int pg_get_row(struct store *st, const char *sql, const struct pg_params *p,
+	       const char *what, pg_row_fn read, void *out, struct err *e)
+{
+	PGresult *r = pg_query(st, sql, p, what, e);
+	int found;
+
+	if (!r)
+		return -1;
+	found = PQntuples(r) > 0;
+	if (found)
+		read(r, 0, out);
+	PQclear(r);
+	return found;
+}
+
+int pg_get_rows(struct store *st, const char *sql, const struct pg_params *p,
+		const char *what, pg_row_fn read, size_t size, void **out,
+		size_t *n, struct err *e)
+{
+	PGresult *r = pg_query(st, sql, p, what, e);
+
+	*out = NULL;
+	*n = 0;
+	if (!r)
+		return -1;
+	*n = (size_t)PQntuples(r);
+	*out = xcalloc(*n ? *n : 1, size);
+	for (size_t i = 0; i < *n; i++)
+		read(r, (int)i, (char *)*out + i * size);
+	PQclear(r);
+	return 0;
+}
+
 /* ---- results ------------------------------------------------------------------ */
 
 int64_t pg_int(const PGresult *r, int row, int col)

@@ -21,8 +21,10 @@
 	" CROSS JOIN LATERAL (SELECT count(*) AS n, min(received_at) AS oldest, " \
 	"max(received_at) AS newest FROM messages m WHERE m.folder_id = f.id) s "
 
-static void read_folder(const PGresult *r, int i, struct store_folder *f)
+static void read_folder(const PGresult *r, int i, void *out)
 {
+	struct store_folder *f = out;
+
 	memset(f, 0, sizeof(*f));
 	f->id = pg_int(r, i, 0);
 	f->account_id = pg_int(r, i, 1);
@@ -52,17 +54,8 @@ static int get_one_folder(struct store *st, const char *sql,
 			  const struct pg_params *p, struct store_folder *out,
 			  struct err *e)
 {
-	PGresult *r = pg_query(st, sql, p, "reading a folder", e);
-	int found;
-
 	memset(out, 0, sizeof(*out));
-	if (!r)
-		return -1;
-	found = PQntuples(r) > 0;
-	if (found)
-		read_folder(r, 0, out);
-	PQclear(r);
-	return found;
+	return pg_get_row(st, sql, p, "reading a folder", read_folder, out, e);
 }
 
 int pg_begin_folder_scan(struct store *st, int64_t account_id, struct err *e)
@@ -156,20 +149,11 @@ int pg_list_folders(struct store *st, int64_t account_id, bool selected_only,
 		"WHERE f.account_id = $1 AND (NOT $2::boolean OR f.selected) "
 		"ORDER BY lower(f.path), f.id";
 	struct pg_params p = { 0 };
-	PGresult *r;
 
-	*out = NULL;
-	*n = 0;
 	pgp_int(&p, account_id);
 	pgp_bool(&p, selected_only);
-	if (!(r = pg_query(st, sql, &p, "listing folders", e)))
-		return -1;
-	*n = (size_t)PQntuples(r);
-	*out = xcalloc(*n ? *n : 1, sizeof(**out));
-	for (size_t i = 0; i < *n; i++)
-		read_folder(r, (int)i, &(*out)[i]);
-	PQclear(r);
-	return 0;
+	return pg_get_rows(st, sql, &p, "listing folders", read_folder, sizeof(**out),
+			   (void **)out, n, e);
 }
 
 int pg_find_folder(struct store *st, int64_t account_id, const char *what,

@@ -146,6 +146,20 @@ char *pg_dup(const PGresult *r, int row, int col);
 void pg_copy(const PGresult *r, int row, int col, char *dst, size_t n);
 char *pg_bytes(const PGresult *r, int row, int col, size_t *n);
 
+/* Read row `row` of `r` into `out` (a struct the reader knows). */
+typedef void (*pg_row_fn)(const PGresult *r, int row, void *out);
+
+/* Run the read `sql`; when it has a row, read the first into `out` with
+ * `read`. Returns 1 found, 0 not, -1 error. */
+int pg_get_row(struct store *st, const char *sql, const struct pg_params *p,
+	       const char *what, pg_row_fn read, void *out, struct err *e);
+
+/* Run the read `sql` and read every row into a new array of `size`-byte
+ * elements (*out, caller frees; at least one element is allocated). */
+int pg_get_rows(struct store *st, const char *sql, const struct pg_params *p,
+		const char *what, pg_row_fn read, size_t size, void **out,
+		size_t *n, struct err *e);
+
 /* ---- transactions ------------------------------------------------------- */
 
 /* Begin a transaction unless one is open; *owned says whether we did. */

@@ -310,55 +310,41 @@ int pg_set_message_flags(struct store *st, int64_t account_id, const char *remot
 
 /* ---- reading --------------------------------------------------------------- */
 
-#define MESSAGE_COLUMNS \
-	"m.id, m.folder_id, f.path, m.remote_id, m.internet_message_id, " \
-	"m.conversation_id, m.subject, m.from_name, m.from_addr, m.to_json, " \
-	"m.cc_json, m.categories_json, m.preview, m.received_at, m.sent_at, " \
-	"m.is_read, m.is_flagged, m.is_draft, m.has_attachments, m.pending, " \
-	"m.body_type IS NOT NULL, m.change_key, m.size, m.orphan"
+#define MESSAGE_COLUMNS STORE_MESSAGE_COLUMNS
 
-enum { COL_BODY_TYPE = 24, COL_BODY = 25 };
+/* A row of a result, as store_message_read reads it. */
+struct result_row {
+	const PGresult *r;
+	int i;
+};
+
+static const char *row_text(void *row, int col)
+{
+	const struct result_row *x = row;
+
+	return pg_str(x->r, x->i, col);
+}
+
+static int64_t row_int(void *row, int col)
+{
+	const struct result_row *x = row;
+
+	if (PQftype(x->r, col) == 16 /* boolean */)
+		return pg_bool(x->r, x->i, col);
+	return pg_int(x->r, x->i, col);
+}
 
 /* Row `i` of `r` into `out`, its strings in one new heap block. */
 static void read_message(const PGresult *r, int i, bool with_body,
 			 struct store_message *out)
 {
-	struct store_message_text t = {
-		.remote_id = pg_str(r, i, 3),
-		.internet_message_id = pg_str(r, i, 4),
-		.conversation_id = pg_str(r, i, 5),
-		.subject = pg_str(r, i, 6),
-		.from_name = pg_str(r, i, 7),
-		.from_addr = pg_str(r, i, 8),
-		.to_json = pg_str(r, i, 9),
-		.cc_json = pg_str(r, i, 10),
-		.categories_json = pg_str(r, i, 11),
-		.preview = pg_str(r, i, 12),
-		.change_key = pg_str(r, i, 21),
-		.folder_path = pg_str(r, i, 2),
-		.with_body = with_body,
-	};
-	struct mail_message *m = &out->m;
-	char *body = NULL;
+	struct result_row x = { r, i };
+	const struct store_row row = { row_text, row_int, &x };
+	size_t len = 0;
+	char *body = with_body ? pg_bytes(r, i, STORE_MESSAGE_COL_BODY, &len) : NULL;
 
-	if (with_body) {
-		t.body_type = pg_str(r, i, COL_BODY_TYPE);
-		t.body = body = pg_bytes(r, i, COL_BODY, &t.body_len);
-	}
-	store_message_unpack(&t, out);
+	store_message_read(&row, with_body, body, len, out);
 	free(body);
-	out->id = pg_int(r, i, 0);
-	out->folder_id = pg_int(r, i, 1);
-	m->received_at = pg_int(r, i, 13);
-	m->sent_at = pg_int(r, i, 14);
-	m->is_read = pg_bool(r, i, 15);
-	m->is_flagged = pg_bool(r, i, 16);
-	m->is_draft = pg_bool(r, i, 17);
-	m->has_attachments = pg_bool(r, i, 18);
-	out->pending = pg_bool(r, i, 19);
-	out->body_fetched = pg_bool(r, i, 20);
-	m->size = pg_int(r, i, 22);
-	out->orphan = pg_bool(r, i, 23);
 }
 
 /* Call `cb` for every row of `r` (freed here), each message freed after

@@ -16,8 +16,10 @@
 	"mime, draft_remote_id, reply_to_remote_id, attempts, last_error, " \
 	"next_attempt_at, created_at, updated_at, request_hash"
 
-static void read_outbox(const PGresult *r, int i, struct store_outbox *o)
+static void read_outbox(const PGresult *r, int i, void *out)
 {
+	struct store_outbox *o = out;
+
 	memset(o, 0, sizeof(*o));
 	o->id = pg_int(r, i, 0);
 	o->account_id = pg_int(r, i, 1);
@@ -36,14 +38,11 @@ static void read_outbox(const PGresult *r, int i, struct store_outbox *o)
 	pg_copy(r, i, 14, o->request_hash, sizeof(o->request_hash));
 }
 
-/* Every row of `r` (freed here) as a list. */
-static void read_list(PGresult *r, struct store_outbox **out, size_t *n)
+static int list_outbox(struct store *st, const char *sql, const struct pg_params *p,
+		       struct store_outbox **out, size_t *n, struct err *e)
 {
-	*n = (size_t)PQntuples(r);
-	*out = xcalloc(*n ? *n : 1, sizeof(**out));
-	for (size_t i = 0; i < *n; i++)
-		read_outbox(r, (int)i, &(*out)[i]);
-	PQclear(r);
+	return pg_get_rows(st, sql, p, "listing the outbox", read_outbox, sizeof(**out),
+			   (void **)out, n, e);
 }
 
 int pg_outbox_add(struct store *st, struct store_outbox *o, struct err *e)
@@ -104,18 +103,10 @@ int pg_outbox_get(struct store *st, int64_t id, struct store_outbox *out,
 {
 	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = $1";
 	struct pg_params p = { 0 };
-	PGresult *r;
-	int found;
 
 	memset(out, 0, sizeof(*out));
 	pgp_int(&p, id);
-	if (!(r = pg_query(st, sql, &p, "reading an outbox entry", e)))
-		return -1;
-	found = PQntuples(r) > 0;
-	if (found)
-		read_outbox(r, 0, out);
-	PQclear(r);
-	return found;
+	return pg_get_row(st, sql, &p, "reading an outbox entry", read_outbox, out, e);
 }
 
 int pg_outbox_find(struct store *st, int64_t account_id, const char *key,
@@ -124,19 +115,11 @@ int pg_outbox_find(struct store *st, int64_t account_id, const char *key,
 	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox "
 		"WHERE account_id = $1 AND idem_key = $2";
 	struct pg_params p = { 0 };
-	PGresult *r;
-	int found;
 
 	memset(out, 0, sizeof(*out));
 	pgp_int(&p, account_id);
 	pgp_text(&p, key);
-	if (!(r = pg_query(st, sql, &p, "reading an outbox entry", e)))
-		return -1;
-	found = PQntuples(r) > 0;
-	if (found)
-		read_outbox(r, 0, out);
-	PQclear(r);
-	return found;
+	return pg_get_row(st, sql, &p, "reading an outbox entry", read_outbox, out, e);
 }
 
 int pg_outbox_delete(struct store *st, const struct store_outbox *o, struct err *e)
@@ -152,16 +135,10 @@ int pg_outbox_list_open(struct store *st, int64_t account_id, int64_t now,
 		"WHERE account_id = $1 AND state IN ('queued', 'drafted', 'sending') "
 		"AND next_attempt_at <= $2 ORDER BY id";
 	struct pg_params p = { 0 };
-	PGresult *r;
 
-	*out = NULL;
-	*n = 0;
 	pgp_int(&p, account_id);
 	pgp_int(&p, now);
-	if (!(r = pg_query(st, sql, &p, "listing the outbox", e)))
-		return -1;
-	read_list(r, out, n);
-	return 0;
+	return list_outbox(st, sql, &p, out, n, e);
 }
 
 int pg_outbox_list_all(struct store *st, int64_t account_id,
@@ -170,15 +147,9 @@ int pg_outbox_list_all(struct store *st, int64_t account_id,
 	static const char sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox "
 		"WHERE account_id = $1 ORDER BY id DESC";
 	struct pg_params p = { 0 };
-	PGresult *r;
 
-	*out = NULL;
-	*n = 0;
 	pgp_int(&p, account_id);
-	if (!(r = pg_query(st, sql, &p, "listing the outbox", e)))
-		return -1;
-	read_list(r, out, n);
-	return 0;
+	return list_outbox(st, sql, &p, out, n, e);
 }
 
 static int send_event(struct store *st, const struct store_outbox *o,
@@ -247,15 +218,13 @@ int pg_outbox_confirm_synced(struct store *st, int64_t account_id, long long *n,
 	struct store_outbox *list;
 	struct pg_params p = { 0 };
 	size_t count = 0;
-	PGresult *r;
 	int owned, rc = 0;
 
 	if (n)
 		*n = 0;
 	pgp_int(&p, account_id);
-	if (!(r = pg_query(st, which, &p, "looking for confirmed sends", e)))
+	if (list_outbox(st, which, &p, &list, &count, e) < 0)
 		return -1;
-	read_list(r, &list, &count);
 	if (count == 0) {
 		free(list);
 		return 0;

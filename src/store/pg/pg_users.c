@@ -14,8 +14,10 @@
 
 #define USER_COLUMNS "id, name, admin, password_hash, created_at"
 
-static void read_user(const PGresult *r, int i, struct store_user *u)
+static void read_user(const PGresult *r, int i, void *out)
 {
+	struct store_user *u = out;
+
 	memset(u, 0, sizeof(*u));
 	u->id = pg_int(r, i, 0);
 	pg_copy(r, i, 1, u->name, sizeof(u->name));
@@ -27,17 +29,8 @@ static void read_user(const PGresult *r, int i, struct store_user *u)
 static int get_one_user(struct store *st, const char *sql, const struct pg_params *p,
 			struct store_user *out, struct err *e)
 {
-	PGresult *r = pg_query(st, sql, p, "reading a user", e);
-	int found;
-
 	memset(out, 0, sizeof(*out));
-	if (!r)
-		return -1;
-	found = PQntuples(r) > 0;
-	if (found)
-		read_user(r, 0, out);
-	PQclear(r);
-	return found;
+	return pg_get_row(st, sql, p, "reading a user", read_user, out, e);
 }
 
 int pg_add_user(struct store *st, struct store_user *u, struct err *e)
@@ -87,18 +80,9 @@ int pg_list_users(struct store *st, struct store_user **out, size_t *n,
 		  struct err *e)
 {
 	static const char sql[] = "SELECT " USER_COLUMNS " FROM users ORDER BY name";
-	PGresult *r = pg_query(st, sql, NULL, "listing users", e);
 
-	*out = NULL;
-	*n = 0;
-	if (!r)
-		return -1;
-	*n = (size_t)PQntuples(r);
-	*out = xcalloc(*n ? *n : 1, sizeof(**out));
-	for (size_t i = 0; i < *n; i++)
-		read_user(r, (int)i, &(*out)[i]);
-	PQclear(r);
-	return 0;
+	return pg_get_rows(st, sql, NULL, "listing users", read_user, sizeof(**out),
+			   (void **)out, n, e);
 }
 
 int pg_set_user_password(struct store *st, int64_t id, const char *hash,
@@ -143,8 +127,10 @@ int pg_delete_user(struct store *st, int64_t id, struct err *e)
 
 #define TOKEN_COLUMNS "id, user_id, label, hash, created_at, last_used_at"
 
-static void read_token(const PGresult *r, int i, struct store_token *t)
+static void read_token(const PGresult *r, int i, void *out)
 {
+	struct store_token *t = out;
+
 	memset(t, 0, sizeof(*t));
 	t->id = pg_int(r, i, 0);
 	t->user_id = pg_int(r, i, 1);
@@ -179,18 +165,10 @@ int pg_get_token(struct store *st, int64_t id, struct store_token *out,
 {
 	static const char sql[] = "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE id = $1";
 	struct pg_params p = { 0 };
-	PGresult *r;
-	int found;
 
 	memset(out, 0, sizeof(*out));
 	pgp_int(&p, id);
-	if (!(r = pg_query(st, sql, &p, "reading an API token", e)))
-		return -1;
-	found = PQntuples(r) > 0;
-	if (found)
-		read_token(r, 0, out);
-	PQclear(r);
-	return found;
+	return pg_get_row(st, sql, &p, "reading an API token", read_token, out, e);
 }
 
 int pg_list_tokens(struct store *st, int64_t user_id, struct store_token **out,
@@ -199,19 +177,10 @@ int pg_list_tokens(struct store *st, int64_t user_id, struct store_token **out,
 	static const char sql[] = "SELECT " TOKEN_COLUMNS " FROM api_tokens "
 		"WHERE $1::bigint = 0 OR user_id = $1 ORDER BY id DESC";
 	struct pg_params p = { 0 };
-	PGresult *r;
 
-	*out = NULL;
-	*n = 0;
 	pgp_int(&p, user_id);
-	if (!(r = pg_query(st, sql, &p, "listing API tokens", e)))
-		return -1;
-	*n = (size_t)PQntuples(r);
-	*out = xcalloc(*n ? *n : 1, sizeof(**out));
-	for (size_t i = 0; i < *n; i++)
-		read_token(r, (int)i, &(*out)[i]);
-	PQclear(r);
-	return 0;
+	return pg_get_rows(st, sql, &p, "listing API tokens", read_token, sizeof(**out),
+			   (void **)out, n, e);
 }
 
 int pg_delete_token(struct store *st, int64_t id, struct err *e)

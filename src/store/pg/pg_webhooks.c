@@ -18,8 +18,10 @@
 	"id, user_id, url, events, secret_sealed, include_backfill, after_seq, " \
 	"disabled, disabled_reason, failing_since, created_at"
 
-static void read_webhook(const PGresult *r, int i, struct store_webhook *w)
+static void read_webhook(const PGresult *r, int i, void *out)
 {
+	struct store_webhook *w = out;
+
 	memset(w, 0, sizeof(*w));
 	w->id = pg_int(r, i, 0);
 	w->user_id = pg_int(r, i, 1);
@@ -63,18 +65,10 @@ int pg_get_webhook(struct store *st, int64_t id, struct store_webhook *out,
 {
 	static const char sql[] = "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE id = $1";
 	struct pg_params p = { 0 };
-	PGresult *r;
-	int found;
 
 	memset(out, 0, sizeof(*out));
 	pgp_int(&p, id);
-	if (!(r = pg_query(st, sql, &p, "reading a webhook", e)))
-		return -1;
-	found = PQntuples(r) > 0;
-	if (found)
-		read_webhook(r, 0, out);
-	PQclear(r);
-	return found;
+	return pg_get_row(st, sql, &p, "reading a webhook", read_webhook, out, e);
 }
 
 int pg_list_webhooks(struct store *st, int64_t user_id, struct store_webhook **out,
@@ -83,19 +77,10 @@ int pg_list_webhooks(struct store *st, int64_t user_id, struct store_webhook **o
 	static const char sql[] = "SELECT " WEBHOOK_COLUMNS " FROM webhooks "
 		"WHERE $1::bigint = 0 OR user_id = $1 ORDER BY id";
 	struct pg_params p = { 0 };
-	PGresult *r;
 
-	*out = NULL;
-	*n = 0;
 	pgp_int(&p, user_id);
-	if (!(r = pg_query(st, sql, &p, "listing webhooks", e)))
-		return -1;
-	*n = (size_t)PQntuples(r);
-	*out = xcalloc(*n ? *n : 1, sizeof(**out));
-	for (size_t i = 0; i < *n; i++)
-		read_webhook(r, (int)i, &(*out)[i]);
-	PQclear(r);
-	return 0;
+	return pg_get_rows(st, sql, &p, "listing webhooks", read_webhook, sizeof(**out),
+			   (void **)out, n, e);
 }
 
 int pg_update_webhook(struct store *st, const struct store_webhook *w, struct err *e)

@@ -578,54 +578,28 @@ int sqlite_set_message_flags(struct store *st, int64_t account_id,
 
 /* ---- reading --------------------------------------------------------------- */
 
-#define MESSAGE_COLUMNS \
-	"m.id, m.folder_id, f.path, m.remote_id, m.internet_message_id, " \
-	"m.conversation_id, m.subject, m.from_name, m.from_addr, m.to_json, " \
-	"m.cc_json, m.categories_json, m.preview, m.received_at, m.sent_at, " \
-	"m.is_read, m.is_flagged, m.is_draft, m.has_attachments, m.pending, " \
-	"m.body_type IS NOT NULL, m.change_key, m.size, m.orphan"
+#define MESSAGE_COLUMNS STORE_MESSAGE_COLUMNS
 
-enum { COL_BODY_TYPE = 24, COL_BODY = 25 };
+static const char *row_text(void *row, int col)
+{
+	return sq_col_str(row, col);
+}
+
+static int64_t row_int(void *row, int col)
+{
+	return sq_col_int(row, col);
+}
 
 /* Read the current row into `out`, its strings in one new heap block
  * (out->owned). */
 static void read_message(sqlite3_stmt *s, bool with_body, struct store_message *out)
 {
-	struct store_message_text t = {
-		.remote_id = sq_col_str(s, 3),
-		.internet_message_id = sq_col_str(s, 4),
-		.conversation_id = sq_col_str(s, 5),
-		.subject = sq_col_str(s, 6),
-		.from_name = sq_col_str(s, 7),
-		.from_addr = sq_col_str(s, 8),
-		.to_json = sq_col_str(s, 9),
-		.cc_json = sq_col_str(s, 10),
-		.categories_json = sq_col_str(s, 11),
-		.preview = sq_col_str(s, 12),
-		.change_key = sq_col_str(s, 21),
-		.folder_path = sq_col_str(s, 2),
-		.with_body = with_body,
-	};
-	struct mail_message *m = &out->m;
+	const struct store_row row = { row_text, row_int, s };
+	const void *body = with_body ? sqlite3_column_blob(s, STORE_MESSAGE_COL_BODY) : NULL;
 
-	if (with_body) {
-		t.body_type = sq_col_str(s, COL_BODY_TYPE);
-		t.body = sqlite3_column_blob(s, COL_BODY);
-		t.body_len = (size_t)sqlite3_column_bytes(s, COL_BODY);
-	}
-	store_message_unpack(&t, out);
-	out->id = sq_col_int(s, 0);
-	out->folder_id = sq_col_int(s, 1);
-	m->received_at = sq_col_int(s, 13);
-	m->sent_at = sq_col_int(s, 14);
-	m->is_read = sq_col_int(s, 15) != 0;
-	m->is_flagged = sq_col_int(s, 16) != 0;
-	m->is_draft = sq_col_int(s, 17) != 0;
-	m->has_attachments = sq_col_int(s, 18) != 0;
-	out->pending = sq_col_int(s, 19) != 0;
-	out->body_fetched = sq_col_int(s, 20) != 0;
-	m->size = sq_col_int(s, 22);
-	out->orphan = sq_col_int(s, 23) != 0;
+	store_message_read(&row, with_body, body,
+			   body ? (size_t)sqlite3_column_bytes(s, STORE_MESSAGE_COL_BODY) : 0,
+			   out);
 }
 
 /* Call `cb` for every row of `s`, each message freed after its call. */
