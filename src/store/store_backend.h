@@ -26,6 +26,19 @@ struct store_fence {
 	int64_t generation;
 };
 
+/* An event a backend appends in the current transaction (it adds the
+ * owner, the time and the seq); `entity_id`, `folder_path`, `from_folder`
+ * and `data` may be NULL. */
+struct store_event_new {
+	int64_t account_id;
+	enum store_event_type type;
+	const char *entity_id;
+	const char *folder_path;
+	const char *from_folder;
+	bool backfill;
+	const char *data;
+};
+
 /* Every backend's connection struct starts with this. */
 struct store {
 	const struct store_ops *ops;

@@ -175,7 +175,7 @@ static int state_event(struct store *st, int64_t id, enum store_state state,
 		       struct err *e)
 {
 	char *data = store_state_event_data(state, reason, fix, fix_arg);
-	int rc = pg_event(st, &(struct pg_event){ .account_id = id,
+	int rc = pg_event(st, &(struct store_event_new){ .account_id = id,
 			  .type = STORE_EVENT_ACCOUNT_STATE_CHANGED, .data = data }, e);
 
 	free(data);

@@ -56,7 +56,7 @@ int pg_add_event(struct store *st, int64_t account_id, enum store_event_type typ
 
 	if (pg_auto_begin(st, &owned, e) < 0)
 		return -1;
-	rc = pg_event(st, &(struct pg_event){ .account_id = account_id, .type = type,
+	rc = pg_event(st, &(struct store_event_new){ .account_id = account_id, .type = type,
 		      .entity_id = entity_id, .data = data_json }, e);
 	return pg_auto_end(st, owned, rc, e);
 }

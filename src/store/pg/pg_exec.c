@@ -659,7 +659,7 @@ int pg_auto_end(struct store *st, int owned, int rc, struct err *e)
 
 /* ---- events -------------------------------------------------------------------- */
 
-int pg_event(struct store *st, const struct pg_event *ev, struct err *e)
+int pg_event(struct store *st, const struct store_event_new *ev, struct err *e)
 {
 	static const char sql[] =
 		"INSERT INTO pg_temp.staged_events (account_id, user_id, type, entity_id, "

@@ -171,18 +171,8 @@ int pg_auto_end(struct store *st, int owned, int rc, struct err *e);
 /* ---- events ------------------------------------------------------------------- */
 
 /* Stage an event in the current transaction (queued, see pg_write); it
- * gets its seq at commit. `entity_id`, `folder_path`, `from_folder` and
- * `data` may be NULL. */
-struct pg_event {
-	int64_t account_id;
-	enum store_event_type type;
-	const char *entity_id;
-	const char *folder_path;
-	const char *from_folder;
-	bool backfill;
-	const char *data;
-};
-int pg_event(struct store *st, const struct pg_event *ev, struct err *e);
+ * gets its seq at commit. */
+int pg_event(struct store *st, const struct store_event_new *ev, struct err *e);
 
 /* Read the event columns "seq, account_id, user_id, type, entity_id,
  * folder_path, from_folder, backfill, data, at" of row `row` starting at

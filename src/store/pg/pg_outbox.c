@@ -156,7 +156,7 @@ static int send_event(struct store *st, const struct store_outbox *o,
 		      enum store_event_type type, struct err *e)
 {
 	char *data = store_send_event_data(o, type);
-	int rc = pg_event(st, &(struct pg_event){ .account_id = o->account_id,
+	int rc = pg_event(st, &(struct store_event_new){ .account_id = o->account_id,
 			  .type = type, .entity_id = o->idem_key, .data = data }, e);
 
 	free(data);

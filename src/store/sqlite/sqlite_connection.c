@@ -298,7 +298,7 @@ int sq_query_int(struct store *st, const char *sql, const char *what,
 	return rc < 0 ? -1 : 0;
 }
 
-int sq_event(struct store *st, const struct sq_event *ev, struct err *e)
+int sq_event(struct store *st, const struct store_event_new *ev, struct err *e)
 {
 	static const char sql[] =
 		"INSERT INTO events (account_id, user_id, type, entity_id, "

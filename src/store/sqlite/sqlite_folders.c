@@ -51,7 +51,7 @@ static int folder_event(struct store *st, int64_t account_id,
 			enum store_event_type type, const char *remote_id,
 			const char *path, struct err *e)
 {
-	return sq_event(st, &(struct sq_event){ .account_id = account_id,
+	return sq_event(st, &(struct store_event_new){ .account_id = account_id,
 			.type = type, .entity_id = remote_id, .folder_path = path }, e);
 }
 

@@ -88,18 +88,8 @@ int sq_exec_ints(struct store *st, const char *sql, const char *what,
 int sq_query_int(struct store *st, const char *sql, const char *what,
 		 int64_t *out, struct err *e, int n, ...);
 
-/* Append an event (inside the caller's transaction); `folder_path`,
- * `from_folder` and `data` may be NULL. */
-struct sq_event {
-	int64_t account_id;
-	enum store_event_type type;
-	const char *entity_id;
-	const char *folder_path;
-	const char *from_folder;
-	bool backfill;
-	const char *data;
-};
-int sq_event(struct store *st, const struct sq_event *ev, struct err *e);
+/* Append an event (inside the caller's transaction). */
+int sq_event(struct store *st, const struct store_event_new *ev, struct err *e);
 
 /* Read the event columns "seq, account_id, user_id, type, entity_id,
  * folder_path, from_folder, backfill, data, at" starting at column

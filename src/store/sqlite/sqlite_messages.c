@@ -259,7 +259,7 @@ static int message_event(struct store *st, int64_t account_id,
 			 const char *path, const char *from, bool backfill,
 			 const char *data, struct err *e)
 {
-	return sq_event(st, &(struct sq_event){ .account_id = account_id,
+	return sq_event(st, &(struct store_event_new){ .account_id = account_id,
 			.type = type, .entity_id = remote_id, .folder_path = path,
 			.from_folder = from, .backfill = backfill, .data = data }, e);
 }
