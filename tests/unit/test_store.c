@@ -1449,7 +1449,13 @@ static void test_deliveries_in_order_claimed_once_and_retried(void **state)
 	assert_int_equal(store_finish_delivery(f->st, &slots[0], &att, time_now() + 3600, &e), 0);
 	assert_int_equal(store_claim_deliveries(b, "node-b", 60, 4, slots + 1, evs + 1, &n, &e), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(store_get_webhook(f->st, hook, &(struct store_webhook){ 0 }, &e), 1);
+	{
+		struct store_webhook w;
+
+		assert_int_equal(store_get_webhook(f->st, hook, &w, &e), 1);
+		assert_true(w.failing_since > 0); /* failing since the first failure */
+		store_webhook_clear(&w);
+	}
 	/* once due again it is retried, the same event, attempts counted */
 	assert_int_equal(store_finish_delivery(f->st, &slots[0], &att, 0, &e), 0);
 	assert_int_equal(store_claim_deliveries(b, "node-b", 60, 4, slots + 1, evs + 1, &n, &e), 0);
