@@ -30,6 +30,13 @@ if [ "$(id -u)" -ne 0 ]; then
 	command -v sudo >/dev/null 2>&1 || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
 	SUDO="sudo"
 fi
+# The tests and benchmarks start PostgreSQL servers of their own
+# (tests/pg/pg_server.sh): installing the server package should not also
+# create and start a system cluster on port 5432.
+if [[ " ${missing[*]} " == *" postgresql-15 "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+	$SUDO mkdir -p /etc/postgresql-common
+	echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+fi
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
