@@ -1,0 +1,161 @@
+/*
+ * quote.c — untrusted text made safe to show (see quote.h). The text is
+ * read one unit at a time (one UTF-8 character, or one byte that is not
+ * part of a valid one); each unit is rendered as itself or as an escape,
+ * and the renderings are copied as far as they fit.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "inboxsync/quote.h"
+
+#define UNIT_MAX 8 /* longest rendering: "\uHHHH" (6) */
+
+/* Code points that are valid UTF-8 but rearrange or break what a terminal
+ * or a log reader shows. */
+static const struct {
+	uint32_t lo, hi;
+} invisible[] = {
+	{ 0x0080, 0x009f },   /* C1 controls (0x9b is CSI on some terminals) */
+	{ 0x061c, 0x061c },   /* arabic letter mark */
+	{ 0x200e, 0x200f },   /* left-to-right / right-to-left mark */
+	{ 0x2028, 0x2029 },   /* line / paragraph separator */
+	{ 0x202a, 0x202e },   /* bidi embeddings and overrides */
+	{ 0x2066, 0x2069 },   /* bidi isolates */
+};
+
+static int is_invisible(uint32_t cp)
+{
+	for (size_t i = 0; i < sizeof(invisible) / sizeof(invisible[0]); i++)
+		if (cp >= invisible[i].lo && cp <= invisible[i].hi)
+			return 1;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s[0..len) and its code point, or 0
+ * when s[0] does not start one (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF). */
+static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	size_t need;
+	uint32_t v, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2, v = s[0] & 0x1fu, min = 0x80;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 3, v = s[0] & 0x0fu, min = 0x800;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 4, v = s[0] & 0x07u, min = 0x10000;
+	else
+		return 0;
+	if (len < need)
+		return 0;
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3fu);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return need;
+}
+
+/* Render the unit at s[0..len) into `r`; *used gets the bytes it took.
+ * Returns the rendering's length. */
+static size_t unit_render(const unsigned char *s, size_t len, unsigned flags,
+			  size_t *used, char r[UNIT_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint32_t cp;
+	size_t n = utf8_decode(s, len, &cp);
+
+	*used = n ? n : 1;
+	if (!n) {                                   /* not UTF-8 */
+		snprintf(r, UNIT_MAX, "\\x%c%c", hex[s[0] >> 4], hex[s[0] & 15]);
+		return 4;
+	}
+	if ((flags & QUOTE_KEEP_LINES) &&
+	    (cp == '\n' || cp == '\t' || (cp == '\r' && len > 1 && s[1] == '\n'))) {
+		r[0] = (char)cp;
+		return 1;
+	}
+	if (cp == '\n' || cp == '\r' || cp == '\t') {
+		r[0] = '\\';
+		r[1] = (char)(cp == '\n' ? 'n' : cp == '\r' ? 'r' : 't');
+		return 2;
+	}
+	if (cp < 0x20 || cp == 0x7f) {
+		snprintf(r, UNIT_MAX, "\\x%c%c", hex[cp >> 4], hex[cp & 15]);
+		return 4;
+	}
+	if (is_invisible(cp)) {
+		r[0] = '\\';
+		r[1] = 'u';
+		for (int i = 0; i < 4; i++)
+			r[2 + i] = hex[(cp >> (12 - 4 * i)) & 15];
+		return 6;
+	}
+	memcpy(r, s, n);
+	return n;
+}
+
+size_t quote_text(char *out, size_t n, const char *s, size_t len,
+		  unsigned flags)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	const size_t cut_len = sizeof(QUOTE_CUT) - 1;
+	size_t pos = 0, mark = 0;  /* mark: last end that leaves room to cut */
+	char r[UNIT_MAX];
+
+	if (!n)
+		return 0;
+	if (!s)
+		len = 0;
+	while (len) {
+		size_t used, rn = unit_render(p, len, flags, &used, r);
+
+		if (pos + rn > n - 1) {            /* does not fit: cut */
+			pos = mark;
+			if (n - 1 - pos >= cut_len) {
+				memcpy(out + pos, QUOTE_CUT, cut_len);
+				pos += cut_len;
+			}
+			break;
+		}
+		memcpy(out + pos, r, rn);
+		pos += rn;
+		if (pos + cut_len <= n - 1)
+			mark = pos;
+		p += used;
+		len -= used;
+	}
+	out[pos] = '\0';
+	return pos;
+}
+
+const char *quote_str(char *out, size_t n, const char *s)
+{
+	quote_text(out, n, s, s ? strlen(s) : 0, 0);
+	return out;
+}
+
+void quote_fwrite(FILE *f, const char *s, size_t len, unsigned flags)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	char r[UNIT_MAX];
+
+	if (!s)
+		return;
+	while (len) {
+		size_t used, rn = unit_render(p, len, flags, &used, r);
+
+		fwrite(r, 1, rn, f);
+		p += used;
+		len -= used;
+	}
+}
