@@ -11,11 +11,15 @@
 #include <string.h>
 #include <strings.h>
 #include "inboxsync/alloc.h"
+#include "inboxsync/quote.h"
 #include "graph_internal.h"
 
 #define MAX_CODES 8
-#define ID_SHOWN 44          /* characters of an id quoted in messages */
-#define GRAPH_MSG_SHOWN 100  /* characters of Graph's own message quoted */
+/* Bytes of remote text quoted in messages (quote.h; "…" when cut). */
+#define ID_SHOWN 48          /* an id */
+#define GRAPH_MSG_SHOWN 104  /* Graph's own message */
+#define CODE_SHOWN 64        /* Graph's error code */
+#define RID_SHOWN 80         /* a request-id */
 
 enum rule_flags {
 	NAMES_SCOPE = 0x1,     /* advice names op->scope */
@@ -148,17 +152,27 @@ static const struct error_rule *rule_find(long status,
 
 /* ---- messages ----------------------------------------------------------- */
 
+/* " (request-id ...)" for a message, or "" without one. */
+static void request_id_shown(const char *request_id, char *out, size_t n)
+{
+	char rid[RID_SHOWN];
+
+	out[0] = '\0';
+	if (request_id && *request_id)
+		snprintf(out, n, " (request-id %s)",
+			 quote_str(rid, sizeof(rid), request_id));
+}
+
 void graph_op_target(const struct graph_op *op, char *out, size_t n)
 {
 	const char *kind = op->target == GRAPH_TARGET_FOLDER ? "folder" : "message";
-	const char *id = op->target_id;
+	char id[ID_SHOWN];
 
-	if (op->target == GRAPH_TARGET_NONE || !id) {
+	if (op->target == GRAPH_TARGET_NONE || !op->target_id) {
 		out[0] = '\0';
 		return;
 	}
-	snprintf(out, n, " %s '%.*s%s'", kind, ID_SHOWN, id,
-		 strlen(id) > ID_SHOWN ? "…" : "");
+	snprintf(out, n, " %s '%s'", kind, quote_str(id, sizeof(id), op->target_id));
 }
 
 int graph_error_set(struct err *e, const struct graph_op *op, long status,
@@ -167,7 +181,8 @@ int graph_error_set(struct err *e, const struct graph_op *op, long status,
 	struct graph_error_doc doc;
 	const struct error_rule *r;
 	const char *code, *advice;
-	char target[128], advice_buf[384], rid[112] = "", gmsg[GRAPH_MSG_SHOWN + 8] = "";
+	char target[128], advice_buf[384], rid[RID_SHOWN + 16] = "";
+	char gmsg[GRAPH_MSG_SHOWN + 8] = "", shown[GRAPH_MSG_SHOWN], gcode[CODE_SHOWN];
 	int wait = 0;
 
 	error_doc_read(body, &doc);
@@ -192,17 +207,16 @@ int graph_error_set(struct err *e, const struct graph_op *op, long status,
 		wait = retry_after_s;
 	if (!request_id || !*request_id)
 		request_id = doc.request_id;
-	if (request_id && *request_id)
-		snprintf(rid, sizeof(rid), " (request-id %.80s)", request_id);
+	request_id_shown(request_id, rid, sizeof(rid));
 	if (doc.message && *doc.message)
-		snprintf(gmsg, sizeof(gmsg), ": \"%.*s\"", GRAPH_MSG_SHOWN,
-			 doc.message);
+		snprintf(gmsg, sizeof(gmsg), ": \"%s\"",
+			 quote_str(shown, sizeof(shown), doc.message));
 	graph_op_target(op, target, sizeof(target));
 	err_set(e, r->class, code,
 		"%s%s: Microsoft Graph answered HTTP %ld%s%s%s%s; %s%s",
 		op->what, target, status, doc.ncodes ? " " : "",
-		doc.ncodes ? doc.codes[0] : "", gmsg, rid, advice,
-		wait ? " (retry after " : "");
+		doc.ncodes ? quote_str(gcode, sizeof(gcode), doc.codes[0]) : "",
+		gmsg, rid, advice, wait ? " (retry after " : "");
 	if (e && wait) {
 		size_t len = strlen(e->msg);
 
@@ -272,13 +286,13 @@ int graph_error_transport(struct err *e, const struct graph_op *op)
 int graph_error_bad_response(struct err *e, const struct graph_op *op,
 			     const char *request_id, const char *detail)
 {
-	char target[128], rid[112] = "";
+	char target[128], rid[RID_SHOWN + 16], shown[200];
 
 	graph_op_target(op, target, sizeof(target));
-	if (request_id && *request_id)
-		snprintf(rid, sizeof(rid), " (request-id %.80s)", request_id);
+	request_id_shown(request_id, rid, sizeof(rid));
 	return err_set(e, ERR_TRANSIENT, "bad_response",
-		       "%s%s: Microsoft Graph sent an unusable answer (%.200s)%s; "
+		       "%s%s: Microsoft Graph sent an unusable answer (%s)%s; "
 		       "will be retried", op->what, target,
-		       detail ? detail : "unexpected content", rid);
+		       quote_str(shown, sizeof(shown),
+				 detail ? detail : "unexpected content"), rid);
 }

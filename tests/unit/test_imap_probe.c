@@ -198,6 +198,27 @@ static void test_imap_refusal_quotes_server(void **state)
 	assert_null(strstr(e.msg, TOKEN));
 }
 
+/* The server's words are quoted, never replayed: a terminal escape and
+ * bytes that are not UTF-8 in its refusal arrive escaped. */
+static void test_imap_refusal_is_escaped(void **state)
+{
+	static const struct step steps[] = {
+		{ IMAP_CAPS },
+		{ "$T NO \x1b]0;owned\x07 \xff\xfe failed\r\n" },
+	};
+	struct fake_server s;
+	struct err e = { 0 };
+
+	(void)state;
+	fake_start(&s, IMAP_GREETING, steps, 2);
+	assert_int_equal(imap_probe_login("127.0.0.1", s.port, USER, TOKEN, NULL, &e), -1);
+	fake_stop(&s);
+	assert_string_equal(e.code, "imap_auth");
+	assert_non_null(strstr(e.msg, "NO \\x1b]0;owned\\x07 \\xff\\xfe failed"));
+	assert_null(strchr(e.msg, '\x1b'));
+	assert_null(strchr(e.msg, '\xff'));
+}
+
 static void test_imap_without_xoauth2(void **state)
 {
 	static const struct step steps[] = {
@@ -339,6 +360,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_imap_login_lists_folders),
 		cmocka_unit_test(test_imap_refusal_quotes_server),
+		cmocka_unit_test(test_imap_refusal_is_escaped),
 		cmocka_unit_test(test_imap_without_xoauth2),
 		cmocka_unit_test(test_smtp_login_stops_after_auth),
 		cmocka_unit_test(test_smtp_auth_disabled),
