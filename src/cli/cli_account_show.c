@@ -9,6 +9,7 @@
 #include "cli/cli_account.h"
 #include "inboxsync/alloc.h"
 #include "inboxsync/provider.h"
+#include "inboxsync/quote.h"
 
 static const char *or_never(const char *s)
 {
@@ -21,7 +22,8 @@ static void print_doc(struct cli *cli, const struct store_account *a, const json
 	const json_t *server = jdoc_get(d, "server"), *last = jdoc_get(d, "last_error");
 	const json_t *fix = jdoc_get(d, "fix");
 	struct err e;
-	char next[1024];
+	char next[1024], who[sizeof(a->identity)], name[sizeof(a->display_name)];
+	char tenant[sizeof(a->tenant_id)], oid[sizeof(a->object_id)];
 
 	printf("Account:        %s (id %s, owner %s)\n", a->name, jdoc_get_str(d, "id"),
 	       jdoc_get_str(d, "owner"));
@@ -48,11 +50,13 @@ static void print_doc(struct cli *cli, const struct store_account *a, const json
 	       jdoc_get_str(out, "last_error") ? jdoc_get_str(out, "last_error") : "");
 	if (a->authorized_at) {
 		printf("Server settings (filled in by authorization, read-only):\n");
-		printf("  Signed in as: %s%s%s%s\n", a->identity,
-		       a->display_name[0] ? " (" : "", a->display_name,
+		/* as Microsoft's id_token or /me named them */
+		printf("  Signed in as: %s%s%s%s\n", quote_str(who, sizeof(who), a->identity),
+		       a->display_name[0] ? " (" : "",
+		       quote_str(name, sizeof(name), a->display_name),
 		       a->display_name[0] ? ")" : "");
-		printf("  Tenant:       %s\n", a->tenant_id);
-		printf("  Object id:    %s\n", a->object_id);
+		printf("  Tenant:       %s\n", quote_str(tenant, sizeof(tenant), a->tenant_id));
+		printf("  Object id:    %s\n", quote_str(oid, sizeof(oid), a->object_id));
 		if (strcmp(a->transport, "graph") == 0)
 			printf("  Graph:        %s\n", a->graph_url);
 		else

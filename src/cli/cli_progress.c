@@ -10,10 +10,12 @@
 #include <string.h>
 #include "cli/cli_progress.h"
 #include "inboxsync/alloc.h"
+#include "inboxsync/quote.h"
 #include "inboxsync/timeutil.h"
 
 #define MAX_LINES 64
 #define BAR_WIDTH 24
+#define LABEL_SHOWN 28 /* bytes of "account: folder" in the first column */
 
 struct line {
 	char key[300];
@@ -55,7 +57,7 @@ static void draw(struct cli_progress *pr)
 		for (int b = 0; b < BAR_WIDTH; b++)
 			bar[b] = b < filled ? '#' : '-';
 		bar[BAR_WIDTH] = '\0';
-		fprintf(stderr, "\033[2K%-28.28s [%s] %9lld/%-9lld %7.0f msg/s  %s%s\n",
+		fprintf(stderr, "\033[2K%-28s [%s] %9lld/%-9lld %7.0f msg/s  %s%s\n",
 			l->label, bar, l->synced, total, rate, l->phase,
 			l->resync ? " (re-sync)" : "");
 	}
@@ -67,7 +69,7 @@ static void draw(struct cli_progress *pr)
 void cli_progress_update(void *ctx, const struct engine_progress *p)
 {
 	struct cli_progress *pr = ctx;
-	char key[300];
+	char key[300], label[300];
 	struct line *l = NULL;
 
 	snprintf(key, sizeof(key), "%s/%s", p->account, p->folder);
@@ -78,7 +80,9 @@ void cli_progress_update(void *ctx, const struct engine_progress *p)
 	if (!l && pr->n < MAX_LINES) {
 		l = &pr->lines[pr->n++];
 		str_copy(l->key, sizeof(l->key), key);
-		snprintf(l->label, sizeof(l->label), "%s: %s", p->account, p->folder);
+		/* the folder's name is the server's: quoted, cut to the column */
+		snprintf(label, sizeof(label), "%s: %s", p->account, p->folder);
+		quote_str(l->label, LABEL_SHOWN + 1, label);
 		l->start_synced = p->synced;
 		l->start_ms = time_mono_ms();
 	}
@@ -95,6 +99,7 @@ void cli_progress_update(void *ctx, const struct engine_progress *p)
 
 void cli_progress_note(struct cli_progress *pr, const char *fmt, ...)
 {
+	char note[1024], shown[1024];
 	va_list ap;
 
 	pthread_mutex_lock(&pr->lock);
@@ -102,9 +107,9 @@ void cli_progress_note(struct cli_progress *pr, const char *fmt, ...)
 		fprintf(stderr, "\033[%zuA\033[J", pr->drawn);
 	pr->drawn = 0;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(note, sizeof(note), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "%s\n", quote_str(shown, sizeof(shown), note));
 	draw(pr);
 	pthread_mutex_unlock(&pr->lock);
 }

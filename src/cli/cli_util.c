@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "inboxsync/alloc.h"
 #include "inboxsync/log.h"
+#include "inboxsync/quote.h"
 #include "inboxsync/timeutil.h"
 
 static int make_dirs(const char *path)
@@ -199,11 +200,15 @@ const char *cli_fix_text(const struct cli *cli, const struct err *e, char *out,
 
 int cli_fail(struct cli *cli, const struct err *e)
 {
-	char clean[sizeof(e->msg) + 64], fix[1024], fixclean[1100];
+	char redacted[sizeof(e->msg) + 64], clean[sizeof(redacted)];
+	char fix[1024], fixredacted[1100], fixclean[sizeof(fixredacted)];
 
-	log_redact(e->msg, clean, sizeof(clean));
+	/* redacted, then printable UTF-8 (a stored reason may predate quoting) */
+	log_redact(e->msg, redacted, sizeof(redacted));
+	quote_str(clean, sizeof(clean), redacted);
 	cli_fix_text(cli, e, fix, sizeof(fix));
-	log_redact(fix, fixclean, sizeof(fixclean));
+	log_redact(fix, fixredacted, sizeof(fixredacted));
+	quote_str(fixclean, sizeof(fixclean), fixredacted);
 	fprintf(stderr, "inboxsync: %s%s%s\n", clean, fix[0] ? "; " : "", fixclean);
 	if (cli->json) {
 		json_t *err = jdoc_pack("{s:s,s:s,s:s,s:s,s:s}",

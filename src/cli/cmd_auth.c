@@ -15,6 +15,7 @@
 #include "cli/cli_redirect.h"
 #include "inboxsync/alloc.h"
 #include "inboxsync/provider.h"
+#include "inboxsync/quote.h"
 
 #define AUTHORIZE_TIMEOUT_S 300
 
@@ -48,10 +49,13 @@ static int open_browser(const char *url)
 static void show_device_message(void *ctx, const char *message, const char *uri,
 				const char *code)
 {
+	char shown[1024]; /* the identity platform's text */
+
 	(void)ctx;
 	(void)uri;
 	(void)code;
-	fprintf(stderr, "%s\nWaiting for you to finish signing in...\n", message);
+	fprintf(stderr, "%s\nWaiting for you to finish signing in...\n",
+		quote_str(shown, sizeof(shown), message));
 	fflush(stderr);
 }
 
@@ -105,11 +109,13 @@ out:
 
 static void print_result(struct cli *cli, const struct store_account *a)
 {
+	char who[sizeof(a->identity)];
+
 	if (cli->json) {
 		cli_print_account(cli, a);
 		return;
 	}
-	printf("Authorized '%s' as %s.\n", a->name, a->identity);
+	printf("Authorized '%s' as %s.\n", a->name, quote_str(who, sizeof(who), a->identity));
 	printf("Incoming: %s%s%s\n", a->incoming_status == STORE_INCOMING_CONFIRMED
 	       ? "Confirmed" : "Not confirmed", a->incoming_error[0] ? " — " : "",
 	       a->incoming_error);

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/cli_text.h"
 #include "inboxsync/alloc.h"
+#include "inboxsync/quote.h"
 
 static int cmd_folders_fetch(struct cli *cli, int argc, char **argv)
 {
@@ -126,9 +127,12 @@ static int set_selection(struct cli *cli, int argc, char **argv, bool selected)
 		cli_print_json(jdoc_pack("{s:s,s:b,s:o}", "account", a.name, "ok", 1,
 					 "folders", arr));
 	} else {
+		char path[1024];
+
 		for (size_t i = 0; i < n; i++)
-			printf("%s %s%s%s\n", selected ? "Selected" : "Unselected", out[i].path,
-			       selected ? " as " : "", selected ? mail_role_label(out[i].role) : "");
+			printf("%s %s%s%s\n", selected ? "Selected" : "Unselected",
+			       quote_str(path, sizeof(path), out[i].path), selected ? " as " : "",
+			       selected ? mail_role_label(out[i].role) : "");
 	}
 	store_folder_list_free(out, n);
 	return EXIT_OK;

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli/cli.h"
 #include "cli/cli_text.h"
 #include "inboxsync/alloc.h"
+#include "inboxsync/quote.h"
 
 struct list_ctx {
 	json_t *arr;
@@ -139,7 +141,10 @@ static int show_raw(struct cli *cli, const struct store_account *a, const char *
 
 	buf_init(&mime, (size_t)64 << 20);
 	rc = service_message_mime(cli_env(cli), a, id, &mime, &e);
-	if (rc == 0)
+	/* the original bytes to a file or a pipe; a terminal gets them quoted */
+	if (rc == 0 && isatty(STDOUT_FILENO))
+		quote_fwrite(stdout, mime.data, mime.len, QUOTE_KEEP_LINES);
+	else if (rc == 0)
 		fwrite(mime.data ? mime.data : "", 1, mime.len, stdout);
 	buf_free(&mime);
 	return rc < 0 ? cli_fail(cli, &e) : EXIT_OK;
@@ -195,19 +200,22 @@ static int cmd_messages_show(struct cli *cli, int argc, char **argv)
 		cli_print_json(service_message_json(&m, true));
 	} else {
 		char when[32], *subject = cli_text_safe(m.m.subject);
-		char *from = cli_text_safe(m.m.from.name), *body;
+		char *from = cli_text_safe(m.m.from.name);
+		char addr[512], folder[1024], id[1024], imid[1024];
 
-		printf("From:     %s <%s>\n", from, m.m.from.address);
+		printf("From:     %s <%s>\n", from,
+		       quote_str(addr, sizeof(addr), m.m.from.address));
 		print_addresses("To:", &m.m.to);
 		print_addresses("Cc:", &m.m.cc);
 		printf("Subject:  %s\nDate:     %s\nFolder:   %s\nId:       %s\n"
 		       "Message-ID: %s\n%s\n", subject, cli_time(m.m.received_at, when),
-		       m.folder_path, m.m.remote_id, m.m.internet_message_id,
+		       quote_str(folder, sizeof(folder), m.folder_path),
+		       quote_str(id, sizeof(id), m.m.remote_id),
+		       quote_str(imid, sizeof(imid), m.m.internet_message_id),
 		       m.m.has_attachments == 1 ? "Attachments: yes (see --raw)\n" : "");
-		body = cli_text_safe(m.body);
-		fputs(body, stdout);
+		/* the sender's text, its lines kept */
+		quote_fwrite(stdout, m.body, m.body ? strlen(m.body) : 0, QUOTE_KEEP_LINES);
 		fputc('\n', stdout);
-		free(body);
 		free(subject);
 		free(from);
 	}
