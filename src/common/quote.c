@@ -1,9 +1,11 @@
 /*
  * quote.c — untrusted text made safe to show (see quote.h). The text is
- * read one unit at a time (one UTF-8 character, or one byte that is not
- * part of a valid one); each unit is rendered as itself or as an escape,
- * and the renderings are copied as far as they fit.
+ * read one unit at a time (a run of printable ASCII, one other UTF-8
+ * character, or one byte that is not part of a valid one); each unit is
+ * rendered as itself or as an escape, and the renderings are copied as far
+ * as they fit, cut where a character ends.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,8 +74,14 @@ static size_t unit_render(const unsigned char *s, size_t len, unsigned flags,
 {
 	static const char hex[] = "0123456789abcdef";
 	uint32_t cp;
-	size_t n = utf8_decode(s, len, &cp);
+	size_t n;
 
+	if (s[0] >= 0x20 && s[0] < 0x7f) {         /* printable ASCII: as is */
+		*used = 1;
+		r[0] = (char)s[0];
+		return 1;
+	}
+	n = utf8_decode(s, len, &cp);
 	*used = n ? n : 1;
 	if (!n) {                                   /* not UTF-8 */
 		snprintf(r, UNIT_MAX, "\\x%c%c", hex[s[0] >> 4], hex[s[0] & 15]);
@@ -104,32 +112,51 @@ static size_t unit_render(const unsigned char *s, size_t len, unsigned flags,
 	return n;
 }
 
+/* Bytes of printable ASCII at the start of p[0..len): passed through. */
+static size_t printable_run(const unsigned char *p, size_t len)
+{
+	size_t k = 0;
+
+	while (k < len && p[k] >= 0x20 && p[k] < 0x7f)
+		k++;
+	return k;
+}
+
 size_t quote_text(char *out, size_t n, const char *s, size_t len,
 		  unsigned flags)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	const size_t cut_len = sizeof(QUOTE_CUT) - 1;
-	size_t pos = 0, mark = 0;  /* mark: last end that leaves room to cut */
+	size_t room, pos = 0, mark = 0; /* mark: last end that leaves room to cut */
 	char r[UNIT_MAX];
 
 	if (!n)
 		return 0;
+	room = n - 1;
 	if (!s)
 		len = 0;
 	while (len) {
-		size_t used, rn = unit_render(p, len, flags, &used, r);
+		size_t used = printable_run(p, len), rn = used;
+		bool is_run = used > 0;
 
-		if (pos + rn > n - 1) {            /* does not fit: cut */
+		if (!is_run)
+			rn = unit_render(p, len, flags, &used, r);
+		/* every byte of a printable run ends a character */
+		if (is_run && room >= cut_len && room - cut_len > pos)
+			mark = pos + rn < room - cut_len ? pos + rn : room - cut_len;
+		if (pos + rn > room) {
+			if (is_run && mark > pos) /* the part of the run kept */
+				memcpy(out + pos, p, mark - pos);
 			pos = mark;
-			if (n - 1 - pos >= cut_len) {
+			if (room - pos >= cut_len) {
 				memcpy(out + pos, QUOTE_CUT, cut_len);
 				pos += cut_len;
 			}
 			break;
 		}
-		memcpy(out + pos, r, rn);
+		memcpy(out + pos, is_run ? (const char *)p : r, rn);
 		pos += rn;
-		if (pos + cut_len <= n - 1)
+		if (pos + cut_len <= room)
 			mark = pos;
 		p += used;
 		len -= used;
