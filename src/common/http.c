@@ -314,8 +314,11 @@ static void copy_value(char *dst, size_t dst_n, const char *v, size_t n)
 {
 	if (n >= dst_n)
 		n = dst_n - 1;
-	for (size_t i = 0; i < n; i++)
-		dst[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
+	for (size_t i = 0; i < n; i++) {
+		dst[i] = v[i];
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			dst[i] = '?';
+	}
 	dst[n] = '\0';
 }
 

@@ -359,6 +359,7 @@ int graph_batch_run(struct graph_driver *g, const char *what,
 			break;
 		for (size_t i = take; i < npending; i++)
 			next[nnext++] = pending[i];
+		/* cppcheck-suppress knownConditionTrueFalse ; take >= 1 here */
 		for (size_t i = 0; i < take; i++) {
 			if (!items[pending[i]].rerun)
 				continue;

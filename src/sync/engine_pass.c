@@ -32,7 +32,6 @@ struct folder_run {
 };
 
 struct pass {
-	const struct auth_env *env;
 	struct store *st;
 	struct driver *d;
 	struct store_account a;
@@ -460,7 +459,7 @@ int engine_sync_pass_with(const struct auth_env *env, struct driver *d,
 			  int64_t account_id, const struct engine_opts *o,
 			  struct engine_result *r, struct err *e)
 {
-	struct pass p = { .env = env, .st = env->store, .d = d, .o = o, .r = r };
+	struct pass p = { .st = env->store, .d = d, .o = o, .r = r };
 	int rc;
 
 	memset(r, 0, sizeof(*r));
