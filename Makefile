@@ -1,16 +1,25 @@
 # Makefile — thin front end over CMake.
 #   make            build inboxsync, libinboxsync and m365sim (build/)
 #   make test       install deps, build with -Werror, run the whole suite,
-#                   then the same suite under ASan+UBSan (build-asan/)
+#                   then the same suite under ASan+UBSan (build-asan/), the
+#                   fuzzers briefly, cppcheck and clang-tidy, and most unit
+#                   tests under valgrind (the CI command: .ci/run)
 #   make demo       install deps, build, run the demo against m365sim
 #   make bench      run the benchmarks (prints one JSON line per figure)
 #   make fuzz       build the libFuzzer targets with clang and run each briefly
+#   make fuzz-long  run each fuzz target for FUZZ_RUNS executions (10 million),
+#                   one after another, then report their coverage
+#   make analyze    cppcheck, clang-tidy and scan-build over src/ and sim/
+#   make valgrind   the unit tests and a few scenario tests under memcheck
 #   make deps       install the Debian packages (scripts/install-deps.sh)
+# docs/testing.md says what runs where and how long it takes.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CMAKE_FLAGS ?=
+FUZZ_RUNS ?= 10000000
 
-.PHONY: all build deps test test-fast test-asan demo bench fuzz clean
+.PHONY: all build deps test test-fast test-asan demo bench fuzz fuzz-long \
+	fuzz-coverage analyze analyze-ci valgrind valgrind-ci clean
 
 all: build
 
@@ -25,6 +34,8 @@ test: deps
 	@$(MAKE) --no-print-directory test-fast CMAKE_FLAGS="-DINBOXSYNC_WERROR=ON"
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory analyze-ci
+	@$(MAKE) --no-print-directory valgrind-ci
 
 test-fast: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -46,5 +57,34 @@ bench: deps
 fuzz: deps
 	@bash tests/fuzz/run.sh
 
+fuzz-long: deps
+	@FUZZ_RUNS=$(FUZZ_RUNS) bash tests/fuzz/run.sh
+	@bash tests/fuzz/coverage.sh
+
+fuzz-coverage: deps
+	@bash tests/fuzz/coverage.sh
+
+analyze: deps
+	@BUILD=$(BUILD) JOBS=$(JOBS) bash scripts/analyze.sh
+
+# What `make test` (CI) runs of the two above; docs/testing.md says why.
+# scan-build is left to `make analyze`: clang-tidy's clang-analyzer-*
+# checks run the same analyzer. Under valgrind, the two slowest unit tests
+# (about 5 minutes together) and all scenarios but one are left to `make
+# valgrind`.
+CI_ANALYZERS ?= cppcheck tidy
+CI_VALGRIND_SKIP ?= test_sim_render test_sim_scale
+CI_VALGRIND_SCENARIOS ?= test_hostile_text
+
+analyze-ci:
+	@BUILD=$(BUILD) JOBS=$(JOBS) ANALYZERS="$(CI_ANALYZERS)" bash scripts/analyze.sh
+
+valgrind: deps
+	@BUILD=$(BUILD) bash tests/valgrind.sh
+
+valgrind-ci:
+	@BUILD=$(BUILD) VALGRIND_SKIP="$(CI_VALGRIND_SKIP)" \
+		VALGRIND_SCENARIOS="$(CI_VALGRIND_SCENARIOS)" bash tests/valgrind.sh
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-fuzz-cov build-scan

@@ -10,6 +10,7 @@ PACKAGES=(
 	libmicrohttpd-dev libsodium-dev libetpan-dev libgmime-3.0-dev libgnutls28-dev
 	ripmime
 	libcmocka-dev libclang-rt-14-dev jq psmisc time
+	cppcheck clang-tidy clang-tools valgrind llvm
 	dovecot-imapd dovecot-submissiond
 )
 # Node.js runs the SDK tests (tests/sdk); a machine that already has a node
