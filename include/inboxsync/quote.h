@@ -11,6 +11,7 @@
 #define INBOXSYNC_QUOTE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* The mark that ends a cut quote (UTF-8, 3 bytes). */
@@ -41,6 +42,16 @@ size_t quote_text(char *out, size_t n, const char *s, size_t len,
 /* quote_text of the NUL-terminated `s` (NULL = "") with no flags, for use
  * as a printf argument: returns `out`. */
 const char *quote_str(char *out, size_t n, const char *s);
+
+/* One character as quote_text shows it, for code that lays text out by
+ * display width (the CLI's columns): the first character of s[0..len)
+ * rendered into `shown` (NUL-terminated), the bytes it takes in *used and,
+ * when it is shown as itself, its code point in *cp (0 for an escape,
+ * which takes one column per byte of `shown`). Returns the length of
+ * `shown`; 0 (and *used 0) for empty input. */
+#define QUOTE_CHAR_MAX 8
+size_t quote_char(const char *s, size_t len, unsigned flags,
+		  char shown[QUOTE_CHAR_MAX], size_t *used, uint32_t *cp);
 
 /* Write all `len` bytes of `s`, quoted as quote_text does but never cut,
  * to `f` (for bodies and other long human output). */

@@ -11,8 +11,6 @@
 #include <string.h>
 #include "inboxsync/quote.h"
 
-#define UNIT_MAX 8 /* longest rendering: "\uHHHH" (6) */
-
 /* Code points that are valid UTF-8 but rearrange or break what a terminal
  * or a log reader shows. */
 static const struct {
@@ -67,29 +65,33 @@ static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 	return need;
 }
 
-/* Render the unit at s[0..len) into `r`; *used gets the bytes it took.
- * Returns the rendering's length. */
+/* Render the unit at s[0..len) into `r`; *used gets the bytes it took
+ * and *shown_cp the code point when the unit is shown as itself (0 for
+ * an escape). Returns the rendering's length. */
 static size_t unit_render(const unsigned char *s, size_t len, unsigned flags,
-			  size_t *used, char r[UNIT_MAX])
+			  size_t *used, char r[QUOTE_CHAR_MAX], uint32_t *shown_cp)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint32_t cp;
 	size_t n;
 
+	*shown_cp = 0;
 	if (s[0] >= 0x20 && s[0] < 0x7f) {         /* printable ASCII: as is */
 		*used = 1;
 		r[0] = (char)s[0];
+		*shown_cp = s[0];
 		return 1;
 	}
 	n = utf8_decode(s, len, &cp);
 	*used = n ? n : 1;
 	if (!n) {                                   /* not UTF-8 */
-		snprintf(r, UNIT_MAX, "\\x%c%c", hex[s[0] >> 4], hex[s[0] & 15]);
+		snprintf(r, QUOTE_CHAR_MAX, "\\x%c%c", hex[s[0] >> 4], hex[s[0] & 15]);
 		return 4;
 	}
 	if ((flags & QUOTE_KEEP_LINES) &&
 	    (cp == '\n' || cp == '\t' || (cp == '\r' && len > 1 && s[1] == '\n'))) {
 		r[0] = (char)cp;
+		*shown_cp = cp;
 		return 1;
 	}
 	if (cp == '\n' || cp == '\r' || cp == '\t') {
@@ -98,7 +100,7 @@ static size_t unit_render(const unsigned char *s, size_t len, unsigned flags,
 		return 2;
 	}
 	if (cp < 0x20 || cp == 0x7f) {
-		snprintf(r, UNIT_MAX, "\\x%c%c", hex[cp >> 4], hex[cp & 15]);
+		snprintf(r, QUOTE_CHAR_MAX, "\\x%c%c", hex[cp >> 4], hex[cp & 15]);
 		return 4;
 	}
 	if (is_invisible(cp)) {
@@ -109,6 +111,23 @@ static size_t unit_render(const unsigned char *s, size_t len, unsigned flags,
 		return 6;
 	}
 	memcpy(r, s, n);
+	*shown_cp = cp;
+	return n;
+}
+
+size_t quote_char(const char *s, size_t len, unsigned flags,
+		  char shown[QUOTE_CHAR_MAX], size_t *used, uint32_t *cp)
+{
+	size_t n;
+
+	if (!s || !len) {
+		shown[0] = '\0';
+		*used = 0;
+		*cp = 0;
+		return 0;
+	}
+	n = unit_render((const unsigned char *)s, len, flags, used, shown, cp);
+	shown[n] = '\0';
 	return n;
 }
 
@@ -128,7 +147,8 @@ size_t quote_text(char *out, size_t n, const char *s, size_t len,
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	const size_t cut_len = sizeof(QUOTE_CUT) - 1;
 	size_t room, pos = 0, mark = 0; /* mark: last end that leaves room to cut */
-	char r[UNIT_MAX];
+	char r[QUOTE_CHAR_MAX];
+	uint32_t cp;
 
 	if (!n)
 		return 0;
@@ -140,7 +160,7 @@ size_t quote_text(char *out, size_t n, const char *s, size_t len,
 		bool is_run = used > 0;
 
 		if (!is_run)
-			rn = unit_render(p, len, flags, &used, r);
+			rn = unit_render(p, len, flags, &used, r, &cp);
 		/* every byte of a printable run ends a character */
 		if (is_run && room >= cut_len && room - cut_len > pos)
 			mark = pos + rn < room - cut_len ? pos + rn : room - cut_len;
@@ -174,12 +194,13 @@ const char *quote_str(char *out, size_t n, const char *s)
 void quote_fwrite(FILE *f, const char *s, size_t len, unsigned flags)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	char r[UNIT_MAX];
+	char r[QUOTE_CHAR_MAX];
+	uint32_t cp;
 
 	if (!s)
 		return;
 	while (len) {
-		size_t used, rn = unit_render(p, len, flags, &used, r);
+		size_t used, rn = unit_render(p, len, flags, &used, r, &cp);
 
 		fwrite(r, 1, rn, f);
 		p += used;

@@ -2,7 +2,8 @@
  * test_quote.c — untrusted text made safe to show (quote.c): controls and
  * invalid UTF-8 escaped, valid UTF-8 kept, bidi and C1 controls escaped,
  * cutting at character boundaries with "…", idempotence, NULs, tiny
- * buffers, and the streaming form with and without kept lines.
+ * buffers, the streaming form with and without kept lines, and one
+ * character at a time (for the CLI's columns).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -164,6 +165,30 @@ static void test_fwrite_streams_everything(void **state)
 	free(text);
 }
 
+static void test_char_by_char(void **state)
+{
+	char shown[QUOTE_CHAR_MAX];
+	size_t used;
+	uint32_t cp;
+
+	(void)state;
+	assert_int_equal(quote_char("\xe6\x97\xa5x", 4, 0, shown, &used, &cp), 3);
+	assert_string_equal(shown, "\xe6\x97\xa5");
+	assert_int_equal(used, 3);
+	assert_int_equal(cp, 0x65e5);
+	assert_int_equal(quote_char("\x1b[", 2, 0, shown, &used, &cp), 4);
+	assert_string_equal(shown, "\\x1b");
+	assert_int_equal(used, 1);
+	assert_int_equal(cp, 0); /* an escape */
+	assert_int_equal(quote_char("\xe2\x80\xae", 3, 0, shown, &used, &cp), 6);
+	assert_string_equal(shown, "\\u202e");
+	assert_int_equal(cp, 0);
+	assert_int_equal(quote_char("\n", 1, QUOTE_KEEP_LINES, shown, &used, &cp), 1);
+	assert_int_equal(cp, '\n');
+	assert_int_equal(quote_char("", 0, 0, shown, &used, &cp), 0);
+	assert_int_equal(used, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_idempotent),
 		cmocka_unit_test(test_keep_lines),
 		cmocka_unit_test(test_fwrite_streams_everything),
+		cmocka_unit_test(test_char_by_char),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
