@@ -167,10 +167,24 @@ static int add_list(GMimeMessage *m, GMimeAddressType type, const char *list,
 	return 0;
 }
 
+/* An attachment's file name for its headers: GMime writes the parameter
+ * as given, so a CR or LF in it would end the header and start another
+ * (a "Bcc:" of the sender's choosing); control characters become '_'.
+ * Heap. */
+static char *filename_for_header(const char *name)
+{
+	char *s = xstrdup(name && *name ? name : "attachment");
+
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '_';
+	return s;
+}
+
 static GMimeObject *attachment_part(const struct mime_attachment *a)
 {
 	const struct mime_type *t = type_for(a->name ? a->name : "");
-	char type[128], *slash;
+	char type[128], *slash, *filename;
 	GMimeStream *stream;
 	GMimeDataWrapper *content;
 	GMimePart *part;
@@ -184,7 +198,9 @@ static GMimeObject *attachment_part(const struct mime_attachment *a)
 	} else {
 		part = g_mime_part_new_with_type(t->type, t->subtype);
 	}
-	g_mime_part_set_filename(part, a->name && *a->name ? a->name : "attachment");
+	filename = filename_for_header(a->name);
+	g_mime_part_set_filename(part, filename);
+	free(filename);
 	stream = g_mime_stream_mem_new_with_buffer(a->data ? a->data : "", a->len);
 	content = g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
 	g_mime_part_set_content(part, content);

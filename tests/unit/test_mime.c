@@ -1,8 +1,9 @@
 /*
  * test_mime.c — outgoing messages built with GMime: headers (From, To,
  * Cc, Bcc, Subject, Message-ID, In-Reply-To, References), CRLF line ends,
- * attachments that decode back byte-exact, address validation, and the
- * size limit checked before and after encoding.
+ * attachments that decode back byte-exact, attachment names that cannot
+ * inject a header, address validation, and the size limit checked before
+ * and after encoding.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -103,6 +104,34 @@ static void test_attachment_round_trip(void **state)
 	buf_free(&b);
 }
 
+/* A file name cannot end its header and start another (fuzz_mime found
+ * "x\r\nBcc: ..." written as a header of the attachment's part). */
+static void test_attachment_name_cannot_inject_a_header(void **state)
+{
+	struct mime_attachment att = { "report.pdf\r\nBcc: eve@evil.example", NULL, "x", 1 };
+	struct mime_draft d = {
+		.from_name = "", .from_address = "a@contoso.com", .to = "b@contoso.com",
+		.subject = "s", .body = "b", .body_len = 1, .attachments = &att,
+		.n_attachments = 1, .message_id = "<m@contoso.com>", .date = 1700000000,
+	};
+	struct err e = { 0 };
+	struct buf b;
+	GMimeMessage *m;
+	GMimeObject *part;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	assert_int_equal(mime_build(&d, 1 << 20, &b, &e), 0);
+	assert_null(strstr(b.data, "\nBcc:"));
+	m = parse(&b);
+	part = g_mime_multipart_get_part(GMIME_MULTIPART(g_mime_message_get_mime_part(m)), 1);
+	assert_null(g_mime_object_get_header(part, "Bcc"));
+	assert_string_equal(g_mime_part_get_filename(GMIME_PART(part)),
+			    "report.pdf__Bcc: eve@evil.example");
+	g_object_unref(m);
+	buf_free(&b);
+}
+
 static void test_addresses(void **state)
 {
 	struct mime_addresses l;
@@ -144,6 +173,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_headers_and_crlf),
 		cmocka_unit_test(test_attachment_round_trip),
+		cmocka_unit_test(test_attachment_name_cannot_inject_a_header),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_message_id_shape),
 	};
