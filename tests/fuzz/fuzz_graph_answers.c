@@ -30,11 +30,11 @@ static int get_token(void *ctx, const char *resource, const char *rejected,
 	return 0;
 }
 
-static int on_folder(void *ctx, const struct driver_folder *f)
+static int on_folder(void *ctx, const struct mail_folder *f)
 {
 	(void)ctx;
-	must(f->remote_id && f->remote_id[0] && f->name && f->parent_remote_id &&
-	     f->well_known);
+	must(f->remote_id && f->remote_id[0] && f->name && f->parent_remote_id);
+	must(f->role >= MAIL_ROLE_NONE && f->role < MAIL_ROLE_COUNT);
 	return 0;
 }
 

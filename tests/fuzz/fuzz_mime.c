@@ -1,12 +1,13 @@
 /*
  * fuzz_mime.c — libFuzzer target for the GMime path (src/mime): address
- * lists as the user types them (mime_addresses_json) and outgoing messages
+ * lists as the user types them (mime_parse_addresses) and outgoing messages
  * built from text that is partly remote (a reply's In-Reply-To and
  * References are the Message-ID a sender chose; subjects and names are
  * anyone's). Input: NUL-separated fields To, Subject, In-Reply-To, sender
- * name, body. Address lists give JSON arrays of addresses with an '@';
- * a built message has CRLF line ends only and, read back with GMime's
- * parser, exactly the headers we set — no field can inject a header.
+ * name, body, attachment name (the body is also the attachment's bytes).
+ * Address lists give addresses with an '@'; a built message has CRLF line
+ * ends only and, read back with GMime's parser, exactly the headers we set
+ * — no field can inject a header.
  * (inboxsync parses no received MIME itself: bodies come as JSON from
  * Graph and `messages show --raw` only passes the bytes on.)
  */
@@ -16,36 +17,29 @@
 #include <string.h>
 #include <strings.h>
 #include <gmime/gmime.h>
-#include <jansson.h>
 #include "inboxsync/buf.h"
 #include "inboxsync/mime.h"
 #include "fuzz_util.h"
 
-#define FIELDS 5
+#define FIELDS 6
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_addresses(const char *list)
 {
+	struct mime_addresses l;
 	struct err e;
-	char *out;
-	json_t *arr, *v;
-	size_t i;
 
 	for (int required = 0; required < 2; required++) {
 		err_clear(&e);
-		out = mime_addresses_json(list, required, "To", &e);
-		if (!out) {
+		if (mime_parse_addresses(list, required, "To", &l, &e) < 0) {
 			must_be_error(&e);
-			continue;
+		} else {
+			must(!required || l.n > 0);
+			for (size_t i = 0; i < l.n; i++)
+				must(l.items[i].name && strchr(l.items[i].address, '@'));
 		}
-		arr = json_loads(out, 0, NULL);
-		must(json_is_array(arr));
-		must(!required || json_array_size(arr) > 0);
-		json_array_foreach(arr, i, v)
-			must(strchr(json_string_value(json_object_get(v, "address")), '@') != NULL);
-		json_decref(arr);
-		free(out);
+		mime_addresses_free(&l);
 	}
 }
 
@@ -55,26 +49,43 @@ static const char *const allowed[] = {
 	"MIME-Version", "Content-Type", "Content-Transfer-Encoding",
 };
 
+/* The headers a part has, each at most once. */
+static const char *const part_allowed[] = {
+	"Content-Type", "Content-Transfer-Encoding", "Content-Disposition",
+	"Content-Id", "Content-Description",
+};
+
+static void check_names(GMimeObject *o, const char *const *names, size_t n)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+	int seen[16] = { 0 };
+
+	for (int i = 0; i < g_mime_header_list_get_count(hl); i++) {
+		const char *name = g_mime_header_get_name(g_mime_header_list_get_header_at(hl, i));
+		size_t k = 0;
+
+		while (k < n && strcasecmp(names[k], name) != 0)
+			k++;
+		must(k < n);         /* no injected header */
+		must(++seen[k] == 1);
+	}
+}
+
+static void check_part(GMimeObject *parent, GMimeObject *part, gpointer data)
+{
+	(void)parent, (void)data;
+	check_names(part, part_allowed, sizeof(part_allowed) / sizeof(part_allowed[0]));
+}
+
 static void check_headers(const struct buf *mime)
 {
 	GMimeStream *s = g_mime_stream_mem_new_with_buffer(mime->data, mime->len);
 	GMimeParser *p = g_mime_parser_new_with_stream(s);
 	GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
-	GMimeHeaderList *hl;
-	int seen[sizeof(allowed) / sizeof(allowed[0])] = { 0 };
 
 	must(m != NULL);
-	hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
-	for (int i = 0; i < g_mime_header_list_get_count(hl); i++) {
-		const char *name = g_mime_header_get_name(g_mime_header_list_get_header_at(hl, i));
-		size_t k = 0;
-
-		while (k < sizeof(allowed) / sizeof(allowed[0]) &&
-		       strcasecmp(allowed[k], name) != 0)
-			k++;
-		must(k < sizeof(allowed) / sizeof(allowed[0])); /* no injected header */
-		must(++seen[k] == 1);
-	}
+	check_names(GMIME_OBJECT(m), allowed, sizeof(allowed) / sizeof(allowed[0]));
+	g_mime_message_foreach(m, check_part, NULL);
 	g_object_unref(m);
 	g_object_unref(p);
 	g_object_unref(s);
@@ -82,14 +93,19 @@ static void check_headers(const struct buf *mime)
 
 static void check_build(const char *const f[FIELDS], size_t body_len)
 {
+	struct mime_attachment att = { f[5], NULL, f[4], body_len };
+	struct mime_addresses to;
 	struct mime_draft d = { 0 };
+	char type[128];
 	struct buf out;
 	struct err e;
-	char *to = mime_addresses_json(f[0], true, "To", &e);
+	int to_ok = mime_parse_addresses(f[0], true, "To", &to, &e) == 0;
 
+	mime_addresses_free(&to);
+	must(strchr(mime_type_for_name(f[5], type, sizeof(type)), '/') != NULL);
 	d.from_name = f[3];
 	d.from_address = "adele@contoso.com";
-	d.to = to ? f[0] : "bob@fabrikam.com";
+	d.to = to_ok ? f[0] : "bob@fabrikam.com";
 	d.subject = f[1];
 	d.body = f[4];
 	d.body_len = body_len;
@@ -97,7 +113,10 @@ static void check_build(const char *const f[FIELDS], size_t body_len)
 	d.in_reply_to = f[2][0] ? f[2] : NULL;
 	d.references = d.in_reply_to;
 	d.date = 1736392508;
-	free(to);
+	if (f[5][0]) { /* a named attachment: its name goes into headers too */
+		d.attachments = &att;
+		d.n_attachments = 1;
+	}
 	buf_init(&out, (size_t)1 << 20);
 	err_clear(&e);
 	if (mime_build(&d, (size_t)1 << 20, &out, &e) < 0) {

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib.h>
-#include <jansson.h>
 #include "fuzz_util.h"
 
 void must(bool ok)
@@ -36,15 +35,11 @@ void must_be_error(const struct err *e)
 	must(text_is_shown(e->code));
 }
 
-static void must_be_json_array(const char *text)
+static void must_be_addresses(const struct mail_address_list *l)
 {
-	json_t *v;
-
-	if (!text)
-		return;
-	v = json_loads(text, 0, NULL);
-	must(json_is_array(v));
-	json_decref(v);
+	must(l->n == 0 || (l->known && l->items));
+	for (size_t i = 0; i < l->n; i++)
+		must(l->items[i].name && l->items[i].address);
 }
 
 void must_be_page(const struct driver_page *page, bool is_delta)
@@ -55,18 +50,21 @@ void must_be_page(const struct driver_page *page, bool is_delta)
 		must(!page->next_cursor && !page->done_cursor);
 	must(page->n == 0 || page->items);
 	for (size_t i = 0; i < page->n; i++) {
-		const struct driver_message *m = &page->items[i];
+		const struct mail_message *m = &page->items[i];
 
 		must(m->remote_id && m->remote_id[0]);
 		if (m->removed)
 			continue;
-		must(m->is_read >= DRIVER_UNKNOWN && m->is_read <= 1);
-		must(m->is_flagged >= DRIVER_UNKNOWN && m->is_flagged <= 1);
-		must(m->is_draft >= DRIVER_UNKNOWN && m->is_draft <= 1);
-		must(m->has_attachments >= DRIVER_UNKNOWN && m->has_attachments <= 1);
-		must_be_json_array(m->to_json);
-		must_be_json_array(m->cc_json);
-		must_be_json_array(m->categories_json);
+		must(m->is_read >= MAIL_UNKNOWN && m->is_read <= 1);
+		must(m->is_flagged >= MAIL_UNKNOWN && m->is_flagged <= 1);
+		must(m->is_draft >= MAIL_UNKNOWN && m->is_draft <= 1);
+		must(m->has_attachments >= MAIL_UNKNOWN && m->has_attachments <= 1);
+		must(!m->from.address || m->from.name);
+		must_be_addresses(&m->to);
+		must_be_addresses(&m->cc);
+		must(m->categories.n == 0 || (m->categories.known && m->categories.items));
+		for (size_t k = 0; k < m->categories.n; k++)
+			must(m->categories.items[k] != NULL);
 	}
 }
 

@@ -25,8 +25,9 @@ bool text_is_shown(const char *s);
 void must_be_error(const struct err *e);
 
 /* A page a driver returned: every item has a non-empty id, flags are
- * unknown/0/1, recipient and category lists are JSON arrays; a delta page
- * (`is_delta`) has exactly one of next and done cursor, a listing none. */
+ * unknown/0/1, address and category lists are whole (every entry there);
+ * a delta page (`is_delta`) has exactly one of next and done cursor, a
+ * listing none. */
 void must_be_page(const struct driver_page *page, bool is_delta);
 
 /* The input as a NUL-terminated heap string (bytes after a NUL are kept
