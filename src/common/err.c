@@ -5,6 +5,7 @@
  * message and code passes quote.h on its way in: they often carry what a
  * server sent, and they end up on terminals, in logs and in JSON.
  */
+#define INBOXSYNC_ERR_IMPL /* the definitions below, not err.h's analyzer hints */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
