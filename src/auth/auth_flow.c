@@ -180,8 +180,10 @@ int auth_finish_code(const struct auth_env *env, const struct store_account *a,
 	found = state ? store_take_oauth_state(env->store, state, &st, e) : 0;
 	if (found < 0)
 		return -1;
-	if (!found)
+	if (!found) { /* nothing taken: an empty state that matches no account */
+		memset(&st, 0, sizeof(st));
 		st.account_id = -1;
+	}
 	rc = auth_finish_taken(env, a, &st, code, error, error_description, out, e);
 	if (found)
 		store_oauth_state_clear(&st);

@@ -103,6 +103,8 @@ static int parse_send(struct cli *cli, int argc, char **argv, struct send_args *
 		case 'k': s->r.idempotency_key = optarg; break;
 		case 'j': cli->json = true; break;
 		case 'a':
+			if (!optarg) /* getopt always sets it; the analyzers cannot know */
+				return cli_usage(cli, "--attach needs a file");
 			if (s->n_paths == MAX_ATTACH)
 				return cli_usage(cli, "at most %d attachments", MAX_ATTACH);
 			s->paths[s->n_paths++] = optarg;

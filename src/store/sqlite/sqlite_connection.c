@@ -324,7 +324,7 @@ int sq_event(struct store *st, const struct sq_event *ev, struct err *e)
 	type fn(sqlite3_stmt *s, int i) \
 	{ \
 		type v; \
-		return parse(sq_col_str(s, i), &v) == 0 ? v : fallback; \
+		return parse(sq_col_str(s, i), &v) == 0 ? v : (fallback); \
 	}
 COL_ENUM(sq_col_state, enum store_state, store_state_parse, STORE_STATE_NEW)
 COL_ENUM(sq_col_phase, enum store_phase, store_phase_parse, STORE_PHASE_PENDING)
@@ -353,7 +353,7 @@ static int get_user_version(struct sq_store *q, int *v, struct err *e)
  * each commit. */
 static int migrate(struct sq_store *q, int *from, int *to, struct err *e)
 {
-	int version;
+	int version = 0;
 
 	if (get_user_version(q, &version, e) < 0)
 		return -1;
