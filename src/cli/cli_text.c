@@ -15,8 +15,9 @@
 
 void cli_text_init(void)
 {
+	/* without C.UTF-8 either, wide characters count one column each */
 	if (!setlocale(LC_CTYPE, "") || MB_CUR_MAX == 1)
-		setlocale(LC_CTYPE, "C.UTF-8");
+		(void)setlocale(LC_CTYPE, "C.UTF-8");
 }
 
 /* The next piece of `s`: its bytes (*len), what to show (`shown`, NUL

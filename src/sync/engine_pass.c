@@ -219,7 +219,8 @@ static int poll_live(struct pass *p, struct err *e)
 {
 	size_t batch = p->d->limits.max_poll ? p->d->limits.max_poll : 1;
 	struct driver_poll *polls = xcalloc(batch, sizeof(*polls));
-	struct folder_run **who = xcalloc(batch, sizeof(*who));
+	/* an array of pointers: its element is one */
+	struct folder_run **who = xcalloc(batch, sizeof(*who)); /* NOLINT(bugprone-sizeof-expression) */
 	size_t i = 0;
 	int rc = 0;
 
