@@ -167,18 +167,28 @@ static int add_list(GMimeMessage *m, GMimeAddressType type, const char *list,
 	return 0;
 }
 
-/* An attachment's file name for its headers: GMime writes the parameter
- * as given, so a CR or LF in it would end the header and start another
- * (a "Bcc:" of the sender's choosing); control characters become '_'.
- * Heap. */
-static char *filename_for_header(const char *name)
+/* Text for a header GMime writes as given (an attachment's file name; an
+ * In-Reply-To or References it cannot read as message ids): a CR or LF in
+ * it would end the header and start another of the sender's choosing (a
+ * "Bcc:" — the Message-ID being replied to is anyone's), so every control
+ * character becomes `with`. Heap. */
+static char *header_text(const char *s, char with)
 {
-	char *s = xstrdup(name && *name ? name : "attachment");
+	char *out = xstrdup(s);
 
-	for (char *p = s; *p; p++)
+	for (char *p = out; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '_';
-	return s;
+			*p = with;
+	return out;
+}
+
+/* A header from text that may be remote, on one line whatever it holds. */
+static void header_set(GMimeMessage *m, const char *name, const char *value)
+{
+	char *v = header_text(value, ' ');
+
+	g_mime_object_set_header(GMIME_OBJECT(m), name, v, NULL);
+	free(v);
 }
 
 static GMimeObject *attachment_part(const struct mime_attachment *a)
@@ -198,7 +208,7 @@ static GMimeObject *attachment_part(const struct mime_attachment *a)
 	} else {
 		part = g_mime_part_new_with_type(t->type, t->subtype);
 	}
-	filename = filename_for_header(a->name);
+	filename = header_text(a->name && *a->name ? a->name : "attachment", '_');
 	g_mime_part_set_filename(part, filename);
 	free(filename);
 	stream = g_mime_stream_mem_new_with_buffer(a->data ? a->data : "", a->len);
@@ -285,9 +295,9 @@ int mime_build(const struct mime_draft *d, size_t max_size, struct buf *out,
 	g_mime_message_set_message_id(m, bare_id);
 	free(bare_id);
 	if (d->in_reply_to && *d->in_reply_to)
-		g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To", d->in_reply_to, NULL);
+		header_set(m, "In-Reply-To", d->in_reply_to);
 	if (d->references && *d->references)
-		g_mime_object_set_header(GMIME_OBJECT(m), "References", d->references, NULL);
+		header_set(m, "References", d->references);
 	tree = body_tree(d);
 	g_mime_message_set_mime_part(m, tree);
 	g_object_unref(tree);

@@ -1,8 +1,8 @@
 /*
  * test_mime.c — outgoing messages built with GMime: headers (From, To,
  * Cc, Bcc, Subject, Message-ID, In-Reply-To, References), CRLF line ends,
- * attachments that decode back byte-exact, attachment names that cannot
- * inject a header, address validation, and the size limit checked before
+ * attachments that decode back byte-exact, attachment names and reply ids
+ * that cannot inject a header, address validation, and the size limit checked before
  * and after encoding.
  */
 #include <stdarg.h>
@@ -132,6 +132,33 @@ static void test_attachment_name_cannot_inject_a_header(void **state)
 	buf_free(&b);
 }
 
+/* Nor can the Message-ID a reply answers (the sender's, taken from the
+ * synced message), when GMime cannot read it as one and writes it as is. */
+static void test_reply_id_cannot_inject_a_header(void **state)
+{
+	struct mime_draft d = {
+		.from_name = "", .from_address = "a@contoso.com", .to = "b@contoso.com",
+		.subject = "RE: s", .body = "b", .body_len = 1,
+		.message_id = "<m@contoso.com>", .date = 1700000000,
+		.in_reply_to = "<broken\r\nBcc: eve@evil.example",
+		.references = "<broken\r\nBcc: eve@evil.example",
+	};
+	struct err e = { 0 };
+	struct buf b;
+	GMimeMessage *m;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	assert_int_equal(mime_build(&d, 1 << 20, &b, &e), 0);
+	assert_null(strstr(b.data, "\nBcc:"));
+	m = parse(&b);
+	assert_null(g_mime_object_get_header(GMIME_OBJECT(m), "Bcc"));
+	assert_int_equal(internet_address_list_length(
+		g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_BCC)), 0);
+	g_object_unref(m);
+	buf_free(&b);
+}
+
 static void test_addresses(void **state)
 {
 	struct mime_addresses l;
@@ -174,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_headers_and_crlf),
 		cmocka_unit_test(test_attachment_round_trip),
 		cmocka_unit_test(test_attachment_name_cannot_inject_a_header),
+		cmocka_unit_test(test_reply_id_cannot_inject_a_header),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_message_id_shape),
 	};
