@@ -18,7 +18,7 @@
 #include "fake_http.h"
 #include "fuzz_util.h"
 
-#define BASE "https://graph.fuzz.example/v1.0"
+#define BASE "https://graph.microsoft.com/v1.0" /* the seeds' links point here */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

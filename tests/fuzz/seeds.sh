@@ -14,8 +14,13 @@ corpus=$root/tests/fuzz/corpus
 . "$root/tests/e2e/lib_sim.sh"
 trap 'sim_stop >/dev/null 2>&1 || true' EXIT
 
-# put TARGET NAME: stdin becomes corpus/TARGET/sim_NAME.
-put() { mkdir -p "$corpus/$1"; cat >"$corpus/$1/sim_$2"; }
+# put TARGET NAME: stdin becomes corpus/TARGET/sim_NAME, the simulator's
+# address replaced by Graph's (the targets' drivers take links only from
+# their own origin, https://graph.microsoft.com).
+put() {
+	mkdir -p "$corpus/$1"
+	sed "s|$SIM_URL|https://graph.microsoft.com|g" >"$corpus/$1/sim_$2"
+}
 # put_op TARGET NAME OP MOD: the same, padded with spaces (JSON allows
 # them) to a length whose remainder by MOD is OP: the targets that drive
 # several requests pick one by the input's length.
