@@ -28,8 +28,9 @@ void fake_http_script(const struct fake_answer *answers, size_t n);
 /* Requests made since the last fake_http_script. */
 size_t fake_http_calls(void);
 
-/* A request carrying a bearer token to a URL outside `origin` (a prefix
- * such as "https://graph.example/v1.0/") aborts; NULL allows none. */
+/* A request carrying a bearer token to a URL whose scheme, host or port
+ * differ from those of `origin` (such as "https://graph.microsoft.com/")
+ * aborts; NULL allows none. */
 void fake_http_bearer_origin(const char *origin);
 
 /* More requests than this in one script abort: no answer may make the
