@@ -9,6 +9,11 @@ SIM_PID=""
 SIM_URL=""
 
 scenario_cleanup() {
+	# for tests/secret_scan.sh: what the simulator handed out (secrets,
+	# passwords) before it goes
+	if [ -n "${SECRET_SCAN_DIR:-}" ] && [ -n "$SIM_URL" ]; then
+		curl -sS "$SIM_URL/_sim/world" >"$TEST_TMP/scan-world.json" 2>/dev/null || true
+	fi
 	if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
 		kill "$SIM_PID" 2>/dev/null
 		for _ in $(seq 1 50); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.1; done
