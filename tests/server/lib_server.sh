@@ -88,9 +88,10 @@ api() {
 # record_exchange METHOD PATH STATUS CONTENT_TYPE BODY_FILE: one line
 # "METHOD<TAB>PATH<TAB>STATUS<TAB>TYPE<TAB>FILE" with a copy of the body.
 record_exchange() {
-	API_N=$((${API_N:-0} + 1))
-	cp "$5" "$TEST_TMP/api/$API_N" 2>/dev/null || : >"$TEST_TMP/api/$API_N"
-	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$TEST_TMP/api/$API_N" >>"$API_LOG"
+	local copy
+	copy=$(mktemp "$TEST_TMP/api/XXXXXX") # also from subshells: no counter
+	cp "$5" "$copy" 2>/dev/null || :
+	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$copy" >>"$API_LOG"
 }
 
 expect_status() { # expect_status WANT DESCRIPTION
