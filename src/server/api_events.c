@@ -279,7 +279,8 @@ int api_webhook_update(struct request *rq)
 		w.disabled = true;
 		str_copy(w.disabled_reason, sizeof(w.disabled_reason), "disabled by its owner");
 	}
-	if (store_update_webhook(rq->env->store, &w, &rq->err) < 0)
+	if (store_update_webhook(rq->env->store, &w, &rq->err) < 0 ||
+	    (enabled == 1 && store_retry_deliveries_now(rq->env->store, w.id, &rq->err) < 0))
 		goto out;
 	rc = rq_reply(rq, 200, webhook_json(rq, &w));
 out:
