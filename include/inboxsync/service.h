@@ -40,6 +40,8 @@ struct service_actor {
 #define SERVICE_NAME_MAX 64          /* account names */
 #define SERVICE_SUBJECT_MAX 255      /* what Exchange keeps of a subject */
 #define SERVICE_LIST_MAX 1000        /* messages per page */
+#define SERVICE_SECRET_WARN_DAYS 30   /* warn before the client secret expires */
+#define SERVICE_GRANT_IDLE_WARN_DAYS 60 /* of the 90 a refresh token lives unused */
 
 /* ---- provider ------------------------------------------------------------- */
 
@@ -378,7 +380,10 @@ int service_session_end(const struct auth_env *env, const char *cookie,
 
 /* ---- the shared objects as JSON (INTERFACE.md) ---------------------------------- */
 
-/* ACCOUNT (account show --json, the API), with `owner` named. */
+/* ACCOUNT (account show --json, the API), with `owner` named and
+ * `warnings` [{code, message}]: client_secret_expiring (within
+ * SERVICE_SECRET_WARN_DAYS of the date the administrator entered),
+ * grant_unused (no refresh for SERVICE_GRANT_IDLE_WARN_DAYS). */
 json_t *service_account_json(const struct auth_env *env, const struct store_account *a);
 /* FOLDER */
 json_t *service_folder_json(const struct store_folder *f);

@@ -15,7 +15,7 @@
 #include "inboxsync/timeutil.h"
 #include "server/server_internal.h"
 
-#define STALE_GRANT_DAYS 60
+
 
 static const struct {
 	const char *name, *type, *help;
@@ -199,7 +199,7 @@ static int warning_gauges(const struct auth_env *env, struct buf *b, struct err 
 	if (found)
 		store_provider_clear(&p);
 	if (rc < 0 || store_list_stale_grants(env->store, time_now() -
-					      (int64_t)STALE_GRANT_DAYS * 86400, &ids, &n, e) < 0)
+					      (int64_t)SERVICE_GRANT_IDLE_WARN_DAYS * 86400, &ids, &n, e) < 0)
 		return -1;
 	rc = gauge(b, e, "inboxsync_stale_grants", "gauge", "Accounts whose refresh token "
 		   "was not used for 60 of the 90 days after which it lapses");

@@ -15,7 +15,7 @@
 #include "inboxsync/service.h"
 #include "inboxsync/timeutil.h"
 
-#define SECRET_WARN_DAYS 30
+
 
 static int require_admin(const struct service_actor *who, struct err *e)
 {
@@ -253,7 +253,7 @@ static void check_secret_expiry(const struct store_provider *p, json_t *checks, 
 	left = p->secret_expires_at - time_now();
 	if (left <= 0)
 		snprintf(msg, sizeof(msg), "the client secret expired on %s", when);
-	else if (left < (int64_t)SECRET_WARN_DAYS * 86400)
+	else if (left < (int64_t)SERVICE_SECRET_WARN_DAYS * 86400)
 		snprintf(msg, sizeof(msg), "the client secret expires on %s, in %lld "
 			 "days: create a new one in Microsoft Entra and enter it",
 			 when, (long long)(left / 86400));
@@ -266,7 +266,7 @@ static void check_secret_expiry(const struct store_provider *p, json_t *checks, 
 		err_set_fix(&why, FIX_CONFIGURE_PROVIDER, "enter a new client secret "
 			    "before the current one expires");
 		add_check(checks, ok, "client_secret_expiry",
-			  left >= (int64_t)SECRET_WARN_DAYS * 86400, msg, &why);
+			  left >= (int64_t)SERVICE_SECRET_WARN_DAYS * 86400, msg, &why);
 	}
 }
 

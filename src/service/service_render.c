@@ -92,6 +92,51 @@ static int provider_problem(const struct auth_env *env, const struct store_accou
 	return 0;
 }
 
+/* Early warnings about an account (before anything fails): the client
+ * secret nearing the expiry date the administrator entered, and a grant
+ * Microsoft will let lapse because its refresh token is not being used. */
+static json_t *account_warnings(const struct auth_env *env, const struct store_account *a)
+{
+	json_t *list = json_array();
+	struct store_credentials c;
+	struct store_provider p;
+	int64_t now = time_now();
+	struct err e;
+
+	if (store_get_provider(env->store, PROVIDER_MICROSOFT, &p, &e) == 1) {
+		int64_t left = p.secret_expires_at - now;
+
+		if (p.client_secret_sealed && p.secret_expires_at &&
+		    left < (int64_t)SERVICE_SECRET_WARN_DAYS * 86400) {
+			char when[TIME_RFC3339_LEN], msg[300];
+
+			time_format_rfc3339(p.secret_expires_at, when);
+			snprintf(msg, sizeof(msg), left > 0 ? "the app's client secret expires on "
+				 "%s; the administrator enters a new one before then" :
+				 "the app's client secret expired on %s; the administrator "
+				 "enters a new one", when);
+			json_array_append_new(list, json_pack("{s:s,s:s}", "code",
+					      "client_secret_expiring", "message", msg));
+		}
+		store_provider_clear(&p);
+	}
+	if (a->authorized_at && store_get_credentials(env->store, a->id, &c, &e) == 1) {
+		int64_t used = c.used_at > c.updated_at ? c.used_at : c.updated_at;
+
+		if (used && now - used >= (int64_t)SERVICE_GRANT_IDLE_WARN_DAYS * 86400) {
+			char msg[300];
+
+			snprintf(msg, sizeof(msg), "the grant has not been used for %lld days; "
+				 "Microsoft lets it lapse after 90 days unused (sync the account, "
+				 "or authorize it again later)", (long long)((now - used) / 86400));
+			json_array_append_new(list, json_pack("{s:s,s:s}", "code", "grant_unused",
+					      "message", msg));
+		}
+		store_credentials_clear(&c);
+	}
+	return list;
+}
+
 json_t *service_account_json(const struct auth_env *env, const struct store_account *a)
 {
 	long long folders = 0, messages = 0;
@@ -148,6 +193,7 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 					   ? time_or_null(a->throttled_until) : json_null(),
 			"created_at", time_or_null(a->created_at),
 			"provider_ok", provider_ok);
+	json_object_set_new(doc, "warnings", account_warnings(env, a));
 	store_user_clear(&owner);
 	return doc;
 }
