@@ -118,6 +118,10 @@ int http_perform_many(struct http_client *c, const struct http_request *reqs,
  * (127.0.0.0/8, ::1, localhost). Returns 0 or -1 ("insecure_url"/"bad_url"). */
 int http_check_url(const char *url, struct err *e);
 
+/* The same for a URL a user gave (see http_request.allow_plain_http):
+ * absolute, http or https, with a host; http to any host. */
+int http_check_user_url(const char *url, struct err *e);
+
 /* True for an address a user-given URL must not reach: unspecified,
  * loopback, private (RFC 1918, ULA), link-local, carrier-grade NAT,
  * benchmarking, documentation, multicast, broadcast, and IPv4 mapped or

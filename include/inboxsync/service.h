@@ -398,6 +398,9 @@ json_t *service_event_json(const struct auth_env *env, const struct store_event 
 /* An error {code, message, fix, fix_code} as the API writes it. */
 json_t *service_error_json(const struct err *e);
 
+/* A time as the shared objects write it: RFC 3339 UTC, or null for 0. */
+json_t *service_time_json(int64_t t);
+
 /* A message list cursor (received time and row id) as text and back. */
 void service_cursor_format(int64_t received_at, int64_t id, char out[48]);
 int service_cursor_parse(const char *text, int64_t *received_at, int64_t *id,

@@ -279,6 +279,16 @@ int http_check_url(const char *url, struct err *e)
 	return 0;
 }
 
+int http_check_user_url(const char *url, struct err *e)
+{
+	CURLU *u;
+
+	if (url_parse_checked(url, true, &u, NULL, 0, e) < 0)
+		return -1;
+	curl_url_cleanup(u);
+	return 0;
+}
+
 /* The URL as it may appear in logs and messages: no query (tokens, codes,
  * skip tokens), no fragment, no credentials. Caller frees. */
 static char *url_for_log(CURLU *u)

@@ -139,39 +139,42 @@ static struct series *find(const char *name, const char *labels, bool histogram)
 	return table[i];
 }
 
-void metrics_add(const char *name, double delta, ...)
+/* Add one value to the series of `name` with the labels in `ap`. */
+static void record(const char *name, bool histogram, double value, va_list ap)
 {
 	char labels[LABELS_MAX];
 	struct series *s;
+
+	format_labels(ap, labels, sizeof(labels));
+	pthread_mutex_lock(&lock);
+	if ((s = find(name, labels, histogram))) {
+		s->value += value;
+		if (histogram) {
+			s->count++;
+			for (size_t i = 0; i < N_BUCKETS; i++)
+				if (value <= buckets[i])
+					s->bucket[i]++;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void metrics_add(const char *name, double delta, ...)
+{
 	va_list ap;
 
 	va_start(ap, delta);
-	format_labels(ap, labels, sizeof(labels));
+	record(name, false, delta, ap);
 	va_end(ap);
-	pthread_mutex_lock(&lock);
-	if ((s = find(name, labels, false)))
-		s->value += delta;
-	pthread_mutex_unlock(&lock);
 }
 
 void metrics_observe(const char *name, double value, ...)
 {
-	char labels[LABELS_MAX];
-	struct series *s;
 	va_list ap;
 
 	va_start(ap, value);
-	format_labels(ap, labels, sizeof(labels));
+	record(name, true, value, ap);
 	va_end(ap);
-	pthread_mutex_lock(&lock);
-	if ((s = find(name, labels, true))) {
-		s->value += value;
-		s->count++;
-		for (size_t i = 0; i < N_BUCKETS; i++)
-			if (value <= buckets[i])
-				s->bucket[i]++;
-	}
-	pthread_mutex_unlock(&lock);
 }
 
 static int by_name(const void *a, const void *b)

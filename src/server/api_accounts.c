@@ -26,16 +26,6 @@ int api_account_sync(struct request *rq);
 int api_account_diagnostics(struct request *rq);
 int api_oauth_callback(struct request *rq);
 
-static json_t *time_or_null(int64_t t)
-{
-	char buf[TIME_RFC3339_LEN];
-
-	if (!t)
-		return json_null();
-	time_format_rfc3339(t, buf);
-	return json_string(buf);
-}
-
 static int reply_account(struct request *rq, int status, const struct store_account *a)
 {
 	return rq_reply(rq, status, service_account_json(rq->env, a));
@@ -134,7 +124,7 @@ static json_t *test_json(const struct store_account *a)
 {
 	return json_pack("{s:{s:s,s:o,s:o},s:{s:s,s:o}}",
 			 "incoming", "status", store_incoming_name(a->incoming_status),
-			 "last_fetch_at", time_or_null(a->incoming_last_fetch_at),
+			 "last_fetch_at", service_time_json(a->incoming_last_fetch_at),
 			 "last_error", a->incoming_error[0] ? json_string(a->incoming_error)
 							    : json_null(),
 			 "outgoing", "status", store_outgoing_name(a->outgoing_status),
@@ -197,7 +187,7 @@ static json_t *diagnostics_errors(struct request *rq)
 		return arr;
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, json_pack("{s:o,s:s,s:s,s:s,s:o}", "at",
-				      time_or_null(list[i].at), "class", list[i].class_name,
+				      service_time_json(list[i].at), "class", list[i].class_name,
 				      "code", list[i].code, "message", list[i].message,
 				      "request_id", list[i].request_id[0]
 				      ? json_string(list[i].request_id) : json_null()));
@@ -223,9 +213,9 @@ static json_t *diagnostics_folders(struct request *rq)
 		json_array_append_new(arr, json_pack("{s:s,s:s,s:b,s:s,s:o,s:o,s:i}",
 				      "id", f->remote_id, "path", f->path, "selected", f->selected,
 				      "phase", store_phase_name(f->phase),
-				      "last_poll_at", time_or_null(f->last_sync_at),
+				      "last_poll_at", service_time_json(f->last_sync_at),
 				      "next_poll_at", f->selected && a->authorized_at
-				      ? time_or_null(next) : json_null(),
+				      ? service_time_json(next) : json_null(),
 				      "resyncs", f->resync_count));
 	}
 	store_folder_list_free(list, n);
@@ -248,9 +238,9 @@ static json_t *diagnostics_token(struct request *rq)
 		expires = 0;
 	free(sealed);
 	doc = json_pack("{s:o,s:o,s:o,s:s}",
-			"access_token_expires_at", time_or_null(expires),
-			"refresh_token_updated_at", time_or_null(c.updated_at),
-			"refresh_token_used_at", time_or_null(c.used_at),
+			"access_token_expires_at", service_time_json(expires),
+			"refresh_token_updated_at", service_time_json(c.updated_at),
+			"refresh_token_used_at", service_time_json(c.used_at),
 			"scope", c.scope ? c.scope : "");
 	store_credentials_clear(&c);
 	return doc;
@@ -265,7 +255,7 @@ static json_t *diagnostics_lease(struct request *rq)
 	if (store_get_lease(rq->env->store, rq->account.id, &l, &e) < 0 || !l.holder[0])
 		return json_null();
 	return json_pack("{s:s,s:o}", "node", l.holder, "expires_at",
-			 time_or_null(l.expires_at));
+			 service_time_json(l.expires_at));
 }
 
 int api_account_diagnostics(struct request *rq)
@@ -278,10 +268,10 @@ int api_account_diagnostics(struct request *rq)
 			"account_id", id, "state", store_state_name(a->state),
 			"errors", diagnostics_errors(rq), "folders", diagnostics_folders(rq),
 			"token", diagnostics_token(rq), "lease", diagnostics_lease(rq),
-			"schedule", "next_due_at", time_or_null(a->next_due_at ? a->next_due_at
+			"schedule", "next_due_at", service_time_json(a->next_due_at ? a->next_due_at
 								: time_now()),
 			"throttled_until", a->throttled_until > time_now()
-					   ? time_or_null(a->throttled_until) : json_null(),
+					   ? service_time_json(a->throttled_until) : json_null(),
 			"backoff_s", a->backoff_s));
 }
 

@@ -26,16 +26,6 @@ int api_webhook_deliveries(struct request *rq);
 #define SECRET_MAX 256
 #define DELIVERIES_SHOWN 100
 
-static json_t *time_or_null(int64_t t)
-{
-	char buf[TIME_RFC3339_LEN];
-
-	if (!t)
-		return json_null();
-	time_format_rfc3339(t, buf);
-	return json_string(buf);
-}
-
 static json_t *id_text(int64_t id)
 {
 	char buf[24];
@@ -129,8 +119,8 @@ static json_t *webhook_json(struct request *rq, const struct store_webhook *w)
 			 "include_backfill", w->include_backfill, "disabled", w->disabled,
 			 "disabled_reason", w->disabled_reason[0]
 					    ? json_string(w->disabled_reason) : json_null(),
-			 "failing_since", time_or_null(w->failing_since),
-			 "created_at", time_or_null(w->created_at),
+			 "failing_since", service_time_json(w->failing_since),
+			 "created_at", service_time_json(w->created_at),
 			 "queue_depth", (json_int_t)depth);
 }
 
@@ -319,7 +309,7 @@ int api_webhook_deliveries(struct request *rq)
 
 		json_array_append_new(arr, json_pack("{s:o,s:I,s:o,s:o,s:b,s:o,s:i,s:o}",
 				      "event_id", id_text(d->seq), "seq", (json_int_t)d->seq,
-				      "account_id", id_text(d->account_id), "at", time_or_null(d->at),
+				      "account_id", id_text(d->account_id), "at", service_time_json(d->at),
 				      "ok", d->ok, "http_status", d->http_status
 				      ? json_integer(d->http_status) : json_null(),
 				      "duration_ms", d->duration_ms,

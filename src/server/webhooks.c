@@ -16,7 +16,6 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include <curl/curl.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/log.h"
@@ -72,33 +71,15 @@ void webhook_signature(const char *secret, long long t, const char *body, size_t
 
 int webhook_check_url(const struct server *srv, const char *url, struct err *e)
 {
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-	int rc = -1;
-
-	if (!u)
-		return err_set(e, ERR_TRANSIENT, "oom", "out of memory");
-	if (!url || strlen(url) > URL_MAX ||
-	    curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host ||
-	    (strcasecmp(scheme, "https") != 0 && strcasecmp(scheme, "http") != 0)) {
+	if (!url || strlen(url) > URL_MAX || http_check_user_url(url, e) < 0) {
 		err_set(e, ERR_PERMANENT, "invalid_request", "the webhook URL must be an "
 			"absolute http:// or https:// URL of at most %d characters", URL_MAX);
-		err_set_fix(e, FIX_CHECK_INPUT, "correct the webhook URL");
-		goto out;
+		return err_set_fix(e, FIX_CHECK_INPUT, "correct the webhook URL");
 	}
-	if (!srv->cfg.allow_private_webhooks && http_check_public_url(url, e) < 0) {
-		err_set_fix(e, FIX_CHECK_INPUT, "use a public address (or start the server "
-			    "with --allow-private-webhooks)");
-		goto out;
-	}
-	rc = 0;
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return rc;
+	if (!srv->cfg.allow_private_webhooks && http_check_public_url(url, e) < 0)
+		return err_set_fix(e, FIX_CHECK_INPUT, "use a public address (or start the "
+				   "server with --allow-private-webhooks)");
+	return 0;
 }
 
 /* When attempt k+1 (after k failures) should happen. */

@@ -27,16 +27,6 @@ static int require_admin(const struct service_actor *who, struct err *e)
 	return 0;
 }
 
-static json_t *time_or_null(int64_t t)
-{
-	char buf[TIME_RFC3339_LEN];
-
-	if (!t)
-		return json_null();
-	time_format_rfc3339(t, buf);
-	return json_string(buf);
-}
-
 static json_t *provider_json(const struct store_provider *p)
 {
 	json_t *transports = json_array();
@@ -56,13 +46,13 @@ static json_t *provider_json(const struct store_provider *p)
 			 "login_url", p->login_url, "graph_url", p->graph_url,
 			 "imap", imap, "smtp", smtp, "enabled", p->enabled,
 			 "transports", transports,
-			 "client_secret_expires_at", time_or_null(p->secret_expires_at),
+			 "client_secret_expires_at", service_time_json(p->secret_expires_at),
 			 "problem", p->problem_code[0]
 				    ? json_pack("{s:s,s:s,s:o}", "code", p->problem_code,
 						"message", p->problem, "at",
-						time_or_null(p->problem_at))
+						service_time_json(p->problem_at))
 				    : json_null(),
-			 "updated_at", time_or_null(p->updated_at));
+			 "updated_at", service_time_json(p->updated_at));
 }
 
 int service_provider_get(const struct auth_env *env, const struct service_actor *who,

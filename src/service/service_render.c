@@ -13,7 +13,7 @@
 #include "inboxsync/service.h"
 #include "inboxsync/timeutil.h"
 
-static json_t *time_or_null(int64_t t)
+json_t *service_time_json(int64_t t)
 {
 	char buf[TIME_RFC3339_LEN];
 
@@ -166,11 +166,11 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 			   "tenant_id", a->tenant_id, "object_id", a->object_id,
 			   "graph_url", a->graph_url, "imap_server", a->imap_server,
 			   "smtp_server", a->smtp_server,
-			   "authorized_at", time_or_null(a->authorized_at));
+			   "authorized_at", service_time_json(a->authorized_at));
 	if (a->last_error_code[0])
 		last = json_pack("{s:s,s:o,s:o}", "code", a->last_error_code,
 				 "message", text(a->last_error), "at",
-				 time_or_null(a->last_error_at));
+				 service_time_json(a->last_error_at));
 	doc = json_pack("{s:o,s:s,s:o,s:s,s:o,s:s,s:s,s:o,s:{s:s,s:s},s:i,"
 			"s:{s:s,s:o,s:o},s:{s:s,s:o},s:o,s:I,s:I,s:o,s:o,s:o,s:b}",
 			"id", id_string(a->id), "owner", owner.name,
@@ -181,7 +181,7 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 			"fix", "code", err_fix_name(fix_code), "text", fix,
 			"auth_failures", a->auth_failures,
 			"incoming", "status", store_incoming_name(a->incoming_status),
-			"last_fetch_at", time_or_null(a->incoming_last_fetch_at),
+			"last_fetch_at", service_time_json(a->incoming_last_fetch_at),
 			"last_error", a->incoming_error[0] ? text(a->incoming_error) : json_null(),
 			"outgoing", "status", store_outgoing_name(a->outgoing_status),
 			"last_error", a->outgoing_error[0] ? text(a->outgoing_error) : json_null(),
@@ -190,8 +190,8 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 			"messages", (json_int_t)messages,
 			"last_error", last,
 			"throttled_until", a->throttled_until > time_now()
-					   ? time_or_null(a->throttled_until) : json_null(),
-			"created_at", time_or_null(a->created_at),
+					   ? service_time_json(a->throttled_until) : json_null(),
+			"created_at", service_time_json(a->created_at),
 			"provider_ok", provider_ok);
 	json_object_set_new(doc, "warnings", account_warnings(env, a));
 	store_user_clear(&owner);
@@ -209,8 +209,8 @@ json_t *service_folder_json(const struct store_folder *f)
 			 "total", (json_int_t)f->total, "unread", (json_int_t)f->unread,
 			 "sync", "phase", store_phase_name(f->phase),
 			 "synced", (json_int_t)f->synced,
-			 "oldest_at", time_or_null(f->oldest_at),
-			 "last_sync_at", time_or_null(f->last_sync_at));
+			 "oldest_at", service_time_json(f->oldest_at),
+			 "last_sync_at", service_time_json(f->last_sync_at));
 }
 
 static json_t *address_json(const struct mail_address *a)
@@ -242,8 +242,8 @@ json_t *service_message_json(const struct store_message *sm, bool with_body)
 			"conversation_id", text(m->conversation_id),
 			"subject", text(m->subject), "from", address_json(&m->from),
 			"to", addresses_json(&m->to), "cc", addresses_json(&m->cc),
-			"received_at", time_or_null(m->received_at),
-			"sent_at", time_or_null(m->sent_at),
+			"received_at", service_time_json(m->received_at),
+			"sent_at", service_time_json(m->sent_at),
 			"is_read", m->is_read == 1, "is_flagged", m->is_flagged == 1,
 			"has_attachments", m->has_attachments == 1,
 			"preview", text(m->preview), "body_fetched", sm->body_fetched,
@@ -264,11 +264,11 @@ json_t *service_outbox_json(const struct store_outbox *o)
 				"state", store_outbox_state_name(o->state),
 				"reason", o->last_error[0] ? text(o->last_error) : json_null(),
 				"internet_message_id", o->internet_message_id,
-				"created_at", time_or_null(o->created_at),
-				"updated_at", time_or_null(o->updated_at),
+				"created_at", service_time_json(o->created_at),
+				"updated_at", service_time_json(o->updated_at),
 				"attempts", o->attempts,
 				"next_attempt_at", o->next_attempt_at
-						   ? time_or_null(o->next_attempt_at) : json_null());
+						   ? service_time_json(o->next_attempt_at) : json_null());
 
 	if (!json_is_object(req)) {
 		json_decref(req);
@@ -337,7 +337,7 @@ json_t *service_event_json(const struct auth_env *env, const struct store_event 
 	return json_pack("{s:o,s:I,s:s,s:o,s:o,s:o}", "id", id_string(ev->seq),
 			 "seq", (json_int_t)ev->seq, "type", store_event_type_name(ev->type),
 			 "account_id", id_string(ev->account_id),
-			 "created_at", time_or_null(ev->at), "data", data);
+			 "created_at", service_time_json(ev->at), "data", data);
 }
 
 void service_cursor_format(int64_t received_at, int64_t id, char out[48])

@@ -41,21 +41,11 @@ static int user_not_found(const char *name, struct err *e)
 	return err_set_fix(e, FIX_CHECK_INPUT, "name an existing user");
 }
 
-static json_t *time_or_null(int64_t t)
-{
-	char buf[TIME_RFC3339_LEN];
-
-	if (!t)
-		return json_null();
-	time_format_rfc3339(t, buf);
-	return json_string(buf);
-}
-
 json_t *service_user_json(const struct store_user *u)
 {
 	return json_pack("{s:s,s:b,s:b,s:o}", "username", u->name, "admin", u->admin,
 			 "has_password", u->password_hash && *u->password_hash,
-			 "created_at", time_or_null(u->created_at));
+			 "created_at", service_time_json(u->created_at));
 }
 
 /* Letters, digits and . _ - @; not starting with '-'. */
@@ -221,8 +211,8 @@ json_t *service_token_json(const struct store_token *t, const char *username)
 	snprintf(id, sizeof(id), "%lld", (long long)t->id);
 	return json_pack("{s:s,s:s,s:s,s:o,s:o}", "id", id, "label", t->label,
 			 "username", username ? username : "",
-			 "created_at", time_or_null(t->created_at),
-			 "last_used_at", time_or_null(t->last_used_at));
+			 "created_at", service_time_json(t->created_at),
+			 "last_used_at", service_time_json(t->last_used_at));
 }
 
 /* Whose tokens an actor means by `user`: 0 = every user (the operator

@@ -131,6 +131,19 @@ all_live() {
 		[ "$(echo "$BODY" | jq '[.folders[] | select(.selected)] | length')" != 0 ]
 }
 
+# feed_all TOKEN [ACCOUNT_ID]: every event of the caller's feed (of one
+# account), one JSON line each, on stdout.
+feed_all() {
+	local since=0 n
+	while :; do
+		api "$1" GET "/api/v1/changes?limit=1000&since=$since${2:+&account_id=$2}" >&2
+		echo "$BODY" | jq -c '.changes[]'
+		n=$(echo "$BODY" | jq '.changes | length')
+		[ "$n" = 1000 ] || break
+		since=$(echo "$BODY" | jq .next_since)
+	done
+}
+
 # receiver_up: the webhook receiver (receiver.js); sets RECV_URL.
 receiver_up() {
 	node "$SERVER_DIR/receiver.js" "$TEST_TMP/recv.port" "$TEST_TMP/recv.log" 2>"$TEST_TMP/recv.err" &

@@ -41,7 +41,7 @@ A1=$(connect_account "$ALICE" adele adele@contoso.com)
 A2=$(connect_account "$ALICE" bobbox bob@contoso.com)
 wait_for 60 all_live "$ALICE" "$A1" && wait_for 60 all_live "$ALICE" "$A2" && pass "both mailboxes live" || fail "not live"
 backfilled() { [ "$(count '.path=="/backfill" and .backfill and .status==200')" -ge 100 ]; }
-wait_for 30 backfilled && pass "include_backfill: the first sync's mail is delivered, marked backfill" ||
+wait_for 60 backfilled && pass "include_backfill: the first sync's mail is delivered, marked backfill" ||
 	fail "backfill: $(count '.path=="/backfill" and .backfill')"
 [ "$(count '.path=="/plain" and .backfill')" = 0 ] && pass "without include_backfill: none of it" || fail "backfill delivered to /plain"
 
@@ -53,7 +53,7 @@ done
 api "$ALICE" POST "/api/v1/accounts/$A1/sync" '{}'
 api "$ALICE" POST "/api/v1/accounts/$A2/sync" '{}'
 plain_got() { [ "$(count '.path=="/plain" and .type=="message.created" and .status==200')" -ge 6 ]; }
-wait_for 30 plain_got && pass "new mail of both mailboxes delivered" || fail "plain: $(count '.path=="/plain"')"
+wait_for 60 plain_got && pass "new mail of both mailboxes delivered" || fail "plain: $(count '.path=="/plain"')"
 [ "$(count '.path=="/created" and .type!="message.created"')" = 0 ] && [ "$(count '.path=="/created"')" -ge 6 ] &&
 	pass "a webhook for message.created gets only those" || fail "type filter"
 order_got() { [ "$(count '.path=="/order" and .type=="message.created" and .status==200')" -ge 6 ]; }
@@ -92,7 +92,7 @@ sqlite3 "$INBOXSYNC_HOME/inboxsync.db" "UPDATE webhooks SET failing_since = strf
 sim_admin POST mailboxes/adele@contoso.com/messages '{"folder":"inbox","subject":"while failing"}' >/dev/null
 api "$ALICE" POST "/api/v1/accounts/$A1/sync" '{}'
 disabled() { api "$ALICE" GET "/api/v1/webhooks/$H_BAD"; [ "$(echo "$BODY" | jq -r .disabled)" = true ]; }
-wait_for 30 disabled && pass "after 3 days of failures the webhook is disabled" || fail "$BODY"
+wait_for 60 disabled && pass "after 3 days of failures the webhook is disabled" || fail "$BODY"
 expect_in "$(echo "$BODY" | jq -r .disabled_reason)" "3 days" "and says why"
 n_bad=$(count '.path=="/bad"')
 sleep 3
@@ -102,7 +102,7 @@ api "$ALICE" PATCH "/api/v1/webhooks/$H_BAD" '{"enabled":true}'
 expect_status 200 "re-enabled by PATCH"
 [ "$(echo "$BODY" | jq -r '.disabled, .failing_since' | tr '\n' ' ')" = "false null " ] && pass "enabled, not failing" || fail "$BODY"
 bad_caught_up() { [ "$(count '.path=="/bad" and .type=="message.created" and .status==200')" -ge 7 ]; }
-wait_for 30 bad_caught_up && pass "the backlog is delivered after re-enabling" || fail "backlog: $(count '.path=="/bad" and .status==200')"
+wait_for 60 bad_caught_up && pass "the backlog is delivered after re-enabling" || fail "backlog: $(count '.path=="/bad" and .status==200')"
 [ "$(jq -s '[.[] | select(.signature_ok != true)] | length' "$TEST_TMP/recv.log")" = 0 ] &&
 	pass "every delivery of every webhook was signed correctly" || fail "bad signatures"
 validate_log
@@ -112,7 +112,7 @@ expect_rc 0 "SIGTERM: exit 0"
 # Without --allow-private-webhooks: loopback and private addresses refused.
 "$INBOXSYNC_BIN" serve --listen 127.0.0.1:0 >"$TEST_TMP/serve2.out" 2>"$TEST_TMP/serve2.err" &
 SRV_PID=$!
-wait_for 10 test -s "$TEST_TMP/serve2.out"
+wait_for 60 test -s "$TEST_TMP/serve2.out"
 SRV_URL=$(head -n 1 "$TEST_TMP/serve2.out" | sed -n 's/^listening on //p')
 for u in "http://127.0.0.1:8080/x" "http://localhost/x" "http://10.1.2.3/x" "http://192.168.0.1/x" \
 	"http://169.254.169.254/latest" "http://[::1]/x" "http://[fd00::1]/x" "http://0.0.0.0/x" \
