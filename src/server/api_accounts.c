@@ -175,6 +175,22 @@ int api_account_sync(struct request *rq)
 	return rq_reply(rq, 202, json_pack("{s:s,s:b}", "account_id", id, "queued", 1));
 }
 
+/* Microsoft's request id of an error: as stored, else as the message
+ * names it ("... (request-id ID)"), else null. */
+static json_t *request_id_of(const struct store_account_error *ae)
+{
+	const char *at = strstr(ae->message, "request-id ");
+	size_t n;
+
+	if (ae->request_id[0])
+		return json_string(ae->request_id);
+	if (!at)
+		return json_null();
+	at += strlen("request-id ");
+	n = strcspn(at, ") ,;");
+	return n && n < 80 ? json_stringn(at, n) : json_null();
+}
+
 static json_t *diagnostics_errors(struct request *rq)
 {
 	struct store_account_error *list = NULL;
@@ -189,8 +205,7 @@ static json_t *diagnostics_errors(struct request *rq)
 		json_array_append_new(arr, json_pack("{s:o,s:s,s:s,s:s,s:o}", "at",
 				      service_time_json(list[i].at), "class", list[i].class_name,
 				      "code", list[i].code, "message", list[i].message,
-				      "request_id", list[i].request_id[0]
-				      ? json_string(list[i].request_id) : json_null()));
+				      "request_id", request_id_of(&list[i])));
 	free(list);
 	return arr;
 }

@@ -123,7 +123,7 @@ int static_answer(struct request *rq, const char *path)
 		rel = "index.html";
 	f = strstr(rel, "..") ? NULL : find_web(rel);
 	/* Pages of the UI's own router (no file extension) get the app. */
-	if (!f && last && !strchr(last, '.'))
+	if (!f && last && !strchr(last, '.') && !strstr(rel, ".."))
 		f = find_web("index.html");
 	if (!f) {
 		err_set(&rq->err, ERR_PERMANENT, "not_found", "no such page: %.200s", path);

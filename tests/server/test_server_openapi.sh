@@ -37,6 +37,20 @@ api - GET /api/v1/no-such-route
 expect_status 404 "an unknown API path is 404"
 api - PUT /api/v1/me '{}'
 expect_status 405 "a known path with another method is 405"
+# The web UI: built in, with content types, ETags and a strict CSP.
+curl -s -D "$TEST_TMP/h" -o "$TEST_TMP/index" "$SRV_URL/"
+grep -qi '^content-type: text/html' "$TEST_TMP/h" && pass "/ is the UI's page" || fail "$(cat "$TEST_TMP/h")"
+cmp -s "$TEST_TMP/index" "$SOURCE_DIR/web/index.html" && pass "web/index.html, built in" || fail "another page"
+grep -qi "^content-security-policy: default-src 'self'" "$TEST_TMP/h" && pass "CSP default-src 'self'" || fail "no strict CSP"
+etag=$(grep -i '^etag:' "$TEST_TMP/h" | cut -d' ' -f2 | tr -d '\r')
+[ -n "$etag" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$SRV_URL/")" = 304 ] &&
+	pass "an ETag, and 304 when it matches" || fail "etag '$etag'"
+[ "$(curl -s -o /dev/null -w '%{content_type}' "$SRV_URL/style.css")" = "text/css; charset=utf-8" ] &&
+	pass "CSS as text/css" || fail "style.css type"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$SRV_URL/nope.js")" = 404 ] && pass "a missing file is 404" || fail "nope.js"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$SRV_URL/accounts/7")" = 200 ] && pass "the UI's own routes get the page" || fail "spa route"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$SRV_URL/../../etc/passwd" --path-as-is)" = 404 ] && pass "no way out of web/" || fail "traversal"
+grep -qi '^cache-control: no-store' <<<"$HEADERS" && pass "API answers are not cached" || fail "cache-control"
 validate_log
 server_stop
 expect_rc 0 "SIGTERM: exit 0"

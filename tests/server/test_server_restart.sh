@@ -43,6 +43,9 @@ want=$(sim_admin GET "mailboxes/adele@contoso.com/dump?ids=true" |
 [ "$(sort "$TEST_TMP/ids" | uniq | wc -l)" = "$want" ] && [ "$(wc -l <"$TEST_TMP/ids")" = "$want" ] &&
 	pass "all $want messages, none twice" || fail "$(wc -l <"$TEST_TMP/ids") ids, $(sort -u "$TEST_TMP/ids" | wc -l) distinct, want $want"
 
+dupes=$(feed_all "$ALICE" "$ID" | jq -r 'select(.type=="message.created") | .data.message.id' | sort | uniq -d | wc -l)
+[ "$dupes" = 0 ] && pass "no message.created twice across the restart" || fail "$dupes messages created twice"
+
 # ---- SIGKILL mid-delivery loses nothing ---------------------------------------------
 api "$ALICE" POST /api/v1/webhooks "{\"url\":\"$RECV_URL/k\"}"
 HOOK=$(echo "$BODY" | jq -r .id)
