@@ -76,8 +76,12 @@ serve_down() { kill -TERM "$SRV_PID" 2>/dev/null || true; wait "$SRV_PID" 2>/dev
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# Many requests in one curl (--parallel), from a config of url/data lines.
-parallel_curl() { curl -s --parallel --parallel-max 8 -K "$1" >/dev/null; }
+# Many requests in one curl (--parallel), from a config of blocks separated
+# by "next" lines (a trailing one is dropped).
+parallel_curl() {
+	sed -i '$ { /^next$/d }' "$1"
+	curl -s --no-progress-meter --parallel --parallel-max 8 -K "$1" >/dev/null
+}
 
 # make_mailboxes FIRST LAST: sim users u<i>@contoso.com with PER messages.
 make_mailboxes() {
@@ -158,6 +162,7 @@ jq -nc --argjson n "$N" --argjson ms "$many_ms" --argjson base "$base_ms" \
 
 say "idle: RSS and CPU of a poll round ($POLL s) with $N accounts vs none"
 export INBOXSYNC_HOME="$TMP/many"
+sqlite3 "$INBOXSYNC_HOME/inboxsync.db" "UPDATE accounts SET next_due_at = 0"
 serve_up --workers 8 --poll-interval "$POLL"
 sleep $(( POLL + 5 ))
 rss_many=$(rss_kb "$SRV_PID")
@@ -191,12 +196,12 @@ sim_down
 say "m365sim with $API_MESSAGES messages; syncing them into the store"
 sim_up --messages "$API_MESSAGES"
 fresh_home api
-"$IBX" account add big --email adele@contoso.com >/dev/null
+"$IBX" account add big --owner bench --email adele@contoso.com >/dev/null
 admin POST auto-approve '{"email":"adele@contoso.com"}' >/dev/null
 "$IBX" account authorize big --print-url >"$TMP/auth.out" 2>/dev/null &
 AUTH=$!
 for _ in $(seq 1 200); do [ -s "$TMP/auth.out" ] && break; sleep 0.05; done
-curl -s -L -o /dev/null "$(head -n 1 "$TMP/auth.out")"
+curl -s -L -o /dev/null "$(head -n 1 "$TMP/auth.out")" || true
 wait "$AUTH"
 "$IBX" folders fetch big >/dev/null
 "$IBX" folders select big Archive Inbox/Projects >/dev/null
