@@ -129,7 +129,7 @@ static int cmd_user_list(struct cli *cli, int argc, char **argv)
 
 		for (size_t i = 0; i < n; i++)
 			jdoc_push(arr, service_user_json(&list[i]));
-		cli_print_json(jdoc_pack("{s:o}", "users", arr));
+		cli_print_json(arr);
 	} else {
 		char c1[200];
 
@@ -280,7 +280,7 @@ static int cmd_token_list(struct cli *cli, int argc, char **argv)
 
 		for (size_t i = 0; i < n; i++)
 			jdoc_push(arr, service_token_json(&list[i], names[i]));
-		cli_print_json(jdoc_pack("{s:o}", "tokens", arr));
+		cli_print_json(arr);
 	} else {
 		char c1[200], c2[200], t1[32], t2[32];
 

@@ -68,7 +68,7 @@ BOB_ACC=$(echo "$BODY" | jq -r .id)
 api "$BOB" POST /api/v1/webhooks "{\"url\":\"http://127.0.0.1:9/hook\"}"
 expect_status 201 "bob creates a webhook"
 BOB_HOOK=$(echo "$BODY" | jq -r .id)
-BOB_TOKEN_ID=$(ibx --json token list bob | jq -r '.tokens[0].id')
+BOB_TOKEN_ID=$(ibx --json token list bob | jq -r '.[0].id')
 api "$ALICE" GET /api/v1/accounts/999999
 MISSING=$(echo "$BODY" | jq -c '.error | {code}')
 ibx serve --routes >"$TEST_TMP/routes.jsonl"
