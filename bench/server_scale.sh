@@ -163,28 +163,28 @@ jq -nc --argjson n "$N" --argjson ms "$many_ms" --argjson base "$base_ms" \
 say "idle: RSS and CPU of a poll round ($POLL s) with $N accounts vs none"
 export INBOXSYNC_HOME="$TMP/many"
 sqlite3 "$INBOXSYNC_HOME/inboxsync.db" "UPDATE accounts SET next_due_at = 0"
-serve_up --workers 8 --poll-interval "$POLL"
-sleep $(( POLL + 5 ))
-rss_many=$(rss_kb "$SRV_PID")
-c0=$(cpu_ticks "$SRV_PID")
-sleep $(( POLL * 3 ))
-c1=$(cpu_ticks "$SRV_PID")
-rss_after=$(rss_kb "$SRV_PID")
-serve_down
+# idle_window: a server on $INBOXSYNC_HOME polling every $POLL s; after a
+# first round, "RSS_KB CPU_TICKS_OVER_3_ROUNDS RSS_KB_AFTER".
+idle_window() {
+	local r0 c0 c1
+	serve_up --workers 8 --poll-interval "$POLL"
+	sleep $(( POLL + 5 ))
+	r0=$(rss_kb "$SRV_PID")
+	c0=$(cpu_ticks "$SRV_PID")
+	sleep $(( POLL * 3 ))
+	c1=$(cpu_ticks "$SRV_PID")
+	echo "$r0 $(( c1 - c0 )) $(rss_kb "$SRV_PID")"
+	serve_down
+}
+read -r rss_many many_ticks rss_after < <(idle_window)
 fresh_home empty
-serve_up --workers 8 --poll-interval "$POLL"
-sleep $(( POLL + 5 ))
-rss_none=$(rss_kb "$SRV_PID")
-e0=$(cpu_ticks "$SRV_PID")
-sleep $(( POLL * 3 ))
-e1=$(cpu_ticks "$SRV_PID")
-serve_down
+read -r rss_none none_ticks _ < <(idle_window)
 hz=$(getconf CLK_TCK)
 jq -nc --argjson n "$N" --argjson many "$rss_many" --argjson after "$rss_after" --argjson none "$rss_none" \
 	'{figure:"serve_idle_rss", accounts:$n, rss_kb:$many, rss_kb_after_rounds:$after, rss_kb_no_accounts:$none,
 	  kb_per_account:((($after - $none) / $n * 10 | round) / 10), goal_kb_per_account:16,
 	  within_goal:((($after - $none) / $n) <= 16)}'
-jq -nc --argjson n "$N" --argjson c "$(( c1 - c0 ))" --argjson e "$(( e1 - e0 ))" --argjson hz "$hz" --argjson p "$POLL" \
+jq -nc --argjson n "$N" --argjson c "$many_ticks" --argjson e "$none_ticks" --argjson hz "$hz" --argjson p "$POLL" \
 	'{figure:"serve_poll_cpu", accounts:$n, poll_interval_s:$p, rounds:3,
 	  cpu_s_per_round:(($c / $hz / 3 * 1000 | round) / 1000), idle_server_cpu_s_per_round:(($e / $hz / 3 * 1000 | round) / 1000),
 	  cpu_s_per_round_at_10000:((($c - $e) / $hz / 3 * 10000 / $n * 100 | round) / 100),
