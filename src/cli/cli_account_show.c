@@ -74,6 +74,9 @@ static void print_doc(struct cli *cli, const struct store_account *a, const json
 	if (last && jdoc_get_str(last, "message"))
 		printf("Last error:     %s (%s)\n", jdoc_get_str(last, "message"),
 		       or_never(jdoc_get_str(last, "at")));
+	for (size_t i = 0; i < jdoc_size(jdoc_get(d, "warnings")); i++)
+		printf("Warning:        %s\n",
+		       jdoc_get_str(jdoc_item(jdoc_get(d, "warnings"), i), "message"));
 }
 
 int cli_print_account(struct cli *cli, const struct store_account *a)

@@ -15,7 +15,9 @@ extern const struct cli_command cli_sync, cli_messages_list, cli_messages_show,
 	cli_messages_mark, cli_messages_move, cli_messages_delete;
 extern const struct cli_command cli_send, cli_outbox_list, cli_outbox_retry,
 	cli_outbox_remove;
-extern const struct cli_command cli_migrate;
+extern const struct cli_command cli_migrate, cli_serve;
+extern const struct cli_command cli_user_add, cli_user_list, cli_user_passwd,
+	cli_user_remove, cli_token_create, cli_token_list, cli_token_revoke;
 
 const struct cli_command *const cli_commands[] = {
 	&cli_provider_set,
@@ -42,6 +44,14 @@ const struct cli_command *const cli_commands[] = {
 	&cli_outbox_list,
 	&cli_outbox_retry,
 	&cli_outbox_remove,
+	&cli_serve,
+	&cli_user_add,
+	&cli_user_list,
+	&cli_user_passwd,
+	&cli_user_remove,
+	&cli_token_create,
+	&cli_token_list,
+	&cli_token_revoke,
 	&cli_migrate,
 	NULL,
 };

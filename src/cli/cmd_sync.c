@@ -217,6 +217,7 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 	store_path = cli_store_path(cli);
 	cfg.store_path = store_path;
 	cfg.data_dir = cli->data_dir;
+	cfg.key_file = cli->key_file;
 	cfg.stop = &stop_requested;
 	cfg.engine.stop = &stop_requested;
 	cfg.engine.budget_ms = 10000; /* share workers between accounts */

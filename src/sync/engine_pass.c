@@ -372,7 +372,7 @@ static int run_pass(struct pass *p, struct err *e)
 /* The account's state after a pass that ended well. */
 static void record_success(struct pass *p)
 {
-	char reason[512], when[TIME_RFC3339_LEN];
+	char reason[512];
 	struct err se;
 	long long total = 0;
 	size_t live = 0;
@@ -383,11 +383,11 @@ static void record_success(struct pass *p)
 	}
 	p->r->folders_live = (int)live;
 	p->r->complete = live == p->n && p->r->outbox_open == 0;
-	time_format_rfc3339(time_now(), when);
+	/* No time in the reason: an unchanged state writes no event (the
+	 * time of the last fetch is the account's incoming.last_fetch_at). */
 	if (p->r->complete)
-		snprintf(reason, sizeof(reason), "Up to date: %zu folder%s, %lld messages; "
-			 "last sync %s.%s%s", p->n, p->n == 1 ? "" : "s", total, when,
-			 p->note[0] ? " " : "", p->note);
+		snprintf(reason, sizeof(reason), "Up to date: %zu folder%s, %lld messages.%s%s",
+			 p->n, p->n == 1 ? "" : "s", total, p->note[0] ? " " : "", p->note);
 	else
 		snprintf(reason, sizeof(reason), "Synchronizing: %zu of %zu folders up to "
 			 "date, %lld messages so far (newest first, then older mail).%s%s",
