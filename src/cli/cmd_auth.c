@@ -93,7 +93,11 @@ static int browser_flow(const struct auth_env *env, struct store_account *a,
 			 a->identity, a->name);
 		redirect_finish(l, 1, msg);
 	} else {
-		redirect_finish(l, 0, e->msg);
+		char msg[1400], fix[768];
+
+		err_fix_text(e->fix, e->fix_arg, fix, sizeof(fix));
+		snprintf(msg, sizeof(msg), "%s.%s%s", e->msg, fix[0] ? " " : "", fix);
+		redirect_finish(l, 0, msg);
 	}
 out:
 	redirect_result_clear(&r);

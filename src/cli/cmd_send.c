@@ -195,12 +195,15 @@ static int cmd_send(struct cli *cli, int argc, char **argv)
 			jdoc_set(doc, "error", jdoc_string(e.msg));
 		cli_print_json(doc);
 	} else if (rc == 0) {
-		printf("Sent %s.%s\n", o.internet_message_id, sent_entry
-		       ? " It is in Sent Items now (a local entry until the next sync "
-			 "brings the server's copy)."
-		       : " Sent Items is not synced for this account, so it shows "
-			 "there once you select it ('inboxsync folders select NAME "
-			 "\"Sent Items\"').");
+		if (sent_entry)
+			printf("Sent %s. It is in Sent Items now (a local entry until "
+			       "the next sync brings the server's copy).\n",
+			       o.internet_message_id);
+		else
+			printf("Sent %s. Sent Items is not synchronized for '%s', so no "
+			       "local Sent entry was made; select it to see sent mail "
+			       "('inboxsync folders select %s \"Sent Items\"').\n",
+			       o.internet_message_id, a.name, a.name);
 	}
 	store_outbox_clear(&o);
 	if (rc < 0) {

@@ -4,10 +4,53 @@
  * only with selecting; a folder selected without a role takes the one the
  * server gives it, else custom; a selection is all or nothing.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/engine.h"
 #include "inboxsync/service.h"
+
+/* An account waiting for its folders (authorized or confirmed, its next
+ * step fetching or selecting them) says what it waits for now: a reason
+ * written before the folders were read must not outlive them. */
+static void note_folder_step(const struct auth_env *env, int64_t id)
+{
+	struct store_account a;
+	struct store_folder *list = NULL;
+	char reason[512], names[300] = "";
+	long long selected = 0;
+	size_t n = 0, at = 0;
+	struct err se;
+
+	if (store_get_account(env->store, id, &a, &se) != 1 ||
+	    (a.state != STORE_STATE_AUTHORIZED && a.state != STORE_STATE_CONFIRMED) ||
+	    (a.state_fix != FIX_FETCH_FOLDERS && a.state_fix != FIX_SELECT_FOLDERS &&
+	     a.state_fix != FIX_NONE))
+		return;
+	if (store_list_folders(env->store, id, true, &list, &n, &se) < 0)
+		return;
+	for (size_t i = 0; i < n && at + 1 < sizeof(names); i++) {
+		int w = snprintf(names + at, sizeof(names) - at, "%s%s",
+				 i ? ", " : "", list[i].path);
+
+		if (w < 0 || (size_t)w >= sizeof(names) - at) {
+			snprintf(names + at, sizeof(names) - at, "%s...", i ? ", " : "");
+			break;
+		}
+		at += (size_t)w;
+	}
+	selected = (long long)n;
+	store_folder_list_free(list, n);
+	if (selected)
+		snprintf(reason, sizeof(reason), "Ready to synchronize %lld selected "
+			 "folder%s (%s): the next sync brings the newest mail first, "
+			 "then older mail.", selected, selected == 1 ? "" : "s", names);
+	else
+		snprintf(reason, sizeof(reason), "Folders fetched; none is selected "
+			 "yet. Next: select the folders to synchronize.");
+	store_set_account_state(env->store, id, a.state, reason,
+				selected ? FIX_NONE : FIX_SELECT_FOLDERS, a.name, &se);
+}
 
 int service_folders_fetch(const struct auth_env *env, const struct store_account *a,
 			  int *n_folders, struct err *e)
@@ -28,6 +71,7 @@ int service_folders_fetch(const struct auth_env *env, const struct store_account
 		store_note_account_error(env->store, a->id, e, NULL, &se);
 		return -1;
 	}
+	note_folder_step(env, a->id);
 	return 0;
 }
 
@@ -88,8 +132,10 @@ int service_folders_select(const struct auth_env *env, const struct store_accoun
 		}
 		store_folder_clear(&f);
 	}
-	if (store_commit(env->store, e) == 0)
+	if (store_commit(env->store, e) == 0) {
+		note_folder_step(env, a->id);
 		return 0;
+	}
 fail:
 	store_rollback(env->store);
 	for (size_t i = 0; out && i < done; i++)

@@ -51,7 +51,8 @@ provider_for_sim() {
 
 # authorize NAME SIGNIN_EMAIL: runs `account authorize --print-url`, lets the
 # simulator auto-approve SIGNIN_EMAIL and follows the redirect like a browser.
-# Leaves the command's exit status in $RC, stdout in $OUT, stderr in $ERR.
+# Leaves the command's exit status in $RC, stdout in $OUT, stderr in $ERR,
+# and the page the browser ended on in $AUTH_PAGE.
 authorize() {
 	local name=$1 who=$2
 	sim_admin POST auto-approve "{\"email\":\"$who\"}" >/dev/null
@@ -60,8 +61,9 @@ authorize() {
 	local pid=$!
 	for _ in $(seq 1 200); do [ -s "$TEST_TMP/auth.out" ] && break; sleep 0.05; done
 	AUTH_URL=$(head -n 1 "$TEST_TMP/auth.out")
-	curl -sS -L -o /dev/null "$AUTH_URL" || true
+	curl -sS -L -o "$TEST_TMP/auth_page.html" "$AUTH_URL" 2>"$TEST_TMP/auth_curl.err" || true
 	wait "$pid" && RC=0 || RC=$?
+	AUTH_PAGE=$(cat "$TEST_TMP/auth_page.html" 2>/dev/null)
 	OUT=$(tail -n +2 "$TEST_TMP/auth.out")
 	ERR=$(cat "$TEST_TMP/auth.err")
 }
