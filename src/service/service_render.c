@@ -92,6 +92,14 @@ static int provider_problem(const struct auth_env *env, const struct store_accou
 	return 0;
 }
 
+/* Fixes that are the administrator's (the app registration, the provider
+ * settings): once the provider is fine again they no longer apply. */
+static bool provider_fix(enum err_fix fix)
+{
+	return fix == FIX_CONFIGURE_PROVIDER || fix == FIX_ENABLE_PROVIDER ||
+	       fix == FIX_ENABLE_TRANSPORT || fix == FIX_ADMIN_CONSENT;
+}
+
 json_t *service_account_json(const struct auth_env *env, const struct store_account *a)
 {
 	long long folders = 0, messages = 0;
@@ -102,6 +110,8 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 	const char *reason = a->state_reason;
 	enum err_fix fix_code = a->state_fix;
 	const char *fix_arg = a->state_fix_arg;
+	enum store_state state = a->state;
+	char waited[400];
 	bool provider_ok;
 
 	store_count_selected_folders(env->store, a->id, &folders, &e);
@@ -114,6 +124,24 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 		reason = why.msg;
 		fix_code = why.fix;
 		fix_arg = why.fix_arg;
+	} else if (provider_ok && a->state == STORE_STATE_ERROR && provider_fix(a->state_fix)) {
+		/* The administrator has changed the settings since. */
+		snprintf(waited, sizeof(waited), "The provider settings were fixed "
+			 "after this failed (%.250s); the next sync tries again, with "
+			 "no sign-in needed.", a->state_reason);
+		reason = waited;
+		fix_code = FIX_NONE;
+	} else if (a->state == STORE_STATE_THROTTLED && a->throttled_until <= time_now()) {
+		/* Microsoft's wait is over: nothing holds the mailbox back. */
+		char when[TIME_RFC3339_LEN];
+
+		time_format_rfc3339(a->throttled_until, when);
+		snprintf(waited, sizeof(waited), "Microsoft's Retry-After wait ended at "
+			 "%s; the next sync continues where the last one stopped "
+			 "(nothing was lost).", when);
+		state = STORE_STATE_SYNCING;
+		reason = waited;
+		fix_code = FIX_NONE;
 	}
 	err_fix_text(fix_code, fix_arg, fix, sizeof(fix));
 	server = json_pack("{s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:o}",
@@ -131,7 +159,7 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 			"id", id_string(a->id), "owner", owner.name,
 			"name", text(a->name), "email", a->email,
 			"sender_name", text(a->sender_name), "transport", a->transport,
-			"state", store_state_name(a->state),
+			"state", store_state_name(state),
 			"state_reason", text(reason),
 			"fix", "code", err_fix_name(fix_code), "text", fix,
 			"auth_failures", a->auth_failures,

@@ -496,6 +496,23 @@ int engine_sync_pass_with(const struct auth_env *env, struct driver *d,
 	return rc;
 }
 
+/* The selected folders and how many are live, for a pass that is refused
+ * before it starts (best effort). */
+static void count_stored_folders(struct store *st, int64_t account_id,
+				 struct engine_result *r)
+{
+	struct store_folder *list;
+	struct err se;
+	size_t n;
+
+	if (store_list_folders(st, account_id, true, &list, &n, &se) < 0)
+		return;
+	r->folders_selected = (int)n;
+	for (size_t i = 0; i < n; i++)
+		r->folders_live += list[i].phase == STORE_PHASE_LIVE;
+	store_folder_list_free(list, n);
+}
+
 int engine_sync_pass(const struct auth_env *env, int64_t account_id,
 		     const struct engine_opts *o, struct engine_result *r,
 		     struct err *e)
@@ -507,6 +524,7 @@ int engine_sync_pass(const struct auth_env *env, int64_t account_id,
 	memset(r, 0, sizeof(*r));
 	if (rc <= 0)
 		return rc < 0 ? -1 : err_set(e, ERR_PERMANENT, "not_found", "no such account");
+	count_stored_folders(env->store, account_id, r);
 	if (a.state == STORE_STATE_AUTH_INVALID) {
 		err_set(e, ERR_AUTH, "auth_invalid", "account '%s' is auth_invalid: "
 			"background sync is suspended (%s)", a.name, a.state_reason);
@@ -530,6 +548,7 @@ int engine_sync_pass(const struct auth_env *env, int64_t account_id,
 	}
 	if (account_connect(env, &a, &c, e) < 0)
 		return -1;
+	memset(r, 0, sizeof(*r));
 	rc = engine_sync_pass_with(env, c.driver, account_id, o, r, e);
 	account_disconnect(&c);
 	return rc;
