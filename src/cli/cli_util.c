@@ -150,9 +150,9 @@ const char *cli_fix_text(const struct cli *cli, const struct err *e, char *out,
 		break;
 	case FIX_CONFIGURE_PROVIDER:
 		snprintf(out, n, "an administrator must %s: run 'inboxsync provider set "
-			 "microsoft --client-id <application id> --client-secret-file "
-			 "<file> [--tenant <tenant>]' (only the settings that change), "
-			 "then 'inboxsync provider check'",
+			 "microsoft' with the settings that change (--client-id ID, "
+			 "--client-secret-file FILE, --tenant T), then 'inboxsync "
+			 "provider check'",
 			 e->fix_arg[0] ? e->fix_arg : "set up the app");
 		break;
 	case FIX_ENABLE_PROVIDER:

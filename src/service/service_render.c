@@ -126,7 +126,7 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 		fix_arg = why.fix_arg;
 	} else if (provider_ok && a->state == STORE_STATE_ERROR && provider_fix(a->state_fix)) {
 		/* The administrator has changed the settings since. */
-		snprintf(waited, sizeof(waited), "The provider settings were fixed "
+		snprintf(waited, sizeof(waited), "The provider settings changed "
 			 "after this failed (%.250s); the next sync tries again, with "
 			 "no sign-in needed.", a->state_reason);
 		reason = waited;
