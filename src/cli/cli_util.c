@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 #include "inboxsync/alloc.h"
 #include "inboxsync/log.h"
 #include "inboxsync/timeutil.h"
@@ -204,7 +205,7 @@ int cli_fail(struct cli *cli, const struct err *e)
 	log_redact(e->msg, clean, sizeof(clean));
 	cli_fix_text(cli, e, fix, sizeof(fix));
 	log_redact(fix, fixclean, sizeof(fixclean));
-	fprintf(stderr, "inboxsync: %s%s%s\n", clean, fix[0] ? "; " : "", fixclean);
+	cli_out(stderr, "inboxsync: %s%s%s\n", clean, fix[0] ? "; " : "", fixclean);
 	if (cli->json) {
 		json_t *err = jdoc_pack("{s:s,s:s,s:s,s:s,s:s}",
 					"code", e->code[0] ? e->code : err_class_name(e->class),
@@ -229,7 +230,7 @@ int cli_fail_stderr(struct cli *cli, const struct err *e)
 void cli_notice(const struct cli *cli, const char *text)
 {
 	if (text && *text && cli->verbosity >= 0)
-		fprintf(stderr, "Note: %s.\n", text);
+		cli_out(stderr, "Note: %s.\n", text);
 }
 
 /* ---- arguments ----------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 #include "cli/cli_account.h"
 #include "cli/cli_redirect.h"
 #include "inboxsync/alloc.h"
@@ -51,7 +52,7 @@ static void show_device_message(void *ctx, const char *message, const char *uri,
 	(void)ctx;
 	(void)uri;
 	(void)code;
-	fprintf(stderr, "%s\nWaiting for you to finish signing in...\n", message);
+	cli_out(stderr, "%s\nWaiting for you to finish signing in...\n", message);
 	fflush(stderr);
 }
 
@@ -74,12 +75,12 @@ static int browser_flow(const struct auth_env *env, struct store_account *a,
 	    service_authorize_begin(env, a, uri, NULL, &url, e) < 0)
 		goto out;
 	if (o->print_url) {
-		printf("%s\n", url);
+		cli_out(stdout, "%s\n", url);
 		fflush(stdout);
 	} else {
 		if (open_browser(url) == 0)
-			fprintf(stderr, "Opened the Microsoft sign-in page in your browser.\n");
-		fprintf(stderr, "Sign in as %s at this address (it waits %d s):\n%s\n",
+			cli_out(stderr, "Opened the Microsoft sign-in page in your browser.\n");
+		cli_out(stderr, "Sign in as %s at this address (it waits %d s):\n%s\n",
 			a->email, o->timeout_s, url);
 	}
 	if (redirect_wait(l, o->timeout_s, &r, e) < 0)
@@ -113,16 +114,16 @@ static void print_result(struct cli *cli, const struct store_account *a)
 		cli_print_account(cli, a);
 		return;
 	}
-	printf("Authorized '%s' as %s.\n", a->name, a->identity);
-	printf("Incoming: %s%s%s\n", a->incoming_status == STORE_INCOMING_CONFIRMED
+	cli_out(stdout, "Authorized '%s' as %s.\n", a->name, a->identity);
+	cli_out(stdout, "Incoming: %s%s%s\n", a->incoming_status == STORE_INCOMING_CONFIRMED
 	       ? "Confirmed" : "Not confirmed", a->incoming_error[0] ? " — " : "",
 	       a->incoming_error);
-	printf("Outgoing: %s%s%s\n", store_outgoing_name(a->outgoing_status),
+	cli_out(stdout, "Outgoing: %s%s%s\n", store_outgoing_name(a->outgoing_status),
 	       a->outgoing_error[0] ? " — " : "", a->outgoing_error);
 	if (a->state_fix == FIX_FETCH_FOLDERS)
-		printf("Next: inboxsync folders fetch %s\n", a->name);
+		cli_out(stdout, "Next: inboxsync folders fetch %s\n", a->name);
 	else
-		printf("%s\n", a->state_reason);
+		cli_out(stdout, "%s\n", a->state_reason);
 }
 
 static int cmd_account_authorize(struct cli *cli, int argc, char **argv)
@@ -220,11 +221,11 @@ static int cmd_account_test(struct cli *cli, int argc, char **argv)
 		cli_print_account(cli, &a);
 	} else {
 		if (incoming)
-			printf("Incoming: %s%s%s\n", a.incoming_status == STORE_INCOMING_CONFIRMED
+			cli_out(stdout, "Incoming: %s%s%s\n", a.incoming_status == STORE_INCOMING_CONFIRMED
 			       ? "Confirmed" : "Not confirmed", a.incoming_error[0] ? " — " : "",
 			       a.incoming_error);
 		if (outgoing)
-			printf("Outgoing: %s%s%s\n", store_outgoing_name(a.outgoing_status),
+			cli_out(stdout, "Outgoing: %s%s%s\n", store_outgoing_name(a.outgoing_status),
 			       a.outgoing_error[0] ? " — " : "", a.outgoing_error);
 	}
 	return rc < 0 ? cli_fail_stderr(cli, &e) : EXIT_OK;
@@ -261,7 +262,7 @@ static int cmd_account_stop(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, &e);
 	if (cli->json)
 		return cli_print_account(cli, &a);
-	printf("Stopped synchronization of '%s': removed the OAuth grant, the server "
+	cli_out(stdout, "Stopped synchronization of '%s': removed the OAuth grant, the server "
 	       "settings and the folder mappings; %s.\n", a.name,
 	       purge ? "synced mail was purged" : "synced mail is kept (use --purge "
 	       "to delete it)");

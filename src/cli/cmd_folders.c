@@ -27,7 +27,7 @@ static int cmd_folders_fetch(struct cli *cli, int argc, char **argv)
 		cli_print_json(jdoc_pack("{s:s,s:i}", "account", a.name, "folders", n));
 		return EXIT_OK;
 	}
-	printf("Fetched %d folders of '%s'. See them with 'inboxsync folders list %s';\n"
+	cli_out(stdout, "Fetched %d folders of '%s'. See them with 'inboxsync folders list %s';\n"
 	       "select more with 'inboxsync folders select %s FOLDER'.\n", n, a.name,
 	       a.name, a.name);
 	return EXIT_OK;
@@ -54,16 +54,16 @@ static int cmd_folders_list(struct cli *cli, int argc, char **argv)
 			jdoc_push(arr, service_folder_json(&list[i]));
 		cli_print_json(arr);
 	} else if (n == 0) {
-		printf("No folders yet: run 'inboxsync folders fetch %s'.\n", a.name);
+		cli_out(stdout, "No folders yet: run 'inboxsync folders fetch %s'.\n", a.name);
 	} else {
 		char last[32], path[200];
 
-		printf("%-3s %-32s %-8s %8s %7s %-9s %8s  %s\n", "SEL", "FOLDER", "ROLE",
+		cli_out(stdout, "%-3s %-32s %-8s %8s %7s %-9s %8s  %s\n", "SEL", "FOLDER", "ROLE",
 		       "TOTAL", "UNREAD", "PHASE", "SYNCED", "LAST SYNC");
 		for (size_t i = 0; i < n; i++) {
 			const struct store_folder *f = &list[i];
 
-			printf("%-3s %s %-8s %8lld %7lld %-9s %8lld  %s\n",
+			cli_out(stdout, "%-3s %s %-8s %8lld %7lld %-9s %8lld  %s\n",
 			       f->selected ? "[x]" : "[ ]",
 			       cli_text_cell(f->path, 32, 1, path, sizeof(path)),
 			       f->role ? mail_role_name(f->role) : "-", f->total, f->unread,
@@ -127,7 +127,7 @@ static int set_selection(struct cli *cli, int argc, char **argv, bool selected)
 					 "folders", arr));
 	} else {
 		for (size_t i = 0; i < n; i++)
-			printf("%s %s%s%s\n", selected ? "Selected" : "Unselected", out[i].path,
+			cli_out(stdout, "%s %s%s%s\n", selected ? "Selected" : "Unselected", out[i].path,
 			       selected ? " as " : "", selected ? mail_role_label(out[i].role) : "");
 	}
 	store_folder_list_free(out, n);

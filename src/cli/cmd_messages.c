@@ -27,7 +27,7 @@ static int print_message(void *ctx, const struct store_message *sm)
 		jdoc_push(l->arr, service_message_json(sm, false));
 		return 0;
 	}
-	printf("%s %s %s %s %s\n", cli_time(m->received_at, when), m->is_read ? " " : "*",
+	cli_out(stdout, "%s %s %s %s %s\n", cli_time(m->received_at, when), m->is_read ? " " : "*",
 	       cli_text_cell(m->from.name && *m->from.name ? m->from.name : m->from.address,
 			     24, 1, from, sizeof(from)),
 	       cli_text_cell(m->subject && *m->subject ? m->subject : "(no subject)",
@@ -126,7 +126,7 @@ static int cmd_messages_list(struct cli *cli, int argc, char **argv)
 	if (l.arr)
 		cli_print_json(l.arr);
 	else if (l.count == 0)
-		printf("No messages%s. Select folders and run 'inboxsync sync %s'.\n",
+		cli_out(stdout, "No messages%s. Select folders and run 'inboxsync sync %s'.\n",
 		       q.folder ? " in this folder" : " in the selected folders", a.name);
 	return EXIT_OK;
 }
@@ -149,16 +149,16 @@ static void print_addresses(const char *label, const struct mail_address_list *l
 {
 	if (!l->n)
 		return;
-	printf("%-9s ", label);
+	cli_out(stdout, "%-9s ", label);
 	for (size_t i = 0; i < l->n; i++) {
 		char *name = cli_text_safe(l->items[i].name);
 		char *addr = cli_text_safe(l->items[i].address);
 
-		printf("%s%s%s<%s>", i ? ", " : "", name, *name ? " " : "", addr);
+		cli_out(stdout, "%s%s%s<%s>", i ? ", " : "", name, *name ? " " : "", addr);
 		free(name);
 		free(addr);
 	}
-	printf("\n");
+	cli_out(stdout, "\n");
 }
 
 static int cmd_messages_show(struct cli *cli, int argc, char **argv)
@@ -197,10 +197,10 @@ static int cmd_messages_show(struct cli *cli, int argc, char **argv)
 		char when[32], *subject = cli_text_safe(m.m.subject);
 		char *from = cli_text_safe(m.m.from.name), *body;
 
-		printf("From:     %s <%s>\n", from, m.m.from.address);
+		cli_out(stdout, "From:     %s <%s>\n", from, m.m.from.address);
 		print_addresses("To:", &m.m.to);
 		print_addresses("Cc:", &m.m.cc);
-		printf("Subject:  %s\nDate:     %s\nFolder:   %s\nId:       %s\n"
+		cli_out(stdout, "Subject:  %s\nDate:     %s\nFolder:   %s\nId:       %s\n"
 		       "Message-ID: %s\n%s\n", subject, cli_time(m.m.received_at, when),
 		       m.folder_path, m.m.remote_id, m.m.internet_message_id,
 		       m.m.has_attachments == 1 ? "Attachments: yes (see --raw)\n" : "");
@@ -243,7 +243,7 @@ static int change_each(struct cli *cli, char **argv, int ids_end,
 			jdoc_push(done, jdoc_pack("{s:s,s:s}", "id", argv[i], "now",
 						  new_id ? new_id : argv[i]));
 		else
-			printf("%s %s%s%s\n", delete ? "Deleted (moved to Deleted Items)"
+			cli_out(stdout, "%s %s%s%s\n", delete ? "Deleted (moved to Deleted Items)"
 			       : folder ? "Moved" : is_read ? "Marked read" : "Marked unread",
 			       argv[i], new_id && strcmp(new_id, argv[i]) ? " → " : "",
 			       new_id && strcmp(new_id, argv[i]) ? new_id : "");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 
 static int cmd_migrate(struct cli *cli, int argc, char **argv)
 {
@@ -23,9 +24,9 @@ static int cmd_migrate(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		cli_print_json(jdoc_pack("{s:i,s:i}", "from", from, "to", to));
 	else if (from == to)
-		printf("The store's schema is current (version %d).\n", to);
+		cli_out(stdout, "The store's schema is current (version %d).\n", to);
 	else
-		printf("Upgraded the store's schema from version %d to %d.\n", from, to);
+		cli_out(stdout, "Upgraded the store's schema from version %d to %d.\n", from, to);
 	return EXIT_OK;
 }
 
