@@ -70,6 +70,8 @@ static int cmd_folders_list(struct cli *cli, int argc, char **argv)
 			       f->selected ? store_phase_name(f->phase) : "-", f->synced,
 			       cli_time(f->last_sync_at, last));
 		}
+		cli_out(stdout, "TOTAL and UNREAD are Microsoft's counts as of %s; SYNCED "
+			"is what is stored here.\n", cli_time(a.folders_scanned_at, last));
 	}
 	store_folder_list_free(list, n);
 	return EXIT_OK;
@@ -158,7 +160,11 @@ const struct cli_command cli_folders_list = {
 	"List the folders with role, selection, counts and sync phase.\n\n"
 	"Phases: pending (not started), newest (first screen), backfill (older\n"
 	"mail), live (incremental updates). TOTAL and UNREAD are the server's\n"
-	"counts as of the last folder read (every 15 minutes while syncing).",
+	"counts as of the last folder read, whose time is printed below the\n"
+	"table: 'folders fetch', a sync that completes a folder's first round,\n"
+	"a sync that brings changes when the counts are over a minute old, and\n"
+	"every 15 minutes while syncing. SYNCED is what is stored here, so it\n"
+	"can differ from TOTAL while mail arrives.",
 };
 
 const struct cli_command cli_folders_select = {

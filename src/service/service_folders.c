@@ -9,6 +9,7 @@
 #include <string.h>
 #include "inboxsync/engine.h"
 #include "inboxsync/service.h"
+#include "inboxsync/timeutil.h"
 
 /* An account waiting for its folders (authorized or confirmed, its next
  * step fetching or selecting them) says what it waits for now: a reason
@@ -66,9 +67,31 @@ int service_folders_fetch(const struct auth_env *env, const struct store_account
 			a->name, a->state_reason);
 		return err_set_fix(e, FIX_REAUTHORIZE, a->name);
 	}
+	if (a->throttled_until > time_now()) {
+		/* Microsoft's Retry-After holds for every request of the mailbox. */
+		char when[TIME_RFC3339_LEN];
+
+		time_format_rfc3339(a->throttled_until, when);
+		err_set(e, ERR_THROTTLED, "throttled", "Microsoft asked to wait with "
+			"'%s' until %s (Retry-After); the folders were not read",
+			a->name, when);
+		e->retry_after_s = (int)(a->throttled_until - time_now());
+		return err_set_fix_at(e, FIX_RETRY_AT, a->throttled_until);
+	}
 	if (engine_fetch_folders(env, a->id, n_folders, e) < 0) {
 		err_prefix(e, "reading the folders of '%s': ", a->name);
 		store_note_account_error(env->store, a->id, e, NULL, &se);
+		/* Nothing retries a fetch: the person runs it again. A
+		 * Retry-After is kept on the mailbox for every process. */
+		if (e->class == ERR_THROTTLED) {
+			int64_t until = time_now() + (e->retry_after_s > 0 ? e->retry_after_s : 1);
+
+			store_set_account_schedule(env->store, a->id, until, until,
+						   a->backoff_s, &se);
+			err_set_fix_at(e, FIX_RETRY_AT, until);
+		} else if (e->class == ERR_TRANSIENT && e->fix == FIX_NONE) {
+			err_set_fix(e, FIX_RETRY, NULL);
+		}
 		return -1;
 	}
 	note_folder_step(env, a->id);

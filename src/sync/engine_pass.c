@@ -41,6 +41,8 @@ struct pass {
 	struct folder_run *runs;
 	size_t n;
 	int64_t deadline_ms;
+	bool rescanned;            /* the folder tree was read in this pass */
+	bool round_ended;          /* a fresh round completed in this pass */
 	char note[400];            /* what happened worth telling the user */
 };
 
@@ -155,6 +157,8 @@ static int take_page(struct pass *p, struct folder_run *fr, struct driver_page *
 	}
 	if (rc < 0)
 		return -1;
+	if (done && phase != STORE_PHASE_LIVE)
+		p->round_ended = true;
 	fr->pages++;
 	report(p, fr, p->r->created - before);
 	return done;
@@ -319,21 +323,61 @@ static int settle_outbox(struct pass *p, struct err *e)
 	return 0;
 }
 
+static long long changes_of(const struct engine_result *r)
+{
+	return r->created + r->updated + r->moved + r->deleted;
+}
+
+/* Re-read the folder tree (names, counts) and the selected folders. */
+static int rescan(struct pass *p, struct err *e)
+{
+	if (engine_scan_folders(p->st, p->d, p->a.id, NULL, e) < 0)
+		return -1;
+	p->rescanned = true;
+	free_folders(p);
+	return load_folders(p, e);
+}
+
+/* The server's counts (TOTAL, UNREAD) come with the folder tree. A pass
+ * reads it again when they went stale and it costs little: right after a
+ * folder's first (or a fresh) round completed, so that a bootstrap ends
+ * with counts that match; and when changes arrived and the tree is older
+ * than ENGINE_COUNTS_REFRESH_S. */
+static int refresh_counts(struct pass *p, long long changes_before, struct err *e)
+{
+	bool changed = changes_of(p->r) > changes_before;
+
+	if (p->rescanned || (!p->round_ended && !changed))
+		return 0;
+	if (!p->round_ended &&
+	    time_now() - p->a.folders_scanned_at < ENGINE_COUNTS_REFRESH_S)
+		return 0;
+	if (engine_scan_folders(p->st, p->d, p->a.id, NULL, e) < 0) {
+		/* Only counts: a mailbox that throttles or fails ends the pass
+		 * as usual, anything else leaves the old counts. */
+		if (e->class != ERR_PERMANENT)
+			return -1;
+		log_info("sync", "%s: folder counts not refreshed: %s", p->a.name, e->msg);
+		err_clear(e);
+		return 0;
+	}
+	p->rescanned = true;
+	free_folders(p);
+	return load_folders(p, e);
+}
+
 /* The pass proper; errors end it. */
 static int run_pass(struct pass *p, struct err *e)
 {
 	bool progress = true;
+	long long changes_before;
 
 	if (drain_outbox(p, e) < 0)
 		return -1;
-	if (p->o->rescan_folders ||
-	    time_now() - p->a.folders_scanned_at > ENGINE_FOLDER_RESCAN_S) {
-		if (engine_scan_folders(p->st, p->d, p->a.id, NULL, e) < 0)
-			return -1;
-		free_folders(p);
-		if (load_folders(p, e) < 0)
-			return -1;
-	}
+	if ((p->o->rescan_folders ||
+	     time_now() - p->a.folders_scanned_at > ENGINE_FOLDER_RESCAN_S) &&
+	    rescan(p, e) < 0)
+		return -1;
 
 	for (size_t i = 0; i < p->n && !out_of_time(p); i++)
 		if (!p->runs[i].f.cursor && !p->runs[i].skip &&
@@ -359,8 +403,10 @@ static int run_pass(struct pass *p, struct err *e)
 		p->r->stopped_early = true;
 		return 0;
 	}
+	changes_before = changes_of(p->r);
 	if (poll_live(p, e) < 0 ||
-	    engine_resolve_orphans(p->st, p->d, p->a.id, p->r, e) < 0)
+	    engine_resolve_orphans(p->st, p->d, p->a.id, p->r, e) < 0 ||
+	    refresh_counts(p, changes_before, e) < 0)
 		return -1;
 	for (size_t i = 0; p->o->prefetch_bodies && i < p->n && !out_of_time(p); i++)
 		if (engine_prefetch_bodies(p->st, p->d, p->a.id, p->runs[i].f.id,
@@ -448,7 +494,7 @@ static void record_failure(struct pass *p, const struct err *e)
 	default:
 		snprintf(reason, sizeof(reason), "%s failure: %s%s",
 			 e->class == ERR_TRANSIENT ? "Temporary" : "Sync", e->msg,
-			 e->class == ERR_TRANSIENT ? "; retrying with backoff" : "");
+			 e->class == ERR_TRANSIENT ? "; the next sync tries again" : "");
 		store_set_account_state(p->st, p->a.id, STORE_STATE_ERROR, reason,
 					e->fix ? e->fix : e->class == ERR_TRANSIENT
 					? FIX_RETRY : FIX_NONE, e->fix_arg, &se);
