@@ -11,8 +11,11 @@
  *
  * Errors follow err.h; the codes a front end maps to its statuses are:
  * "not_found" (also for another user's object), "forbidden", "usage"
- * (bad input), "conflict" (name taken, mailbox connected, idempotency key
- * reused for another request), "oauth_not_configured", "auth_required",
+ * (bad input: a value that is wrong as such), "conflict" (name taken,
+ * mailbox connected, idempotency key reused for another request, or what
+ * is asked does not fit the object's state now: a folder not selected, an
+ * outbox entry that did not fail or is on its way, the local copy of a
+ * message being sent), "oauth_not_configured", "auth_required",
  * "auth_invalid", "throttled" (class ERR_THROTTLED), "upstream_error"
  * (a server failure, class ERR_TRANSIENT/ERR_PERMANENT from a driver).
  */
@@ -191,7 +194,7 @@ struct service_message_query {
 
 /* A page of messages, newest first: `cb` per message; *next_cursor (heap,
  * caller frees) is NULL on the last page. A folder that is not selected is
- * refused ("usage", FIX_SELECT_FOLDERS): its mail is kept but not shown. */
+ * refused ("conflict", FIX_SELECT_FOLDERS): its mail is kept but not shown. */
 int service_messages_list(const struct auth_env *env, const struct store_account *a,
 			  const struct service_message_query *q,
 			  store_message_cb cb, void *ctx, char **next_cursor,
@@ -242,12 +245,12 @@ int service_send_now(const struct auth_env *env, const struct store_account *a,
 int service_outbox_list(const struct auth_env *env, const struct store_account *a,
 			struct store_outbox **out, size_t *n, struct err *e);
 
-/* Put a failed entry back in the queue ("usage" when it did not fail). */
+/* Put a failed entry back in the queue ("conflict" when it did not fail). */
 int service_outbox_retry(const struct auth_env *env, const struct store_account *a,
 			 const char *key, struct store_outbox *out, struct err *e);
 
 /* Remove a failed or finished (submitted, confirmed) entry from the
- * outbox. Entries still on their way cannot be removed ("usage"). */
+ * outbox. Entries still on their way cannot be removed ("conflict"). */
 int service_outbox_remove(const struct auth_env *env, const struct store_account *a,
 			  const char *key, struct err *e);
 

@@ -56,7 +56,7 @@ int service_messages_list(const struct auth_env *env, const struct store_account
 			return -1;
 		store_folder_clear(&f);
 		if (!f.selected) {
-			err_set(e, ERR_PERMANENT, "usage", "folder '%.200s' is not "
+			err_set(e, ERR_PERMANENT, "conflict", "folder '%.200s' is not "
 				"selected for sync: its mail is kept but not listed",
 				f.path);
 			return err_set_fix(e, FIX_SELECT_FOLDERS, a->name);
@@ -179,7 +179,7 @@ int service_message_change(const struct auth_env *env, const struct store_accoun
 		return rc < 0 ? -1 : message_not_found(a, id, e);
 	if (m.pending) {
 		store_message_clear(&m);
-		err_set(e, ERR_PERMANENT, "usage", "this is the local copy of a message "
+		err_set(e, ERR_PERMANENT, "conflict", "this is the local copy of a message "
 			"being sent; it can be changed once the server's copy arrives");
 		return err_set_fix(e, FIX_RETRY, NULL);
 	}
