@@ -35,5 +35,8 @@ const struct cli_command cli_migrate = {
 	"Create or upgrade the store's schema.\n\n"
 	"SQLite stores are upgraded whenever they are opened; a PostgreSQL store\n"
 	"(--database postgresql://...) only by this command, and 'serve' refuses\n"
-	"a schema it does not know. Safe to run again.",
+	"a schema it does not know. A SQLite store made by an older version is\n"
+	"also converted so that removing an account gives the space back (done\n"
+	"when it is opened if it is under 64 MB; for a larger one run this once:\n"
+	"it rewrites the file and needs as much free space). Safe to run again.",
 };

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "inboxsync/alloc.h"
+#include "inboxsync/log.h"
 #include "inboxsync/timeutil.h"
 #include "store/sqlite/sqlite_internal.h"
 
@@ -20,6 +21,10 @@ extern const char *const sqlite_migrations[];
 extern const size_t sqlite_migrations_count;
 
 #define BUSY_TIMEOUT_MS 15000
+/* Stores up to this size are converted to incremental auto-vacuum when
+ * opened (a VACUUM copies the file: about a second per 100 MB); larger
+ * ones by 'inboxsync migrate'. */
+#define VACUUM_ON_OPEN_MAX ((int64_t)64 << 20)
 
 static int fail_code(struct sq_store *q, int code, const char *msg,
 		     const char *what, struct err *e)
@@ -432,7 +437,56 @@ static int open_db(struct sq_store *q, const char *location, struct err *e)
 	return err_set_fix(e, FIX_STORAGE, location);
 }
 
-static int sq_setup(struct sq_store *q, int *from, int *to, struct err *e)
+static int pragma_int(struct sq_store *q, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(q->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(s, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Stores made before the store chose incremental auto-vacuum never give
+ * deleted space back (removing an account runs PRAGMA
+ * incremental_vacuum, which needs it). Convert them once, outside any
+ * transaction: the mode can only change with a VACUUM, which rewrites the
+ * file. On open only when the store is small (`always` false); a larger
+ * one is left as it is, with a warning naming 'inboxsync migrate', which
+ * converts any size. Best effort: a store that is busy or lacks the space
+ * for the copy is converted another time. */
+static void convert_auto_vacuum(struct sq_store *q, bool always)
+{
+	int64_t mode = 0, pages = 0, page_size = 0, size;
+
+	if (q->readonly || pragma_int(q, "PRAGMA auto_vacuum", &mode) < 0 || mode == 2 ||
+	    pragma_int(q, "PRAGMA page_count", &pages) < 0 ||
+	    pragma_int(q, "PRAGMA page_size", &page_size) < 0)
+		return;
+	size = pages * page_size;
+	if (!always && size > VACUUM_ON_OPEN_MAX) {
+		log_warn("store", "%s (%lld MB) was made before inboxsync gave removed "
+			 "space back; run 'inboxsync migrate' once to convert it (it "
+			 "rewrites the file and needs as much free space)", q->path,
+			 (long long)(size >> 20));
+		return;
+	}
+	if (sqlite3_exec(q->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(q->db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK) {
+		log_warn("store", "%s: converting to incremental auto-vacuum failed (%s); "
+			 "it is tried again next time", q->path, sqlite3_errmsg(q->db));
+		return;
+	}
+	log_info("store", "%s now gives removed space back (incremental auto-vacuum)",
+		 q->path);
+}
+
+static int sq_setup(struct sq_store *q, int *from, int *to, bool migrating,
+		    struct err *e)
 {
 	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(q->db, 0);
@@ -450,18 +504,19 @@ static int sq_setup(struct sq_store *q, int *from, int *to, struct err *e)
 	    migrate(q, from, to, e) < 0 ||
 	    exec_sql(q, "PRAGMA foreign_keys = ON", "enabling foreign keys", e) < 0)
 		return -1;
+	convert_auto_vacuum(q, migrating);
 	return 0;
 }
 
 static int sq_open_at(const char *location, struct store **out, int *from,
-		      int *to, struct err *e)
+		      int *to, bool migrating, struct err *e)
 {
 	struct sq_store *q = xcalloc(1, sizeof(*q));
 
 	*out = NULL;
 	q->base.ops = &sqlite_ops;
 	q->path = xstrdup(location);
-	if (open_db(q, location, e) < 0 || sq_setup(q, from, to, e) < 0) {
+	if (open_db(q, location, e) < 0 || sq_setup(q, from, to, migrating, e) < 0) {
 		if (strstr(e->msg, "not a database")) {
 			err_set(e, ERR_PERMANENT, "store",
 				"%s is not an inboxsync store (not a SQLite "
@@ -478,14 +533,14 @@ static int sq_open_at(const char *location, struct store **out, int *from,
 
 static int sq_open(const char *location, struct store **out, struct err *e)
 {
-	return sq_open_at(location, out, NULL, NULL, e);
+	return sq_open_at(location, out, NULL, NULL, false, e);
 }
 
 static int sq_migrate(const char *location, int *from, int *to, struct err *e)
 {
 	struct store *st;
 
-	if (sq_open_at(location, &st, from, to, e) < 0)
+	if (sq_open_at(location, &st, from, to, true, e) < 0)
 		return -1;
 	sq_close(st);
 	return 0;
