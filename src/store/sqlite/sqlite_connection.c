@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "inboxsync/alloc.h"
+#include "inboxsync/buf.h"
 #include "inboxsync/log.h"
 #include "inboxsync/timeutil.h"
 #include "store/sqlite/sqlite_internal.h"
@@ -41,9 +42,10 @@ static int fail_code(struct sq_store *q, int code, const char *msg,
 	}
 	if (code == SQLITE_READONLY || q->readonly) {
 		err_set(e, ERR_PERMANENT, "store_readonly",
-			"the store %s is read-only (%s needs to write): the "
-			"user running inboxsync needs write permission on the "
-			"file and its directory", q->path, what);
+			"the store %s is read-only here (%s needs to write): %s; "
+			"the user running inboxsync needs write permission on the "
+			"file and on its directory", q->path, what,
+			q->readonly_why[0] ? q->readonly_why : "it cannot be written");
 		return err_set_fix(e, FIX_STORAGE, q->path);
 	}
 	return err_set(e, ERR_PERMANENT, "store", "store %s: %s failed: %s",
@@ -377,9 +379,9 @@ static int migrate(struct sq_store *q, int *from, int *to, struct err *e)
 		return 0;
 	if (q->readonly) {
 		err_set(e, ERR_PERMANENT, "store_readonly",
-			"the store %s needs an upgrade of its schema, but it is "
-			"read-only: the user running inboxsync needs write "
-			"permission on the file and its directory", q->path);
+			"the store %s needs an upgrade of its schema, but %s: the "
+			"user running inboxsync needs write permission on the file "
+			"and on its directory", q->path, q->readonly_why);
 		return err_set_fix(e, FIX_STORAGE, q->path);
 	}
 	/* A new file gives deleted space back on demand (removing an
@@ -418,23 +420,91 @@ static int migrate(struct sq_store *q, int *from, int *to, struct err *e)
 static void sq_close(struct store *st);
 static const struct store_ops sqlite_ops;
 
-/* Open the file, read-write when we may, read-only otherwise. */
+/* The directory part of `path` ("." when there is none); heap. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xasprintf("%.*s", (int)(slash - path), path);
+}
+
+/* "file:PATH?immutable=1" with the characters a URI path reserves
+ * escaped; heap. */
+static char *immutable_uri(const char *path)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, strlen(path) * 3 + 64);
+	rc = buf_puts(&b, "file:", NULL);
+	for (const char *p = path; *p && rc == 0; p++)
+		rc = *p == '%' || *p == '?' || *p == '#'
+		     ? buf_printf(&b, NULL, "%%%02X", (unsigned char)*p)
+		     : buf_append(&b, p, 1, NULL);
+	if (rc == 0)
+		rc = buf_puts(&b, "?immutable=1", NULL);
+	return buf_detach(&b, NULL);
+}
+
+/* Open the file, read-write when we may, read-only otherwise. A store
+ * whose directory cannot be written is read-only too: SQLite creates its
+ * journal and WAL index there. With no write-ahead log waiting, such a
+ * file is read as immutable (nothing can change it without the
+ * directory); with one, SQLite reads it through the existing index. */
 static int open_db(struct sq_store *q, const char *location, struct err *e)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 	bool exists = access(location, F_OK) == 0;
+	char *dir = dir_of(location), *wal = xasprintf("%s-wal", location);
+	char *uri = NULL;
+	bool dir_ok = access(dir, W_OK) == 0;
+	int rc = -1;
 
-	if (exists && access(location, W_OK) < 0 && errno == EACCES) {
-		flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
-		q->readonly = true;
+	if (!exists && !dir_ok) {
+		err_set(e, ERR_PERMANENT, "store_readonly", "cannot create the store %s: "
+			"its directory %s is not writable; the user running inboxsync "
+			"needs write permission on that directory", location, dir);
+		err_set_fix(e, FIX_STORAGE, dir);
+		goto out;
 	}
-	if (sqlite3_open_v2(location, &q->db, flags, NULL) == SQLITE_OK)
-		return 0;
+	if (exists && access(location, W_OK) < 0) {
+		q->readonly = true;
+		if (dir_ok)
+			snprintf(q->readonly_why, sizeof(q->readonly_why), "the file is "
+				 "not writable for this user");
+		else
+			snprintf(q->readonly_why, sizeof(q->readonly_why), "neither the "
+				 "file nor its directory %.400s is writable for this user", dir);
+	} else if (exists && !dir_ok) {
+		q->readonly = true;
+		snprintf(q->readonly_why, sizeof(q->readonly_why), "its directory %.400s "
+			 "is not writable for this user", dir);
+	}
+	if (q->readonly) {
+		flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+		if (!dir_ok && access(wal, F_OK) < 0) {
+			uri = immutable_uri(location);
+			flags |= SQLITE_OPEN_URI;
+		}
+	}
+	if (sqlite3_open_v2(uri ? uri : location, &q->db, flags, NULL) == SQLITE_OK) {
+		rc = 0;
+		goto out;
+	}
 	err_set(e, ERR_PERMANENT, "store", "cannot open the store %s: %s%s",
 		location, q->db ? sqlite3_errmsg(q->db) : "out of memory",
 		!exists ? " (the user running inboxsync needs write permission "
 			  "on its directory to create it)" : "");
-	return err_set_fix(e, FIX_STORAGE, location);
+	err_set_fix(e, FIX_STORAGE, location);
+out:
+	free(dir);
+	free(wal);
+	free(uri);
+	return rc;
 }
 
 static int pragma_int(struct sq_store *q, const char *sql, int64_t *v)
