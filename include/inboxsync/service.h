@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include "inboxsync/auth.h"
 #include "inboxsync/jdoc.h"
+#include "inboxsync/mime.h"
 #include "inboxsync/outbox.h"
 #include "inboxsync/store.h"
 
@@ -209,6 +210,20 @@ int service_message_open(const struct auth_env *env, const struct store_account 
 int service_message_mime(const struct auth_env *env, const struct store_account *a,
 			 const char *id, struct buf *out, struct err *e);
 
+/* The attachments of a message, read from its MIME on the server (see
+ * mime_list_attachments; *out caller frees, NULL when none). */
+int service_message_attachments(const struct auth_env *env, const struct store_account *a,
+				const char *id, struct mime_part_info **out, size_t *n,
+				struct err *e);
+
+/* Attachment number `index` (1-based, as listed) of a message, decoded
+ * into `out` (its limit applies: "too_large"); `info` (may be NULL)
+ * describes it. "not_found" for a message or attachment that is not
+ * there. */
+int service_message_attachment(const struct auth_env *env, const struct store_account *a,
+			       const char *id, size_t index, struct buf *out,
+			       struct mime_part_info *info, struct err *e);
+
 /* Write-back: the mailbox changes first, then the store, as the same
  * message (a move stays one message; the next delta never undoes it).
  * is_read 0/1, or MAIL_UNKNOWN to leave; `folder` (path or id; NULL =
@@ -298,6 +313,8 @@ json_t *service_outbox_json(const struct store_outbox *o);
 /* EVENT {id, seq, type, account_id, created_at, data}; message events
  * carry the message as it is now (or id and folder when it is gone). */
 json_t *service_event_json(const struct auth_env *env, const struct store_event *ev);
+/* Attachments as listed: [{index, name, content_type, size, inline}]. */
+json_t *service_attachments_json(const struct mime_part_info *list, size_t n);
 /* An error {code, message, fix, fix_code} as the API writes it. */
 json_t *service_error_json(const struct err *e);
 

@@ -152,7 +152,9 @@ const struct cli_command cli_folders_fetch = {
 	"Reads the whole tree (child folders included); renamed folders follow,\n"
 	"deleted ones go with their messages; roles come from the server's\n"
 	"well-known folders. When no folder is selected yet (the first fetch, or\n"
-	"the first after 'account stop'), Inbox and Sent Items are selected.",
+	"the first after 'account stop'), Inbox and Sent Items are selected.\n"
+	"With --json: {account, folders} (the number of folders); 'folders list\n"
+	"--json' gives the folders themselves.",
 };
 
 const struct cli_command cli_folders_list = {

@@ -237,6 +237,19 @@ json_t *service_message_json(const struct store_message *sm, bool with_body)
 	return doc;
 }
 
+json_t *service_attachments_json(const struct mime_part_info *list, size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:I,s:o,s:s,s:I,s:b}",
+				      "index", (json_int_t)(i + 1), "name", text(list[i].name),
+				      "content_type", list[i].content_type,
+				      "size", (json_int_t)list[i].size,
+				      "inline", list[i].is_inline));
+	return arr;
+}
+
 json_t *service_outbox_json(const struct store_outbox *o)
 {
 	json_error_t jerr;

@@ -37,7 +37,8 @@ expect_in "$(cat "$TEST_TMP/list.txt")" "\\x1b[31mred" "an escape in a subject i
 
 ibx folders list zoe >"$TEST_TMP/folders.txt"
 check_clean "$TEST_TMP/folders.txt" "folders list"
-if out=$($TT column "$TEST_TMP/folders.txt" 36); then pass "folders list: the ROLE column starts at one place"; else fail "$out"; fi
+grep '^\[' "$TEST_TMP/folders.txt" >"$TEST_TMP/folder-rows.txt"
+if out=$($TT column "$TEST_TMP/folder-rows.txt" 36); then pass "folders list: the ROLE column starts at one place"; else fail "$out"; fi
 expect_in "$(cat "$TEST_TMP/folders.txt")" "Projekte ☕ Café — Ünïcødé-Läng…" "a long folder path is cut by width"
 ibx folders select zoe "Alarm"$'\e'"[2J"$'\a' >"$TEST_TMP/select.txt" 2>&1
 check_clean "$TEST_TMP/select.txt" "folders select"
