@@ -35,19 +35,19 @@ static bool is_attachment(GMimeObject *obj)
 }
 
 /* Bytes of the part as the recipient gets them: decoded content, or the
- * whole attached message. */
+ * whole attached message (a part without content has none). */
 static int write_content(GMimeObject *obj, GMimeStream *to)
 {
 	if (GMIME_IS_MESSAGE_PART(obj)) {
 		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 
-		return m && g_mime_object_write_to_stream(GMIME_OBJECT(m), NULL, to) >= 0
+		return !m || g_mime_object_write_to_stream(GMIME_OBJECT(m), NULL, to) >= 0
 		       ? 0 : -1;
 	}
 	{
 		GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
 
-		return w && g_mime_data_wrapper_write_to_stream(w, to) >= 0 ? 0 : -1;
+		return !w || g_mime_data_wrapper_write_to_stream(w, to) >= 0 ? 0 : -1;
 	}
 }
 

@@ -8,7 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-20}
-targets=(fuzz_json fuzz_retry_after fuzz_rfc3339 fuzz_redact)
+targets=(fuzz_json fuzz_retry_after fuzz_rfc3339 fuzz_redact fuzz_html_text fuzz_mime_parts)
 
 if ! command -v clang >/dev/null 2>&1; then
 	echo "fuzz: clang not found; skipping the libFuzzer targets (apt-get install clang)"
