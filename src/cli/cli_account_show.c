@@ -21,6 +21,7 @@ static void print_doc(struct cli *cli, const struct store_account *a, const json
 	const json_t *in = jdoc_get(d, "incoming"), *out = jdoc_get(d, "outgoing");
 	const json_t *server = jdoc_get(d, "server"), *last = jdoc_get(d, "last_error");
 	const json_t *fix = jdoc_get(d, "fix");
+	struct cli view = *cli;
 	struct err e;
 	char next[1024];
 
@@ -32,11 +33,13 @@ static void print_doc(struct cli *cli, const struct store_account *a, const json
 	cli_out(stdout, "State:          %s\n", jdoc_get_str(d, "state"));
 	if (jdoc_get_str(d, "state_reason") && *jdoc_get_str(d, "state_reason"))
 		cli_out(stdout, "                %s\n", jdoc_get_str(d, "state_reason"));
-	/* The next step as this command line spells it. */
+	/* The next step as this command line spells it; the state's fix is
+	 * about synchronizing the account, whatever shows it. */
 	err_clear(&e);
 	e.fix = err_fix_parse(jdoc_get_str(fix, "code"));
 	str_copy(e.fix_arg, sizeof(e.fix_arg), a->state_fix == e.fix ? a->state_fix_arg : "");
-	if (cli_fix_text(cli, &e, next, sizeof(next))[0])
+	view.command = "sync";
+	if (cli_fix_text(&view, &e, next, sizeof(next))[0])
 		cli_out(stdout, "Next:           %s\n", next);
 	cli_out(stdout, "Incoming:       %s (last fetch %s)%s%s\n",
 	       strcmp(jdoc_get_str(in, "status"), "confirmed") == 0 ? "Confirmed"

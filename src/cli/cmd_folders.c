@@ -11,6 +11,25 @@
 #include "cli/cli_text.h"
 #include "inboxsync/alloc.h"
 
+/* "Selected for sync: Inbox (inbox), Sent Items (sent)." */
+static void print_selected(struct cli *cli, const struct store_account *a)
+{
+	struct store_folder *list;
+	struct err e = { 0 };
+	size_t n, shown = 0;
+
+	if (service_folders_list(cli_env(cli), a, &list, &n, &e) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (!list[i].selected)
+			continue;
+		cli_out(stdout, "%s%s (%s)", shown++ ? ", " : "Selected for sync: ",
+			list[i].path, mail_role_name(list[i].role));
+	}
+	cli_out(stdout, "%s\n", shown ? "." : "No folder is selected for sync yet.");
+	store_folder_list_free(list, n);
+}
+
 static int cmd_folders_fetch(struct cli *cli, int argc, char **argv)
 {
 	struct store_account a;
@@ -27,9 +46,10 @@ static int cmd_folders_fetch(struct cli *cli, int argc, char **argv)
 		cli_print_json(jdoc_pack("{s:s,s:i}", "account", a.name, "folders", n));
 		return EXIT_OK;
 	}
-	cli_out(stdout, "Fetched %d folders of '%s'. See them with 'inboxsync folders list %s';\n"
-	       "select more with 'inboxsync folders select %s FOLDER'.\n", n, a.name,
-	       a.name, a.name);
+	cli_out(stdout, "Fetched %d folders of '%s'.\n", n, a.name);
+	print_selected(cli, &a);
+	cli_out(stdout, "See them with 'inboxsync folders list %s'; select more with "
+		"'inboxsync folders select %s FOLDER'.\n", a.name, a.name);
 	return EXIT_OK;
 }
 

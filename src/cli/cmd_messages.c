@@ -432,10 +432,12 @@ static int change_each(struct cli *cli, char **argv, int ids_end,
 			jdoc_push(done, jdoc_pack("{s:s,s:s}", "id", argv[i], "now",
 						  new_id ? new_id : argv[i]));
 		else
-			cli_out(stdout, "%s %s%s%s\n", delete ? "Deleted (moved to Deleted Items)"
+			cli_out(stdout, "%s %s%s%s%s%s%s\n", delete ? "Deleted (moved to Deleted Items)"
 			       : folder ? "Moved" : is_read ? "Marked read" : "Marked unread",
-			       argv[i], new_id && strcmp(new_id, argv[i]) ? " → " : "",
-			       new_id && strcmp(new_id, argv[i]) ? new_id : "");
+			       argv[i], folder ? " to " : "", folder ? folder : "",
+			       new_id && strcmp(new_id, argv[i]) ? " (its id is now " : "",
+			       new_id && strcmp(new_id, argv[i]) ? new_id : "",
+			       new_id && strcmp(new_id, argv[i]) ? ")" : "");
 		free(new_id);
 	}
 	if (done)

@@ -121,6 +121,10 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 	provider_ok = !provider_problem(env, a, &why);
 	if (!provider_ok && a->state != STORE_STATE_STOPPED &&
 	    a->state != STORE_STATE_AUTH_INVALID) {
+		/* Nothing works for the account until the administrator acts:
+		 * its stored state comes back once the provider works. */
+		if (a->state != STORE_STATE_NEW)
+			state = STORE_STATE_ERROR;
 		reason = why.msg;
 		fix_code = why.fix;
 		fix_arg = why.fix_arg;

@@ -120,6 +120,14 @@ static int handle_folder_error(struct pass *p, struct folder_run *fr, struct err
 			 fr->f.path);
 		return start_round(p, fr, true, e);
 	}
+	if (err_is(e, "dependency_failed")) {
+		/* Its poll did not run because another folder's failed first
+		 * in the same batch: it is polled on its own next. */
+		log_info("sync", "%s/%s: polled on its own (%s)", p->a.name, fr->f.path,
+			 e->msg);
+		err_clear(e);
+		return 0;
+	}
 	if (err_is(e, "folder_gone")) {
 		log_info("sync", "%s/%s: folder is gone on the server", p->a.name,
 			 fr->f.path);
@@ -248,6 +256,7 @@ static int poll_live(struct pass *p, struct err *e)
 		for (size_t j = 0; rc == 0 && j < k; j++) {
 			if (polls[j].rc < 0) {
 				*e = polls[j].err;
+				err_prefix(e, "%.200s: ", who[j]->f.path);
 				rc = handle_folder_error(p, who[j], e);
 				if (rc == 0 && !who[j]->skip)
 					rc = finish_round(p, who[j], e);

@@ -80,6 +80,7 @@ ibx provider set microsoft --disable >/dev/null
 for who in adele bob; do
 	doc=$(ibx --json account show "$who")
 	expect_in "$(echo "$doc" | jq -r .state_reason)" "disabled" "$who: shows the disabled provider"
+	[ "$(echo "$doc" | jq -r .state)" = error ] && pass "$who: not shown as idle or authorized" || fail "$who: state $(echo "$doc" | jq -r .state)"
 	[ "$(echo "$doc" | jq -r .provider_ok)" = false ] && pass "$who: provider_ok false" || fail "$who: provider_ok"
 done
 expect_in "$(ibx account list)" "OAuth not configured" "account list shows the provider problem"
