@@ -153,7 +153,9 @@ const struct cli_command cli_account_add = {
 	"  --sender-name S      the display name used when sending\n"
 	"  --transport T        graph (Microsoft Graph, default) or imap (IMAP OAuth2);\n"
 	"                       only transports the administrator enabled are accepted\n"
-	"  --owner USER         the user who owns it (default: the built-in 'local')",
+	"  --owner USER         the user who owns it (default: the built-in 'local')\n\n"
+	"The IMAP OAuth2 transport can be authorized and tested (Test & Confirm)\n"
+	"but cannot sync mail in this version; 'add' says so.",
 };
 
 const struct cli_command cli_account_list = {
@@ -170,7 +172,7 @@ const struct cli_command cli_account_show = {
 };
 
 const struct cli_command cli_account_remove = {
-	"account", "remove", cmd_account_remove, "NAME",
+	"account", "remove", cmd_account_remove, "NAME [--json]",
 	"Delete the account and everything stored locally for it.\n\n"
 	"Removes tokens, server settings, folders, messages, the outbox and the\n"
 	"account's events, and gives the space back. To keep the synced mail, use\n"

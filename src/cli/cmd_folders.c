@@ -193,7 +193,9 @@ const struct cli_command cli_folders_select = {
 	"folders", "select", cmd_folders_select, "NAME FOLDER... [--role ROLE] [--json]",
 	"Select folders to synchronize (by path like Inbox/Projects, or id).\n\n"
 	"ROLE: inbox, sent, drafts, archive, deleted, junk or custom (default: the\n"
-	"server's well-known folder role, else custom). Fewer folders sync faster.",
+	"server's well-known folder role, else custom). Fewer folders sync faster.\n"
+	"A folder selected again is re-synchronized and reconciled. All or\n"
+	"nothing: an unknown folder selects none (exit 1).",
 };
 
 const struct cli_command cli_folders_unselect = {

@@ -262,7 +262,7 @@ static int cmd_provider_check(struct cli *cli, int argc, char **argv)
 
 const struct cli_command cli_provider_set = {
 	"provider", "set", cmd_provider_set,
-	"microsoft --client-id ID [--client-secret S | --client-secret-file F | "
+	"microsoft [--client-id ID] [--client-secret S | --client-secret-file F | "
 	"--no-client-secret] [--client-secret-expires DATE] [--tenant T] "
 	"[--login-url URL] [--graph-url URL] [--imap HOST:PORT] [--smtp HOST:PORT] "
 	"[--enable | --disable] [--transports graph,imap] [--json]",
@@ -275,7 +275,10 @@ const struct cli_command cli_provider_set = {
 	"prefer --client-secret-file (or '-' for stdin) over --client-secret,\n"
 	"which other local users can see in the process list. Options left out\n"
 	"keep their current values. New settings clear a recorded provider\n"
-	"problem, so every mailbox retries at once.\n\n"
+	"problem, so every mailbox retries at once, with no owner signing in.\n\n"
+	"  --client-id ID      the Application (client) ID; required the first time\n"
+	"  --client-secret-file F  the secret ('-' = stdin); --client-secret S on\n"
+	"                      the command line; --no-client-secret: public client\n"
 	"  --client-secret-expires DATE  when the secret expires (YYYY-MM-DD):\n"
 	"                      a warning appears 30 days before\n"
 	"  --tenant T          common (default), organizations, consumers, a tenant\n"
