@@ -80,6 +80,21 @@ setup_account() {
 # counter NAME: a number from the simulator's counters (jq path).
 sim_counter() { sim_admin GET counters | jq -r "$1 // 0"; }
 
+# sim_requests: how many requests reached Microsoft (Graph and sign-in,
+# not the admin API) since the last counters reset.
+sim_requests() { sim_admin GET counters | jq '[.requests | to_entries[] | select(.key | test("/_sim/") | not) | .value[]] | add // 0'; }
+
+# seeded_account NAME EMAIL COUNT SEED: a simulator user with COUNT seeded
+# messages, added, authorized and with its folders fetched.
+seeded_account() {
+	sim_admin POST users "{\"email\":\"$2\",\"name\":\"$1\"}" >/dev/null
+	sim_admin POST "mailboxes/$2/seed" "{\"count\":$3,\"seed\":$4}" >/dev/null
+	ibx account add "$1" --email "$2" >/dev/null
+	authorize "$1" "$2"
+	[ "$RC" -eq 0 ] || { echo "authorize $1: $ERR" >&2; exit 1; }
+	ibx folders fetch "$1" >/dev/null
+}
+
 # compare_with_sim NAME EMAIL: the local messages of the selected folders
 # equal the simulator's (same ids, folders, read flags); prints differences.
 compare_with_sim() {

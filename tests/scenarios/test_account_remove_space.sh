@@ -14,12 +14,7 @@ legacy() { # turn the store into one made without incremental auto-vacuum
 	python3 -c 'import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute("PRAGMA auto_vacuum = NONE"); db.execute("VACUUM"); db.close()' "$DB"
 }
 big_account() { # NAME EMAIL: an account with a few thousand messages
-	sim_admin POST users "{\"email\":\"$2\",\"name\":\"$1\"}" >/dev/null
-	sim_admin POST "mailboxes/$2/seed" '{"count":4000,"seed":8}' >/dev/null
-	ibx account add "$1" --email "$2" >/dev/null
-	authorize "$1" "$2"
-	[ "$RC" -eq 0 ] || { echo "authorize $1: $ERR" >&2; exit 1; }
-	ibx folders fetch "$1" >/dev/null
+	seeded_account "$1" "$2" 4000 8
 	ibx folders select "$1" Archive "Inbox/Projects" >/dev/null
 	ibx sync "$1" --until-complete >/dev/null || fail "sync $1"
 }

@@ -11,8 +11,7 @@ sim_up --messages 400 --seed 9
 setup_account work adele@contoso.com
 run ibx sync work --until-complete
 expect_rc 0 "first sync"
-# Requests that reached Microsoft (Graph and sign-in), not the admin API.
-total() { sim_admin GET counters | jq '[.requests | to_entries[] | select(.key | test("/_sim/") | not) | .value[]] | add // 0'; }
+total() { sim_requests; }
 hits() { sim_admin GET faults | jq '[.faults[].hits] | add // 0'; }
 
 sim_admin POST mailboxes/adele@contoso.com/messages '{"subject":"new while throttled"}' >/dev/null

@@ -85,28 +85,24 @@ expect_in "$page" "cancelled" "and that it was cancelled"
 [ "$(ibx --json account show other | jq -r .last_error.code)" = access_denied ] && pass "the account records the cancel" || fail "last_error: $(ibx --json account show other | jq -c .last_error)"
 
 # A failed folders fetch says what is true.
-sim_admin POST faults '{"kind":"503","path":"mailFolders","count":5}' >/dev/null
-run ibx folders fetch work
+fetch_with() { sim_admin DELETE faults >/dev/null; sim_admin POST faults "$1" >/dev/null; run ibx folders fetch work; }
+fetch_with '{"kind":"503","path":"mailFolders","count":5}'
 expect_rc 5 "503 on folders fetch: try later"
 expect_not_in "$ERR" "will be retried" "no claim that it will be retried"
 expect_in "$ERR" "run 'inboxsync folders fetch' again" "says to run it again"
-sim_admin DELETE faults >/dev/null
-sim_admin POST faults '{"kind":"oversized","path":"mailFolders","count":1,"bytes":40000000}' >/dev/null
-run ibx folders fetch work
+fetch_with '{"kind":"oversized","path":"mailFolders","count":1,"bytes":40000000}'
 expect_rc 5 "an oversized listing: try later"
 expect_not_in "$ERR" "smaller pages" "no advice about options that do not exist"
 expect_not_in "$ERR" "will be retried" "no claim that it will be retried"
-sim_admin DELETE faults >/dev/null
-sim_admin POST faults '{"kind":"429","path":"mailFolders","count":1,"retry_after":30}' >/dev/null
-run ibx folders fetch work
+fetch_with '{"kind":"429","path":"mailFolders","count":1,"retry_after":30}'
 expect_rc 5 "429 on folders fetch"
 expect_in "$ERR" "again from" "says when to run it again"
 [ "$(ibx --json account show work | jq -r .throttled_until)" != null ] && pass "the Retry-After is kept for the mailbox" || fail "no throttled_until"
-before=$(sim_admin GET counters | jq '[.requests | to_entries[] | select(.key | test("/_sim/") | not) | .value[]] | add // 0')
+before=$(sim_requests)
 run ibx folders fetch work
 expect_rc 5 "a second fetch inside the window"
 run ibx sync work
 expect_rc 5 "and a sync inside the window"
-after=$(sim_admin GET counters | jq '[.requests | to_entries[] | select(.key | test("/_sim/") | not) | .value[]] | add // 0')
+after=$(sim_requests)
 [ "$after" -eq "$before" ] && pass "neither makes a request" || fail "$((after - before)) requests inside the window"
 finish

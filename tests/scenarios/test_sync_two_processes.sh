@@ -15,12 +15,7 @@ peak() { sim_admin GET counters | jq -r --arg m "$1" '.in_flight_peak[$m] // 0';
 
 # Two identical mailboxes: "twin" measures what one sync alone costs.
 for box in big twin; do
-	sim_admin POST users "{\"email\":\"$box@contoso.com\",\"name\":\"$box\"}" >/dev/null
-	sim_admin POST "mailboxes/$box@contoso.com/seed" '{"count":12000,"seed":11}' >/dev/null
-	ibx account add "$box" --email "$box@contoso.com" >/dev/null
-	authorize "$box" "$box@contoso.com"
-	[ "$RC" -eq 0 ] || { echo "authorize $box: $ERR" >&2; exit 1; }
-	ibx folders fetch "$box" >/dev/null
+	seeded_account "$box" "$box@contoso.com" 12000 11
 	# Four folders: one process alone keeps up to 4 requests in flight.
 	ibx folders select "$box" Archive "Inbox/Projects" >/dev/null
 done
@@ -32,13 +27,19 @@ alone=$(delta_requests)
 alone_peak=$(peak twin@contoso.com)
 [ "$alone_peak" -ge 1 ] && [ "$alone_peak" -le 4 ] && pass "one process keeps at most 4 requests in flight ($alone_peak)" || fail "one process had $alone_peak in flight"
 
+# two_syncs A B: `sync A --until-complete` and `sync B --until-complete`
+# at once; exit codes in $ra and $rb, stderr in a.err and b.err.
+two_syncs() {
+	"$INBOXSYNC_BIN" sync "$1" --until-complete >"$TEST_TMP/a.out" 2>"$TEST_TMP/a.err" &
+	local pa=$!
+	"$INBOXSYNC_BIN" sync "$2" --until-complete >"$TEST_TMP/b.out" 2>"$TEST_TMP/b.err" &
+	local pb=$!
+	wait "$pa" && ra=0 || ra=$?
+	wait "$pb" && rb=0 || rb=$?
+}
+
 sim_admin POST counters/reset >/dev/null
-"$INBOXSYNC_BIN" sync big --until-complete >"$TEST_TMP/a.out" 2>"$TEST_TMP/a.err" &
-pa=$!
-"$INBOXSYNC_BIN" sync big --until-complete >"$TEST_TMP/b.out" 2>"$TEST_TMP/b.err" &
-pb=$!
-wait "$pa" && ra=0 || ra=$?
-wait "$pb" && rb=0 || rb=$?
+two_syncs big big
 [ "$ra" -eq 0 ] && [ "$rb" -eq 0 ] && pass "both syncs end well" || fail "exit codes $ra and $rb: $(cat "$TEST_TMP/a.err" "$TEST_TMP/b.err")"
 both_peak=$(peak big@contoso.com)
 [ "$both_peak" -le 4 ] && pass "never more than 4 requests in flight at the mailbox ($both_peak)" || fail "$both_peak requests in flight at once"
@@ -55,12 +56,7 @@ run ibx --json messages list big --limit 100000
 # Different accounts are not serialized: neither waits for the other.
 sim_admin POST mailboxes/big@contoso.com/seed '{"count":300,"seed":12}' >/dev/null
 sim_admin POST mailboxes/twin@contoso.com/seed '{"count":300,"seed":12}' >/dev/null
-"$INBOXSYNC_BIN" sync big --until-complete >"$TEST_TMP/a.out" 2>"$TEST_TMP/a.err" &
-pa=$!
-"$INBOXSYNC_BIN" sync twin --until-complete >"$TEST_TMP/b.out" 2>"$TEST_TMP/b.err" &
-pb=$!
-wait "$pa" && ra=0 || ra=$?
-wait "$pb" && rb=0 || rb=$?
+two_syncs big twin
 [ "$ra" -eq 0 ] && [ "$rb" -eq 0 ] && pass "two accounts sync at once" || fail "exit codes $ra and $rb"
 expect_not_in "$(cat "$TEST_TMP/a.err" "$TEST_TMP/b.err")" "Waiting" "no account waits for another account"
 compare_with_sim twin twin@contoso.com

@@ -26,17 +26,11 @@ import sys
 import termios
 import fcntl
 import time
-import unicodedata
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from termtext import width  # noqa: E402  (display width as a terminal counts it)
 
 CSI = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])")
-
-
-def width(ch):
-    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me"):
-        return 0
-    if unicodedata.east_asian_width(ch) in ("W", "F"):
-        return 2
-    return 1
 
 
 def set_size(fd, cols, rows):
