@@ -68,6 +68,24 @@ authorize() {
 	ERR=$(cat "$TEST_TMP/auth.err")
 }
 
+# cancel_authorize NAME: runs `account authorize --print-url` and answers it
+# as Microsoft does when the user cancels (error=access_denied). Leaves the
+# exit status in $RC, stderr in $ERR, the browser's page in $AUTH_PAGE and
+# the (now used) state in $AUTH_STATE.
+cancel_authorize() {
+	local pid url redirect
+	: >"$TEST_TMP/c.out"
+	"$INBOXSYNC_BIN" account authorize "$1" --print-url --timeout 30 >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err" &
+	pid=$!
+	for _ in $(seq 1 200); do [ -s "$TEST_TMP/c.out" ] && break; sleep 0.05; done
+	url=$(head -n1 "$TEST_TMP/c.out")
+	AUTH_STATE=$(echo "$url" | sed -n 's/.*[?&]state=\([^&]*\).*/\1/p')
+	redirect=$(echo "$url" | sed -n 's/.*[?&]redirect_uri=\([^&]*\).*/\1/p' | sed 's/%3A/:/g; s#%2F#/#g')
+	AUTH_PAGE=$(curl -sS "$redirect?error=access_denied&error_description=AADSTS65004%3A+User+declined+to+consent&state=$AUTH_STATE")
+	wait "$pid" && RC=0 || RC=$?
+	ERR=$(cat "$TEST_TMP/c.err"); OUT=""
+}
+
 # setup_account NAME EMAIL: provider, account, authorization, folders fetched.
 setup_account() {
 	provider_for_sim
