@@ -24,7 +24,7 @@ extern const size_t sqlite_migrations_count;
 #define BUSY_TIMEOUT_MS 15000
 /* Stores up to this size are converted to incremental auto-vacuum when
  * opened (a VACUUM copies the file: about a second per 100 MB); larger
- * ones by 'inboxsync migrate'. */
+ * ones by an explicit migration (store_migrate). */
 #define VACUUM_ON_OPEN_MAX ((int64_t)64 << 20)
 
 static int fail_code(struct sq_store *q, int code, const char *msg,
@@ -526,7 +526,7 @@ static int pragma_int(struct sq_store *q, const char *sql, int64_t *v)
  * incremental_vacuum, which needs it). Convert them once, outside any
  * transaction: the mode can only change with a VACUUM, which rewrites the
  * file. On open only when the store is small (`always` false); a larger
- * one is left as it is, with a warning naming 'inboxsync migrate', which
+ * one is left as it is, with a warning, for store_migrate, which
  * converts any size. Best effort: a store that is busy or lacks the space
  * for the copy is converted another time. */
 static void convert_auto_vacuum(struct sq_store *q, bool always)
@@ -540,7 +540,7 @@ static void convert_auto_vacuum(struct sq_store *q, bool always)
 	size = pages * page_size;
 	if (!always && size > VACUUM_ON_OPEN_MAX) {
 		log_warn("store", "%s (%lld MB) was made before inboxsync gave removed "
-			 "space back; run 'inboxsync migrate' once to convert it (it "
+			 "space back; an explicit schema migration converts it once (it "
 			 "rewrites the file and needs as much free space)", q->path,
 			 (long long)(size >> 20));
 		return;
