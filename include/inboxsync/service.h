@@ -11,8 +11,11 @@
  *
  * Errors follow err.h; the codes a front end maps to its statuses are:
  * "not_found" (also for another user's object), "forbidden", "usage"
- * (bad input), "conflict" (name taken, mailbox connected, idempotency key
- * reused for another request), "oauth_not_configured", "auth_required",
+ * (bad input: a value that is wrong as such), "conflict" (name taken,
+ * mailbox connected, idempotency key reused for another request, or what
+ * is asked does not fit the object's state now: a folder not selected, an
+ * outbox entry that did not fail or is on its way, the local copy of a
+ * message being sent), "oauth_not_configured", "auth_required",
  * "auth_invalid", "throttled" (class ERR_THROTTLED), "upstream_error"
  * (a server failure, class ERR_TRANSIENT/ERR_PERMANENT from a driver).
  */
@@ -24,6 +27,7 @@
 #include <stdint.h>
 #include "inboxsync/auth.h"
 #include "inboxsync/jdoc.h"
+#include "inboxsync/mime.h"
 #include "inboxsync/outbox.h"
 #include "inboxsync/store.h"
 
@@ -193,7 +197,7 @@ struct service_message_query {
 
 /* A page of messages, newest first: `cb` per message; *next_cursor (heap,
  * caller frees) is NULL on the last page. A folder that is not selected is
- * refused ("usage", FIX_SELECT_FOLDERS): its mail is kept but not shown. */
+ * refused ("conflict", FIX_SELECT_FOLDERS): its mail is kept but not shown. */
 int service_messages_list(const struct auth_env *env, const struct store_account *a,
 			  const struct service_message_query *q,
 			  store_message_cb cb, void *ctx, char **next_cursor,
@@ -207,6 +211,20 @@ int service_message_open(const struct auth_env *env, const struct store_account 
 /* The raw MIME of a message (from the server), capped at out->limit. */
 int service_message_mime(const struct auth_env *env, const struct store_account *a,
 			 const char *id, struct buf *out, struct err *e);
+
+/* The attachments of a message, read from its MIME on the server (see
+ * mime_list_attachments; *out caller frees, NULL when none). */
+int service_message_attachments(const struct auth_env *env, const struct store_account *a,
+				const char *id, struct mime_part_info **out, size_t *n,
+				struct err *e);
+
+/* Attachment number `index` (1-based, as listed) of a message, decoded
+ * into `out` (its limit applies: "too_large"); `info` (may be NULL)
+ * describes it. "not_found" for a message or attachment that is not
+ * there. */
+int service_message_attachment(const struct auth_env *env, const struct store_account *a,
+			       const char *id, size_t index, struct buf *out,
+			       struct mime_part_info *info, struct err *e);
 
 /* Write-back: the mailbox changes first, then the store, as the same
  * message (a move stays one message; the next delta never undoes it).
@@ -244,12 +262,12 @@ int service_send_now(const struct auth_env *env, const struct store_account *a,
 int service_outbox_list(const struct auth_env *env, const struct store_account *a,
 			struct store_outbox **out, size_t *n, struct err *e);
 
-/* Put a failed entry back in the queue ("usage" when it did not fail). */
+/* Put a failed entry back in the queue ("conflict" when it did not fail). */
 int service_outbox_retry(const struct auth_env *env, const struct store_account *a,
 			 const char *key, struct store_outbox *out, struct err *e);
 
 /* Remove a failed or finished (submitted, confirmed) entry from the
- * outbox. Entries still on their way cannot be removed ("usage"). */
+ * outbox. Entries still on their way cannot be removed ("conflict"). */
 int service_outbox_remove(const struct auth_env *env, const struct store_account *a,
 			  const char *key, struct err *e);
 
@@ -395,6 +413,8 @@ json_t *service_outbox_json(const struct store_outbox *o);
 /* EVENT {id, seq, type, account_id, created_at, data}; message events
  * carry the message as it is now (or id and folder when it is gone). */
 json_t *service_event_json(const struct auth_env *env, const struct store_event *ev);
+/* Attachments as listed: [{index, name, content_type, size, inline}]. */
+json_t *service_attachments_json(const struct mime_part_info *list, size_t n);
 /* An error {code, message, fix, fix_code} as the API writes it. */
 json_t *service_error_json(const struct err *e);
 

@@ -138,7 +138,7 @@ int oauth_classify(long status, const char *body, size_t len,
 		err_set(e, status == 429 ? ERR_THROTTLED : ERR_TRANSIENT,
 			"temporarily_unavailable",
 			"the Microsoft sign-in service answered HTTP %ld%s; this is "
-			"temporary and will be retried", status,
+			"temporary", status,
 			doc ? "" : " without a readable error");
 		e->retry_after_s = retry_after_s > 0 ? retry_after_s : 0;
 	} else if (!rule) {

@@ -5,6 +5,7 @@
  * the C library measures what is left (wcwidth).
  */
 #include <locale.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,4 +90,38 @@ char *cli_text_safe(const char *s)
 
 	quote_text(out, cap, s, s ? strlen(s) : 0, 0);
 	return out;
+}
+
+void cli_out(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	char small[512], *text = small;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(small)) {
+		text = xmalloc((size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(text, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	for (const char *s = text; *s;) {
+		char shown[QUOTE_CHAR_MAX];
+		size_t len;
+
+		if (*s == '\n' || (s[0] == '\r' && s[1] == '\n')) {
+			fputc('\n', f);
+			s += *s == '\r' ? 2 : 1;
+			continue;
+		}
+		next_piece(s, &len, shown);
+		fputs(shown, f);
+		s += len;
+	}
+	if (text != small)
+		free(text);
 }

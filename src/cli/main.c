@@ -52,7 +52,8 @@ static void print_overview(FILE *out)
 	}
 	fprintf(out, "\nRun 'inboxsync COMMAND --help' for details on a command.\n"
 		"Exit codes: 0 ok, 1 failed, 2 usage error, 3 OAuth not configured,\n"
-		"4 authorization needed, 5 throttled or temporary failure (try later).\n");
+		"4 authorization needed, 5 throttled or temporary failure (try later),\n"
+		"130 interrupted (docs/cli.md has the rule).\n");
 }
 
 static void cli_free_globals(struct cli *cli)

@@ -709,7 +709,7 @@ static int transfer_error(const struct transfer *t, CURLcode cc,
 	else if (cc == CURLE_OPERATION_TIMEDOUT)
 		err_set(e, ERR_TRANSIENT, "timeout",
 			"%s " LOG_URL_IN_MSG ": no complete answer from %s "
-			"within %ld ms (%s)%s; will be retried",
+			"within %ld ms (%s)%s; this is temporary",
 			t->method, t->log_url, t->host, t->timeout_ms, why, rid);
 	else if (cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL)
 		err_set(e, ERR_PERMANENT, "bad_url", "%s " LOG_URL_IN_MSG ": %s",

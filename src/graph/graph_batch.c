@@ -180,7 +180,7 @@ static void dependent_settle(struct graph_batch_item *items, size_t idx,
 	} else {
 		err_set(&it->err, ERR_TRANSIENT, "dependency_failed",
 			"%s%s: not run because the request before it in the "
-			"batch failed (HTTP 424); will be retried", it->op.what,
+			"batch failed (HTTP 424); this is temporary", it->op.what,
 			target);
 	}
 	it->err.http_status = 424;

@@ -74,19 +74,19 @@ static const struct error_rule rules[] = {
 	  "send again" },
 	{ 404, 404, NULL, ERR_PERMANENT, NULL, BY_TARGET, NULL },
 	{ 408, 408, NULL, ERR_TRANSIENT, "timeout", 0,
-	  "the server timed out; will be retried" },
+	  "the server timed out; this is temporary" },
 	{ 423, 423, NULL, ERR_TRANSIENT, "mailbox_locked", 0,
-	  "the mailbox is locked (probably being moved by Microsoft); will be "
-	  "retried later" },
+	  "the mailbox is locked (probably being moved by Microsoft); this "
+	  "is temporary" },
 	{ 501, 501, NULL, ERR_PERMANENT, "unsupported", 0,
 	  "this server does not support the request" },
 	{ 500, 599, NULL, ERR_TRANSIENT, "unavailable", 0,
-	  "Microsoft Graph is temporarily unavailable; will be retried" },
+	  "Microsoft Graph is temporarily unavailable" },
 	{ 400, 499, NULL, ERR_PERMANENT, "rejected", 0,
 	  "Microsoft Graph rejected the request; retrying will not help — "
 	  "if it persists, report it with the request-id" },
 	{ ANY, NULL, ERR_TRANSIENT, "bad_response", 0,
-	  "the answer was not what Graph sends; will be retried" },
+	  "the answer was not what Graph sends; this is usually temporary" },
 };
 
 #define ACCESS_ADVICE_FMT \
@@ -266,15 +266,16 @@ int graph_error_transport(struct err *e, const struct graph_op *op)
 	if (!e)
 		return -1;
 	if (err_is(e, "too_large") && !op->is_content) {
-		/* A listing over the cap is a garbled or hostile answer, or
-		 * pages that are too big: worth another try. */
+		/* A listing over the cap is a garbled or hostile answer (our
+		 * pages are far below the cap): worth another try. */
 		e->class = ERR_TRANSIENT;
-		advice = "; will be retried (if it keeps happening, use smaller pages)";
+		advice = "; a listing that large is not what Graph sends, so this "
+			 "is probably a garbled answer and temporary";
 	} else if (err_is(e, "too_large")) {
 		advice = "; the content is larger than the configured cap — raise "
 			 "the limit to fetch it";
 	} else if (e->class == ERR_TRANSIENT) {
-		advice = "; will be retried";
+		advice = "; this is temporary";
 	}
 	graph_op_target(op, target, sizeof(target));
 	err_prefix(e, "%s%s: ", op->what, target);
@@ -292,7 +293,7 @@ int graph_error_bad_response(struct err *e, const struct graph_op *op,
 	request_id_shown(request_id, rid, sizeof(rid));
 	return err_set(e, ERR_TRANSIENT, "bad_response",
 		       "%s%s: Microsoft Graph sent an unusable answer (%s)%s; "
-		       "will be retried", op->what, target,
+		       "this is usually temporary", op->what, target,
 		       quote_str(shown, sizeof(shown),
 				 detail ? detail : "unexpected content"), rid);
 }

@@ -12,12 +12,18 @@
 #include <sodium.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/mime.h"
+#include "mime/mime_internal.h"
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
 
 static void gmime_start(void)
 {
 	g_mime_init();
+}
+
+void mime_gmime_init(void)
+{
+	pthread_once(&gmime_once, gmime_start);
 }
 
 static const struct mime_type {
@@ -75,7 +81,7 @@ static InternetAddressList *parse_list(const char *list, const char *what,
 {
 	InternetAddressList *l;
 
-	pthread_once(&gmime_once, gmime_start);
+	mime_gmime_init();
 	l = internet_address_list_parse(NULL, list);
 	if (!l) {
 		err_set(e, ERR_PERMANENT, "usage", "cannot read the %s addresses '%s'",
@@ -278,7 +284,7 @@ int mime_build(const struct mime_draft *d, size_t max_size, struct buf *out,
 			       "come to %.1f MB, more than the %.1f MB a message may have; "
 			       "nothing was sent", (double)(files + d->body_len) / 1048576.0,
 			       (double)max_size / 1048576.0);
-	pthread_once(&gmime_once, gmime_start);
+	mime_gmime_init();
 	m = g_mime_message_new(TRUE);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, d->from_name, d->from_address);
 	if (add_list(m, GMIME_ADDRESS_TYPE_TO, d->to, "To", e) < 0 ||

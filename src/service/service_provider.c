@@ -223,6 +223,15 @@ static void check_registration(const struct auth_env *env, const struct store_pr
 		add_check(checks, ok, "app_registration", true, msg, NULL);
 		oauth_tokens_clear(&t);
 		store_set_provider_problem(env->store, PROVIDER_MICROSOFT, NULL, NULL, &e);
+	} else if (err_is(&e, "unsupported_grant_type")) {
+		/* The identity platform checks the app's credentials before the
+		 * grant type: one that issues no app-only tokens still proved
+		 * the client id and secret by getting this far. */
+		snprintf(msg, sizeof(msg), "the identity platform accepted the client "
+			 "id and secret for tenant %.200s (it issues no app-only tokens, "
+			 "so the check stopped there)", p->tenant);
+		add_check(checks, ok, "app_registration", true, msg, NULL);
+		store_set_provider_problem(env->store, PROVIDER_MICROSOFT, NULL, NULL, &e);
 	} else {
 		add_check(checks, ok, "app_registration", false, e.msg, &e);
 		if (oauth_is_provider_problem(&e))

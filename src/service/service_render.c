@@ -137,6 +137,14 @@ static json_t *account_warnings(const struct auth_env *env, const struct store_a
 	return list;
 }
 
+/* Fixes that are the administrator's (the app registration, the provider
+ * settings): once the provider is fine again they no longer apply. */
+static bool provider_fix(enum err_fix fix)
+{
+	return fix == FIX_CONFIGURE_PROVIDER || fix == FIX_ENABLE_PROVIDER ||
+	       fix == FIX_ENABLE_TRANSPORT || fix == FIX_ADMIN_CONSENT;
+}
+
 json_t *service_account_json(const struct auth_env *env, const struct store_account *a)
 {
 	long long folders = 0, messages = 0;
@@ -147,6 +155,8 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 	const char *reason = a->state_reason;
 	enum err_fix fix_code = a->state_fix;
 	const char *fix_arg = a->state_fix_arg;
+	enum store_state state = a->state;
+	char waited[400];
 	bool provider_ok;
 
 	store_count_selected_folders(env->store, a->id, &folders, &e);
@@ -156,9 +166,31 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 	provider_ok = !provider_problem(env, a, &why);
 	if (!provider_ok && a->state != STORE_STATE_STOPPED &&
 	    a->state != STORE_STATE_AUTH_INVALID) {
+		/* Nothing works for the account until the administrator acts:
+		 * its stored state comes back once the provider works. */
+		if (a->state != STORE_STATE_NEW)
+			state = STORE_STATE_ERROR;
 		reason = why.msg;
 		fix_code = why.fix;
 		fix_arg = why.fix_arg;
+	} else if (provider_ok && a->state == STORE_STATE_ERROR && provider_fix(a->state_fix)) {
+		/* The administrator has changed the settings since. */
+		snprintf(waited, sizeof(waited), "The provider settings changed "
+			 "after this failed (%.250s); the next sync tries again, with "
+			 "no sign-in needed.", a->state_reason);
+		reason = waited;
+		fix_code = FIX_NONE;
+	} else if (a->state == STORE_STATE_THROTTLED && a->throttled_until <= time_now()) {
+		/* Microsoft's wait is over: nothing holds the mailbox back. */
+		char when[TIME_RFC3339_LEN];
+
+		time_format_rfc3339(a->throttled_until, when);
+		snprintf(waited, sizeof(waited), "Microsoft's Retry-After wait ended at "
+			 "%s; the next sync continues where the last one stopped "
+			 "(nothing was lost).", when);
+		state = STORE_STATE_SYNCING;
+		reason = waited;
+		fix_code = FIX_NONE;
 	}
 	err_fix_text(fix_code, fix_arg, fix, sizeof(fix));
 	server = json_pack("{s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:o}",
@@ -176,7 +208,7 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 			"id", id_string(a->id), "owner", owner.name,
 			"name", text(a->name), "email", a->email,
 			"sender_name", text(a->sender_name), "transport", a->transport,
-			"state", store_state_name(a->state),
+			"state", store_state_name(state),
 			"state_reason", text(reason),
 			"fix", "code", err_fix_name(fix_code), "text", fix,
 			"auth_failures", a->auth_failures,
@@ -253,6 +285,19 @@ json_t *service_message_json(const struct store_message *sm, bool with_body)
 				    sm->body_type && strcmp(sm->body_type, "html") == 0
 				    ? "html" : "text", "content", text(sm->body)));
 	return doc;
+}
+
+json_t *service_attachments_json(const struct mime_part_info *list, size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:I,s:o,s:s,s:I,s:b}",
+				      "index", (json_int_t)(i + 1), "name", text(list[i].name),
+				      "content_type", list[i].content_type,
+				      "size", (json_int_t)list[i].size,
+				      "inline", list[i].is_inline));
+	return arr;
 }
 
 json_t *service_outbox_json(const struct store_outbox *o)

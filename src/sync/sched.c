@@ -122,8 +122,10 @@ static void reschedule(struct sched *s, size_t i, int rc,
 
 	o->passes++;
 	o->rc = rc;
+	/* A pass that failed still committed what it did before the error,
+	 * and the folders are still there: both count. */
+	add_result(&o->total, r);
 	if (rc == 0) {
-		add_result(&o->total, r);
 		o->complete = r->complete;
 		err_clear(&o->err);
 		j->transient_in_row = 0;
@@ -254,13 +256,12 @@ static void *worker_main(void *arg)
 				wait_for_holder(s, (size_t)i, busy);
 				continue;
 			}
+			memset(&r, 0, sizeof(r));
 			rc = leased < 0 ? -1
 			     : engine_sync_pass(&w->env, s->ids[i], &s->cfg->engine, &r, &e);
 			if (leased == 1)
 				lease_drop(w, s->ids[i]);
 		}
-		if (rc < 0)
-			memset(&r, 0, sizeof(r));
 		if (s->cfg->after_pass)
 			s->cfg->after_pass(s->cfg->after_pass_ctx, s->ids[i], rc, &r, &e);
 		if (rc < 0)
