@@ -11,8 +11,9 @@
 #                    20 live folders vs. one request per folder
 #   first_newest_50  time until the 50 newest Inbox messages are in the
 #                    store vs. one curl of the first page
-# then bench/pg_sync.sh (the PostgreSQL store against SQLite) and
-# bench/sim_throughput.sh if they exist. See docs/performance.md.
+# then bench/pg_sync.sh (the PostgreSQL store against SQLite),
+# bench/sim_throughput.sh and bench/server_scale.sh (serve at scale;
+# BENCH_SERVER=0 leaves it out) if they exist. See docs/performance.md.
 # Environment: BUILD_DIR (default build), BENCH_SMALL (10000), BENCH_LARGE
 # (100000), BENCH_REPS (3), BENCH_KEEP=1 keeps the scratch directory.
 set -euo pipefail
@@ -208,4 +209,8 @@ fi
 if [ -f bench/sim_throughput.sh ]; then
 	say "bench/sim_throughput.sh"
 	BUILD_DIR=$BUILD_DIR bash bench/sim_throughput.sh
+fi
+if [ -f bench/server_scale.sh ] && [ "${BENCH_SERVER:-1}" = 1 ]; then
+	say "bench/server_scale.sh (BENCH_SERVER=0 leaves it out)"
+	BUILD_DIR=$BUILD_DIR bash bench/server_scale.sh
 fi

@@ -9,8 +9,10 @@ PACKAGES=(
 	libcurl4-gnutls-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
 	postgresql-15 postgresql-client-15
 	libmicrohttpd-dev libsodium-dev libetpan-dev libgmime-3.0-dev libgnutls28-dev
+	libxml2-dev
 	ripmime
-	libcmocka-dev libclang-rt-14-dev jq psmisc time
+	libcmocka-dev libclang-rt-14-dev jq psmisc time wrk
+	cppcheck clang-tidy clang-tools valgrind llvm
 	dovecot-imapd dovecot-submissiond
 )
 # Node.js runs the SDK tests (tests/sdk); a machine that already has a node

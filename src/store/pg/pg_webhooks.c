@@ -106,6 +106,13 @@ int pg_delete_webhook(struct store *st, int64_t id, struct err *e)
 			     "removing a webhook", e, 1, id);
 }
 
+int pg_retry_deliveries_now(struct store *st, int64_t webhook_id, struct err *e)
+{
+	return pg_write_ints(st, "UPDATE webhook_slots SET next_attempt_at = 0, "
+			     "attempts = 0 WHERE webhook_id = $1",
+			     "rescheduling webhook deliveries", e, 1, webhook_id);
+}
+
 /* The slots with an undelivered event, due now and not claimed by someone
  * else, with the next event's seq ($1 now, $2 holder, $3 every type, $4
  * max, $5 claim until). Each is claimed by an upsert whose condition,
