@@ -99,6 +99,17 @@ int driver_get_changes(struct driver *d, const char *folder_remote_id,
 		       const char *cursor, size_t page_size,
 		       struct driver_page *page, struct err *e);
 
+/* A hint: the engine will soon ask driver_get_changes for the page of
+ * `folder_remote_id` after `cursor` (NULL = a new round) with
+ * `page_size`, and then for the pages after it with `next_page_size`. A
+ * transport that can fetches them ahead in the background (several
+ * folders' rounds side by side, within limits.max_inflight), so the
+ * engine's later calls return at once; one that cannot ignores it. Never
+ * fails: errors come from the driver_get_changes call that follows. */
+void driver_prefetch_changes(struct driver *d, const char *folder_remote_id,
+			     const char *cursor, size_t page_size,
+			     size_t next_page_size);
+
 /* Poll several folders' done cursors at once (one round trip where the
  * transport allows, e.g. Graph $batch), at most limits.max_poll of them.
  * Each entry gets its own page or error; a page with next_cursor must be
@@ -214,6 +225,8 @@ struct driver_ops {
 	int (*list_folders)(struct driver *, driver_folder_cb, void *, struct err *);
 	int (*get_changes)(struct driver *, const char *, const char *, size_t,
 			   struct driver_page *, struct err *);
+	void (*prefetch_changes)(struct driver *, const char *, const char *,
+				 size_t, size_t); /* optional: NULL = a no-op */
 	int (*poll_changes)(struct driver *, struct driver_poll *, size_t, size_t,
 			    struct err *);
 	int (*list_newest)(struct driver *, const char *, int64_t, size_t,

@@ -71,6 +71,14 @@ int driver_get_changes(struct driver *d, const char *folder, const char *cursor,
 	return DISPATCH(get_changes, "list changes", folder, cursor, page_size, page, e);
 }
 
+void driver_prefetch_changes(struct driver *d, const char *folder,
+			     const char *cursor, size_t page_size,
+			     size_t next_page_size)
+{
+	if (d->ops->prefetch_changes)
+		d->ops->prefetch_changes(d, folder, cursor, page_size, next_page_size);
+}
+
 int driver_poll_changes(struct driver *d, struct driver_poll *polls, size_t n,
 			size_t page_size, struct err *e)
 {
