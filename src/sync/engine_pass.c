@@ -319,6 +319,26 @@ static int settle_outbox(struct pass *p, struct err *e)
 	return 0;
 }
 
+/* Tell the driver which pages come next: the first page of every folder
+ * without a round, and the next backfill page of every folder still in
+ * its first round, so a transport that can fetches the folders' rounds
+ * side by side (the first screens of every folder in one round trip). */
+static void prefetch_rounds(struct pass *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct folder_run *fr = &p->runs[i];
+
+		if (fr->skip)
+			continue;
+		if (!fr->f.cursor)
+			driver_prefetch_changes(p->d, fr->f.remote_id, NULL,
+						first_page(p), page_size(p));
+		else if (is_bootstrapping(fr))
+			driver_prefetch_changes(p->d, fr->f.remote_id, fr->f.cursor,
+						page_size(p), page_size(p));
+	}
+}
+
 /* The pass proper; errors end it. */
 static int run_pass(struct pass *p, struct err *e)
 {
@@ -335,6 +355,7 @@ static int run_pass(struct pass *p, struct err *e)
 			return -1;
 	}
 
+	prefetch_rounds(p);
 	for (size_t i = 0; i < p->n && !out_of_time(p); i++)
 		if (!p->runs[i].f.cursor && !p->runs[i].skip &&
 		    step_folder(p, &p->runs[i], e) < 0)

@@ -572,10 +572,11 @@ static void test_next_page_fetched_ahead(void **state)
 	json_decref(admin(f, "POST", "/_sim/counters/reset", NULL));
 	assert_int_equal(driver_get_changes(f->d, folder, NULL, 50, &p1, &e), 0);
 	assert_non_null(p1.next_cursor);
-	/* the next page is asked for before the engine asks */
+	/* the next page is asked for before the engine asks (and the one
+	 * after it, as a chain runs up to two pages ahead) */
 	for (int i = 0; i < 100 && (n = delta_requests(f)) < 2; i++)
 		time_sleep_ms(20);
-	assert_int_equal(n, 2);
+	assert_true(n >= 2 && n <= 3);
 	assert_int_equal(driver_get_changes(f->d, folder, p1.next_cursor, 50, &p2, &e), 0);
 	assert_int_equal(p2.n, 50);
 	assert_string_not_equal(p1.items[0].remote_id, p2.items[0].remote_id);
