@@ -1,11 +1,10 @@
 /*
  * graph_arena.c — the memory of one parsed page (see graph_internal.h):
  * a bump allocator in chunks, released whole. cJSON allocates through it
- * while a page is parsed (its hooks follow a per-thread "current arena"),
+ * while a page is parsed (alloc_cjson_arena: a per-thread "current arena"),
  * so a 500-message page costs a few dozen mallocs instead of a hundred
  * per message, and freeing a page is freeing its chunks.
  */
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,27 +97,9 @@ void graph_arena_free(struct graph_arena *a)
 
 /* ---- cJSON allocates from the arena of the page being parsed ------------ */
 
-static _Thread_local struct graph_arena *current;
-static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
-
-static void *hook_malloc(size_t n)
+static void *arena_cb(void *ctx, size_t n)
 {
-	return current ? graph_arena_alloc(current, n) : alloc_library_malloc(n);
-}
-
-/* Arena memory is released with its page; cJSON frees only on a parse
- * error, and then only what it took from the arena. */
-static void hook_free(void *p)
-{
-	if (!current)
-		free(p);
-}
-
-static void hooks_install(void)
-{
-	cJSON_Hooks h = { hook_malloc, hook_free };
-
-	cJSON_InitHooks(&h);
+	return graph_arena_alloc(ctx, n);
 }
 
 cJSON *graph_arena_parse(struct graph_arena *a, const char *text, size_t len,
@@ -127,12 +108,11 @@ cJSON *graph_arena_parse(struct graph_arena *a, const char *text, size_t len,
 	const char *end = NULL;
 	cJSON *doc;
 
-	pthread_once(&hooks_once, hooks_install);
-	current = a;
+	alloc_cjson_arena(arena_cb, a);
 	/* The NUL after the text is part of what cJSON reads: it insists on
 	 * seeing it after the value (nothing but blanks may follow). */
 	doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
-	current = NULL;
+	alloc_cjson_arena(NULL, NULL);
 	*error_at = doc || !end || end < text ? 0 : (size_t)(end - text);
 	return doc;
 }

@@ -98,10 +98,12 @@ int graph_op_get_changes(struct driver *d, const char *folder_id,
 	req.url = url;
 	req.page_size = page_size_pick(g, page_size);
 	rc = graph_prefetch_take(g, folder_id, url, page, e);
+	if (rc == 1) {
+		free(url);
+		return 0; /* its chain goes on by itself */
+	}
 	if (rc == 0)
 		rc = page_call(g, &op, &req, GRAPH_PAGE_DELTA, page, e);
-	else if (rc == 1)
-		rc = 0;
 	if (rc < 0 && !cursor && e->class == ERR_PERMANENT && e->http_status == 400 &&
 	    !g->no_delta_orderby) {
 		/* Newest first is an optimisation; a server that refuses

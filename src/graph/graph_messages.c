@@ -8,6 +8,7 @@
  * over its members through a table. A page is all or nothing: anything
  * unusable makes it a "bad_response" and no item is returned.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,6 +346,45 @@ static int links_read(const struct graph_driver *g, const cJSON *doc,
 	return 0;
 }
 
+/* Whether `text` is UTF-8 without NUL bytes (GLib's rules), with *bad at
+ * the first offending byte otherwise. Runs of ASCII, most of a page, are
+ * passed eight bytes at a time; GLib checks everything else. */
+static bool utf8_valid(const char *text, size_t len, const char **bad)
+{
+	const uint64_t high = 0x8080808080808080ull, low = 0x0101010101010101ull;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t start;
+
+		/* a word without a high bit or a zero byte is plain ASCII */
+		while (i + 8 <= len) {
+			uint64_t w;
+
+			memcpy(&w, text + i, 8);
+			if ((w & high) || ((w - low) & ~w & high))
+				break;
+			i += 8;
+		}
+		while (i < len && (unsigned char)text[i] < 0x80 && text[i] != '\0')
+			i++;
+		if (i == len)
+			return true;
+		/* a NUL, or a stretch of non-ASCII bytes: whole sequences
+		 * when the text is valid, as ASCII never continues one */
+		start = i;
+		while (i < len && (unsigned char)text[i] >= 0x80)
+			i++;
+		if (text[start] == '\0' ||
+		    !g_utf8_validate(text + start, (gssize)(i - start), bad)) {
+			if (text[start] == '\0')
+				*bad = text + start;
+			return false;
+		}
+	}
+	return true;
+}
+
 /* The document: UTF-8 text (no NUL inside) holding one JSON object. */
 static cJSON *document_parse(struct page_owner *o, const char *text, size_t len,
 			     char *detail, size_t n)
@@ -357,7 +397,7 @@ static cJSON *document_parse(struct page_owner *o, const char *text, size_t len,
 		snprintf(detail, n, "the answer is empty (expected JSON)");
 		return NULL;
 	}
-	if (!g_utf8_validate(text, (gssize)len, &bad)) {
+	if (!utf8_valid(text, len, &bad)) {
 		snprintf(detail, n, "the answer is not UTF-8 text (byte %zu)",
 			 (size_t)(bad - text));
 		return NULL;

@@ -225,7 +225,8 @@ void graph_prefetch_start(struct graph_driver *g, const char *folder_id,
 
 		pthread_mutex_lock(&c->mu);
 		same = (c->nready && strcmp(c->ready[0].url, url) == 0) ||
-		       (!c->nready && c->url && strcmp(c->url, url) == 0);
+		       (!c->nready && c->url && strcmp(c->url, url) == 0) ||
+		       (!c->nready && c->fetching && strcmp(c->fetching, url) == 0);
 		pthread_mutex_unlock(&c->mu);
 		if (same)
 			return;

@@ -119,6 +119,14 @@ void sq_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
+void sq_text_static(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
 void sq_int(sqlite3_stmt *s, int i, int64_t v)
 {
 	sqlite3_bind_int64(s, i, v);

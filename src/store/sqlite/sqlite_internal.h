@@ -63,6 +63,9 @@ int sq_row(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
 /* Bind helpers: NULL text binds SQL NULL. Index is 1-based. */
 void sq_text(sqlite3_stmt *s, int i, const char *v);
 void sq_int(sqlite3_stmt *s, int i, int64_t v);
+/* Text SQLite does not copy: `v` must stay valid until the statement is
+ * reset (the statement helpers reset it when they are done). */
+void sq_text_static(sqlite3_stmt *s, int i, const char *v);
 void sq_blob(sqlite3_stmt *s, int i, const void *v, size_t n);
 
 /* Column helpers. sq_col_copy copies into a fixed array (truncating);
