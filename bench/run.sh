@@ -22,6 +22,9 @@ SIM=$(realpath -m "$BUILD_DIR/m365sim")
 SMALL=${BENCH_SMALL:-10000}
 LARGE=${BENCH_LARGE:-100000}
 REPS=${BENCH_REPS:-3}
+LATENCIES=${BENCH_LATENCIES:-150 400}
+LAT_MESSAGES=${BENCH_LAT_MESSAGES:-25000}
+LAT_REPS=${BENCH_LAT_REPS:-$REPS}
 CORES=$(nproc)
 if [ ! -x "$IBX" ] || [ ! -x "$SIM" ]; then
 	echo "bench: build first (make build, or BUILD_DIR=...)" >&2
@@ -175,9 +178,95 @@ figure_first50() {
 		  ms_runs:$runs, curl_ms_runs:$cruns, reps:$reps, cores:$cores}'
 }
 
+# ---- (e): several folders under Microsoft's latency ---------------------------
+
+LAT_FOLDERS=(inbox archive sentitems deleteditems)
+LAT_NAMES=(Inbox Archive "Sent Items" "Deleted Items")
+
+# all_have_50 DATA: whether every selected folder holds 50 messages.
+all_have_50() {
+	local n
+	n=$(sqlite3 "$1/inboxsync.db" "SELECT count(*) FROM (SELECT folder_id FROM messages GROUP BY folder_id HAVING count(*) >= 50)" 2>/dev/null || echo 0)
+	[ "${n:-0}" -ge "${#LAT_FOLDERS[@]}" ]
+}
+
+# latency_sync DATA: `sync --until-complete` in the background, timing the
+# moment every folder shows its newest 50 (FIRST_MS) and the end
+# (SYNC_MS); peak in-flight requests at the simulator (SYNC_INFLIGHT).
+latency_sync() {
+	local d=$1 t0 first=""
+	admin POST counters/reset >/dev/null
+	t0=$(now_ms)
+	/usr/bin/time -v -o "$d/time.txt" "$IBX" --data-dir "$d" sync "$ACCOUNT" --until-complete \
+		>"$d/sync.out" 2>"$d/sync.err" &
+	BG_PID=$!
+	while kill -0 "$BG_PID" 2>/dev/null; do
+		if [ -z "$first" ] && all_have_50 "$d"; then first=$(($(now_ms) - t0)); fi
+		[ -n "$first" ] && break
+		sleep 0.01
+	done
+	wait "$BG_PID" || { cat "$d/sync.err" >&2; die "the sync under latency failed"; }
+	BG_PID=""
+	SYNC_MS=$(($(now_ms) - t0))
+	[ -n "$first" ] || first=$SYNC_MS
+	FIRST_MS=$first
+	SYNC_RSS_KB=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$d/time.txt")
+	SYNC_INFLIGHT=$(sim_inflight_max)
+	SYNC_SIM=$(sim_requests)
+}
+
+# figure_latency MS: 4 folders x LAT_MESSAGES behind MS of latency; the
+# engine against the reference client (bench/sim_throughput.c: each
+# folder's round a chain, folders side by side, 4 requests in flight).
+figure_latency() {
+	local lat=$1 token ids=() rep got i line
+	local ms=() floor=() firsts=() ffirsts=() inflight=0 finflight=0 rss=0 reqs=()
+	sim_start --latency-ms "$lat"
+	for i in "${!LAT_NAMES[@]}"; do seed "${LAT_NAMES[$i]}" "$LAT_MESSAGES"; done
+	account_template "$TMP/lat_template"
+	ibx "$TMP/lat_template" folders select "$ACCOUNT" "${LAT_NAMES[@]}" >/dev/null
+	token=$(curl_token)
+	for i in "${LAT_FOLDERS[@]}"; do ids+=("$(folder_id "$token" "$i")"); done
+	for rep in $(seq 1 "$LAT_REPS"); do
+		admin POST counters/reset >/dev/null
+		line=$("$FLOOR" "$SIM_URL" "$token" "$FIRST_PAGE,$PAGE" "$SELECT" floor "${ids[@]}")
+		floor+=("$(jq .wall_ms <<<"$line")"); ffirsts+=("$(jq .first_pages_ms <<<"$line")")
+		got=$(sim_inflight_max); [ "$got" -gt "$finflight" ] && finflight=$got
+		fresh_copy "$TMP/lat_template" "$TMP/lat"
+		latency_sync "$TMP/lat"
+		got=$(store_count "$TMP/lat")
+		[ "$got" -eq $((LAT_MESSAGES * ${#LAT_FOLDERS[@]})) ] || die "the store holds $got messages"
+		ms+=("$SYNC_MS"); firsts+=("$FIRST_MS"); reqs+=("$SYNC_SIM")
+		[ "$SYNC_INFLIGHT" -gt "$inflight" ] && inflight=$SYNC_INFLIGHT
+		[ "$SYNC_RSS_KB" -gt "$rss" ] && rss=$SYNC_RSS_KB
+		say "latency $lat ms: inboxsync ${SYNC_MS} ms (newest 50 of every folder at ${FIRST_MS} ms, $SYNC_INFLIGHT in flight at most); reference ${floor[-1]} ms"
+	done
+	sim_stop
+	local m f fm ff
+	m=$(echo "${ms[*]}" | median); f=$(echo "${floor[*]}" | median)
+	fm=$(echo "${firsts[*]}" | median); ff=$(echo "${ffirsts[*]}" | median)
+	jq -nc --argjson lat "$lat" --argjson n "$LAT_MESSAGES" --argjson folders "${#LAT_FOLDERS[@]}" \
+		--argjson ms "$m" --argjson f "$f" --argjson r "$(ratio "$m" "$f")" \
+		--argjson fm "$fm" --argjson ff "$ff" --argjson rtt "$(ratio "$fm" "$lat")" \
+		--argjson inflight "$inflight" --argjson finflight "$finflight" --argjson rss "$rss" \
+		--argjson sreq "$(echo "${reqs[*]}" | median)" \
+		--argjson runs "$(json_array "${ms[@]}")" --argjson fruns "$(json_array "${floor[@]}")" \
+		--argjson reps "$LAT_REPS" --argjson cores "$CORES" \
+		'{figure:"sync_latency", latency_ms:$lat, folders:$folders, messages_per_folder:$n,
+		  wall_ms:$ms, floor_ms:$f, time_ratio:$r, target_ratio:1.1, within_target:($r <= 1.1),
+		  newest_50_all_folders_ms:$fm, floor_first_pages_ms:$ff, newest_50_round_trips:$rtt,
+		  sim_requests:$sreq, max_inflight:$inflight, floor_max_inflight:$finflight,
+		  peak_rss_kb:$rss, wall_ms_runs:$runs, floor_ms_runs:$fruns, reps:$reps, cores:$cores}'
+}
+
 # ---- the run -----------------------------------------------------------------
 
 say "inboxsync $IBX, m365sim $SIM, $CORES cores, $REPS repetitions"
+FLOOR="$TMP/floor"
+# shellcheck disable=SC2046
+cc -O2 -o "$FLOOR" bench/sim_throughput.c $(pkg-config --cflags --libs libcurl jansson) -lpthread
+for lat in $LATENCIES; do figure_latency "$lat"; done
+[ -n "${BENCH_ONLY_LATENCY:-}" ] && exit 0
 figure_sync "$SMALL"
 RSS_SMALL=$LAST_RSS_KB
 figures_poll

@@ -19,6 +19,7 @@ struct sq_store {
 	char *path;
 	bool readonly;
 	int in_tx;
+	int redoable;              /* the open transaction is (synchronous NORMAL) */
 	char *scratch;             /* strings handed out until the next call
 				      that uses it (webhook deliveries) */
 	size_t ncache;
@@ -75,6 +76,9 @@ void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t n);
 char *sq_col_dup(sqlite3_stmt *s, int i);
 const char *sq_col_str(sqlite3_stmt *s, int i);
 int64_t sq_col_int(sqlite3_stmt *s, int i);
+
+/* store_begin_redoable (store.h): synchronous = NORMAL until it ends. */
+int sqlite_begin_redoable(struct store *st, struct err *e);
 
 /* Begin a transaction unless one is open; *owned says whether we did. */
 int sq_auto_begin(struct store *st, int *owned, struct err *e);
