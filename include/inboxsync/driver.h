@@ -158,6 +158,20 @@ int driver_count_messages(struct driver *d, const char *folder_remote_id,
 int driver_fetch_body(struct driver *d, const char *remote_id,
 		      struct driver_body *out, struct err *e);
 
+/* The bodies of several messages at once (Graph: $batch, 20 per
+ * request), at most limits.max_bodies of them. Each entry gets its own
+ * body or error (code "not_found" when the message is gone). Returns -1
+ * only when nothing could be attempted (then `e`). A transport without a
+ * batched form fetches them one by one. */
+struct driver_body_fetch {
+	const char *remote_id;         /* in */
+	struct driver_body body;       /* out when rc == 0 (free it) */
+	int rc;                        /* out: 0 or -1 */
+	struct err err;                /* out when rc == -1 */
+};
+int driver_fetch_bodies(struct driver *d, struct driver_body_fetch *items,
+			size_t n, struct err *e);
+
 /* The raw RFC 822 message: replaces the contents of `out`, capped at
  * out->limit (the buffer's limit; the driver's own cap applies too). */
 int driver_fetch_mime(struct driver *d, const char *remote_id, struct buf *out,
@@ -237,6 +251,8 @@ struct driver_ops {
 			      struct err *);
 	int (*fetch_body)(struct driver *, const char *, struct driver_body *,
 			  struct err *);
+	int (*fetch_bodies)(struct driver *, struct driver_body_fetch *, size_t,
+			    struct err *);   /* optional: NULL = one by one */
 	int (*fetch_mime)(struct driver *, const char *, struct buf *, struct err *);
 	int (*set_flags)(struct driver *, const char *, int, int, struct err *);
 	int (*move_message)(struct driver *, const char *, const char *, char **,
@@ -259,6 +275,7 @@ struct driver_limits {
 	size_t max_poll;               /* folders per driver_poll_changes */
 	size_t max_locate;             /* ids per driver_locate_messages */
 	size_t max_page;               /* messages per page of changes */
+	size_t max_bodies;             /* ids per driver_fetch_bodies (0 = 1) */
 	int max_inflight;              /* requests at once for one mailbox */
 };
 

@@ -118,6 +118,22 @@ int driver_count_messages(struct driver *d, const char *folder, long long *total
 	return DISPATCH(count_messages, "count a folder's messages", folder, total, e);
 }
 
+int driver_fetch_bodies(struct driver *d, struct driver_body_fetch *items,
+			size_t n, struct err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		memset(&items[i].body, 0, sizeof(items[i].body));
+		items[i].rc = -1;
+		err_clear(&items[i].err);
+	}
+	if (d->ops->fetch_bodies)
+		return d->ops->fetch_bodies(d, items, n, e);
+	for (size_t i = 0; i < n; i++)
+		items[i].rc = driver_fetch_body(d, items[i].remote_id, &items[i].body,
+						&items[i].err);
+	return 0;
+}
+
 int driver_fetch_body(struct driver *d, const char *id, struct driver_body *out,
 		      struct err *e)
 {
