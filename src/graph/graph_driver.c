@@ -39,6 +39,7 @@ static const struct driver_ops graph_ops = {
 	.locate_messages = graph_op_locate_messages,
 	.count_messages = graph_op_count_messages,
 	.fetch_body = graph_op_fetch_body,
+	.fetch_bodies = graph_op_fetch_bodies,
 	.fetch_mime = graph_op_fetch_mime,
 	.set_flags = graph_op_set_flags,
 	.move_message = graph_op_move_message,
@@ -81,6 +82,7 @@ struct driver *graph_driver_new(const struct graph_config *cfg)
 	g->base.limits.max_poll = GRAPH_BATCH_MAX;
 	g->base.limits.max_locate = GRAPH_BATCH_MAX;
 	g->base.limits.max_page = GRAPH_MAX_PAGE_SIZE;
+	g->base.limits.max_bodies = GRAPH_BATCH_MAX;
 	g->base.limits.max_inflight = g->max_concurrency;
 	graph_gate_init(&g->gate, g->max_concurrency);
 	return &g->base;

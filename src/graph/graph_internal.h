@@ -356,6 +356,8 @@ int graph_op_locate_messages(struct driver *d, struct driver_locate *items,
 			     size_t n, struct err *e);
 int graph_op_fetch_body(struct driver *d, const char *id,
 			struct driver_body *out, struct err *e);
+int graph_op_fetch_bodies(struct driver *d, struct driver_body_fetch *items,
+			  size_t n, struct err *e);
 int graph_op_fetch_mime(struct driver *d, const char *id, struct buf *out,
 			struct err *e);
 int graph_op_set_flags(struct driver *d, const char *id, int is_read,

@@ -100,18 +100,41 @@ int graph_op_locate_messages(struct driver *d, struct driver_locate *items,
 
 /* ---- content ---------------------------------------------------------------- */
 
+/* A body out of a message object {"body":{"contentType","content"}}. */
+static int body_read(const json_t *doc, const struct graph_op *op, const char *rid,
+		     struct driver_body *out, struct err *e)
+{
+	const char *type, *content;
+	struct err perr;
+	json_t *body;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (json_req_object(doc, "body", &body, &perr) < 0 ||
+	    json_req_string(body, "contentType", &type, &perr) < 0 ||
+	    json_req_string(body, "content", &content, &perr) < 0)
+		return graph_error_bad_response(e, op, rid, perr.msg);
+	if (strcasecmp(type, "html") != 0 && strcasecmp(type, "text") != 0)
+		return graph_error_bad_response(e, op, rid, "a body contentType other "
+						"than html or text");
+	len = json_string_length(json_object_get(body, "content"));
+	out->content_type = xstrdup(strcasecmp(type, "html") == 0 ? "html" : "text");
+	out->content = xmalloc(len + 1);
+	memcpy(out->content, content, len);
+	out->content[len] = '\0';
+	out->len = len;
+	return 0;
+}
+
 int graph_op_fetch_body(struct driver *d, const char *id,
 			struct driver_body *out, struct err *e)
 {
 	struct graph_driver *g = graph_of(d);
 	struct graph_op op = message_op("fetching the body of", id, "Mail.Read");
 	struct graph_req req = { 0 };
-	const char *type, *content;
-	json_t *doc, *body;
-	struct err perr;
 	char rid[80];
-	size_t len;
-	int rc = -1;
+	json_t *doc;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	op.is_content = true;
@@ -121,27 +144,53 @@ int graph_op_fetch_body(struct driver *d, const char *id,
 	free((char *)req.url);
 	if (!doc)
 		return -1;
-	if (json_req_object(doc, "body", &body, &perr) < 0 ||
-	    json_req_string(body, "contentType", &type, &perr) < 0 ||
-	    json_req_string(body, "content", &content, &perr) < 0) {
-		graph_error_bad_response(e, &op, rid, perr.msg);
-		goto out;
-	}
-	if (strcasecmp(type, "html") != 0 && strcasecmp(type, "text") != 0) {
-		graph_error_bad_response(e, &op, rid, "a body contentType other "
-					 "than html or text");
-		goto out;
-	}
-	len = json_string_length(json_object_get(body, "content"));
-	out->content_type = xstrdup(strcasecmp(type, "html") == 0 ? "html" : "text");
-	out->content = xmalloc(len + 1);
-	memcpy(out->content, content, len);
-	out->content[len] = '\0';
-	out->len = len;
-	rc = 0;
-out:
+	rc = body_read(doc, &op, rid, out, e);
 	json_decref(doc);
 	return rc;
+}
+
+int graph_op_fetch_bodies(struct driver *d, struct driver_body_fetch *items,
+			  size_t n, struct err *e)
+{
+	struct graph_driver *g = graph_of(d);
+	struct graph_batch_item *bi = xcalloc(n + 1, sizeof(*bi));
+	char **urls = xcalloc(n + 1, sizeof(*urls));
+	size_t *which = xcalloc(n + 1, sizeof(*which));
+	size_t m = 0, answered = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		urls[m] = message_url(g, items[i].remote_id, NULL, "body", &items[i].err);
+		if (!urls[m])
+			continue;
+		bi[m].op = message_op("fetching the body of", items[i].remote_id,
+				      "Mail.Read");
+		bi[m].op.is_content = true;
+		bi[m].url = urls[m];
+		which[m++] = i;
+	}
+	rc = graph_batch_run(g, "fetching message bodies", bi, m,
+			     GRAPH_BATCH_RERUN_DEPENDENTS, e);
+	for (size_t k = 0; k < m; k++) {
+		struct driver_body_fetch *it = &items[which[k]];
+
+		answered += bi[k].answered;
+		if (bi[k].rc < 0)
+			it->err = bi[k].err;
+		else if (!bi[k].response)
+			graph_error_bad_response(&it->err, &bi[k].op, bi[k].request_id,
+						 "an empty answer");
+		else
+			it->rc = body_read(bi[k].response, &bi[k].op, bi[k].request_id,
+					   &it->body, &it->err);
+	}
+	graph_batch_release(bi, m);
+	for (size_t k = 0; k < m; k++)
+		free(urls[k]);
+	free(urls);
+	free(which);
+	free(bi);
+	return rc < 0 && !answered ? -1 : 0;
 }
 
 int graph_op_fetch_mime(struct driver *d, const char *id, struct buf *out,
