@@ -25,6 +25,7 @@ REPS=${BENCH_REPS:-3}
 LATENCIES=${BENCH_LATENCIES:-150 400}
 LAT_MESSAGES=${BENCH_LAT_MESSAGES:-25000}
 LAT_REPS=${BENCH_LAT_REPS:-$REPS}
+BODIES=${BENCH_BODIES:-200}
 CORES=$(nproc)
 if [ ! -x "$IBX" ] || [ ! -x "$SIM" ]; then
 	echo "bench: build first (make build, or BUILD_DIR=...)" >&2
@@ -259,6 +260,59 @@ figure_latency() {
 		  peak_rss_kb:$rss, wall_ms_runs:$runs, floor_ms_runs:$fruns, reps:$reps, cores:$cores}'
 }
 
+# ---- (f): bodies of the newest messages -------------------------------------
+
+# figure_bodies MS: `sync --once --prefetch N` of a live Inbox behind MS of
+# latency ($batch, 20 bodies per request) against single GETs of the same
+# bodies with curl: one after another, and four at a time (the most a
+# mailbox allows).
+figure_bodies() {
+	local lat=$1 token n=$BODIES ms seq par t0 got urls
+	sim_start --latency-ms "$lat"
+	seed Inbox 2000
+	account_template "$TMP/body_template"
+	ibx "$TMP/body_template" sync "$ACCOUNT" --until-complete >/dev/null 2>&1 ||
+		die "the sync before the bodies failed"
+	token=$(curl_token)
+	sqlite3 "$TMP/body_template/inboxsync.db" \
+		"SELECT remote_id FROM messages ORDER BY received_at DESC, id DESC LIMIT $n" >"$TMP/body_ids"
+	urls="$TMP/body_urls"
+	while IFS= read -r id; do
+		printf '%s/v1.0/me/messages/%s?$select=body\n' "$SIM_URL" "$(uri "$id")"
+	done <"$TMP/body_ids" >"$urls"
+	fresh_copy "$TMP/body_template" "$TMP/bodies"
+	admin POST counters/reset >/dev/null
+	t0=$(now_ms)
+	ibx "$TMP/bodies" sync "$ACCOUNT" --once --prefetch "$n" >/dev/null 2>"$TMP/bodies.err" ||
+		{ cat "$TMP/bodies.err" >&2; die "sync --prefetch failed"; }
+	ms=$(($(now_ms) - t0))
+	local inflight batches
+	inflight=$(sim_inflight_max)
+	batches=$(admin GET counters | jq '[.requests["POST /v1.0/$batch"] // {} | .[]] | add // 0')
+	got=$(sqlite3 "$TMP/bodies/inboxsync.db" "SELECT count(*) FROM messages WHERE body IS NOT NULL")
+	[ "$got" -eq "$n" ] || die "$got bodies stored, not $n"
+	t0=$(now_ms)
+	while IFS= read -r u; do curl_get "$token" 0 "$u" /dev/null; done <"$urls"
+	seq=$(($(now_ms) - t0))
+	t0=$(now_ms)
+	# shellcheck disable=SC2016
+	xargs -P 4 -I{} curl -sS -f -o /dev/null -H "Authorization: Bearer $token" \
+		-H 'Prefer: IdType="ImmutableId"' -H 'Accept: application/json' '{}' <"$urls"
+	par=$(($(now_ms) - t0))
+	sim_stop
+	say "bodies behind $lat ms: inboxsync ${ms} ms for $n ($batches batches); single GETs ${seq} ms, four at a time ${par} ms"
+	jq -nc --argjson lat "$lat" --argjson n "$n" --argjson ms "$ms" --argjson seq "$seq" \
+		--argjson par "$par" --argjson b "$batches" --argjson inflight "$inflight" \
+		--argjson cores "$CORES" \
+		'{figure:"bodies_prefetch", latency_ms:$lat, bodies:$n, batch_requests:$b,
+		  wall_ms:$ms, messages_per_s:($n * 1000 / $ms | round),
+		  single_gets_ms:$seq, single_gets_messages_per_s:($n * 1000 / $seq | round),
+		  ratio_to_single_gets:(($n * 1000 / $ms) / ($n * 1000 / $seq) * 100 | round / 100),
+		  four_gets_ms:$par, four_gets_messages_per_s:($n * 1000 / $par | round),
+		  ratio_to_four_gets:(($n * 1000 / $ms) / ($n * 1000 / $par) * 100 | round / 100),
+		  max_inflight:$inflight, cores:$cores}'
+}
+
 # ---- the run -----------------------------------------------------------------
 
 say "inboxsync $IBX, m365sim $SIM, $CORES cores, $REPS repetitions"
@@ -266,6 +320,7 @@ FLOOR="$TMP/floor"
 # shellcheck disable=SC2046
 cc -O2 -o "$FLOOR" bench/sim_throughput.c $(pkg-config --cflags --libs libcurl jansson) -lpthread
 for lat in $LATENCIES; do figure_latency "$lat"; done
+figure_bodies 150
 [ -n "${BENCH_ONLY_LATENCY:-}" ] && exit 0
 figure_sync "$SMALL"
 RSS_SMALL=$LAST_RSS_KB
