@@ -77,6 +77,11 @@ char *sq_col_dup(sqlite3_stmt *s, int i);
 const char *sq_col_str(sqlite3_stmt *s, int i);
 int64_t sq_col_int(sqlite3_stmt *s, int i);
 
+/* Build the indexes a large first round went without (sqlite_messages.c)
+ * once no selected folder is in its first round; nothing when they are
+ * there. */
+int sq_restore_indexes(struct store *st, struct err *e);
+
 /* store_begin_redoable (store.h): synchronous = NORMAL until it ends. */
 int sqlite_begin_redoable(struct store *st, struct err *e);
 

@@ -522,6 +522,70 @@ static int put_one(struct store *st, struct page *pg, const struct mail_message 
 	return rc;
 }
 
+/* ---- the Message-ID index during large first rounds ---------------------- */
+
+/* Folders whose first round brings at least this many messages, and at
+ * least as many as the store holds already, are read without the
+ * Message-ID index: its keys are random, so every message of a page
+ * dirtied one more random index page (written to the WAL and again by the
+ * checkpoint). Only the outbox's search for sent copies uses that index;
+ * it is built again, sorted in one go, once no selected folder is in its
+ * first round. */
+#define BULK_MIN_MESSAGES 20000
+
+static int imid_index_exists(struct store *st, bool *out, struct err *e)
+{
+	int64_t n;
+
+	if (sq_query_int(st, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+			 "AND name = 'messages_imid'", "reading the schema", &n, e, 0) < 0)
+		return -1;
+	*out = n > 0;
+	return 0;
+}
+
+/* At a page of a folder's first round: drop the index when the round is
+ * large. */
+static int bulk_begin(struct store *st, int64_t folder_id, struct err *e)
+{
+	int64_t total, stored;
+	bool exists;
+
+	if (imid_index_exists(st, &exists, e) < 0)
+		return -1;
+	if (!exists)
+		return 0;
+	if (sq_query_int(st, "SELECT total FROM folders WHERE id = ?", "reading a folder",
+			 &total, e, 1, folder_id) < 0 ||
+	    sq_query_int(st, "SELECT COALESCE(max(id), 0) FROM messages",
+			 "counting messages", &stored, e, 0) < 0)
+		return -1;
+	if (total < BULK_MIN_MESSAGES || total < stored)
+		return 0;
+	return sq_exec_ints(st, "DROP INDEX messages_imid", "dropping an index", e, 0);
+}
+
+int sq_restore_indexes(struct store *st, struct err *e)
+{
+	int64_t bootstrapping;
+	bool exists;
+
+	if (imid_index_exists(st, &exists, e) < 0)
+		return -1;
+	if (exists)
+		return 0;
+	if (sq_query_int(st, "SELECT count(*) FROM folders WHERE selected = 1 AND "
+			 "first_round = 1 AND phase <> 'live'", "reading folders",
+			 &bootstrapping, e, 0) < 0)
+		return -1;
+	if (bootstrapping)
+		return 0;
+	/* as in 001_initial.sql */
+	return sq_exec_ints(st, "CREATE INDEX IF NOT EXISTS messages_imid ON messages "
+			    "(account_id, internet_message_id) WHERE internet_message_id <> ''",
+			    "building the Message-ID index", e, 0);
+}
+
 /* Whether the folder holds local Sent entries (through their partial
  * index: a lookup, not a walk). */
 static int folder_has_pending(struct store *st, int64_t folder_id, bool *out,
@@ -554,7 +618,8 @@ int sqlite_put_messages(struct store *st, int64_t account_id, int64_t folder_id,
 	if (sq_auto_begin(st, &owned, e) < 0)
 		return -1;
 	if (!(pg.path = folder_path(st, folder_id, e)) ||
-	    folder_has_pending(st, folder_id, &pg.pending_here, e) < 0)
+	    folder_has_pending(st, folder_id, &pg.pending_here, e) < 0 ||
+	    (backfill && bulk_begin(st, folder_id, e) < 0))
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = put_one(st, &pg, &items[i], e);
