@@ -6,6 +6,8 @@
  * keyset-paged listing, cached bodies. Address and category lists are
  * stored as JSON arrays and unpacked into one block per message on read.
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
@@ -119,29 +121,35 @@ static void lists_free(struct stored_lists *l)
 	list_free(&l->categories);
 }
 
-/* Bind the metadata columns 1..17 shared by insert and update. */
-static void bind_metadata(sqlite3_stmt *s, const struct mail_message *m,
-			  const struct stored_lists *l)
+/* Bind the metadata columns base+1..base+17 shared by insert and update. */
+static void bind_metadata_at(sqlite3_stmt *s, int base, const struct mail_message *m,
+			     const struct stored_lists *l)
 {
 	/* Everything bound stays alive until the statement is stepped and
 	 * reset: no copies. */
-	sq_text_static(s, 1, m->internet_message_id);
-	sq_text_static(s, 2, m->conversation_id);
-	sq_text_static(s, 3, m->subject);
-	sq_text_static(s, 4, m->from.address ? m->from.name : NULL);
-	sq_text_static(s, 5, m->from.address);
-	sq_text_static(s, 6, l->to.text);
-	sq_text_static(s, 7, l->cc.text);
-	sq_text_static(s, 8, l->categories.text);
-	sq_text_static(s, 9, m->preview);
-	sq_text_static(s, 10, m->change_key);
-	bind_optional_int(s, 11, m->received_at);
-	bind_optional_int(s, 12, m->sent_at);
-	bind_optional_bool(s, 13, m->is_read);
-	bind_optional_bool(s, 14, m->is_flagged);
-	bind_optional_bool(s, 15, m->is_draft);
-	bind_optional_bool(s, 16, m->has_attachments);
-	bind_optional_int(s, 17, m->size);
+	sq_text_static(s, base + 1, m->internet_message_id);
+	sq_text_static(s, base + 2, m->conversation_id);
+	sq_text_static(s, base + 3, m->subject);
+	sq_text_static(s, base + 4, m->from.address ? m->from.name : NULL);
+	sq_text_static(s, base + 5, m->from.address);
+	sq_text_static(s, base + 6, l->to.text);
+	sq_text_static(s, base + 7, l->cc.text);
+	sq_text_static(s, base + 8, l->categories.text);
+	sq_text_static(s, base + 9, m->preview);
+	sq_text_static(s, base + 10, m->change_key);
+	bind_optional_int(s, base + 11, m->received_at);
+	bind_optional_int(s, base + 12, m->sent_at);
+	bind_optional_bool(s, base + 13, m->is_read);
+	bind_optional_bool(s, base + 14, m->is_flagged);
+	bind_optional_bool(s, base + 15, m->is_draft);
+	bind_optional_bool(s, base + 16, m->has_attachments);
+	bind_optional_int(s, base + 17, m->size);
+}
+
+static void bind_metadata(sqlite3_stmt *s, const struct mail_message *m,
+			  const struct stored_lists *l)
+{
+	bind_metadata_at(s, 0, m, l);
 }
 
 /* An existing row for the remote id: its id, folder and change key. */
@@ -259,6 +267,48 @@ static int update_row(struct store *st, int64_t row_id, int64_t folder_id,
 	"COALESCE(?13, 0), COALESCE(?14, 0), COALESCE(?15, 0), " \
 	"COALESCE(?16, 0), COALESCE(?17, 0), ?18, ?19, ?20, ?21, ?22, ?23)"
 
+/* The parameters of one row of INSERT_MESSAGE. */
+#define ROW_PARAMS 23
+/* Rows per multi-row INSERT of a page's new messages. */
+#define INSERT_ROWS 16
+
+/* INSERT_MESSAGE's columns with INSERT_ROWS rows of values (?1..?23,
+ * ?24..?46, ...) and ON CONFLICT DO NOTHING, written once; its address
+ * stays the same, as the statement cache wants. */
+static char insert_many[INSERT_ROWS * 512 + 512];
+static pthread_once_t insert_many_once = PTHREAD_ONCE_INIT;
+
+static void insert_many_init(void)
+{
+	static const char head[] =
+		"INSERT INTO messages (internet_message_id, conversation_id, subject, "
+		"from_name, from_addr, to_json, cc_json, categories_json, preview, "
+		"change_key, received_at, sent_at, is_read, is_flagged, is_draft, "
+		"has_attachments, size, account_id, folder_id, remote_id, seen_gen, "
+		"updated_at, pending) VALUES ";
+	static const char *const defaults[17] = {
+		"''", "''", "''", "''", "''", "'[]'", "'[]'", "'[]'", "''", "''",
+		"0", "0", "0", "0", "0", "0", "0",
+	};
+	size_t at = 0;
+
+	at += (size_t)snprintf(insert_many + at, sizeof(insert_many) - at, "%s", head);
+	for (int r = 0; r < INSERT_ROWS; r++) {
+		int base = r * ROW_PARAMS;
+
+		at += (size_t)snprintf(insert_many + at, sizeof(insert_many) - at, "%s(",
+				       r ? ", " : "");
+		for (int c = 0; c < 17; c++)
+			at += (size_t)snprintf(insert_many + at, sizeof(insert_many) - at,
+					       "COALESCE(?%d, %s), ", base + c + 1, defaults[c]);
+		at += (size_t)snprintf(insert_many + at, sizeof(insert_many) - at,
+				       "?%d, ?%d, ?%d, ?%d, ?%d, ?%d)", base + 18, base + 19,
+				       base + 20, base + 21, base + 22, base + 23);
+	}
+	snprintf(insert_many + at, sizeof(insert_many) - at,
+		 " ON CONFLICT (account_id, remote_id) DO NOTHING");
+}
+
 /* Insert a row; with `if_absent`, nothing happens when the remote id is
  * already stored. Returns 1 inserted, 0 already there, -1 error. */
 static int insert_row(struct store *st, int64_t account_id, int64_t folder_id,
@@ -349,6 +399,7 @@ struct page {
 	bool backfill;
 	bool pending_here;         /* the folder holds local Sent entries */
 	int64_t run_first, run_last; /* created rows awaiting their events */
+	struct stored_lists *lists;  /* INSERT_ROWS of them for put_many */
 	struct store_page_result *r;
 };
 
@@ -496,6 +547,77 @@ static int put_fast(struct store *st, struct page *pg, const struct mail_message
 }
 
 static int put_one(struct store *st, struct page *pg, const struct mail_message *m,
+		   struct err *e);
+
+/* INSERT_ROWS new messages (none removed, the folder without local Sent
+ * entries) in one statement. Rows take consecutive ids after the largest
+ * (the write lock is ours), so when every row went in they are created;
+ * when some were stored already, each message is looked at again: the
+ * rows just made are created, the others take the general path. */
+static int put_many(struct store *st, struct page *pg, const struct mail_message *m,
+		    struct err *e)
+{
+	struct stored_lists *l = pg->lists;
+	int64_t before;
+	sqlite3_stmt *s;
+	int rc, changed;
+
+	pthread_once(&insert_many_once, insert_many_init);
+	if (sq_query_int(st, "SELECT COALESCE(max(id), 0) FROM messages",
+			 "numbering messages", &before, e, 0) < 0 ||
+	    !(s = sq_prepare(st, insert_many, e)))
+		return -1;
+	for (int r = 0; r < INSERT_ROWS; r++) {
+		int base = r * ROW_PARAMS;
+
+		lists_build(&m[r], &l[r]);
+		bind_metadata_at(s, base, &m[r], &l[r]);
+		sq_int(s, base + 18, pg->account_id);
+		sq_int(s, base + 19, pg->folder_id);
+		sq_text_static(s, base + 20, m[r].remote_id);
+		sq_int(s, base + 21, pg->seen_gen);
+		sq_int(s, base + 22, time_now());
+		sq_int(s, base + 23, 0);
+	}
+	rc = sq_done(st, s, "adding messages", e);
+	changed = sqlite3_changes(sq_db(st));
+	for (int r = 0; r < INSERT_ROWS; r++)
+		lists_free(&l[r]);
+	if (rc < 0)
+		return -1;
+	if (changed == INSERT_ROWS) {
+		for (int r = 0; r < INSERT_ROWS; r++)
+			created(pg, before + 1 + r);
+		return 0;
+	}
+	for (int r = 0; rc == 0 && r < INSERT_ROWS; r++) {
+		struct row row = { 0 };
+		int found = find_row(st, pg->account_id, &m[r], &row, e);
+
+		if (found < 0)
+			return -1;
+		if (found && row.id > before && row.id > pg->run_last)
+			created(pg, row.id);
+		else
+			rc = put_one(st, pg, &m[r], e);
+	}
+	return rc;
+}
+
+/* How many of `m` (at most INSERT_ROWS) can go into one put_many. */
+static size_t fast_run(const struct page *pg, const struct mail_message *m, size_t n)
+{
+	size_t k = 0;
+
+	if (pg->pending_here)
+		return 0;
+	while (k < n && k < INSERT_ROWS && !m[k].removed && m[k].remote_id &&
+	       *m[k].remote_id)
+		k++;
+	return k;
+}
+
+static int put_one(struct store *st, struct page *pg, const struct mail_message *m,
 		   struct err *e)
 {
 	struct stored_lists l;
@@ -621,10 +743,19 @@ int sqlite_put_messages(struct store *st, int64_t account_id, int64_t folder_id,
 	    folder_has_pending(st, folder_id, &pg.pending_here, e) < 0 ||
 	    (backfill && bulk_begin(st, folder_id, e) < 0))
 		rc = -1;
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = put_one(st, &pg, &items[i], e);
+	pg.lists = n >= INSERT_ROWS ? xcalloc(INSERT_ROWS, sizeof(*pg.lists)) : NULL;
+	for (size_t i = 0; rc == 0 && i < n;) {
+		if (pg.lists && fast_run(&pg, items + i, n - i) == INSERT_ROWS) {
+			rc = put_many(st, &pg, items + i, e);
+			i += INSERT_ROWS;
+		} else {
+			rc = put_one(st, &pg, &items[i], e);
+			i++;
+		}
+	}
 	if (rc == 0)
 		rc = flush_created(st, &pg, e);
+	free(pg.lists);
 	free(pg.path);
 	return sq_auto_end(st, owned, rc, e);
 }
