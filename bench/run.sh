@@ -11,9 +11,20 @@
 #                    20 live folders vs. one request per folder
 #   first_newest_50  time until the 50 newest Inbox messages are in the
 #                    store vs. one curl of the first page
+#   sync_latency     4 folders x 25,000 behind 150 and 400 ms of latency vs.
+#                    the reference client (bench/sim_throughput.c), newest
+#                    50 of every folder in round trips, requests in flight
+#   bodies_prefetch  sync --prefetch 200 ($batch) vs. single GETs
+#   cpu_per_message  CPU (perf stat task-clock) of the 100k bootstrap
+#   peak_rss_huge    peak RSS of a 1,000,000-message sync (BENCH_HUGE=0
+#                    skips it: about 2-4 minutes)
+# then bench/cpu_phases.sh (instructions per message by phase, callgrind)
 # then bench/sim_throughput.sh if it exists. See docs/performance.md.
 # Environment: BUILD_DIR (default build), BENCH_SMALL (10000), BENCH_LARGE
-# (100000), BENCH_REPS (3), BENCH_KEEP=1 keeps the scratch directory.
+# (100000), BENCH_REPS (3), BENCH_KEEP=1 keeps the scratch directory,
+# BENCH_LATENCIES ("150 400"), BENCH_LAT_MESSAGES (25000 per folder),
+# BENCH_LAT_REPS (BENCH_REPS), BENCH_BODIES (200), BENCH_HUGE (1000000; 0 =
+# skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-${BUILD:-build}}
@@ -26,6 +37,9 @@ LATENCIES=${BENCH_LATENCIES:-150 400}
 LAT_MESSAGES=${BENCH_LAT_MESSAGES:-25000}
 LAT_REPS=${BENCH_LAT_REPS:-$REPS}
 BODIES=${BENCH_BODIES:-200}
+HUGE=${BENCH_HUGE:-1000000}
+PERF=$(command -v perf || true)
+if [ -n "$PERF" ] && ! "$PERF" stat -e task-clock true >/dev/null 2>&1; then PERF=""; fi
 CORES=$(nproc)
 if [ ! -x "$IBX" ] || [ ! -x "$SIM" ]; then
 	echo "bench: build first (make build, or BUILD_DIR=...)" >&2
@@ -313,6 +327,72 @@ figure_bodies() {
 		  max_inflight:$inflight, cores:$cores}'
 }
 
+# ---- (g): CPU per message and memory up to a million ------------------------
+
+# cpu_sync DATA: a fresh `sync --until-complete` under perf stat (task-clock:
+# CPU of every thread, user and system) and /usr/bin/time; sets CPU_MS,
+# SYNC_MS, SYNC_RSS_KB.
+cpu_sync() {
+	local d=$1 t0
+	t0=$(now_ms)
+	if [ -n "$PERF" ]; then
+		"$PERF" stat -x, -e task-clock -o "$d/perf.txt" \
+			/usr/bin/time -v -o "$d/time.txt" "$IBX" --data-dir "$d" sync "$ACCOUNT" --until-complete \
+			>"$d/sync.out" 2>"$d/sync.err" || { cat "$d/sync.err" >&2; die "sync failed"; }
+		CPU_MS=$(awk -F, '/task-clock/ {printf "%d", $1}' "$d/perf.txt")
+	else
+		/usr/bin/time -v -o "$d/time.txt" "$IBX" --data-dir "$d" sync "$ACCOUNT" --until-complete \
+			>"$d/sync.out" 2>"$d/sync.err" || { cat "$d/sync.err" >&2; die "sync failed"; }
+		CPU_MS=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%d", s * 1000}' "$d/time.txt")
+	fi
+	SYNC_MS=$(($(now_ms) - t0))
+	SYNC_RSS_KB=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$d/time.txt")
+}
+
+# figure_cpu N: CPU per message of the N-message bootstrap (perf stat
+# task-clock, median of REPS) on the running simulator's template.
+figure_cpu() {
+	local n=$1 cpus=() walls=() rep
+	for rep in $(seq 1 "$REPS"); do
+		fresh_copy "$TMP/template" "$TMP/cpu"
+		cpu_sync "$TMP/cpu"
+		cpus+=("$CPU_MS"); walls+=("$SYNC_MS")
+		say "$n: ${CPU_MS} ms of CPU, ${SYNC_MS} ms"
+	done
+	local m
+	m=$(echo "${cpus[*]}" | median)
+	jq -nc --argjson n "$n" --argjson cpu "$m" --argjson runs "$(json_array "${cpus[@]}")" \
+		--argjson wruns "$(json_array "${walls[@]}")" --arg how "${PERF:+perf stat task-clock}" \
+		--argjson reps "$REPS" --argjson cores "$CORES" \
+		'{figure:"cpu_per_message", messages:$n, cpu_ms:$cpu,
+		  cpu_us_per_message:($cpu * 1000 / $n * 10 | round / 10), target_us:20,
+		  within_target:(($cpu * 1000 / $n) <= 20), cpu_ms_runs:$runs, wall_ms_runs:$wruns,
+		  measured_with:(if $how == "" then "/usr/bin/time user+sys" else $how end),
+		  reps:$reps, cores:$cores}'
+}
+
+# figure_huge N: peak RSS of a sync of N messages (one run), against the
+# 10k and 100k figures of this run.
+figure_huge() {
+	local n=$1
+	sim_start
+	seed Inbox "$n"
+	say "$n messages seeded"
+	account_template "$TMP/template"
+	fresh_copy "$TMP/template" "$TMP/huge"
+	cpu_sync "$TMP/huge"
+	[ "$(store_count "$TMP/huge")" -eq "$n" ] || die "the store does not hold $n messages"
+	sim_stop
+	say "$n: ${SYNC_RSS_KB} KB peak, ${CPU_MS} ms of CPU, ${SYNC_MS} ms"
+	jq -nc --argjson n "$n" --argjson s "$SMALL" --argjson l "$LARGE" --argjson rs "$RSS_SMALL" \
+		--argjson rl "$RSS_LARGE" --argjson rh "$SYNC_RSS_KB" --argjson cpu "$CPU_MS" \
+		--argjson ms "$SYNC_MS" --argjson cores "$CORES" \
+		'{figure:"peak_rss_huge", messages:$n, rss_kb:$rh, rss_kb_small:$rs, messages_small:$s,
+		  rss_kb_large:$rl, messages_large:$l, ratio_to_small:(($rh / $rs) * 100 | round / 100),
+		  target_kb:32768, within_target:($rh <= 32768), cpu_ms:$cpu,
+		  cpu_us_per_message:($cpu * 1000 / $n * 10 | round / 10), wall_ms:$ms, cores:$cores}'
+}
+
 # ---- the run -----------------------------------------------------------------
 
 say "inboxsync $IBX, m365sim $SIM, $CORES cores, $REPS repetitions"
@@ -339,7 +419,10 @@ jq -nc --argjson s "$SMALL" --argjson l "$LARGE" --argjson rs "$RSS_SMALL" --arg
 	  within_target:($rl <= 32768), cores:$cores}'
 rm -rf "$TMP/synced"
 figure_first50
+figure_cpu "$LARGE"
 sim_stop
+[ "$HUGE" -gt 0 ] && figure_huge "$HUGE"
+BUILD_DIR=$BUILD_DIR bash bench/cpu_phases.sh
 
 if [ -f bench/sim_throughput.sh ]; then
 	say "bench/sim_throughput.sh"

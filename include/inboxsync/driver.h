@@ -11,7 +11,9 @@
  * decides. Everything a driver returns is owned by the caller and freed
  * with the matching *_free function. A driver instance is used by one
  * thread at a time; it may run up to its configured number of requests
- * concurrently inside one call (never more than 4 per mailbox).
+ * concurrently, inside one call or in the background between calls
+ * (pages fetched ahead, driver_prefetch_changes) — never more than 4 per
+ * mailbox in all.
  */
 #ifndef INBOXSYNC_DRIVER_H
 #define INBOXSYNC_DRIVER_H
