@@ -63,10 +63,22 @@ static void locate_apply(struct driver_locate *l, struct graph_batch_item *it)
 	l->rc = 0;
 }
 
-int graph_op_locate_messages(struct driver *d, struct driver_locate *items,
-			     size_t n, struct err *e)
+/* One GET of /me/messages/{id}?$select=... per message, batched: `id(i)`
+ * names message i, a URL that cannot be made goes to `fail(i)`, and
+ * every answered item to `apply(i, item)`. Returns -1 only when nothing
+ * got an answer. */
+struct per_message {
+	const char *what, *op_what, *select;
+	bool is_content;
+	const char *(*id)(void *ctx, size_t i);
+	struct err *(*fail)(void *ctx, size_t i);
+	void (*apply)(void *ctx, size_t i, struct graph_batch_item *it);
+	void *ctx;
+};
+
+static int per_message_run(struct graph_driver *g, const struct per_message *pm,
+			   size_t n, struct err *e)
 {
-	struct graph_driver *g = graph_of(d);
 	struct graph_batch_item *bi = xcalloc(n + 1, sizeof(*bi));
 	char **urls = xcalloc(n + 1, sizeof(*urls));
 	size_t *which = xcalloc(n + 1, sizeof(*which));
@@ -74,20 +86,20 @@ int graph_op_locate_messages(struct driver *d, struct driver_locate *items,
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		items[i].rc = -1;
-		urls[m] = message_url(g, items[i].remote_id, NULL,
-				      "id,parentFolderId", &items[i].err);
+		const char *id = pm->id(pm->ctx, i);
+
+		urls[m] = message_url(g, id, NULL, pm->select, pm->fail(pm->ctx, i));
 		if (!urls[m])
 			continue;
-		bi[m].op = message_op("locating", items[i].remote_id, "Mail.Read");
+		bi[m].op = message_op(pm->op_what, id, "Mail.Read");
+		bi[m].op.is_content = pm->is_content;
 		bi[m].url = urls[m];
 		which[m++] = i;
 	}
-	rc = graph_batch_run(g, "locating messages", bi, m,
-			     GRAPH_BATCH_RERUN_DEPENDENTS, e);
+	rc = graph_batch_run(g, pm->what, bi, m, GRAPH_BATCH_RERUN_DEPENDENTS, e);
 	for (size_t k = 0; k < m; k++) {
 		answered += bi[k].answered;
-		locate_apply(&items[which[k]], &bi[k]);
+		pm->apply(pm->ctx, which[k], &bi[k]);
 	}
 	graph_batch_release(bi, m);
 	for (size_t k = 0; k < m; k++)
@@ -96,6 +108,32 @@ int graph_op_locate_messages(struct driver *d, struct driver_locate *items,
 	free(which);
 	free(bi);
 	return rc < 0 && !answered ? -1 : 0;
+}
+
+static const char *locate_id(void *ctx, size_t i)
+{
+	return ((struct driver_locate *)ctx)[i].remote_id;
+}
+
+static struct err *locate_err(void *ctx, size_t i)
+{
+	return &((struct driver_locate *)ctx)[i].err;
+}
+
+static void locate_each(void *ctx, size_t i, struct graph_batch_item *it)
+{
+	locate_apply(&((struct driver_locate *)ctx)[i], it);
+}
+
+int graph_op_locate_messages(struct driver *d, struct driver_locate *items,
+			     size_t n, struct err *e)
+{
+	struct per_message pm = { "locating messages", "locating", "id,parentFolderId",
+				  false, locate_id, locate_err, locate_each, items };
+
+	for (size_t i = 0; i < n; i++)
+		items[i].rc = -1;
+	return per_message_run(graph_of(d), &pm, n, e);
 }
 
 /* ---- content ---------------------------------------------------------------- */
@@ -149,48 +187,35 @@ int graph_op_fetch_body(struct driver *d, const char *id,
 	return rc;
 }
 
+static const char *body_id(void *ctx, size_t i)
+{
+	return ((struct driver_body_fetch *)ctx)[i].remote_id;
+}
+
+static struct err *body_err(void *ctx, size_t i)
+{
+	return &((struct driver_body_fetch *)ctx)[i].err;
+}
+
+static void body_each(void *ctx, size_t i, struct graph_batch_item *it)
+{
+	struct driver_body_fetch *f = &((struct driver_body_fetch *)ctx)[i];
+
+	if (it->rc < 0)
+		f->err = it->err;
+	else if (!it->response)
+		graph_error_bad_response(&f->err, &it->op, it->request_id, "an empty answer");
+	else
+		f->rc = body_read(it->response, &it->op, it->request_id, &f->body, &f->err);
+}
+
 int graph_op_fetch_bodies(struct driver *d, struct driver_body_fetch *items,
 			  size_t n, struct err *e)
 {
-	struct graph_driver *g = graph_of(d);
-	struct graph_batch_item *bi = xcalloc(n + 1, sizeof(*bi));
-	char **urls = xcalloc(n + 1, sizeof(*urls));
-	size_t *which = xcalloc(n + 1, sizeof(*which));
-	size_t m = 0, answered = 0;
-	int rc;
+	struct per_message pm = { "fetching message bodies", "fetching the body of",
+				  "body", true, body_id, body_err, body_each, items };
 
-	for (size_t i = 0; i < n; i++) {
-		urls[m] = message_url(g, items[i].remote_id, NULL, "body", &items[i].err);
-		if (!urls[m])
-			continue;
-		bi[m].op = message_op("fetching the body of", items[i].remote_id,
-				      "Mail.Read");
-		bi[m].op.is_content = true;
-		bi[m].url = urls[m];
-		which[m++] = i;
-	}
-	rc = graph_batch_run(g, "fetching message bodies", bi, m,
-			     GRAPH_BATCH_RERUN_DEPENDENTS, e);
-	for (size_t k = 0; k < m; k++) {
-		struct driver_body_fetch *it = &items[which[k]];
-
-		answered += bi[k].answered;
-		if (bi[k].rc < 0)
-			it->err = bi[k].err;
-		else if (!bi[k].response)
-			graph_error_bad_response(&it->err, &bi[k].op, bi[k].request_id,
-						 "an empty answer");
-		else
-			it->rc = body_read(bi[k].response, &bi[k].op, bi[k].request_id,
-					   &it->body, &it->err);
-	}
-	graph_batch_release(bi, m);
-	for (size_t k = 0; k < m; k++)
-		free(urls[k]);
-	free(urls);
-	free(which);
-	free(bi);
-	return rc < 0 && !answered ? -1 : 0;
+	return per_message_run(graph_of(d), &pm, n, e);
 }
 
 int graph_op_fetch_mime(struct driver *d, const char *id, struct buf *out,
