@@ -278,10 +278,9 @@ figure_latency() {
 
 # figure_bodies MS: `sync --once --prefetch N` of a live Inbox behind MS of
 # latency ($batch, 20 bodies per request) against single GETs of the same
-# bodies with curl: one after another, and four at a time (the most a
-# mailbox allows).
+# bodies with curl, one after another (what the engine did before).
 figure_bodies() {
-	local lat=$1 token n=$BODIES ms seq par t0 got urls
+	local lat=$1 token n=$BODIES ms seq t0 got urls
 	sim_start --latency-ms "$lat"
 	seed Inbox 2000
 	account_template "$TMP/body_template"
@@ -308,22 +307,16 @@ figure_bodies() {
 	t0=$(now_ms)
 	while IFS= read -r u; do curl_get "$token" 0 "$u" /dev/null; done <"$urls"
 	seq=$(($(now_ms) - t0))
-	t0=$(now_ms)
-	# shellcheck disable=SC2016
-	xargs -P 4 -I{} curl -sS -f -o /dev/null -H "Authorization: Bearer $token" \
-		-H 'Prefer: IdType="ImmutableId"' -H 'Accept: application/json' '{}' <"$urls"
-	par=$(($(now_ms) - t0))
+
 	sim_stop
-	say "bodies behind $lat ms: inboxsync ${ms} ms for $n ($batches batches); single GETs ${seq} ms, four at a time ${par} ms"
+	say "bodies behind $lat ms: inboxsync ${ms} ms for $n ($batches batches); single GETs ${seq} ms"
 	jq -nc --argjson lat "$lat" --argjson n "$n" --argjson ms "$ms" --argjson seq "$seq" \
-		--argjson par "$par" --argjson b "$batches" --argjson inflight "$inflight" \
+		--argjson b "$batches" --argjson inflight "$inflight" \
 		--argjson cores "$CORES" \
 		'{figure:"bodies_prefetch", latency_ms:$lat, bodies:$n, batch_requests:$b,
 		  wall_ms:$ms, messages_per_s:($n * 1000 / $ms | round),
 		  single_gets_ms:$seq, single_gets_messages_per_s:($n * 1000 / $seq | round),
 		  ratio_to_single_gets:(($n * 1000 / $ms) / ($n * 1000 / $seq) * 100 | round / 100),
-		  four_gets_ms:$par, four_gets_messages_per_s:($n * 1000 / $par | round),
-		  ratio_to_four_gets:(($n * 1000 / $ms) / ($n * 1000 / $par) * 100 | round / 100),
 		  max_inflight:$inflight, cores:$cores}'
 }
 
