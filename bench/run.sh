@@ -19,7 +19,8 @@
 #   peak_rss_huge    peak RSS of a 1,000,000-message sync (BENCH_HUGE=0
 #                    skips it: about 2-4 minutes)
 # then bench/cpu_phases.sh (instructions per message by phase, callgrind)
-# then bench/sim_throughput.sh if it exists. See docs/performance.md.
+# then bench/sim_throughput.sh and bench/server_scale.sh (serve at scale;
+# BENCH_SERVER=0 leaves it out). See docs/performance.md.
 # Environment: BUILD_DIR (default build), BENCH_SMALL (10000), BENCH_LARGE
 # (100000), BENCH_REPS (3), BENCH_KEEP=1 keeps the scratch directory,
 # BENCH_LATENCIES ("150 400"), BENCH_LAT_MESSAGES (25000 per folder),
@@ -420,4 +421,8 @@ BUILD_DIR=$BUILD_DIR bash bench/cpu_phases.sh
 if [ -f bench/sim_throughput.sh ]; then
 	say "bench/sim_throughput.sh"
 	BUILD_DIR=$BUILD_DIR bash bench/sim_throughput.sh
+fi
+if [ -f bench/server_scale.sh ] && [ "${BENCH_SERVER:-1}" = 1 ]; then
+	say "bench/server_scale.sh (BENCH_SERVER=0 leaves it out)"
+	BUILD_DIR=$BUILD_DIR bash bench/server_scale.sh
 fi

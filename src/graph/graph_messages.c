@@ -15,6 +15,8 @@
 #include <cjson/cJSON.h>
 #include <glib.h>
 #include "inboxsync/alloc.h"
+#include "inboxsync/json.h"
+#include "inboxsync/quote.h"
 #include "inboxsync/timeutil.h"
 #include "graph_internal.h"
 
@@ -104,13 +106,15 @@ static int read_bool(const cJSON *v, const char *key, int *out, struct err *e)
 static int read_time(const cJSON *v, const char *key, int64_t *out, struct err *e)
 {
 	const char *s;
+	char shown[48];
 
 	*out = 0;
 	if (opt_string(v, key, &s, e) < 0)
 		return -1;
 	if (s && time_parse_rfc3339(s, out) < 0)
 		return err_set(e, ERR_PERMANENT, "bad_json",
-			       "field \"%s\" is not a timestamp: '%.40s'", key, s);
+			       "field \"%s\" is not a timestamp: '%s'", key,
+			       quote_str(shown, sizeof(shown), s));
 	return 0;
 }
 
@@ -403,8 +407,17 @@ static cJSON *document_parse(struct page_owner *o, const char *text, size_t len,
 		return NULL;
 	}
 	doc = graph_arena_parse(&o->arena, text, len, &at);
-	if (!doc)
-		snprintf(detail, n, "the answer is not valid JSON (near byte %zu)", at);
+	if (!doc) {
+		char near[64]; /* what stands there (cJSON points past it), escaped */
+		size_t from;
+
+		if (at > len)
+			at = len;
+		from = at > 4 ? at - 4 : 0;
+		quote_text(near, sizeof(near), text + from, len - from < 8 ? len - from : 8, 0);
+		snprintf(detail, n, "the answer is not valid JSON (near '%s', byte %zu)",
+			 near, at);
+	}
 	else if (!cJSON_IsObject(doc))
 		snprintf(detail, n, "the answer is %s, expected a JSON object",
 			 type_name(doc));
