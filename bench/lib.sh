@@ -22,9 +22,10 @@ now_ms() { date +%s%3N; }
 uri() { jq -rn --arg s "$1" '$s|@uri'; }
 median() { tr ' ' '\n' | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
 
-# sim_start: a fresh simulator on a free loopback port (empty mailbox).
+# sim_start [ARGS...]: a fresh simulator on a free loopback port (empty
+# mailbox); ARGS go to m365sim (e.g. --latency-ms 150).
 sim_start() {
-	"$SIM" --listen 127.0.0.1:0 --quiet --auto-approve "$EMAIL" \
+	"$SIM" --listen 127.0.0.1:0 --quiet --auto-approve "$EMAIL" "$@" \
 		>"$TMP/sim.json" 2>"$TMP/sim.log" &
 	SIM_PID=$!
 	for _ in $(seq 1 200); do
@@ -140,6 +141,16 @@ delta_url() {
 	# shellcheck disable=SC2016  # $select and $orderby are OData, not shell
 	printf '%s/v1.0/me/mailFolders/%s/messages/delta?$select=%s&$orderby=%s\n' \
 		"$SIM_URL" "$(uri "$id")" "$(uri "$SELECT")" "$(uri 'receivedDateTime desc')"
+}
+
+# sim_inflight_max: the most mailbox requests the simulator had in flight
+# at once since the last counter reset (a $batch counting as its items
+# running at once; sim/README.md, Latency).
+sim_inflight_max() { admin GET counters | jq '.inflight.max'; }
+
+# folder_id TOKEN WELLKNOWN: a folder's id.
+folder_id() {
+	curl -sS -f -H "Authorization: Bearer $1" "$SIM_URL/v1.0/me/mailFolders/$2?\$select=id" | jq -r .id
 }
 
 # curl_get TOKEN PAGESIZE URL OUT: one page with the engine's headers.

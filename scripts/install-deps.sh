@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
 	build-essential cmake pkg-config clang curl ca-certificates procps
-	libcurl4-gnutls-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
+	libcurl4-gnutls-dev libjansson-dev libcjson-dev libsqlite3-dev sqlite3 libpq-dev
 	postgresql-15 postgresql-client-15
 	libmicrohttpd-dev libsodium-dev libetpan-dev libgmime-3.0-dev libgnutls28-dev
 	libxml2-dev

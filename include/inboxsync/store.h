@@ -65,6 +65,15 @@ int store_begin(struct store *st, struct err *e);
 int store_commit(struct store *st, struct err *e);
 void store_rollback(struct store *st); /* no-op when no transaction is open */
 
+/* store_begin for a transaction that can be redone from the server should
+ * a power failure lose it (a page of a sync round with the cursor before
+ * it stays, so the page is fetched again): the store may commit it
+ * without waiting for the disk. A crash of the process still loses
+ * nothing committed, and the transaction is atomic as any other. SQLite:
+ * synchronous = NORMAL for it (FULL otherwise); a backend without such a
+ * mode runs a plain store_begin. */
+int store_begin_redoable(struct store *st, struct err *e);
+
 /* Online copy of the whole store into `dest` (a new SQLite file), safe
  * while other processes write. PostgreSQL answers "unsupported" (use
  * pg_dump). */

@@ -100,6 +100,12 @@ void store_set_fence(struct store *st, int64_t account_id, const char *holder,
 #undef STORE_OP
 #undef STORE_VOID_OP
 
+int store_begin_redoable(struct store *st, struct err *e)
+{
+	return st->ops->begin_redoable ? st->ops->begin_redoable(st, e)
+				       : st->ops->begin(st, e);
+}
+
 int store_put_message(struct store *st, int64_t account_id, int64_t folder_id,
 		      const struct mail_message *m, int64_t seen_gen,
 		      char *outcome, struct err *e)

@@ -21,6 +21,8 @@ struct store_ops {
 #include "store/store_ops.def"
 #undef STORE_OP
 #undef STORE_VOID_OP
+	/* Optional (NULL: store_begin_redoable runs begin). */
+	int (*begin_redoable)(struct store *st, struct err *e);
 };
 
 /* The fence a connection's commits check (store_set_fence). */

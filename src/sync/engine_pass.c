@@ -2,14 +2,16 @@
  * engine_pass.c — one sync pass over an account's selected folders:
  *   1. the first page (the newest messages) of every folder without a
  *      cursor, so a first screen of mail appears at once;
- *   2. for folders still backfilling, a check for mail newer than the
- *      newest stored (new mail keeps arriving during a long backfill);
- *   3. backfill pages round-robin until every folder's round is complete
- *      (or the budget runs out);
- *   4. one poll of every live folder (Graph: one $batch for up to 20),
+ *   2. backfill pages round-robin until every folder's round is complete
+ *      (or the budget runs out), the pages fetched ahead by the driver
+ *      (driver_prefetch_changes); a folder that was backfilling already
+ *      also gets a check for mail newer than the newest stored after its
+ *      first page of the pass (new mail keeps arriving during a long
+ *      backfill);
+ *   3. one poll of every live folder (Graph: one $batch for up to 20),
  *      following any further pages;
- *   5. orphans (removed from a folder) resolved into moves or deletions;
- *   6. the account's state and reason.
+ *   4. orphans (removed from a folder) resolved into moves or deletions;
+ *   5. the account's state and reason.
  * An expired cursor re-bootstraps the folder in the same pass.
  */
 #include <stdio.h>
@@ -29,6 +31,7 @@ struct folder_run {
 	bool skip;                 /* permanent error this pass */
 	int resyncs;
 	long long pages;
+	bool check_new;            /* ask for newer mail after its next page */
 };
 
 struct pass {
@@ -332,6 +335,26 @@ static int settle_outbox(struct pass *p, struct err *e)
 	return 0;
 }
 
+/* Tell the driver which pages come next: the first page of every folder
+ * without a round, and the next backfill page of every folder still in
+ * its first round, so a transport that can fetches the folders' rounds
+ * side by side (the first screens of every folder in one round trip). */
+static void prefetch_rounds(struct pass *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct folder_run *fr = &p->runs[i];
+
+		if (fr->skip)
+			continue;
+		if (!fr->f.cursor)
+			driver_prefetch_changes(p->d, fr->f.remote_id, NULL,
+						first_page(p), page_size(p));
+		else if (is_bootstrapping(fr))
+			driver_prefetch_changes(p->d, fr->f.remote_id, fr->f.cursor,
+						page_size(p), page_size(p));
+	}
+}
+
 static long long changes_of(const struct engine_result *r)
 {
 	return r->created + r->updated + r->moved + r->deleted;
@@ -388,14 +411,14 @@ static int run_pass(struct pass *p, struct err *e)
 	    rescan(p, e) < 0)
 		return -1;
 
+	prefetch_rounds(p);
 	for (size_t i = 0; i < p->n && !out_of_time(p); i++)
 		if (!p->runs[i].f.cursor && !p->runs[i].skip &&
 		    step_folder(p, &p->runs[i], e) < 0)
 			return -1;
-	for (size_t i = 0; i < p->n && !out_of_time(p); i++)
-		if (is_bootstrapping(&p->runs[i]) && !p->runs[i].skip &&
-		    p->runs[i].pages == 0 && check_new_mail(p, &p->runs[i], e) < 0)
-			return -1;
+	for (size_t i = 0; i < p->n; i++)
+		p->runs[i].check_new = is_bootstrapping(&p->runs[i]) &&
+				       p->runs[i].pages == 0;
 	while (progress && !out_of_time(p)) {
 		progress = false;
 		for (size_t i = 0; i < p->n && !out_of_time(p); i++) {
@@ -406,6 +429,15 @@ static int run_pass(struct pass *p, struct err *e)
 			if (step_folder(p, fr, e) < 0)
 				return -1;
 			progress = true;
+			/* Each folder's new-mail check right after its first page
+			 * of the pass, one folder at a time: the rounds fetched
+			 * ahead keep going meanwhile, so the checks cost no
+			 * round trips of the backfill. */
+			if (fr->check_new && !fr->skip) {
+				fr->check_new = false;
+				if (is_bootstrapping(fr) && check_new_mail(p, fr, e) < 0)
+					return -1;
+			}
 		}
 	}
 	if (out_of_time(p)) {

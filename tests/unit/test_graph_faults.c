@@ -509,6 +509,13 @@ static void test_malformed_pages_are_transient(void **state)
 		"{\"value\":[{\"id\":\"a\",\"toRecipients\":[3]}],\"@odata.deltaLink\":\"x\"}",
 		"{\"value\":[7],\"@odata.nextLink\":\"x\"}",
 		"",
+		/* not UTF-8: a stray continuation byte, a truncated sequence */
+		"{\"value\":[{\"id\":\"a\",\"subject\":\"\x80\"}],\"@odata.deltaLink\":\"x\"}",
+		"{\"value\":[{\"id\":\"a\",\"subject\":\"caf\xc3\"}],\"@odata.deltaLink\":\"x\"}",
+		/* a member twice, something after the document */
+		"{\"value\":[{\"id\":\"a\",\"id\":\"b\"}],\"@odata.deltaLink\":\"x\"}",
+		"{\"value\":[],\"@odata.deltaLink\":\"x\"} trailing",
+		"{\"value\":[],\"@odata.deltaLink\":7}",
 	};
 
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
@@ -526,6 +533,32 @@ static void test_malformed_pages_are_transient(void **state)
 	}
 }
 
+/* UTF-8 beyond ASCII, escapes, nulls and an empty page come through as
+ * they are. */
+static void test_page_text_is_kept(void **state)
+{
+	char *body = xasprintf("{\"value\":[{\"id\":\"a\",\"subject\":\"caf\xc3\xa9 "
+			       "\xe2\x98\x83 \\u00e9\\n\",\"isRead\":null,\"toRecipients\":null,"
+			       "\"categories\":[\"x\",\"\xf0\x9f\x93\xa7\"],\"unknown\":{\"deep\":[1,2]}},"
+			       "{\"id\":\"b\",\"@removed\":{\"reason\":\"deleted\"}}],"
+			       "\"@odata.deltaLink\":\"%s/me/delta?t=1\"}", F.base);
+	struct driver_page pg;
+	struct err e;
+
+	assert_int_equal(changes_with(*state, 200, body, NULL, &pg, &e), 0);
+	assert_int_equal(pg.n, 2);
+	assert_string_equal(pg.items[0].subject, "caf\xc3\xa9 \xe2\x98\x83 \xc3\xa9\n");
+	assert_int_equal(pg.items[0].is_read, MAIL_UNKNOWN);
+	assert_false(pg.items[0].to.known);
+	assert_true(pg.items[0].categories.known);
+	assert_int_equal(pg.items[0].categories.n, 2);
+	assert_string_equal(pg.items[0].categories.items[1], "\xf0\x9f\x93\xa7");
+	assert_true(pg.items[1].removed);
+	assert_non_null(pg.done_cursor);
+	driver_page_free(&pg);
+	free(body);
+}
+
 /* What a hostile or broken server sends never reaches a message raw:
  * a control byte in a JSON syntax error ("near '\x1b'"), in Graph's own
  * message and code, in a timestamp, and a C1 control (CSI) all end up
@@ -537,8 +570,8 @@ static void test_server_bytes_in_messages_are_escaped(void **state)
 		const char *body;
 		const char *shown;
 	} cases[] = {
-		{ 200, "{\"value\":[\x1b[2J]}", "near '\\x1b'" },
-		{ 200, "{\"value\":[\xc2\x9b" "31m]}", "near '\\u009b" },
+		{ 200, "{\"value\":[\x1b[2J]}", "'[\\x1b[2J]}'" },
+		{ 200, "{\"value\":[\xc2\x9b" "31m]}", "[\\u009b" },
 		{ 400, "{\"error\":{\"code\":\"Bad\\u001b]0;x\\u0007\","
 		  "\"message\":\"line1\\nline2 \\u009b31m \\u202eexe.txt\"}}",
 		  "Bad\\x1b]0;x\\x07: \"line1\\nline2 \\u009b31m \\u202eexe.txt\"" },
@@ -1284,6 +1317,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_denied_says_what_to_do, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_404_means_not_found_on_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_text_is_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_pages_are_transient, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_bytes_in_messages_are_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_listing_is_transient_mime_permanent, setup, teardown),

@@ -126,6 +126,14 @@ void sq_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
+void sq_text_static(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
 void sq_int(sqlite3_stmt *s, int i, int64_t v)
 {
 	sqlite3_bind_int64(s, i, v);
@@ -190,6 +198,37 @@ int sqlite_begin(struct store *st, struct err *e)
 	return 0;
 }
 
+/* The disk wait of a commit, set outside transactions only. */
+static void set_durability(struct sq_store *q, bool full)
+{
+	exec_sql(q, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+		 "setting durability", &(struct err){ 0 });
+}
+
+int sqlite_begin_redoable(struct store *st, struct err *e)
+{
+	struct sq_store *q = SQ(st);
+
+	if (q->in_tx)
+		return err_set(e, ERR_BUG, "store", "nested store transaction");
+	set_durability(q, false);
+	if (sqlite_begin(st, e) < 0) {
+		set_durability(q, true);
+		return -1;
+	}
+	q->redoable = 1;
+	return 0;
+}
+
+/* After a redoable transaction: every other one waits for the disk. */
+static void end_redoable(struct sq_store *q)
+{
+	if (q->redoable) {
+		q->redoable = 0;
+		set_durability(q, true);
+	}
+}
+
 /* The fence holds when the lease row still names our holder and
  * generation and has not expired. Inside the transaction, which holds the
  * write lock: nobody can take the lease over between check and commit. */
@@ -234,6 +273,7 @@ int sqlite_commit(struct store *st, struct err *e)
 		return -1;
 	}
 	q->in_tx = 0;
+	end_redoable(q);
 	return 0;
 }
 
@@ -245,6 +285,7 @@ void sqlite_rollback(struct store *st)
 		return;
 	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 	q->in_tx = 0;
+	end_redoable(q);
 }
 
 int sq_auto_begin(struct store *st, int *owned, struct err *e)
@@ -701,4 +742,5 @@ static const struct store_ops sqlite_ops = {
 #include "store/store_ops.def"
 #undef STORE_OP
 #undef STORE_VOID_OP
+	.begin_redoable = sqlite_begin_redoable,
 };

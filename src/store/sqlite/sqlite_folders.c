@@ -341,7 +341,10 @@ int sqlite_set_folder_sync(struct store *st, int64_t folder_id,
 	sq_int(s, 3, time_now());
 	sq_int(s, 4, phase == STORE_PHASE_LIVE);
 	sq_int(s, 5, folder_id);
-	return sq_done(st, s, "saving the folder's sync state", e);
+	if (sq_done(st, s, "saving the folder's sync state", e) < 0)
+		return -1;
+	/* a first round may have ended: indexes left out meanwhile return */
+	return phase == STORE_PHASE_LIVE ? sq_restore_indexes(st, e) : 0;
 }
 
 int sqlite_start_folder_round(struct store *st, int64_t folder_id,

@@ -20,6 +20,7 @@ struct sq_store {
 	bool readonly;
 	char readonly_why[600];    /* which file or directory is not writable */
 	int in_tx;
+	int redoable;              /* the open transaction is (synchronous NORMAL) */
 	char *scratch;             /* strings handed out until the next call
 				      that uses it (webhook deliveries) */
 	size_t ncache;
@@ -64,6 +65,9 @@ int sq_row(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
 /* Bind helpers: NULL text binds SQL NULL. Index is 1-based. */
 void sq_text(sqlite3_stmt *s, int i, const char *v);
 void sq_int(sqlite3_stmt *s, int i, int64_t v);
+/* Text SQLite does not copy: `v` must stay valid until the statement is
+ * reset (the statement helpers reset it when they are done). */
+void sq_text_static(sqlite3_stmt *s, int i, const char *v);
 void sq_blob(sqlite3_stmt *s, int i, const void *v, size_t n);
 
 /* Column helpers. sq_col_copy copies into a fixed array (truncating);
@@ -73,6 +77,14 @@ void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t n);
 char *sq_col_dup(sqlite3_stmt *s, int i);
 const char *sq_col_str(sqlite3_stmt *s, int i);
 int64_t sq_col_int(sqlite3_stmt *s, int i);
+
+/* Build the indexes a large first round went without (sqlite_messages.c)
+ * once no selected folder is in its first round; nothing when they are
+ * there. */
+int sq_restore_indexes(struct store *st, struct err *e);
+
+/* store_begin_redoable (store.h): synchronous = NORMAL until it ends. */
+int sqlite_begin_redoable(struct store *st, struct err *e);
 
 /* Begin a transaction unless one is open; *owned says whether we did. */
 int sq_auto_begin(struct store *st, int *owned, struct err *e);
