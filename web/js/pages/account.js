@@ -166,6 +166,7 @@ export async function render(main, params, app) {
     });
     if (!d.ok) return;
     await del(`/accounts/${seg(id)}`);
+    alive = false;
     announce(`Account ${a.name} removed.`);
     app.navigate('#/accounts');
   }
@@ -237,7 +238,9 @@ export async function render(main, params, app) {
   bodyEl.id = 'tab-body';
   bodyEl.setAttribute('aria-labelledby', `tab-${tabName}`);
 
+  let alive = true;
   async function refreshAccount() {
+    if (!alive) return;
     try {
       account = await get(`/accounts/${seg(id)}`);
     } catch (e) {
@@ -254,6 +257,7 @@ export async function render(main, params, app) {
     if (tab && tab.onAccount) tab.onAccount(account);
   }
   async function refreshFolders() {
+    if (!alive) return;
     try {
       const r = await get(`/accounts/${seg(id)}/folders`);
       folders = (r && r.folders) || [];
@@ -297,6 +301,7 @@ export async function render(main, params, app) {
     }
   }, 15000);
   return () => {
+    alive = false;
     unsub();
     clearInterval(timer);
     if (tab && tab.destroy) tab.destroy();
