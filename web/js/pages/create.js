@@ -15,8 +15,8 @@ export function transportChooser(list) {
   list.forEach((t, i) => {
     const id = `${name}-${t}`;
     group.appendChild(h('div', { class: 'radio' },
-      h('input', { type: 'radio', name, id, value: t, checked: i === 0 }),
-      h('label', { for: id }, TRANSPORTS[t].label, h('span', { class: 'hint' }, TRANSPORTS[t].hint))));
+      h('input', { type: 'radio', name, id, value: t, checked: i === 0, 'aria-describedby': `${id}-hint` }),
+      h('div', null, h('label', { for: id }, TRANSPORTS[t].label), h('span', { class: 'hint', id: `${id}-hint` }, TRANSPORTS[t].hint))));
   });
   return { el: group, value: () => (group.querySelector('input:checked') || {}).value || list[0] };
 }

@@ -15,14 +15,17 @@ const DEFAULTS = {
   smtp: 'smtp.office365.com:587',
 };
 
+const cap = (s) => (s ? s.charAt(0).toUpperCase() + s.slice(1) : '');
+
 function input(name, value, attrs = {}) {
   return h('input', { type: 'text', name, value: value || '', spellcheck: 'false', autocapitalize: 'none', autocomplete: 'off', ...attrs });
 }
 
 function check(name, label, checked, hint) {
   const id = `pv-${name}`;
-  return h('div', { class: 'checkbox' }, h('input', { type: 'checkbox', id, name, checked: !!checked }),
-    h('label', { for: id }, label, hint ? h('span', { class: 'hint' }, hint) : null));
+  return h('div', { class: 'checkbox' },
+    h('input', { type: 'checkbox', id, name, checked: !!checked, 'aria-describedby': hint ? `${id}-hint` : null }),
+    h('div', null, h('label', { for: id }, label), hint ? h('span', { class: 'hint', id: `${id}-hint` }, hint) : null));
 }
 
 export async function render(main, params, app) {
@@ -30,7 +33,7 @@ export async function render(main, params, app) {
   try {
     p = await get('/provider');
   } catch (e) {
-    if (e.status !== 404) {
+    if (e.status !== 404 && e.code !== 'oauth_not_configured') {
       fill(main, h('h1', null, 'Provider settings'), errorPanel(e, {}));
       return null;
     }
@@ -91,6 +94,7 @@ export async function render(main, params, app) {
       fill(problem, errorPanel(e, {}, 'The settings were not saved'));
       throw e;
     }
+    if (body.client_secret) secret.placeholder = 'Set (stored encrypted): leave empty to keep it';
     secret.value = '';
     fill(stateBadge, body.enabled ? badge('Enabled', 'ok') : badge('Not enabled', 'warn'));
     announce('Provider settings saved.');
@@ -111,7 +115,7 @@ export async function render(main, params, app) {
       h('ul', { class: 'checks' }, (r.checks || []).map((c) => h('li', { class: c.ok ? 'ok' : 'bad', 'data-check': c.name },
         h('span', { class: 'check-mark', 'aria-hidden': 'true' }, c.ok ? '✓' : '✗'),
         h('span', { class: 'visually-hidden' }, c.ok ? 'Passed: ' : 'Failed: '),
-        h('span', null, h('strong', null, c.message), c.fix ? h('span', { class: 'hint' }, ` ${c.fix}`) : null))))));
+        h('span', null, h('strong', null, cap(c.message)), c.fix ? h('span', { class: 'hint' }, cap(c.fix)) : null))))));
   }
 
   const form = h('form', { class: 'panel', novalidate: true },
