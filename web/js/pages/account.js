@@ -177,9 +177,8 @@ export async function render(main, params, app) {
     const buttons = [];
     if (!authorized && a.state !== 'auth_invalid')
       buttons.push(busyButton('Authorize Outlook', actions.authorize, { class: 'primary', onError: showError }));
-    if (a.state === 'auth_invalid')
-      buttons.push(busyButton('Authorize again', actions.authorize, { class: 'primary', onError: showError }));
-    if (authorized)
+    // auth_invalid: "Authorize again" sits in its problem panel, right there.
+    if (authorized && a.state !== 'auth_invalid')
       buttons.push(busyButton('Fetch Folders', actions.fetchFolders, { class: authorized && !a.folders_selected ? 'primary' : 'secondary', onError: showError }));
     if (authorized || a.state === 'auth_invalid')
       buttons.push(busyButton('Stop Mail Synchronization', actions.stop, { class: 'secondary', onError: showError }));
