@@ -87,6 +87,10 @@ export async function render(main, params, app) {
   }
   let folders = [];
   let tab = null;
+  // Back from Microsoft: the callback's result is in the query; the
+  // account's last_error tells the same, so only tidy the address.
+  if (params.query && params.query.get('authorized') !== null)
+    history.replaceState(null, '', `#/accounts/${encodeURIComponent(id)}${params.tab ? `/${params.tab}` : ''}`);
   const ret = takeAuthorizeReturn(id);
 
   const headEl = h('div', { class: 'account-head' });

@@ -49,8 +49,9 @@ export function providerNotice(info, app) {
 
 // Send the browser to Microsoft to authorize account `id`; Microsoft
 // returns to the server's /oauth/callback, which sends it back here.
-export async function authorize(id) {
-  const back = `/#/accounts/${encodeURIComponent(id)}`;
+// `hash` is the page to come back to (default: the account's page).
+export async function authorize(id, hash = `#/accounts/${encodeURIComponent(id)}`) {
+  const back = `/${hash}`;
   const r = await post(`/accounts/${seg(id)}/authorize`, { return_to: back });
   if (!r || !r.authorization_url) throw new Error('The server gave no Microsoft address to go to.');
   sessionStorage.setItem('inboxsync.authorizing', JSON.stringify({ id: String(id), at: Date.now() }));

@@ -7,7 +7,7 @@
 
 import { get, post, seg } from '../api.js';
 import { h, fill, count, humanText } from '../dom.js';
-import { stateBadge, field, errorPanel, busyButton, readonlyField, confirmDialog, announce } from '../ui.js';
+import { stateBadge, field, errorPanel, problemPanel, busyButton, readonlyField, confirmDialog, announce } from '../ui.js';
 import { authorize, enabledTransports, providerNotice, providerSelect, transportLabel, isAuthorized, TRANSPORTS, PROVIDER_LABEL } from './common.js';
 import { transportChooser, noticeText } from './create.js';
 import { subscribe, debounce } from '../feed.js';
@@ -31,7 +31,7 @@ function accountSection(a, app, onError, reload) {
   const t = TRANSPORTS[a.transport] || TRANSPORTS.graph;
   const buttons = [];
   if (!authorized)
-    buttons.push(busyButton(a.state === 'auth_invalid' ? 'Authorize again' : 'Start Mail Synchronization', () => authorize(a.id), { class: 'primary', onError }));
+    buttons.push(busyButton(a.state === 'auth_invalid' ? 'Authorize again' : 'Start Mail Synchronization', () => authorize(a.id, '#/my-account'), { class: 'primary', onError }));
   if (authorized || a.state === 'auth_invalid') {
     buttons.push(h('a', { href: `#/accounts/${encodeURIComponent(a.id)}/folders`, class: 'button secondary' }, 'Edit folders'));
     buttons.push(busyButton('Stop Mail synchronization', async () => {
@@ -92,7 +92,7 @@ export async function render(main, params, app) {
           sender_name: sender.value.trim(), transport: chooser ? chooser.value() : 'graph' });
         const n = noticeText(r);
         if (n) sessionStorage.setItem(`inboxsync.notice.${r.id}`, n);
-        await authorize(r.id);
+        await authorize(r.id, '#/my-account');
       }, { class: 'primary', onError })));
     provider.addEventListener('change', () => {
       details.hidden = provider.value !== 'microsoft';
@@ -113,6 +113,20 @@ export async function render(main, params, app) {
         h('p', null, h('a', { href: '#/accounts/new' }, 'Connect another mailbox')));
     } catch (e) {
       onError(e);
+    }
+  }
+  // Back from Microsoft: /oauth/callback appended how it ended.
+  const q = params.query;
+  if (q && q.get('authorized') !== null) {
+    history.replaceState(null, '', '#/my-account');
+    if (q.get('authorized') === '1') announce('Signed in to Microsoft: your email settings are filled in and synchronization starts.');
+    else {
+      const wrong = q.get('error') === 'wrong_account';
+      fill(problem, problemPanel({
+        title: wrong ? 'Wrong Microsoft account selected' : 'The Microsoft sign-in did not complete',
+        cause: q.get('message') || '', code: q.get('error') || '',
+        fix: wrong ? 'Click Start Mail Synchronization again and, at Microsoft, choose "Use another account". Your browser may sign in automatically to the Microsoft account it used before: a private (incognito) window avoids that.' : 'Try Start Mail Synchronization again.',
+      }, {}, true));
     }
   }
   await load();
