@@ -47,7 +47,7 @@ export async function render(main, params, app) {
     problem,
     field('Mail service provider', provider, 'Outlook.com, Microsoft 365 and Exchange Online mailboxes.'),
     chooser.el,
-    field('Account Name', name, 'Internal: how this mailbox is called here, e.g. "Support" or "Work".'),
+    field('Account Name', name, 'Internal: how this mailbox is called here, e.g. "Support" or "work-adele" (letters, digits and . _ - @ +, no spaces).'),
     field('Email Address', email, 'The mailbox to connect. You will sign in to Microsoft as this address.'),
     field('Sender Name', sender, 'Shown to recipients of mail you send, e.g. "Adele Vance".'),
     h('div', { class: 'actions' }, h('a', { href: '#/accounts', class: 'button secondary' }, 'Cancel'), save));
