@@ -53,6 +53,12 @@ function problems(a, ret) {
     out.push({ title: 'Synchronization failed', code: 'error', tone: 'warn',
       cause: a.state_reason, fix: fix.text, fixCode: fix.code });
   }
+  // Early warnings, before anything fails (secret expiry, an unused grant).
+  for (const w of a.warnings || []) {
+    out.push({ title: w.code === 'client_secret_expiring' ? 'The app\'s client secret expires soon' : 'Early warning',
+      code: w.code, cause: w.message, tone: 'warn',
+      fixCode: /grant|refresh/.test(w.code || '') ? 'reauthorize' : '' });
+  }
   // A failure since the last authorization: wrong account, cancelled sign-in…
   const showLast = last && lastAt && (!authAt || lastAt > authAt || !isAuthorized(a)) &&
     !['syncing', 'idle', 'auth_invalid', 'throttled'].includes(a.state) &&

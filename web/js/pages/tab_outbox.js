@@ -8,6 +8,7 @@ import { badge, busyButton, errorPanel, announce } from '../ui.js';
 
 const STATES = {
   queued: ['Waiting to be sent', 'neutral'],
+  drafted: ['Being prepared', 'active'],
   sending: ['Sending', 'active'],
   submitted: ['Sent, waiting for Outlook\'s copy', 'active'],
   confirmed: ['Sent and in Sent Items', 'ok'],
