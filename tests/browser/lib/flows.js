@@ -66,4 +66,15 @@ async function until(fn, ms = 60000, what = 'the condition') {
   throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
 }
 
-module.exports = { signIn, signOut, microsoftSignIn, until };
+// Every visible form control on the page has a name a screen reader
+// reads (a <label>, aria-label or aria-labelledby); resolves to the
+// unnamed ones, [] when all are named.
+async function unlabelled(page) {
+  return page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button')]
+    .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') &&
+      !el.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+    .map((el) => el.outerHTML.slice(0, 120)));
+}
+
+module.exports = { signIn, signOut, microsoftSignIn, until, unlabelled };

@@ -10,7 +10,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { world } = require('../lib/setup');
 const { openBrowser } = require('../lib/browser');
-const { signIn, signOut } = require('../lib/flows');
+const { signIn, signOut, unlabelled } = require('../lib/flows');
 
 test('administrator: provider settings, Check, users', { timeout: 300000 }, async () => {
   const w = await world({ provider: false, users: [{ name: 'root', password: 'root-password', admin: true },
@@ -23,7 +23,12 @@ test('administrator: provider settings, Check, users', { timeout: 300000 }, asyn
     await page.goto(`${w.url}/`);
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await shot('sign-in');
-    await signIn(page, w.url, 'owner', 'owner-password');
+    // By keyboard alone: the user name has the focus, Tab, Enter.
+    await page.keyboard.type('owner');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('owner-password');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Mailbox Accounts' }).waitFor();
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByLabel('Account Name').fill('Work');
     await page.getByLabel('Email Address').fill('adele@contoso.com');
@@ -43,6 +48,7 @@ test('administrator: provider settings, Check, users', { timeout: 300000 }, asyn
     await page.getByLabel('Client ID').waitFor();
     assert.equal((await page.locator('#redirect-uri').innerText()).trim(), `${w.url}/oauth/callback`);
     await shot('provider-empty');
+    assert.deepEqual(await unlabelled(page), [], 'every control of the provider page is labelled');
     await page.getByLabel('Client ID').fill(w.sim.info.client_id);
     await page.getByLabel('Client secret', { exact: true }).fill(w.sim.info.client_secret);
     await page.getByLabel('Tenant').fill('common');
@@ -78,6 +84,7 @@ test('administrator: provider settings, Check, users', { timeout: 300000 }, asyn
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Add user' }).waitFor();
     await shot('users');
+    assert.deepEqual(await unlabelled(page), [], 'every control of the users page is labelled');
     await page.getByLabel('User name').fill('carol');
     await page.getByLabel('Password', { exact: true }).fill('carol-first-password');
     await page.getByRole('button', { name: 'Add user' }).click();

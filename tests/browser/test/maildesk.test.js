@@ -15,7 +15,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { world } = require('../lib/setup');
 const { openBrowser } = require('../lib/browser');
-const { signIn, microsoftSignIn, until } = require('../lib/flows');
+const { signIn, microsoftSignIn, until, unlabelled } = require('../lib/flows');
 
 const ADELE = 'adele@contoso.com';
 
@@ -37,6 +37,7 @@ test('MailDesk: Connect Outlook, word by word', { timeout: 360000 }, async () =>
     await page.getByLabel('Email Address').fill(ADELE);
     await page.getByLabel('Sender Name').fill('Adele Vance');
     await shot('create');
+    assert.deepEqual(await unlabelled(page), []);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('heading', { name: /Support/ }).waitFor();
     await assert.doesNotReject(page.locator('.badge[data-state=new]').first().waitFor());
@@ -74,6 +75,7 @@ test('MailDesk: Connect Outlook, word by word', { timeout: 360000 }, async () =>
     const outgoing = page.locator('[data-server=outgoing]');
     await outgoing.locator('[data-status=ok]').waitFor();
     await shot('servers-confirmed');
+    assert.deepEqual(await unlabelled(page), []);
 
     // Step 5 — Fetch Folders; Step 6 — the Folders tab.
     await page.evaluate(() => { window.notReloaded = true; });
@@ -90,6 +92,7 @@ test('MailDesk: Connect Outlook, word by word', { timeout: 360000 }, async () =>
     await page.locator('tr[data-folder="Inbox/Projects"].selected').waitFor();
     assert.equal(await page.getByLabel('Role of Inbox/Projects').inputValue(), 'custom');
     await shot('folders-selected');
+    assert.deepEqual(await unlabelled(page), []);
 
     // Step 7 — synchronization goes live, on this page, from the change feed.
     const selectedRows = page.locator('tr.selected');
@@ -103,7 +106,11 @@ test('MailDesk: Connect Outlook, word by word', { timeout: 360000 }, async () =>
     await shot('folders-live');
 
     // Messages: open one (body fetched on open), mark, move, delete.
-    await page.getByRole('tab', { name: 'Messages' }).click();
+    // The tabs answer the arrow keys.
+    await page.getByRole('tab', { name: /Folders/ }).focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Messages');
+    await page.keyboard.press('Enter');
     await page.locator('.msg-button').first().waitFor();
     await shot('messages-inbox');
     const first = page.locator('.msg').first();
@@ -117,6 +124,7 @@ test('MailDesk: Connect Outlook, word by word', { timeout: 360000 }, async () =>
       : await reader.locator('.body-text').innerText();
     assert.ok(bodyText.trim().length > 0, 'the body is shown');
     await shot('message-open');
+    assert.deepEqual(await unlabelled(page), []);
     await page.getByRole('button', { name: 'Mark as unread' }).click();
     await page.getByRole('button', { name: 'Mark as read' }).waitFor();
     const simInbox = async () => (await w.sim.admin('GET', `/mailboxes/${ADELE}/messages?folder=Inbox`));
@@ -144,6 +152,7 @@ test('MailDesk: Connect Outlook, word by word', { timeout: 360000 }, async () =>
     await page.getByLabel('Subject').fill(mine);
     await page.getByLabel('Message', { exact: true }).fill('Testing the setup: this should arrive in the Inbox.');
     await shot('compose');
+    assert.deepEqual(await unlabelled(page), []);
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     await page.locator('.folder-button[aria-current=true]', { hasText: 'Sent Items' }).waitFor();
     const sentEntry = page.locator('.msg', { hasText: mine });
