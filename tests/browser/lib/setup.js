@@ -36,4 +36,27 @@ function apiClient(w, user) {
   };
 }
 
-module.exports = { world, apiClient };
+// Run `fn({w, b, page})` in a world (options as for world()) with a
+// browser whose screenshots go to artifacts/<name>: on failure a last
+// screenshot is taken; afterwards the browser is closed, the world torn
+// down, and the test fails if a page logged an error or an API call the
+// test did not expect failed, or if serve did not exit 0 on SIGTERM.
+async function inBrowser(name, opts, fn, w0 = null) {
+  const assert = require('node:assert/strict');
+  const { openBrowser } = require('./browser');
+  const w = w0 || await world(opts);
+  const b = await openBrowser(name);
+  try {
+    await fn({ w, b, page: b.page });
+    assert.deepEqual(b.errors, [], 'no page errors and no unexpected failed API calls');
+  } catch (e) {
+    await b.shot('failure').catch(() => {});
+    throw e;
+  } finally {
+    await b.close();
+    if (opts.after) await opts.after();
+    assert.equal(await w.close(), 0, 'serve exits 0 on SIGTERM');
+  }
+}
+
+module.exports = { world, apiClient, inBrowser };

@@ -6,18 +6,14 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { world, apiClient } = require('../lib/setup');
-const { openBrowser } = require('../lib/browser');
+const { apiClient, inBrowser } = require('../lib/setup');
 const { signIn, microsoftSignIn, until } = require('../lib/flows');
 
 const ADELE = 'adele@contoso.com';
 
 test('auth_invalid is shown and fixed by authorizing again', { timeout: 300000 }, async () => {
-  const w = await world({ users: [{ name: 'owner', password: 'owner-password' }] });
-  const b = await openBrowser('auth_invalid');
-  const { page } = b;
+  await inBrowser('auth_invalid', { users: [{ name: 'owner', password: 'owner-password' }] }, async ({ w, b, page }) => {
   const api = apiClient(w, 'owner');
-  try {
     await signIn(page, w.url, 'owner', 'owner-password');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByLabel('Account Name').fill('Work');
@@ -64,12 +60,5 @@ test('auth_invalid is shown and fixed by authorizing again', { timeout: 300000 }
     await page.locator('.problem', { hasText: 'Invalid OAuth Configuration' }).waitFor({ state: 'detached' });
     await page.locator('.badge[data-state=idle], .badge[data-state=syncing], .badge[data-state=confirmed]').first().waitFor();
     await b.shot('authorized-again');
-    assert.deepEqual(b.errors, []);
-  } catch (e) {
-    await b.shot('failure').catch(() => {});
-    throw e;
-  } finally {
-    await b.close();
-    assert.equal(await w.close(), 0);
-  }
+  });
 });

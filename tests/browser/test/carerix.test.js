@@ -16,8 +16,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { world } = require('../lib/setup');
-const { openBrowser } = require('../lib/browser');
+const { world, inBrowser } = require('../lib/setup');
 const { startDovecot } = require('../lib/dovecot');
 const { signIn, microsoftSignIn, until } = require('../lib/flows');
 
@@ -93,31 +92,19 @@ async function stopSync(page, b, label) {
 }
 
 test('Carerix: My Account → Email settings with Microsoft Graph', { timeout: 300000 }, async () => {
-  const w = await world({ users: [{ name: 'owner', password: 'owner-password' }], transports: 'graph' });
-  const b = await openBrowser('carerix-graph');
-  const { page } = b;
-  try {
+  await inBrowser('carerix-graph', { users: [{ name: 'owner', password: 'owner-password' }], transports: 'graph' }, async ({ w, b, page }) => {
     await signIn(page, w.url, 'owner', 'owner-password');
     await startSync(page, w, b, 'graph', 'Microsoft Graph');
     await mapFolders(page, b, 'graph');
     await stopSync(page, b, 'graph');
-    assert.deepEqual(b.errors, []);
-  } catch (e) {
-    await b.shot('failure').catch(() => {});
-    throw e;
-  } finally {
-    await b.close();
-    assert.equal(await w.close(), 0);
-  }
+  });
 });
 
 test('Carerix: IMAP OAuth2 with folder mapping', { timeout: 300000 }, async (t) => {
   // The world's own simulator and a Dovecot that asks it about tokens.
-  const w = await world({ users: [{ name: 'owner', password: 'owner-password' }], provider: false });
-  const d = await startDovecot(w.sim);
-  const b = await openBrowser('carerix-imap');
-  const { page } = b;
-  try {
+  const w0 = await world({ users: [{ name: 'owner', password: 'owner-password' }], provider: false });
+  const d = await startDovecot(w0.sim);
+  await inBrowser('carerix-imap', { after: () => d.stop() }, async ({ w, b, page }) => {
     const secret = require('node:path').join(w.data.dir, 'client-secret');
     require('node:fs').writeFileSync(secret, `${w.sim.info.client_secret}\n`, { mode: 0o600 });
     w.data.cli(['provider', 'set', 'microsoft', '--client-id', w.sim.info.client_id, '--client-secret-file', secret,
@@ -140,13 +127,5 @@ test('Carerix: IMAP OAuth2 with folder mapping', { timeout: 300000 }, async (t) 
       await mapFolders(page, b, 'imap');
     });
     await stopSync(page, b, 'imap');
-    assert.deepEqual(b.errors, []);
-  } catch (e) {
-    await b.shot('failure').catch(() => {});
-    throw e;
-  } finally {
-    await b.close();
-    await d.stop();
-    assert.equal(await w.close(), 0);
-  }
+  }, w0);
 });

@@ -5,15 +5,11 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { world, apiClient } = require('../lib/setup');
-const { openBrowser } = require('../lib/browser');
+const { apiClient, inBrowser } = require('../lib/setup');
 const { signIn, signOut } = require('../lib/flows');
 
 test("another user's account is never reachable", { timeout: 240000 }, async () => {
-  const w = await world({ users: [{ name: 'alice', password: 'alice-password' }, { name: 'mallory', password: 'mallory-password' }] });
-  const b = await openBrowser('isolation');
-  const { page } = b;
-  try {
+  await inBrowser('isolation', { users: [{ name: 'alice', password: 'alice-password' }, { name: 'mallory', password: 'mallory-password' }] }, async ({ w, b, page }) => {
     const alice = apiClient(w, 'alice');
     const created = await alice('POST', '/accounts', { name: 'Private', email: 'adele@contoso.com', sender_name: 'Adele', transport: 'graph' });
     assert.equal(created.status, 201);
@@ -58,12 +54,5 @@ test("another user's account is never reachable", { timeout: 240000 }, async () 
     await signIn(page, w.url, 'alice', 'alice-password');
     await page.locator(`li[data-account="${id}"]`).waitFor();
     await b.shot('alice-accounts');
-    assert.deepEqual(b.errors, []);
-  } catch (e) {
-    await b.shot('failure').catch(() => {});
-    throw e;
-  } finally {
-    await b.close();
-    assert.equal(await w.close(), 0);
-  }
+  });
 });

@@ -13,18 +13,14 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { world } = require('../lib/setup');
-const { openBrowser } = require('../lib/browser');
+const { inBrowser } = require('../lib/setup');
 const { signIn, microsoftSignIn, until, unlabelled } = require('../lib/flows');
 
 const ADELE = 'adele@contoso.com';
 
 test('MailDesk: Connect Outlook, word by word', { timeout: 360000 }, async () => {
-  const w = await world({ users: [{ name: 'owner', password: 'owner-password' }] });
-  const b = await openBrowser('maildesk');
-  const { page } = b;
+  await inBrowser('maildesk', { users: [{ name: 'owner', password: 'owner-password' }] }, async ({ w, b, page }) => {
   const shot = (label) => b.shot(label);
-  try {
     // Step 1 — Open Mailbox Accounts, click Create.
     await signIn(page, w.url, 'owner', 'owner-password');
     await page.getByText('No mailbox connected yet').waitFor();
@@ -216,12 +212,5 @@ test('MailDesk: Connect Outlook, word by word', { timeout: 360000 }, async () =>
     await page.getByRole('button', { name: 'Yes, remove it' }).click();
     await page.getByText('No mailbox connected yet').waitFor();
     await shot('removed');
-    assert.deepEqual(b.errors, []);
-  } catch (e) {
-    await shot('failure').catch(() => {});
-    throw e;
-  } finally {
-    await b.close();
-    assert.equal(await w.close(), 0, 'serve exits 0 on SIGTERM');
-  }
+  });
 });
