@@ -16,7 +16,7 @@ function main() {
   try {
     require.resolve('playwright-core');
   } catch {
-    console.error('playwright-core is not installed: run the ctest fixture browser/npm_ci (tests/support/npm_ci.sh)');
+    console.error('playwright-core is not installed: run the ctest fixture browser/npm_ci (tests/sdk/setup.sh)');
     return 1;
   }
   const files = process.argv.slice(2);

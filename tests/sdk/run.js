@@ -3,7 +3,7 @@
 // then runs `node --test` on test/ with NODE_EXTRA_CA_CERTS pointing at
 // that CA, so the SDKs trust the simulator as they would trust Microsoft —
 // no TLS check is switched off. Every simulator the tests start reuses the
-// directory. Needs node_modules installed first (tests/support/npm_ci.sh).
+// directory. Needs node_modules installed first (setup.sh: npm ci).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
