@@ -49,8 +49,8 @@ function accountSection(a, app, onError, reload) {
     h('div', { class: 'grid2' },
       readonlyField('Mail service provider', PROVIDER_LABEL),
       readonlyField('Connection', transportLabel(a.transport)),
-      readonlyField('Incoming', authorized ? `${t.incoming} · ${a.transport === 'imap' ? s.imap_server : s.graph_url}` : ''),
-      readonlyField('Outgoing', authorized ? `${t.outgoing} · ${a.transport === 'imap' ? s.smtp_server : s.graph_url}` : ''),
+      readonlyField('Incoming', authorized ? `${a.transport === 'imap' ? s.imap_server : s.graph_url} (${t.incoming})` : ''),
+      readonlyField('Outgoing', authorized ? `${a.transport === 'imap' ? s.smtp_server : s.graph_url} (${t.outgoing})` : ''),
       readonlyField('Signed in as', authorized ? s.identity : ''),
       readonlyField('Folders', authorized ? count(a.folders_selected, 'folder') + ' synchronized' : '')),
     authorized ? h('p', { class: 'hint' }, 'All email settings were filled in by the Microsoft sign-in and are read-only.') : null,
@@ -61,7 +61,7 @@ export async function render(main, params, app) {
   const info = await app.providerInfo();
   const problem = h('div', { class: 'problem-slot' });
   const onError = (e) => fill(problem, errorPanel(e, { isAdmin: app.isAdmin, openProvider: () => app.navigate('#/admin/provider') }));
-  const email = h('section', { class: 'panel' }, h('p', { class: 'loading' }, 'Loading…'));
+  const email = h('section', { 'aria-labelledby': 'email-settings' }, h('p', { class: 'loading' }, 'Loading…'));
   fill(main,
     h('h1', null, 'My Account'),
     h('section', { class: 'panel' }, h('h2', null, 'Profile'),
@@ -108,7 +108,7 @@ export async function render(main, params, app) {
     try {
       const r = await get('/accounts');
       const accounts = (r && r.accounts) || [];
-      if (!accounts.length) fill(email, startForm());
+      if (!accounts.length) fill(email, h('div', { class: 'panel' }, startForm()));
       else fill(email, accounts.map((a) => accountSection(a, app, onError, load)),
         h('p', null, h('a', { href: '#/accounts/new' }, 'Connect another mailbox')));
     } catch (e) {
