@@ -123,12 +123,16 @@ async function startDovecot(sim) {
   fs.mkdirSync(path.join(dir, 'mail'));
   fs.mkdirSync(path.join(dir, 'state'));
   if (process.getuid() === 0) require('node:child_process').execFileSync('chown', [who.mail, path.join(dir, 'mail')]);
-  fs.writeFileSync(path.join(dir, 'oauth2.conf'), `introspection_url = ${sim.url}/_sim/introspect
+  // A token is accepted when the simulator's "active" equals `active`
+  // ("never": every login refused, as with IMAP/SMTP AUTH turned off).
+  const writeAuth = (active) => fs.writeFileSync(path.join(dir, 'oauth2.conf'),
+    `introspection_url = ${sim.url}/_sim/introspect
 introspection_mode = post
 username_attribute = email
 active_attribute = active
-active_value = true
+active_value = ${active}
 `);
+  writeAuth('true');
   for (let attempt = 0; attempt < 3; attempt++) {
     const ports = { imap: await freePort(), smtp: await freePort(), relay: await freePort() };
     fs.writeFileSync(path.join(dir, 'dovecot.conf'), config(dir, sim.url, ports, who));
@@ -138,6 +142,11 @@ active_value = true
       if (await portOpen(ports.imap) && await portOpen(ports.smtp)) {
         return {
           ...ports, dir, child,
+          // Re-read the settings (SIGHUP) with logins accepted or not.
+          acceptLogins(yes) {
+            writeAuth(yes ? 'true' : 'never');
+            process.kill(child.pid, 'SIGHUP');
+          },
           async stop() {
             await stopChild(child);
             fs.rmSync(dir, { recursive: true, force: true });

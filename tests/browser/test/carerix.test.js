@@ -12,7 +12,8 @@
 // would). The IMAP part's folder mapping and synchronization run once the
 // IMAP transport can sync mail: until then creating an IMAP account
 // answers with a notice saying it cannot, and that part is skipped with
-// the notice as the reason (authorization and Test & Confirm run anyway).
+// the notice as the reason (authorization, Test & Confirm, and Test with
+// SMTP AUTH turned off run anyway).
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -119,6 +120,23 @@ test('Carerix: IMAP OAuth2 with folder mapping', { timeout: 300000 }, async (t) 
     await page.locator('[data-server=incoming] [data-status=confirmed]').waitFor();
     await page.locator('[data-server=outgoing] [data-status=ok]').waitFor();
     await b.shot('imap-servers-confirmed');
+    // SMTP AUTH turned off for the mailbox: Test says so, with the fix.
+    d.acceptLogins(false);
+    const outgoing = page.locator('[data-server=outgoing]');
+    await until(async () => {
+      await page.getByRole('button', { name: 'Test', exact: true }).click();
+      await page.getByRole('button', { name: 'Test', exact: true }).and(page.locator(':not([disabled])')).waitFor();
+      return (await outgoing.locator('[data-status=failed]').count()) > 0;
+    }, 60000, 'the outgoing test to fail');
+    assert.match(await outgoing.innerText(), /SMTP AUTH/);
+    assert.match(await outgoing.innerText(), /Exchange admin center/);
+    await b.shot('imap-smtp-auth-disabled');
+    d.acceptLogins(true);
+    await until(async () => {
+      await page.getByRole('button', { name: 'Test', exact: true }).click();
+      await page.getByRole('button', { name: 'Test', exact: true }).and(page.locator(':not([disabled])')).waitFor();
+      return (await outgoing.locator('[data-status=ok]').count()) > 0;
+    }, 60000, 'the outgoing test to pass again');
     const notice = await page.evaluate((aid) => sessionStorage.getItem(`inboxsync.notice.${aid}`), id);
     if (notice) assert.ok(await page.locator('.problem', { hasText: 'Please note' }).count(), 'the notice is shown');
     await t.test('folder mapping and synchronization over IMAP', {

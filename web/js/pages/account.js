@@ -32,7 +32,7 @@ const LAST_ERROR_TITLES = {
 
 
 // The problems to show for account `a`, most important first.
-function problems(a, ret) {
+function problems(a) {
   const out = [];
   const fix = a.fix || {};
   const last = a.last_error;
@@ -59,16 +59,17 @@ function problems(a, ret) {
       code: w.code, cause: w.message, tone: 'warn',
       fixCode: /grant|refresh/.test(w.code || '') ? 'reauthorize' : '' });
   }
-  // A failure since the last authorization: wrong account, cancelled sign-in…
-  const showLast = last && lastAt && (!authAt || lastAt > authAt || !isAuthorized(a)) &&
-    !['syncing', 'idle', 'auth_invalid', 'throttled'].includes(a.state) &&
-    (!ret || lastAt >= ret.at - 120000 || !isAuthorized(a));
-  if (showLast) {
-    const wrong = /wrong|mismatch|signed in as/i.test(`${last.code} ${last.message}`);
-    out.push({ title: LAST_ERROR_TITLES[last.code] || (wrong ? 'Wrong Microsoft account' : 'The last attempt failed'),
+  // A failed authorization (a wrong account, a cancelled sign-in): shown
+  // until the mailbox is authorized; other failures are shown where they
+  // belong (the server cards, the sync state).
+  const wrong = last && /wrong|mismatch|signed in as/i.test(`${last.code} ${last.message}`);
+  const recent = last && lastAt && (!authAt || lastAt > authAt);
+  const signInFailed = last && /access_denied|consent|invalid_grant|interaction_required|authoriz|invalid_state/i.test(last.code || '');
+  if (recent && (wrong || (signInFailed && !isAuthorized(a))) && a.state !== 'auth_invalid') {
+    out.push({ title: LAST_ERROR_TITLES[last.code] || (wrong ? 'Wrong Microsoft account' : 'The authorization did not complete'),
       code: last.code, cause: last.message,
-      fix: wrong ? 'Authorize again and, at Microsoft, choose "Use another account" and sign in as the mailbox\'s address.' : (fix.text || ''),
-      fixCode: wrong || !isAuthorized(a) ? 'sign_in_as' : fix.code,
+      fix: wrong ? 'Authorize again and, at Microsoft, choose "Use another account" and sign in as the mailbox\'s address.' : 'Authorize again.',
+      fixCode: 'sign_in_as',
       extra: wrong ? h('p', { class: 'hint' }, 'Why: your browser may sign in to Microsoft with the account it used last. A private browser window also avoids that.') : null });
   }
   return out;
@@ -211,7 +212,7 @@ export async function render(main, params, app) {
   }
 
   function renderAlerts() {
-    const list = problems(account, ret).map((p) => problemPanel(p, actions));
+    const list = problems(account).map((p) => problemPanel(p, actions));
     const n = sessionStorage.getItem(`inboxsync.notice.${id}`);
     const extra = [];
     if (n) extra.push(h('section', { class: 'problem tone-info', role: 'note' },

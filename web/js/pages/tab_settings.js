@@ -52,9 +52,9 @@ export async function mount(el, ctx) {
     fill(problem);
     const r = await ctx.actions.test(incoming, outgoing);
     if (incoming && r && r.incoming)
-      announce(r.incoming.status === 'confirmed' ? 'Incoming: Status = Confirmed.' : `Incoming: Not Confirmed. ${r.incoming.last_error || ''}`, r.incoming.status !== 'confirmed');
+      announce(r.incoming.status === 'confirmed' ? 'Incoming: Status = Confirmed.' : 'Incoming: Not Confirmed. The reason is under Incoming Mail Server.', r.incoming.status !== 'confirmed');
     else if (outgoing && r && r.outgoing)
-      announce(r.outgoing.status === 'ok' ? 'Outgoing: the test succeeded; sending is configured.' : `Outgoing: the test failed. ${r.outgoing.last_error || ''}`, r.outgoing.status !== 'ok');
+      announce(r.outgoing.status === 'ok' ? 'Outgoing: the test succeeded; sending is configured.' : 'Outgoing: the test failed. The reason is under Outgoing Mail Server.', r.outgoing.status !== 'ok');
   }
 
   function render() {
