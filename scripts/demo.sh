@@ -151,6 +151,10 @@ Signing in there as adele@contoso.com shows the wrong-account case.
 EOT
 
 if [ "$KEEP" = 1 ]; then
+	# On a desktop, open it in the default browser too.
+	if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && command -v xdg-open >/dev/null 2>&1; then
+		xdg-open "$URL/" >/dev/null 2>&1 || true
+	fi
 	echo
 	echo "Serving until Ctrl-C."
 	wait "$SERVE_PID"

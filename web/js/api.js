@@ -19,9 +19,11 @@ export class ApiError extends Error {
   }
 }
 
+// The CSRF token of the cookie session, shared by the tabs of this
+// browser (a bookmark opened in a new tab can act too).
 export function setCsrf(token) {
-  if (token) sessionStorage.setItem(CSRF_KEY, token);
-  else sessionStorage.removeItem(CSRF_KEY);
+  if (token) localStorage.setItem(CSRF_KEY, token);
+  else localStorage.removeItem(CSRF_KEY);
 }
 
 // Called with the ApiError whenever the session is gone (401).
@@ -36,7 +38,7 @@ export async function api(method, path, body, opts = {}) {
   const headers = { Accept: 'application/json', ...(opts.headers || {}) };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD') {
-    const csrf = sessionStorage.getItem(CSRF_KEY);
+    const csrf = localStorage.getItem(CSRF_KEY);
     if (csrf) headers['X-CSRF-Token'] = csrf;
   }
   let r;
@@ -65,7 +67,9 @@ export async function api(method, path, body, opts = {}) {
   }
   if (!r.ok) {
     const err = new ApiError(r.status, data, Number(r.headers.get('Retry-After')) || 0);
-    if (r.status === 401 && !opts.quiet401) for (const fn of listeners) fn(err);
+    // 401, or a session whose CSRF token this browser lost: sign in again.
+    const lostCsrf = r.status === 403 && /X-CSRF-Token/.test(err.message);
+    if ((r.status === 401 && !opts.quiet401) || lostCsrf) for (const fn of listeners) fn(err);
     throw err;
   }
   return data;

@@ -28,7 +28,7 @@ test("another user's account is never reachable", { timeout: 240000 }, async () 
 
     // The same answers as for an id that does not exist, on every route the page uses.
     const probe = await page.evaluate(async (aid) => {
-      const csrf = sessionStorage.getItem('inboxsync.csrf');
+      const csrf = localStorage.getItem('inboxsync.csrf');
       const call = async (method, path, body) => (await fetch(`/api/v1${path}`, {
         method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
         body: body ? JSON.stringify(body) : undefined })).status;

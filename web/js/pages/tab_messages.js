@@ -78,12 +78,23 @@ export async function mount(el, ctx, query) {
       return;
     }
     const more = nextCursor ? busyButton('Load older messages', loadMore, { class: 'secondary wide', onError }) : null;
+    // Keep the reader's place: scroll position and the focused message.
+    const oldList = listEl.querySelector('.messages');
+    const scroll = oldList ? oldList.scrollTop : 0;
+    const focused = listEl.contains(document.activeElement) && document.activeElement.closest('.msg')
+      ? document.activeElement.closest('.msg').getAttribute('data-id') : null;
     fill(listEl,
       h('div', { class: 'list-head' }, h('h2', null, folder),
         f ? h('span', { class: 'muted' }, `${num(f.total)} messages`, f.sync && f.sync.phase !== 'live' ? ' · still synchronizing' : '') : null),
       messages.length ? h('ul', { class: 'messages', 'aria-label': `Messages in ${folder}` }, messages.map(item))
         : h('p', { class: 'muted empty-list' }, f && f.sync && f.sync.phase !== 'live' ? 'Synchronizing… the newest mail appears here first.' : 'This folder is empty.'),
       more);
+    const newList = listEl.querySelector('.messages');
+    if (newList) newList.scrollTop = scroll;
+    if (focused) {
+      const again = listEl.querySelector(`.msg[data-id="${CSS.escape(focused)}"] .msg-button`);
+      if (again) again.focus({ preventScroll: true });
+    }
   }
 
   async function load(keepCount = false) {
