@@ -179,6 +179,14 @@ test('MailDesk: Connect Outlook, word by word', { timeout: 360000 }, async () =>
     };
     await until(conv, 60000, 'the reply in the same conversation at Microsoft');
     await shot('replied');
+    await page.getByRole('tab', { name: 'Outbox' }).click();
+    await page.locator('.outbox-entry').first().waitFor();
+    await shot('outbox');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Mailbox Accounts' }).click();
+    await page.locator('.account-row .badge[data-state=idle], .account-row .badge[data-state=syncing]').first().waitFor();
+    await shot('mailbox-accounts');
+    await page.locator('.account-link').first().click();
+    await page.getByRole('tab', { name: 'Settings', selected: true }).waitFor();
 
     // At 360 px wide.
     await page.setViewportSize({ width: 360, height: 780 });

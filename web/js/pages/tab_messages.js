@@ -241,21 +241,23 @@ export async function mount(el, ctx, query) {
     fill(readerEl, h('p', { class: 'loading' }, 'Opening…'));
     try {
       const m = await get(`/accounts/${seg(ctx.id)}/messages/${seg(id)}`);
-      openMsg = m;
-      renderReader(m);
-      readerEl.focus();
+      // Opening marks it read (at Microsoft too) before its buttons show,
+      // so "Mark as unread" never changes under the pointer.
       if (!m.is_read && !m.pending) {
         try {
           await patch(`/accounts/${seg(ctx.id)}/messages/${seg(id)}`, { is_read: true });
           m.is_read = true;
           const li = messages.find((x) => x.id === id);
           if (li) li.is_read = true;
-          renderReader(m);
-          renderList();
         } catch {
           /* stays unread; the reader still shows it */
         }
       }
+      if (openId !== id) return;
+      openMsg = m;
+      renderReader(m);
+      renderList();
+      readerEl.focus();
     } catch (e) {
       fill(readerEl, backButton(), errorPanel(e, ctx.actions, 'The message could not be opened'));
     }
