@@ -18,10 +18,10 @@ function row(a) {
       h('span', { class: 'account-meta' },
         stateBadge(a.state),
         h('span', { class: 'muted' }, transportLabel(a.transport))),
-      h('span', { class: 'account-detail muted' },
-        humanText(a.state_reason) || s.text || '',
+      h('span', { class: 'account-detail muted' }, a.state_reason ? humanText(a.state_reason) : [
+        s.text || '',
         a.messages ? ` · ${count(a.messages, 'message')}` : '',
-        a.incoming && a.incoming.last_fetch_at ? ` · last fetch ${when(a.incoming.last_fetch_at)}` : '')));
+        a.incoming && a.incoming.last_fetch_at ? ` · last fetch ${when(a.incoming.last_fetch_at)}` : ''])));
 }
 
 export async function render(main, params, app) {
