@@ -77,4 +77,22 @@ async function unlabelled(page) {
     .map((el) => el.outerHTML.slice(0, 120)));
 }
 
-module.exports = { signIn, signOut, microsoftSignIn, until, unlabelled };
+// Create a mailbox account for `email` on the Create page, Authorize
+// Outlook (through the Microsoft pages, or at once with `autoApprove`),
+// Fetch Folders, and wait until it is up to date. Resolves to its id.
+async function connectMailbox(page, w, name, email, { autoApprove = false } = {}) {
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByLabel('Account Name').fill(name);
+  await page.getByLabel('Email Address').fill(email);
+  await page.getByRole('button', { name: 'Save' }).click();
+  if (autoApprove) await w.sim.admin('POST', '/auto-approve', { email });
+  await page.getByRole('button', { name: 'Authorize Outlook' }).click();
+  if (!autoApprove) await microsoftSignIn(page, w.sim.url, email);
+  await page.getByRole('button', { name: 'Fetch Folders' }).click();
+  await page.getByRole('table').waitFor();
+  const id = decodeURIComponent(page.url().match(/#\/accounts\/([^/?]+)/)[1]);
+  await page.locator('.badge[data-state=idle]').first().waitFor({ timeout: 120000 });
+  return id;
+}
+
+module.exports = { signIn, signOut, microsoftSignIn, until, unlabelled, connectMailbox };

@@ -7,25 +7,16 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { apiClient, inBrowser } = require('../lib/setup');
-const { signIn, microsoftSignIn, until } = require('../lib/flows');
+const { signIn, microsoftSignIn, until, connectMailbox } = require('../lib/flows');
 
 const ADELE = 'adele@contoso.com';
 
 test('auth_invalid is shown and fixed by authorizing again', { timeout: 300000 }, async () => {
   await inBrowser('auth_invalid', { users: [{ name: 'owner', password: 'owner-password' }] }, async ({ w, b, page }) => {
-  const api = apiClient(w, 'owner');
+    const api = apiClient(w, 'owner');
     await signIn(page, w.url, 'owner', 'owner-password');
-    await page.getByRole('button', { name: 'Create' }).click();
-    await page.getByLabel('Account Name').fill('Work');
-    await page.getByLabel('Email Address').fill(ADELE);
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByRole('button', { name: 'Authorize Outlook' }).click();
-    await microsoftSignIn(page, w.sim.url, ADELE);
-    await page.getByRole('button', { name: 'Fetch Folders' }).click();
-    await page.getByRole('table').waitFor();
-    const id = decodeURIComponent(page.url().match(/#\/accounts\/([^/?]+)/)[1]);
+    const id = await connectMailbox(page, w, 'Work', ADELE);
     await page.getByRole('tab', { name: 'Settings' }).click();
-    await page.locator('.badge[data-state=idle]').first().waitFor({ timeout: 120000 });
     await b.shot('synchronized');
 
     // Microsoft revokes the grant; access tokens expire too.

@@ -7,7 +7,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { apiClient, inBrowser } = require('../lib/setup');
-const { signIn, until } = require('../lib/flows');
+const { signIn, until, connectMailbox } = require('../lib/flows');
 
 const ADELE = 'adele@contoso.com';
 
@@ -15,17 +15,8 @@ test('throttling and an expired delta token, as the page shows them', { timeout:
   await inBrowser('states', { users: [{ name: 'owner', password: 'owner-password' }] }, async ({ w, b, page }) => {
     const api = apiClient(w, 'owner');
     await signIn(page, w.url, 'owner', 'owner-password');
-    await page.getByRole('button', { name: 'Create' }).click();
-    await page.getByLabel('Account Name').fill('work');
-    await page.getByLabel('Email Address').fill(ADELE);
-    await page.getByRole('button', { name: 'Save' }).click();
     // This test is not about signing in: the simulator approves at once.
-    await w.sim.admin('POST', '/auto-approve', { email: ADELE });
-    await page.getByRole('button', { name: 'Authorize Outlook' }).click();
-    await page.getByRole('button', { name: 'Fetch Folders' }).click();
-    await page.getByRole('table').waitFor();
-    const id = decodeURIComponent(page.url().match(/#\/accounts\/([^/?]+)/)[1]);
-    await page.locator('.badge[data-state=idle]').first().waitFor({ timeout: 120000 });
+    const id = await connectMailbox(page, w, 'work', ADELE, { autoApprove: true });
     const messages = (await api('GET', `/accounts/${id}`)).body.messages;
 
     // Throttled: Retry-After 20 s on the delta queries.
