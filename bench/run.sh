@@ -11,7 +11,8 @@
 #                    20 live folders vs. one request per folder
 #   first_newest_50  time until the 50 newest Inbox messages are in the
 #                    store vs. one curl of the first page
-# then bench/sim_throughput.sh if it exists. See docs/performance.md.
+# then bench/sim_throughput.sh and bench/server_scale.sh (serve at scale;
+# BENCH_SERVER=0 leaves it out). See docs/performance.md.
 # Environment: BUILD_DIR (default build), BENCH_SMALL (10000), BENCH_LARGE
 # (100000), BENCH_REPS (3), BENCH_KEEP=1 keeps the scratch directory.
 set -euo pipefail
@@ -200,4 +201,8 @@ sim_stop
 if [ -f bench/sim_throughput.sh ]; then
 	say "bench/sim_throughput.sh"
 	BUILD_DIR=$BUILD_DIR bash bench/sim_throughput.sh
+fi
+if [ -f bench/server_scale.sh ] && [ "${BENCH_SERVER:-1}" = 1 ]; then
+	say "bench/server_scale.sh (BENCH_SERVER=0 leaves it out)"
+	BUILD_DIR=$BUILD_DIR bash bench/server_scale.sh
 fi

@@ -8,8 +8,10 @@ PACKAGES=(
 	build-essential cmake pkg-config clang curl ca-certificates procps
 	libcurl4-gnutls-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
 	libmicrohttpd-dev libsodium-dev libetpan-dev libgmime-3.0-dev libgnutls28-dev
+	libxml2-dev
 	ripmime
-	libcmocka-dev libclang-rt-14-dev jq psmisc time
+	libcmocka-dev libclang-rt-14-dev jq psmisc time wrk
+	cppcheck clang-tidy clang-tools valgrind llvm
 	dovecot-imapd dovecot-submissiond
 	chromium
 )

@@ -972,4 +972,10 @@ int store_list_deliveries(struct store *st, int64_t webhook_id, size_t max,
 int store_count_undelivered(struct store *st, int64_t webhook_id,
 			    long long *n, struct err *e);
 
+/* Make every delivery slot of a webhook due now with its attempts count
+ * reset (after its owner re-enabled it: the backlog goes out at once
+ * instead of after the backoff it had reached). Claims are kept. */
+int store_retry_deliveries_now(struct store *st, int64_t webhook_id,
+			       struct err *e);
+
 #endif

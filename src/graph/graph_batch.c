@@ -180,7 +180,7 @@ static void dependent_settle(struct graph_batch_item *items, size_t idx,
 	} else {
 		err_set(&it->err, ERR_TRANSIENT, "dependency_failed",
 			"%s%s: not run because the request before it in the "
-			"batch failed (HTTP 424); will be retried", it->op.what,
+			"batch failed (HTTP 424); this is temporary", it->op.what,
 			target);
 	}
 	it->err.http_status = 424;
@@ -359,6 +359,7 @@ int graph_batch_run(struct graph_driver *g, const char *what,
 			break;
 		for (size_t i = take; i < npending; i++)
 			next[nnext++] = pending[i];
+		/* cppcheck-suppress knownConditionTrueFalse ; take >= 1 here */
 		for (size_t i = 0; i < take; i++) {
 			if (!items[pending[i]].rerun)
 				continue;

@@ -349,6 +349,9 @@ static int found_page(json_t *doc, const struct graph_op *op, const char *rid,
 
 		if (json_req_string(m, "id", &id, &perr) < 0)
 			return graph_error_bad_response(e, op, rid, perr.msg);
+		if (!*id) /* it would become the sent copy's id */
+			return graph_error_bad_response(e, op, rid,
+							"a message with an empty \"id\"");
 		if (graph_state_from_json(m, op, rid, &st, e) < 0)
 			return -1;
 		*stop = cb(ctx, id, &st);

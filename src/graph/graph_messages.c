@@ -11,6 +11,7 @@
 #include <string.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/json.h"
+#include "inboxsync/quote.h"
 #include "inboxsync/timeutil.h"
 #include "graph_internal.h"
 
@@ -67,13 +68,15 @@ static int opt_time(const json_t *m, const char *key, int64_t *out,
 		    struct err *e)
 {
 	const char *s;
+	char shown[48];
 
 	*out = 0;
 	if (json_opt_string(m, key, &s, e) < 0)
 		return -1;
 	if (s && time_parse_rfc3339(s, out) < 0)
 		return err_set(e, ERR_PERMANENT, "bad_json",
-			       "field \"%s\" is not a timestamp: '%.40s'", key, s);
+			       "field \"%s\" is not a timestamp: '%s'", key,
+			       quote_str(shown, sizeof(shown), s));
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "inboxsync/http.h"
 #include "inboxsync/imap.h"
 #include "inboxsync/log.h"
+#include "inboxsync/quote.h"
 
 #define LIST_RESPONSE_MAX ((size_t)4 << 20)  /* the whole LIST answer */
 #define SERVER_LINES_MAX ((size_t)16 << 10)  /* recent server lines */
@@ -243,20 +244,16 @@ static void probe_end(struct probe *p)
 
 /* ---- failures ----------------------------------------------------------- */
 
-/* Copy `n` bytes of server text into `out` for a message: printable ASCII
- * only, truncated. */
+/* The first line of `n` bytes of server text into `out` for a message,
+ * quoted (quote.h) and cut to SERVER_SAID_MAX bytes. */
 static void quote_server_text(const char *s, size_t n, char *out, size_t out_len)
 {
-	size_t j = 0;
+	const char *eol = s;
 
-	for (size_t i = 0; i < n && j + 1 < out_len && j < SERVER_SAID_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\r' || c == '\n')
-			break;
-		out[j++] = isprint(c) ? (char)c : '?';
-	}
-	out[j] = '\0';
+	while ((size_t)(eol - s) < n && *eol != '\r' && *eol != '\n')
+		eol++;
+	quote_text(out, out_len < SERVER_SAID_MAX + 1 ? out_len : SERVER_SAID_MAX + 1,
+		   s, (size_t)(eol - s), 0);
 }
 
 /* Length of the prefix of a SASL continuation carrying data: "+ " (IMAP)

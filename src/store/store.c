@@ -109,8 +109,8 @@ int store_put_message(struct store *st, int64_t account_id, int64_t folder_id,
 				    false, &r, e);
 
 	if (outcome)
-		*outcome = r.created ? 'c' : r.moved ? 'm' : r.removed ? 'o'
-			   : r.replaced ? 'r' : r.updated ? 'u' : 0;
+		*outcome = (char)(r.created ? 'c' : r.moved ? 'm' : r.removed ? 'o'
+				  : r.replaced ? 'r' : r.updated ? 'u' : 0);
 	return rc;
 }
 
@@ -158,7 +158,8 @@ static int parse_name(const char *const *names, size_t n, const char *name,
 	{ \
 		return name_of(table, COUNT(table), (unsigned)v); \
 	} \
-	int store_##kind##_parse(const char *name, type *out) \
+	/* `type` is a type: no parentheses (bugprone-macro-parentheses) */ \
+	int store_##kind##_parse(const char *name, type *out) /* NOLINT(bugprone-macro-parentheses) */ \
 	{ \
 		unsigned v; \
 		if (parse_name(table, COUNT(table), name, &v) < 0) \

@@ -12,7 +12,11 @@
 struct store_ops {
 	const char *name;          /* "sqlite", "postgresql" */
 	void (*close)(struct store *st);
+	/* a declarator and a parameter list: they cannot take the
+	 * parentheses bugprone-macro-parentheses asks for */
+	/* NOLINTNEXTLINE(bugprone-macro-parentheses) */
 #define STORE_OP(name, params, args) int(*name) params;
+	/* NOLINTNEXTLINE(bugprone-macro-parentheses) */
 #define STORE_VOID_OP(name, params, args) void(*name) params;
 #include "store/store_ops.def"
 #undef STORE_OP

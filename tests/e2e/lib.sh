@@ -6,7 +6,15 @@ TEST_TMP=$(mktemp -d /tmp/inboxsync-e2e.XXXXXX)
 export INBOXSYNC_HOME="$TEST_TMP/data"
 FAILURES=0
 
-cleanup_tmp() { rm -rf "$TEST_TMP"; }
+# With SECRET_SCAN_DIR set (tests/secret_scan.sh), the private dir, with
+# every output captured by run, is kept there for the scan instead.
+cleanup_tmp() {
+	if [ -n "${SECRET_SCAN_DIR:-}" ] && [ -d "$TEST_TMP" ]; then
+		mv "$TEST_TMP" "$SECRET_SCAN_DIR/$(basename "$0" .sh).$$"
+	else
+		rm -rf "$TEST_TMP"
+	fi
+}
 trap cleanup_tmp EXIT
 
 ibx() { "$INBOXSYNC_BIN" "$@"; }
@@ -15,6 +23,7 @@ ibx() { "$INBOXSYNC_BIN" "$@"; }
 run() {
 	OUT=$("$@" 2>"$TEST_TMP/stderr") && RC=0 || RC=$?
 	ERR=$(cat "$TEST_TMP/stderr")
+	[ -z "${SECRET_SCAN_DIR:-}" ] || printf '%s\n%s\n' "$OUT" "$ERR" >>"$TEST_TMP/outputs.txt"
 }
 
 fail() { echo "FAIL: $*" >&2; FAILURES=$((FAILURES + 1)); }

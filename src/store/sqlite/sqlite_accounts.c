@@ -630,12 +630,16 @@ int sqlite_delete_account(struct store *st, int64_t id, struct err *e)
 		return -1;
 	rc = sq_exec_ints(st, "DELETE FROM accounts WHERE id = ?",
 			  "removing the account", e, 1, id);
+	/* Rows that name the account without a foreign key. */
 	if (rc == 0)
 		rc = sq_exec_ints(st, "DELETE FROM events WHERE account_id = ?",
 				  "removing the account's events", e, 1, id);
+	if (rc == 0)
+		rc = sq_exec_ints(st, "DELETE FROM webhook_deliveries WHERE account_id = ?",
+				  "removing the account's webhook deliveries", e, 1, id);
 	rc = sq_auto_end(st, owned, rc, e);
-	/* Give the space back (a no-op unless auto_vacuum is incremental;
-	 * the store turns it on when it creates a file). */
+	/* Give the space back (auto_vacuum is incremental in every store:
+	 * new files are made so, older ones converted when opened). */
 	if (rc == 0 && owned)
 		sqlite3_exec(sq_db(st), "PRAGMA incremental_vacuum", NULL, NULL, NULL);
 	return rc;

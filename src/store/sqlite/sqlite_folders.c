@@ -176,7 +176,6 @@ int sqlite_end_folder_scan(struct store *st, int64_t account_id,
 			*e = fe;
 			break;
 		}
-		row = 1;
 		n++;
 	}
 	sqlite3_reset(s);

@@ -18,6 +18,7 @@ struct sq_store {
 	sqlite3 *db;
 	char *path;
 	bool readonly;
+	char readonly_why[600];    /* which file or directory is not writable */
 	int in_tx;
 	char *scratch;             /* strings handed out until the next call
 				      that uses it (webhook deliveries) */
