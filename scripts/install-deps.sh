@@ -14,8 +14,11 @@ PACKAGES=(
 	libcmocka-dev libclang-rt-14-dev jq psmisc time wrk
 	cppcheck clang-tidy clang-tools valgrind llvm
 	dovecot-imapd dovecot-submissiond
+	chromium
 )
-# Node.js runs the SDK tests (tests/sdk); a machine that already has a node
+# chromium: the browser tests (tests/browser) drive Debian's build through
+# playwright-core, which never downloads a browser of its own.
+# Node.js runs the SDK and browser tests; a machine that already has a node
 # (Debian's or another packaging) keeps it.
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
