@@ -3,7 +3,9 @@
  * addresses, subject, a text or HTML body, attachments (base64,
  * byte-exact), our own Message-ID, and the reply headers (In-Reply-To,
  * References) that keep a reply in its conversation. Lines end in CRLF.
- * Parsing of address lists is GMime's too.
+ * Parsing of address lists is GMime's too. Reading received messages:
+ * listing and extracting their attachments (GMime), and an HTML body as
+ * plain text (libxml2's HTML parser).
  */
 #ifndef INBOXSYNC_MIME_H
 #define INBOXSYNC_MIME_H
@@ -125,5 +127,40 @@ struct mime_envelope {
 int mime_envelope(const char *raw, size_t len, struct mime_envelope *out,
 		  struct err *e);
 void mime_envelope_free(struct mime_envelope *env);
+/* ---- reading received messages --------------------------------------------- */
+
+/* One attachment of a received message. */
+struct mime_part_info {
+	char name[256];             /* the file name as sent ("" = none given) */
+	char content_type[128];     /* "type/subtype" */
+	size_t size;                /* decoded bytes */
+	bool is_inline;             /* shown in the body (an image), not attached */
+};
+
+/* The attachments of the RFC 822 message `mime` (`len` bytes), numbered
+ * from 1 in the order of the MIME tree: every part that is a file (a
+ * disposition of attachment or inline with a file name, or a file name
+ * alone) and every attached message. The text and HTML bodies are not
+ * attachments. *out (caller frees) gets *n entries, NULL when none.
+ * Errors "mime" when the message does not parse. */
+int mime_list_attachments(const char *mime, size_t len,
+			  struct mime_part_info **out, size_t *n, struct err *e);
+
+/* Attachment number `index` (as mime_list_attachments numbers them),
+ * decoded into `out` (reset first; its limit applies: "too_large");
+ * `info` (may be NULL) describes it. "not_found" naming how many there
+ * are when there is no such attachment. */
+int mime_extract_attachment(const char *mime, size_t len, size_t index,
+			    struct buf *out, struct mime_part_info *info,
+			    struct err *e);
+
+/* An HTML body as plain text for a reader without a browser, into `out`
+ * (reset first; its limit applies): paragraphs, line breaks, list items
+ * ("- ", "1. "), table cells, quoted blocks ("> "), links with their
+ * address, image alt text; scripts, styles and the head are left out;
+ * entities decoded; whitespace collapsed as a browser would (kept inside
+ * <pre>). The input is taken as UTF-8 whatever it declares. Never fails
+ * on bad HTML (it is read the way a browser recovers). */
+int mime_html_to_text(const char *html, size_t len, struct buf *out, struct err *e);
 
 #endif

@@ -52,7 +52,8 @@ static void print_overview(FILE *out)
 	}
 	fprintf(out, "\nRun 'inboxsync COMMAND --help' for details on a command.\n"
 		"Exit codes: 0 ok, 1 failed, 2 usage error, 3 OAuth not configured,\n"
-		"4 authorization needed, 5 throttled or temporary failure (try later).\n");
+		"4 authorization needed, 5 throttled or temporary failure (try later),\n"
+		"130 interrupted (docs/cli.md has the rule).\n");
 }
 
 static void cli_free_globals(struct cli *cli)
@@ -172,6 +173,15 @@ static int parse_globals(struct cli *cli, int argc, char **argv)
 	return i;
 }
 
+/* An environment variable's value when it is set and not empty, else
+ * NULL (read once: a second getenv may not see the first's string). */
+static const char *env_value(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
@@ -208,10 +218,10 @@ int main(int argc, char **argv)
 	}
 	if (!cli.data_dir)
 		cli.data_dir = default_data_dir();
-	if (!cli.database && getenv("INBOXSYNC_DATABASE") && *getenv("INBOXSYNC_DATABASE"))
-		cli.database = xstrdup(getenv("INBOXSYNC_DATABASE"));
-	if (!cli.key_file && getenv("INBOXSYNC_KEY_FILE") && *getenv("INBOXSYNC_KEY_FILE"))
-		cli.key_file = xstrdup(getenv("INBOXSYNC_KEY_FILE"));
+	if (!cli.database)
+		cli.database = xstrdup(env_value("INBOXSYNC_DATABASE"));
+	if (!cli.key_file)
+		cli.key_file = xstrdup(env_value("INBOXSYNC_KEY_FILE"));
 	cli.cmd = cmd;
 	snprintf(command_name, sizeof(command_name), "%s%s%s",
 		 cmd->group ? cmd->group : "", cmd->group ? " " : "", cmd->name);

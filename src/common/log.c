@@ -2,7 +2,9 @@
  * log.c — leveled, redacting logger (see log.h).
  * Redaction is a single left-to-right pass over the line: at each position
  * the rules in `rules[]` are tried in order; the first that matches copies
- * its prefix and replaces the secret part with "[REDACTED]".
+ * its prefix and replaces the secret part with "[REDACTED]". The redacted
+ * line is then quoted (quote.h), so a log line is always one line of
+ * printable UTF-8.
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/log.h"
+#include "inboxsync/quote.h"
 #include "inboxsync/timeutil.h"
 
 #define REDACTED "[REDACTED]"
@@ -266,7 +269,9 @@ static size_t rule_registered(const char *s, struct out *o)
 		const struct secret_mark *m = &secrets[i];
 		unsigned char h[SECRET_HASH];
 
-		if (!m->len || memcmp(s, m->prefix, SECRET_PREFIX) != 0 ||
+		/* strncmp stops at the line's end (the prefix holds no NUL);
+		 * only a candidate pays for the length check and the hash */
+		if (!m->len || strncmp(s, m->prefix, SECRET_PREFIX) != 0 ||
 		    strnlen(s, m->len) < m->len)
 			continue;
 		secret_hash(s, m->len, h);
@@ -321,7 +326,7 @@ size_t log_redact(const char *in, char *outbuf, size_t n)
 
 void log_msg(enum log_level level, const char *subsystem, const char *fmt, ...)
 {
-	char raw[LINE_MAX_BYTES], clean[LINE_MAX_BYTES];
+	char raw[LINE_MAX_BYTES], clean[LINE_MAX_BYTES], shown[LINE_MAX_BYTES];
 	char when[TIME_RFC3339_LEN];
 	char *whole = NULL;
 	va_list ap;
@@ -342,9 +347,11 @@ void log_msg(enum log_level level, const char *subsystem, const char *fmt, ...)
 	}
 	log_redact(whole ? whole : raw, clean, sizeof(clean));
 	free(whole);
+	/* one line, whatever a server put into the message */
+	quote_str(shown, sizeof(shown), clean);
 	time_format_rfc3339(time_now(), when);
 	pthread_mutex_lock(&log_lock);
 	fprintf(log_file ? log_file : stderr, "%s %s %s: %s\n", when,
-		level_names[level], subsystem ? subsystem : "-", clean);
+		level_names[level], subsystem ? subsystem : "-", shown);
 	pthread_mutex_unlock(&log_lock);
 }

@@ -18,6 +18,7 @@
 #include "inboxsync/buf.h"
 #include "inboxsync/http.h"
 #include "inboxsync/log.h"
+#include "inboxsync/quote.h"
 #include "imap/imap_internal.h"
 
 #define BODY_MAX ((size_t)4 << 20)          /* a LIST answer */
@@ -172,20 +173,16 @@ void imap_curl_end(struct imap_curl *p)
 
 /* ---- failures ----------------------------------------------------------- */
 
-/* Copy `n` bytes of server text into `out` for a message: printable ASCII
- * only, truncated. */
+/* The first line of `n` bytes of server text into `out` for a message,
+ * quoted (quote.h) and cut to SERVER_SAID_MAX bytes. */
 static void quote_server_text(const char *s, size_t n, char *out, size_t out_len)
 {
-	size_t j = 0;
+	const char *eol = s;
 
-	for (size_t i = 0; i < n && j + 1 < out_len && j < SERVER_SAID_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\r' || c == '\n')
-			break;
-		out[j++] = isprint(c) ? (char)c : '?';
-	}
-	out[j] = '\0';
+	while ((size_t)(eol - s) < n && *eol != '\r' && *eol != '\n')
+		eol++;
+	quote_text(out, out_len < SERVER_SAID_MAX + 1 ? out_len : SERVER_SAID_MAX + 1,
+		   s, (size_t)(eol - s), 0);
 }
 
 /* Length of the prefix of a SASL continuation carrying data: "+ " (IMAP)

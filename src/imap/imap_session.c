@@ -20,6 +20,7 @@
 #include <libetpan/mailimap_oauth2.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/log.h"
+#include "inboxsync/quote.h"
 #include "imap/imap_internal.h"
 
 void imap_secret_free(char *s)
@@ -83,8 +84,12 @@ static int fail_stream(struct imap_session *s, const char *what, const char *tar
 	const char *host = s->acct ? s->acct->host : "?";
 	char said[300] = "";
 
-	if (*bye)
-		snprintf(said, sizeof(said), " (server said: \"BYE %.200s\")", bye);
+	if (*bye) {
+		char shown[208];
+
+		snprintf(said, sizeof(said), " (server said: \"BYE %s\")",
+			 quote_str(shown, sizeof(shown), bye));
+	}
 	if (*bye && bye_means_token(bye))
 		s->token_suspect = true;
 	switch (f) {
@@ -128,10 +133,13 @@ int imap_session_fail(struct imap_session *s, int rc, const char *what,
 	    imap_stream_failure(s->stream) != IMAP_STREAM_OK)
 		return fail_stream(s, what, target, is_content, e);
 	if (rc == MAILIMAP_ERROR_PARSE) {
+		char line[128];
+
 		err_set(e, ERR_TRANSIENT, "bad_response", "%s%s%s: the answer of the IMAP "
-			"server %.200s could not be parsed (last line: \"%.120s\"); retrying "
+			"server %.200s could not be parsed (last line: \"%s\"); retrying "
 			"later", what, target ? " " : "", target ? target : "",
-			s->acct->host, imap_stream_last_line(s->stream));
+			s->acct->host, quote_str(line, sizeof(line),
+						 imap_stream_last_line(s->stream)));
 		imap_session_drop(s);
 		return -1;
 	}
@@ -141,8 +149,14 @@ int imap_session_fail(struct imap_session *s, int rc, const char *what,
 	}
 	atom = response_atom(s);
 	text = response_text(s);
-	snprintf(quoted, sizeof(quoted), "%s%s%s%.200s", atom ? "[" : "", atom ? atom : "",
-		 atom ? "] " : "", text);
+	{
+		char raw[300];
+
+		/* the server's words, escaped (quote.h) */
+		snprintf(raw, sizeof(raw), "%s%s%s%.200s", atom ? "[" : "", atom ? atom : "",
+			 atom ? "] " : "", text);
+		quote_str(quoted, sizeof(quoted), raw);
+	}
 	for (size_t i = 0; atom && i < sizeof(response_codes) / sizeof(response_codes[0]); i++)
 		if (strcasecmp(atom, response_codes[i].atom) == 0)
 			return err_set(e, response_codes[i].class, response_codes[i].code,
