@@ -22,9 +22,10 @@ now_ms() { date +%s%3N; }
 uri() { jq -rn --arg s "$1" '$s|@uri'; }
 median() { tr ' ' '\n' | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
 
-# sim_start: a fresh simulator on a free loopback port (empty mailbox).
+# sim_start [ARGS...]: a fresh simulator on a free loopback port (empty
+# mailbox); ARGS go to m365sim (e.g. --latency-ms 150).
 sim_start() {
-	"$SIM" --listen 127.0.0.1:0 --quiet --auto-approve "$EMAIL" \
+	"$SIM" --listen 127.0.0.1:0 --quiet --auto-approve "$EMAIL" "$@" \
 		>"$TMP/sim.json" 2>"$TMP/sim.log" &
 	SIM_PID=$!
 	for _ in $(seq 1 200); do
@@ -71,7 +72,14 @@ sim_requests() {
 	admin GET counters | jq '[.requests | to_entries[] | select(.key | test("^[A-Z]+ /_sim/") | not) | .value[]] | add // 0'
 }
 
-ibx() { local d=$1; shift; "$IBX" --data-dir "$d" "$@"; }
+# ibx DATA ARGS...: inboxsync on the data dir DATA; when DATA/database
+# holds a URL (bench/pg_sync.sh), its store is that PostgreSQL database.
+ibx() {
+	local d=$1
+	shift
+	[ -f "$d/database" ] && set -- --database "$(cat "$d/database")" "$@"
+	"$IBX" --data-dir "$d" "$@"
+}
 
 # log_http DATA: HTTP transfers inboxsync has logged so far; with -v the
 # client logs one "debug http:" line per request it puts on the wire
@@ -83,11 +91,14 @@ log_http() {
 }
 
 # account_template DATA: provider, account, authorization, folders fetched,
-# only the Inbox selected. Copies of DATA are fresh data dirs.
+# only the Inbox selected (in the store DATA/database names, if any).
+# Copies of DATA are fresh data dirs.
 account_template() {
-	local d=$1 url pid
+	local d=$1 url pid db=""
+	[ -f "$d/database" ] && db=$(cat "$d/database")
 	rm -rf "$d"
 	mkdir -p "$d"
+	[ -z "$db" ] || echo "$db" >"$d/database"
 	ibx "$d" provider set microsoft --client-id "$SIM_CLIENT_ID" --client-secret-file "$TMP/secret" \
 		--login-url "$SIM_URL" --graph-url "$SIM_URL/v1.0" >/dev/null
 	ibx "$d" account add "$ACCOUNT" --email "$EMAIL" >/dev/null
@@ -132,6 +143,16 @@ delta_url() {
 		"$SIM_URL" "$(uri "$id")" "$(uri "$SELECT")" "$(uri 'receivedDateTime desc')"
 }
 
+# sim_inflight_max: the most mailbox requests the simulator had in flight
+# at once since the last counter reset (a $batch counting as its items
+# running at once; sim/README.md, Latency).
+sim_inflight_max() { admin GET counters | jq '.inflight.max'; }
+
+# folder_id TOKEN WELLKNOWN: a folder's id.
+folder_id() {
+	curl -sS -f -H "Authorization: Bearer $1" "$SIM_URL/v1.0/me/mailFolders/$2?\$select=id" | jq -r .id
+}
+
 # curl_get TOKEN PAGESIZE URL OUT: one page with the engine's headers.
 curl_get() {
 	curl -sS -f -o "$4" -H "Authorization: Bearer $1" -H 'Prefer: IdType="ImmutableId"' \
@@ -166,6 +187,7 @@ timed_sync() {
 	admin POST counters/reset >/dev/null
 	before=$(log_http "$d")
 	t0=$(now_ms)
+	[ -f "$d/database" ] && set -- --database "$(cat "$d/database")" "$@"
 	/usr/bin/time -v -o "$d/time.txt" "$IBX" --data-dir "$d" -v "$@" >"$d/sync.out" 2>"$d/sync.err" ||
 		{ cat "$d/sync.err" >&2; die "inboxsync $* failed"; }
 	SYNC_MS=$(($(now_ms) - t0))

@@ -6,16 +6,21 @@ set -euo pipefail
 
 PACKAGES=(
 	build-essential cmake pkg-config clang curl ca-certificates procps
-	libcurl4-gnutls-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
+	libcurl4-gnutls-dev libjansson-dev libcjson-dev libsqlite3-dev sqlite3 libpq-dev
+	postgresql-15 postgresql-client-15
 	libmicrohttpd-dev libsodium-dev libetpan-dev libgmime-3.0-dev libgnutls28-dev
-	libsystemd-dev
+	libsystemd-dev libxml2-dev
 	ripmime
-	libcmocka-dev libclang-rt-14-dev jq psmisc time
-	dovecot-imapd dovecot-submissiond
+	libcmocka-dev libclang-rt-14-dev jq psmisc time wrk
+	cppcheck clang-tidy clang-tools valgrind llvm
+	dovecot-imapd dovecot-submissiond isync
+	chromium
 	# the Debian packages (make deb) and their tests (tests/package)
 	debhelper dpkg-dev fakeroot lintian adduser systemd man-db groff-base bsdextrautils
 )
-# Node.js runs the SDK tests (tests/sdk); a machine that already has a node
+# chromium: the browser tests (tests/browser) drive Debian's build through
+# playwright-core, which never downloads a browser of its own.
+# Node.js runs the SDK and browser tests; a machine that already has a node
 # (Debian's or another packaging) keeps it.
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
@@ -31,6 +36,13 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
 	command -v sudo >/dev/null 2>&1 || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
 	SUDO="sudo"
+fi
+# The tests and benchmarks start PostgreSQL servers of their own
+# (tests/pg/pg_server.sh): installing the server package should not also
+# create and start a system cluster on port 5432.
+if [[ " ${missing[*]} " == *" postgresql-15 "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+	$SUDO mkdir -p /etc/postgresql-common
+	echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
 fi
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive

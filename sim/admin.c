@@ -439,8 +439,17 @@ static void config_post(struct sim_world *w, struct sim_req *rq, struct sim_resp
 
 static void counters_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
+	json_t *out = ctr_to_json(w->counters), *peaks = json_object();
+
 	(void)rq;
-	ok(rs, ctr_to_json(w->counters));
+	for (size_t i = 0; i < w->nusers; i++) {
+		long peak = w->users[i]->mbox ? thr_peak(w->throttle, w->users[i]->num) : 0;
+
+		if (peak > 0)
+			json_object_set_new(peaks, w->users[i]->email, json_integer(peak));
+	}
+	json_object_set_new(out, "in_flight_peak", peaks);
+	ok(rs, out);
 }
 
 static void counters_post_reset(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)

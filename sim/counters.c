@@ -16,6 +16,7 @@ struct counters {
 	json_t *events;        /* {"throttled": n} */
 	unsigned long long total, bytes_in, bytes_out;
 	unsigned long long delayed, delay_ms, delay_max_ms;  /* latency.h */
+	long inflight, inflight_max;
 };
 
 static void bump(json_t *obj, const char *key)
@@ -62,6 +63,7 @@ void ctr_reset(struct counters *c)
 	c->events = json_object();
 	c->total = c->bytes_in = c->bytes_out = 0;
 	c->delayed = c->delay_ms = c->delay_max_ms = 0;
+	c->inflight_max = c->inflight; /* what is in flight now stays counted */
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -114,6 +116,15 @@ void ctr_latency(struct counters *c, long ms)
 	pthread_mutex_unlock(&c->mu);
 }
 
+void ctr_inflight(struct counters *c, int n)
+{
+	pthread_mutex_lock(&c->mu);
+	c->inflight += n;
+	if (c->inflight > c->inflight_max)
+		c->inflight_max = c->inflight;
+	pthread_mutex_unlock(&c->mu);
+}
+
 json_t *ctr_to_json(struct counters *c)
 {
 	json_t *out;
@@ -129,6 +140,9 @@ json_t *ctr_to_json(struct counters *c)
 	json_object_set_new(out, "latency",
 			    json_pack("{s:I, s:I, s:I}", "delayed", (json_int_t)c->delayed, "ms",
 				      (json_int_t)c->delay_ms, "max_ms", (json_int_t)c->delay_max_ms));
+	json_object_set_new(out, "inflight",
+			    json_pack("{s:I, s:I}", "now", (json_int_t)c->inflight, "max",
+				      (json_int_t)c->inflight_max));
 	pthread_mutex_unlock(&c->mu);
 	return out;
 }

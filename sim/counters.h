@@ -2,7 +2,7 @@
  * counters.h — request counters for GET /_sim/counters: requests by
  * "METHOD route-template" and status, bytes in and out, token requests by
  * grant type and by outcome, throttled and faulted responses, latency
- * applied. Thread-safe
+ * applied, mailbox requests in flight at once. Thread-safe
  * (own mutex).
  */
 #ifndef SIM_COUNTERS_H
@@ -29,6 +29,11 @@ void ctr_event(struct counters *c, const char *name);
 /* Count an answer held back `ms` by the latency setting (latency.h);
  * "latency": {"delayed": n, "ms": total, "max_ms": longest}. */
 void ctr_latency(struct counters *c, long ms);
+
+/* A mailbox request entering (+n) or leaving (-n) flight: from its
+ * handling to the last byte sent, a $batch counting as the items it runs
+ * at once; "inflight": {"now": n, "max": highest since the reset}. */
+void ctr_inflight(struct counters *c, int n);
 
 /* Snapshot as JSON (new reference). */
 json_t *ctr_to_json(struct counters *c);

@@ -52,9 +52,9 @@ int cursor_decode(const struct sim_world *w, const char *tok, struct cursor *c)
 		return -1;
 	memset(c, 0, sizeof(*c));
 #define GET(field, sz) \
-	if (off + sz > n) \
+	if (off + (sz) > n) \
 		return -1; \
-	off = get(raw, off, &v, sz); \
+	off = get(raw, off, &v, (sz)); \
 	c->field = (__typeof__(c->field))v;
 	LAYOUT(GET)
 #undef GET

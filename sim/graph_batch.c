@@ -294,5 +294,8 @@ void gr_batch(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 		json_array_append_new(responses, items[i].resp);
 	rs_json(rs, 200, json_pack("{s:o}", "responses", responses));
 	rs->delay_ms = sched.makespan;
+	/* in flight: as many items as Outlook runs at once */
+	rs->inflight = (int)(independent < w->cfg.concurrency_limit ? independent
+			     : w->cfg.concurrency_limit);
 	json_decref(b);
 }

@@ -132,7 +132,6 @@ void gr_messages_list(struct sim_world *w, struct sim_req *rq, struct sim_resp *
 					cand[ncand++] = idx[i];
 		}
 		idx = cand;
-		nidx = ncand;
 		lo = 0;
 		hi = ncand;
 	} else {

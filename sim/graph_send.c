@@ -66,6 +66,12 @@ static size_t attachments_size(const json_t *atts)
 	return total;
 }
 
+static void header_add(json_t *h, const char *name, const char *value)
+{
+	json_array_append_new(h, json_pack("{s:s, s:s}", "name", name, "value",
+					   value ? value : ""));
+}
+
 static void ensure_headers(json_t *f, const struct sim_user *u, int64_t now)
 {
 	char date[SIMTIME_LEN];
@@ -77,14 +83,12 @@ static void ensure_headers(json_t *f, const struct sim_user *u, int64_t now)
 		return;
 	simtime_format_http(now, date);
 	h = json_array();
-#define HDR(n, v) json_array_append_new(h, json_pack("{s:s, s:s}", "name", n, "value", v ? v : ""))
-	HDR("From", u->email);
-	HDR("To", to);
-	HDR("Subject", json_string_value(json_object_get(f, "subject")));
-	json_array_append_new(h, json_pack("{s:s, s:s}", "name", "Date", "value", date));
-	HDR("Message-ID", json_string_value(json_object_get(f, "internetMessageId")));
-	HDR("MIME-Version", "1.0");
-#undef HDR
+	header_add(h, "From", u->email);
+	header_add(h, "To", to);
+	header_add(h, "Subject", json_string_value(json_object_get(f, "subject")));
+	header_add(h, "Date", date);
+	header_add(h, "Message-ID", json_string_value(json_object_get(f, "internetMessageId")));
+	header_add(h, "MIME-Version", "1.0");
 	json_object_set_new(f, "internetMessageHeaders", h);
 }
 

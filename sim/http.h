@@ -71,6 +71,9 @@ struct sim_resp {
 	const char *content_type;      /* static string, NULL = none */
 	long delay_ms;                 /* hold the answer this long (latency.h);
 					* -1 = not decided yet (rs_init) */
+	int inflight;                  /* requests of the mailbox it stands for
+					* while in flight (a $batch: its items
+					* running at once); 0 = see the slot */
 };
 
 void rq_init(struct sim_req *rq);

@@ -127,7 +127,8 @@ static struct entry **chunk_for(struct msgcache *mc, uint32_t num)
 	pthread_mutex_lock(&mc->grow);
 	chunk = mc->chunks[num >> CHUNK_BITS];
 	if (!chunk) {
-		chunk = xcalloc(CHUNK_SIZE, sizeof(*chunk));
+		/* an array of pointers: its element is one */
+		chunk = xcalloc(CHUNK_SIZE, sizeof(*chunk)); /* NOLINT(bugprone-sizeof-expression) */
 		__atomic_store_n(&mc->chunks[num >> CHUNK_BITS], chunk, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&mc->grow);

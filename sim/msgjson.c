@@ -101,12 +101,13 @@ char *msgjson_mask_names(uint64_t mask)
 char *msgjson_change_key(struct sim_world *w, struct sim_mailbox *mb,
 			 uint32_t num)
 {
+	static const unsigned char prefix[8] = { 0x09, 0, 0, 0, 0x16, 0, 0, 0 };
 	uint32_t in[3] = { mb->num, num, mb->msgs[num].version };
 	unsigned char h[16], raw[28];
 
 	crypto_generichash(h, sizeof(h), (unsigned char *)in, sizeof(in), w->id_key,
 			   sizeof(w->id_key));
-	memcpy(raw, "\x09\x00\x00\x00\x16\x00\x00\x00", 8);
+	memcpy(raw, prefix, sizeof(prefix));
 	memcpy(raw + 8, h, 16);
 	memcpy(raw + 24, &in[2], 4);
 	return sim_b64(raw, sizeof(raw));

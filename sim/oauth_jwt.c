@@ -42,7 +42,7 @@ char *oa_id_token(struct sim_world *w, const char *base, struct sim_user *u,
 			simtls_signer_kid(signer));
 	claims = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s}",
 			   "aud", client_id, "iss", iss, "iat", (json_int_t)now,
-			   "nbf", (json_int_t)now, "exp", (json_int_t)(now + 3600),
+			   "nbf", (json_int_t)now, "exp", (json_int_t)now + 3600,
 			   "name", u->name, "oid", u->oid, "preferred_username",
 			   u->email, "sub", sub, "tid", u->tenant->id, "ver", "2.0");
 	if (with_email)

@@ -157,7 +157,8 @@ void oa_session_use(struct oa_session *s, struct sim_user *u)
 			s->n++;
 		i = s->n - 1;
 	}
-	memmove(&s->users[1], &s->users[0], i * sizeof(s->users[0]));
+	/* users[] holds pointers: an element is one */
+	memmove(&s->users[1], &s->users[0], i * sizeof(s->users[0])); /* NOLINT(bugprone-sizeof-expression) */
 	s->users[0] = u;
 }
 

@@ -457,11 +457,53 @@ static void grant_device(struct sim_world *w, struct sim_req *rq,
 	json_decref(oidc);
 }
 
+/* Client credentials: the app itself, without a user, as an app's
+ * registration check makes it. Only a confidential app with its secret;
+ * the scope must be RESOURCE/.default. The token is an app-only token that
+ * opens no mailbox here (the sim has no application permissions). */
+static void grant_client_credentials(struct sim_world *w, struct sim_req *rq,
+				     struct sim_resp *rs, struct sim_app *app,
+				     const struct sim_kvlist *form, bool public_flow)
+{
+	static const char *const resources[] = {
+		"https://graph.microsoft.com/", "https://outlook.office.com/",
+		"https://outlook.office365.com/",
+	};
+	const char *scope = skv_get(form, "scope");
+	size_t n = scope ? strlen(scope) : 0;
+	bool known = false;
+	char *token;
+
+	if (public_flow || !app->secret) {
+		rs_oauth_error(rq, rs, 401, "invalid_client", 7000218,
+				 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+		return;
+	}
+	for (size_t i = 0; scope && i < sizeof(resources) / sizeof(resources[0]); i++)
+		known = known || (sim_istarts(scope, resources[i]) &&
+				  strcmp(scope + strlen(resources[i]), ".default") == 0);
+	if (!known || n < 9) {
+		rs_oauth_error(rq, rs, 400, "invalid_scope", 1002012,
+				 "The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).",
+				 scope ? scope : "");
+		return;
+	}
+	token = sim_random_token(32);
+	rs_json(rs, 200, json_pack("{s:s, s:I, s:I, s:s}", "token_type", "Bearer",
+				   "expires_in", (json_int_t)w->cfg.access_token_lifetime,
+				   "ext_expires_in", (json_int_t)w->cfg.access_token_lifetime,
+				   "access_token", token));
+	rs->content_type = "application/json; charset=utf-8";
+	rs_header(rs, "Cache-Control", "no-store, no-cache");
+	free(token);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(struct sim_world *, struct sim_req *, struct sim_resp *,
 		   struct sim_app *, const struct sim_kvlist *, bool public_flow);
 } grants[] = {
+	{ "client_credentials", grant_client_credentials },
 	{ "authorization_code", grant_code },
 	{ "refresh_token", grant_refresh },
 	{ "urn:ietf:params:oauth:grant-type:device_code", grant_device },

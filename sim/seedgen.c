@@ -310,7 +310,7 @@ void seedgen_content(const struct sim_batch *b, uint16_t bnum, uint32_t i,
 	uint32_t root = pos > 0 ? i - (uint32_t)pos : i;
 	uint64_t ps = stream(b, root, P_PEOPLE);
 	uint32_t contact = sim_rng_below(&ps, ARRAY_LEN(contacts));
-	struct seed_person owner, other;
+	struct seed_person owner = { 0 }, other = { 0 }; /* copied whole into c */
 	struct text t;
 	uint64_t as;
 

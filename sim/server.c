@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include "inboxsync/alloc.h"
+#include "counters.h"
 #include "simtime.h"
 #include "dispatch.h"
 #include "server.h"
@@ -42,6 +43,7 @@ struct conn {
 	struct buf body;
 	bool too_large;
 	struct throttle_slot *slot;
+	int inflight;                /* counted in flight (ctr_inflight) */
 };
 
 /* A response delivered through the content reader. */
@@ -250,6 +252,9 @@ static enum MHD_Result respond(struct sim_server *srv, struct MHD_Connection *c,
 		sim_handle(srv->world, &rq, &rs, &hit);
 	}
 	cc->slot = rq.slot;
+	cc->inflight = rq.slot ? 1 : rs.inflight;
+	if (cc->inflight)
+		ctr_inflight(srv->world->counters, cc->inflight);
 	/* latency: the answer waits with its throttle slot held, as a request
 	 * in flight at Outlook does */
 	nap(srv, rs.delay_ms);
@@ -308,6 +313,8 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!cc)
 		return;
 	thr_release(srv->world->throttle, cc->slot);
+	if (cc->inflight)
+		ctr_inflight(srv->world->counters, -cc->inflight);
 	buf_free(&cc->body);
 	free(cc);
 	*con_cls = NULL;

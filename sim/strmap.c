@@ -48,7 +48,8 @@ void *smap_get(const struct strmap *m, const char *key)
 static void grow(struct strmap *m)
 {
 	size_t n = m->nbuckets ? m->nbuckets * 2 : 64;
-	struct strmap_entry **nb = xcalloc(n, sizeof(*nb));
+	/* the buckets are pointers: an element is one */
+	struct strmap_entry **nb = xcalloc(n, sizeof(*nb)); /* NOLINT(bugprone-sizeof-expression) */
 
 	for (size_t i = 0; i < m->nbuckets; i++) {
 		struct strmap_entry *e = m->buckets[i];

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "inboxsync/alloc.h"
 #include "simtime.h"
 #include "strmap.h"
@@ -15,6 +16,7 @@
 
 struct throttle_slot {
 	long inflight;
+	long peak;               /* most requests in flight or asking to be */
 	int64_t window_start;
 	long window_count;
 };
@@ -98,6 +100,8 @@ enum throttle_verdict thr_admit(struct throttle *t,
 	pthread_mutex_lock(&t->mu);
 	e = entry(t, client_id, mbox);
 	v = window(e, cfg, retry_after);
+	if (take_slot && e->inflight + 1 > e->peak)
+		e->peak = e->inflight + 1;
 	if (v == THROTTLE_OK && take_slot) {
 		if (e->inflight >= cfg->concurrency_limit) {
 			*retry_after = cfg->concurrency_retry_after;
@@ -142,6 +146,7 @@ static int reset_entry(const char *k, void *v, void *ctx)
 	(void)ctx;
 	e->window_start = 0;
 	e->window_count = 0;
+	e->peak = e->inflight;
 	return 0;
 }
 
@@ -150,4 +155,31 @@ void thr_reset(struct throttle *t)
 	pthread_mutex_lock(&t->mu);
 	smap_foreach(&t->entries, reset_entry, NULL);
 	pthread_mutex_unlock(&t->mu);
+}
+
+struct peak_query {
+	char suffix[16];
+	long peak;
+};
+
+static int peak_entry(const char *k, void *v, void *ctx)
+{
+	const struct throttle_slot *e = v;
+	struct peak_query *q = ctx;
+	size_t kl = strlen(k), sl = strlen(q->suffix);
+
+	if (kl >= sl && strcmp(k + kl - sl, q->suffix) == 0 && e->peak > q->peak)
+		q->peak = e->peak;
+	return 0;
+}
+
+long thr_peak(struct throttle *t, uint32_t mbox)
+{
+	struct peak_query q = { .peak = 0 };
+
+	snprintf(q.suffix, sizeof(q.suffix), "|%u", (unsigned)mbox);
+	pthread_mutex_lock(&t->mu);
+	smap_foreach(&t->entries, peak_entry, &q);
+	pthread_mutex_unlock(&t->mu);
+	return q.peak;
 }

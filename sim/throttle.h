@@ -39,7 +39,12 @@ enum throttle_verdict thr_count(struct throttle *t,
  * lock. */
 void thr_release(struct throttle *t, struct throttle_slot *slot);
 
-/* Forget all windows (config change / counters reset). */
+/* The most requests of any one app that were in flight at once in mailbox
+ * `mbox`, counting a request refused for concurrency as one more (so two
+ * clients that together ask for 8 show 5 or more). Since the last reset. */
+long thr_peak(struct throttle *t, uint32_t mbox);
+
+/* Forget all windows and peaks (config change / counters reset). */
 void thr_reset(struct throttle *t);
 
 #endif

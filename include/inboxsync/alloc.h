@@ -39,6 +39,12 @@ void alloc_fail_at(unsigned long n);
  * aborts instead of returning NULL. */
 void *alloc_library_malloc(size_t n);
 
+/* cJSON allocates through the wrappers as well. While a thread has set an
+ * arena here, its cJSON allocations come from `alloc(ctx, n)` (which must
+ * not return NULL) and cJSON's frees do nothing: the tree is released
+ * with the arena. alloc_cjson_arena(NULL, NULL) goes back to the heap. */
+void alloc_cjson_arena(void *(*alloc)(void *ctx, size_t n), void *ctx);
+
 /* Allocations counted since the hook was last set (or since start). */
 unsigned long alloc_count(void);
 

@@ -11,7 +11,9 @@
  * decides. Everything a driver returns is owned by the caller and freed
  * with the matching *_free function. A driver instance is used by one
  * thread at a time; it may run up to its configured number of requests
- * concurrently inside one call (never more than 4 per mailbox).
+ * concurrently, inside one call or in the background between calls
+ * (pages fetched ahead, driver_prefetch_changes) — never more than 4 per
+ * mailbox in all.
  */
 #ifndef INBOXSYNC_DRIVER_H
 #define INBOXSYNC_DRIVER_H
@@ -99,6 +101,17 @@ int driver_get_changes(struct driver *d, const char *folder_remote_id,
 		       const char *cursor, size_t page_size,
 		       struct driver_page *page, struct err *e);
 
+/* A hint: the engine will soon ask driver_get_changes for the page of
+ * `folder_remote_id` after `cursor` (NULL = a new round) with
+ * `page_size`, and then for the pages after it with `next_page_size`. A
+ * transport that can fetches them ahead in the background (several
+ * folders' rounds side by side, within limits.max_inflight), so the
+ * engine's later calls return at once; one that cannot ignores it. Never
+ * fails: errors come from the driver_get_changes call that follows. */
+void driver_prefetch_changes(struct driver *d, const char *folder_remote_id,
+			     const char *cursor, size_t page_size,
+			     size_t next_page_size);
+
 /* Poll several folders' done cursors at once (one round trip where the
  * transport allows, e.g. Graph $batch), at most limits.max_poll of them.
  * Each entry gets its own page or error; a page with next_cursor must be
@@ -146,6 +159,20 @@ int driver_count_messages(struct driver *d, const char *folder_remote_id,
 /* The body of a message (HTML or text as the server has it). */
 int driver_fetch_body(struct driver *d, const char *remote_id,
 		      struct driver_body *out, struct err *e);
+
+/* The bodies of several messages at once (Graph: $batch, 20 per
+ * request), at most limits.max_bodies of them. Each entry gets its own
+ * body or error (code "not_found" when the message is gone). Returns -1
+ * only when nothing could be attempted (then `e`). A transport without a
+ * batched form fetches them one by one. */
+struct driver_body_fetch {
+	const char *remote_id;         /* in */
+	struct driver_body body;       /* out when rc == 0 (free it) */
+	int rc;                        /* out: 0 or -1 */
+	struct err err;                /* out when rc == -1 */
+};
+int driver_fetch_bodies(struct driver *d, struct driver_body_fetch *items,
+			size_t n, struct err *e);
 
 /* The raw RFC 822 message: replaces the contents of `out`, capped at
  * out->limit (the buffer's limit; the driver's own cap applies too). */
@@ -214,6 +241,8 @@ struct driver_ops {
 	int (*list_folders)(struct driver *, driver_folder_cb, void *, struct err *);
 	int (*get_changes)(struct driver *, const char *, const char *, size_t,
 			   struct driver_page *, struct err *);
+	void (*prefetch_changes)(struct driver *, const char *, const char *,
+				 size_t, size_t); /* optional: NULL = a no-op */
 	int (*poll_changes)(struct driver *, struct driver_poll *, size_t, size_t,
 			    struct err *);
 	int (*list_newest)(struct driver *, const char *, int64_t, size_t,
@@ -224,6 +253,8 @@ struct driver_ops {
 			      struct err *);
 	int (*fetch_body)(struct driver *, const char *, struct driver_body *,
 			  struct err *);
+	int (*fetch_bodies)(struct driver *, struct driver_body_fetch *, size_t,
+			    struct err *);   /* optional: NULL = one by one */
 	int (*fetch_mime)(struct driver *, const char *, struct buf *, struct err *);
 	int (*set_flags)(struct driver *, const char *, int, int, struct err *);
 	int (*move_message)(struct driver *, const char *, const char *, char **,
@@ -246,6 +277,7 @@ struct driver_limits {
 	size_t max_poll;               /* folders per driver_poll_changes */
 	size_t max_locate;             /* ids per driver_locate_messages */
 	size_t max_page;               /* messages per page of changes */
+	size_t max_bodies;             /* ids per driver_fetch_bodies (0 = 1) */
 	int max_inflight;              /* requests at once for one mailbox */
 };
 

@@ -19,6 +19,7 @@
 #define ENGINE_FIRST_PAGE 50      /* newest messages first: one screen */
 #define ENGINE_PAGE_SIZE 500      /* backfill and delta pages */
 #define ENGINE_FOLDER_RESCAN_S 900 /* re-read the folder tree this often */
+#define ENGINE_COUNTS_REFRESH_S 60 /* ... and after changes, when older than this */
 /* A reconciliation that would delete at least this many messages and more
  * than this share of a folder is confirmed by the server's count first. */
 #define ENGINE_SWEEP_GUARD_MIN 100
@@ -78,8 +79,10 @@ int engine_scan_folders(struct store *st, struct driver *d, int64_t account_id,
  * the last read is older than ENGINE_FOLDER_RESCAN_S (renames, deletions);
  * then the selected folders: the first page of
  * pending folders, then backfill pages, then one poll of live folders
- * (one request for as many as the driver allows), then orphans and the
- * account state. Expired cursors re-bootstrap the folder in the same pass.
+ * (one request for as many as the driver allows), then orphans, the
+ * server's folder counts when they went stale (after a round completed,
+ * or after changes when the tree is older than ENGINE_COUNTS_REFRESH_S),
+ * and the account state. Expired cursors re-bootstrap the folder in the same pass.
  * Stops at the budget or the stop flag, leaving the cursor of the last
  * committed page. Errors: ERR_THROTTLED (retry_after_s), ERR_TRANSIENT,
  * ERR_AUTH — recorded on the account (state and reason) before return. */

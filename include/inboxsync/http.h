@@ -9,10 +9,13 @@
 #ifndef INBOXSYNC_HTTP_H
 #define INBOXSYNC_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include "inboxsync/buf.h"
 #include "inboxsync/err.h"
+
+struct sockaddr;
 
 #define HTTP_MAX_PREFER 4
 #define HTTP_MAX_HEADERS 8
@@ -27,6 +30,9 @@ struct http_options {
 	long total_timeout_ms;    /* 0 = 60 s; per request, whole transfer */
 	size_t max_response;      /* 0 = 16 MiB; larger bodies fail "too_large" */
 	const char *user_agent;   /* NULL = "inboxsync/<version>" */
+	/* When set (non-zero) by another thread or a signal handler, transfers
+	 * in progress end at once with ERR_TRANSIENT "aborted" (shutdown). */
+	const volatile sig_atomic_t *abort_flag;
 };
 
 struct http_request {
@@ -41,6 +47,26 @@ struct http_request {
 	const char *client_request_id; /* sent as client-request-id; NULL = new uuid */
 	long total_timeout_ms;         /* 0 = the client's */
 	size_t max_response;           /* 0 = the client's */
+	/* For URLs a user gave (webhooks): never connect to a loopback,
+	 * private, link-local or otherwise non-public address, checked on
+	 * the address actually connected to (no proxy), and allow plain
+	 * http:// to any host. Refused: ERR_PERMANENT "private_address". */
+	bool public_only;
+	bool allow_plain_http;         /* http:// to any host (see public_only) */
+	/* What the request is for, as observers see it (NULL = the mail
+	 * provider: Microsoft's identity platform or Graph). */
+	const char *kind;
+};
+
+/* What one finished request looked like, for metrics (http_set_observer). */
+struct http_observation {
+	const char *kind;              /* the request's kind (NULL = provider) */
+	const char *method;
+	const char *host;
+	const char *path;              /* without the query */
+	long status;                   /* 0 = no response */
+	const char *error_code;        /* "" when a response arrived */
+	long long duration_ms;
 };
 
 struct http_response {
@@ -52,6 +78,11 @@ struct http_response {
 	char content_type[128];
 	char location[1024];         /* Location header, or "" (truncated) */
 };
+
+/* Tell `fn` (NULL = nobody) about every finished request of every
+ * client in the process; it is called from the requesting thread and
+ * must be thread-safe and quick. Set it before threads start. */
+void http_set_observer(void (*fn)(const struct http_observation *o));
 
 /* Initialise libcurl once per process (call before any thread starts). */
 int http_global_init(struct err *e);
@@ -86,6 +117,21 @@ int http_perform_many(struct http_client *c, const struct http_request *reqs,
 /* Check that `url` is absolute, http(s), and http only for a loopback host
  * (127.0.0.0/8, ::1, localhost). Returns 0 or -1 ("insecure_url"/"bad_url"). */
 int http_check_url(const char *url, struct err *e);
+
+/* The same for a URL a user gave (see http_request.allow_plain_http):
+ * absolute, http or https, with a host; http to any host. */
+int http_check_user_url(const char *url, struct err *e);
+
+/* True for an address a user-given URL must not reach: unspecified,
+ * loopback, private (RFC 1918, ULA), link-local, carrier-grade NAT,
+ * benchmarking, documentation, multicast, broadcast, and IPv4 mapped or
+ * NAT64 forms of those. */
+bool http_addr_is_private(const struct sockaddr *sa);
+
+/* Resolve the host of `url` and refuse it ("private_address") when any
+ * address it resolves to is private (http_addr_is_private), or "bad_url"
+ * when it does not resolve. Blocks on DNS. */
+int http_check_public_url(const char *url, struct err *e);
 
 /* Parse a Retry-After value (delta-seconds or HTTP-date, relative to `now`).
  * Returns seconds (>= 0, capped at one day), or -1 when unparsable. */

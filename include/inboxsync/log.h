@@ -35,7 +35,8 @@ int log_use_journal(void);
  * hash (random key per process). */
 void log_add_secret(const char *secret);
 
-/* Write one line "time level subsystem: message" after redaction. */
+/* Write one line "time level subsystem: message" after redaction, with
+ * control characters and invalid UTF-8 escaped (quote.h). */
 void log_msg(enum log_level level, const char *subsystem, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -43,7 +43,13 @@ struct sched_config {
 	 * that holder's name (may be NULL). Same ctx. */
 	void (*on_busy)(void *ctx, int64_t account_id, const char *holder);
 	void *after_pass_ctx;
-	const char *node_id;        /* prefix of lease holder names, or NULL */
+	const char *node_id;        /* prefix of lease holder names, or NULL;
+				       the service's holder name itself */
+	const char *key_file;       /* the vault's key file (NULL = data_dir's) */
+	int lease_ttl_s;            /* service: sync lease TTL (0 = 30) */
+	/* When set, HTTP transfers in flight end at once (the service sets
+	 * it itself when stopping takes too long). */
+	const volatile sig_atomic_t *http_abort;
 };
 
 /* Outcome per account. */
@@ -62,6 +68,39 @@ struct sched_outcome {
  * out[i].rc), -1 when it could not start. */
 int sched_run(const struct sched_config *cfg, const int64_t *ids, size_t n,
 	      struct sched_outcome *out, struct err *e);
+
+/* ---- the server's scheduler ---------------------------------------------------
+ * Runs until stopped over every account of the store, as the store says
+ * they are due: accounts added, authorized or removed while it runs are
+ * picked up, "sync now" (next_due_at = 0) within a second (at once with
+ * sched_service_poke). A node claims due accounts with their sync lease
+ * (store_claim_due_accounts, holder = cfg->node_id, cfg->lease_ttl_s),
+ * renews the leases of the passes it runs every third of the TTL, fences
+ * each worker's store connection with the lease during a pass, and gives
+ * the lease back after each pass, so several processes on one database
+ * share the accounts and a dead one's accounts move on within the TTL.
+ * After a pass: live accounts come back after cfg->poll_interval_s, ones
+ * with more to do at once, throttled ones at Retry-After, failing ones
+ * with exponential backoff (sched_backoff_s), ones needing a person after
+ * 5 minutes. cfg->mode is ignored; cfg->stop is not used (see stop). */
+struct sched_service;
+
+/* Start the workers and the dispatcher. Returns 0, or -1 when the store
+ * cannot be opened or threads cannot start. */
+int sched_service_start(const struct sched_config *cfg, struct sched_service **out,
+			struct err *e);
+
+/* Look for due accounts now (after "sync now", a send, a selection). */
+void sched_service_poke(struct sched_service *s);
+
+/* Passes running now (for metrics). */
+int sched_service_running(struct sched_service *s);
+
+/* Stop: no new passes; running ones stop after their current page; after
+ * `grace_ms` HTTP requests still in flight are cut short (nothing is
+ * half-committed: every commit is a transaction). Leases are given back.
+ * Frees `s`. */
+void sched_service_stop(struct sched_service *s, int grace_ms);
 
 /* Backoff for the k-th consecutive transient failure (k >= 1): 2^k s
  * capped at 300 s, times a random factor in [0.5, 1.5). */

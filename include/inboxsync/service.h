@@ -11,8 +11,11 @@
  *
  * Errors follow err.h; the codes a front end maps to its statuses are:
  * "not_found" (also for another user's object), "forbidden", "usage"
- * (bad input), "conflict" (name taken, mailbox connected, idempotency key
- * reused for another request), "oauth_not_configured", "auth_required",
+ * (bad input: a value that is wrong as such), "conflict" (name taken,
+ * mailbox connected, idempotency key reused for another request, or what
+ * is asked does not fit the object's state now: a folder not selected, an
+ * outbox entry that did not fail or is on its way, the local copy of a
+ * message being sent), "oauth_not_configured", "auth_required",
  * "auth_invalid", "throttled" (class ERR_THROTTLED), "upstream_error"
  * (a server failure, class ERR_TRANSIENT/ERR_PERMANENT from a driver).
  */
@@ -24,6 +27,7 @@
 #include <stdint.h>
 #include "inboxsync/auth.h"
 #include "inboxsync/jdoc.h"
+#include "inboxsync/mime.h"
 #include "inboxsync/outbox.h"
 #include "inboxsync/store.h"
 
@@ -40,6 +44,8 @@ struct service_actor {
 #define SERVICE_NAME_MAX 64          /* account names */
 #define SERVICE_SUBJECT_MAX 255      /* what Exchange keeps of a subject */
 #define SERVICE_LIST_MAX 1000        /* messages per page */
+#define SERVICE_SECRET_WARN_DAYS 30   /* warn before the client secret expires */
+#define SERVICE_GRANT_IDLE_WARN_DAYS 60 /* of the 90 a refresh token lives unused */
 
 /* ---- provider ------------------------------------------------------------- */
 
@@ -191,7 +197,7 @@ struct service_message_query {
 
 /* A page of messages, newest first: `cb` per message; *next_cursor (heap,
  * caller frees) is NULL on the last page. A folder that is not selected is
- * refused ("usage", FIX_SELECT_FOLDERS): its mail is kept but not shown. */
+ * refused ("conflict", FIX_SELECT_FOLDERS): its mail is kept but not shown. */
 int service_messages_list(const struct auth_env *env, const struct store_account *a,
 			  const struct service_message_query *q,
 			  store_message_cb cb, void *ctx, char **next_cursor,
@@ -205,6 +211,20 @@ int service_message_open(const struct auth_env *env, const struct store_account 
 /* The raw MIME of a message (from the server), capped at out->limit. */
 int service_message_mime(const struct auth_env *env, const struct store_account *a,
 			 const char *id, struct buf *out, struct err *e);
+
+/* The attachments of a message, read from its MIME on the server (see
+ * mime_list_attachments; *out caller frees, NULL when none). */
+int service_message_attachments(const struct auth_env *env, const struct store_account *a,
+				const char *id, struct mime_part_info **out, size_t *n,
+				struct err *e);
+
+/* Attachment number `index` (1-based, as listed) of a message, decoded
+ * into `out` (its limit applies: "too_large"); `info` (may be NULL)
+ * describes it. "not_found" for a message or attachment that is not
+ * there. */
+int service_message_attachment(const struct auth_env *env, const struct store_account *a,
+			       const char *id, size_t index, struct buf *out,
+			       struct mime_part_info *info, struct err *e);
 
 /* Write-back: the mailbox changes first, then the store, as the same
  * message (a move stays one message; the next delta never undoes it).
@@ -242,12 +262,12 @@ int service_send_now(const struct auth_env *env, const struct store_account *a,
 int service_outbox_list(const struct auth_env *env, const struct store_account *a,
 			struct store_outbox **out, size_t *n, struct err *e);
 
-/* Put a failed entry back in the queue ("usage" when it did not fail). */
+/* Put a failed entry back in the queue ("conflict" when it did not fail). */
 int service_outbox_retry(const struct auth_env *env, const struct store_account *a,
 			 const char *key, struct store_outbox *out, struct err *e);
 
 /* Remove a failed or finished (submitted, confirmed) entry from the
- * outbox. Entries still on their way cannot be removed ("usage"). */
+ * outbox. Entries still on their way cannot be removed ("conflict"). */
 int service_outbox_remove(const struct auth_env *env, const struct store_account *a,
 			  const char *key, struct err *e);
 
@@ -281,9 +301,107 @@ int service_sync_targets(const struct auth_env *env, const struct service_actor 
 int service_sync_allowed(const struct auth_env *env, const struct store_account *a,
 			 struct err *e);
 
+/* ---- users, API tokens, sign-in and sessions ------------------------------------ */
+
+#define SERVICE_USER_MAX 64          /* user names */
+#define SERVICE_PASSWORD_MIN 8       /* bytes */
+#define SERVICE_PASSWORD_MAX 1024
+#define SERVICE_LABEL_MAX 100        /* token labels */
+#define SERVICE_SECRET_LEN 128       /* room for a token, cookie or CSRF value */
+#define SERVICE_SESSION_LIFETIME_S (12 * 3600)
+
+/* A user as the API and `user list --json` write it: {username, admin,
+ * has_password, created_at}. */
+json_t *service_user_json(const struct store_user *u);
+
+/* The user named `name` ("not_found" when there is none). Admins (and
+ * the operator) may look up anyone, others only themselves. */
+int service_user_find(const struct auth_env *env, const struct service_actor *who,
+		      const char *name, struct store_user *out, struct err *e);
+
+/* Every user, by name (admins only; caller frees with
+ * store_user_list_free). */
+int service_user_list(const struct auth_env *env, const struct service_actor *who,
+		      struct store_user **out, size_t *n, struct err *e);
+
+/* Add a user (admins only): a name of letters, digits and . _ - @
+ * ("usage" otherwise, "conflict" when taken) with a password of
+ * SERVICE_PASSWORD_MIN..MAX bytes, stored as an argon2id hash
+ * (crypto_pwhash_str); `password` NULL adds a user who cannot sign in
+ * until one is set. Fills `out` (caller clears; no hash in it). */
+int service_user_add(const struct auth_env *env, const struct service_actor *who,
+		     const char *name, const char *password, bool admin,
+		     struct store_user *out, struct err *e);
+
+/* Replace a user's password (admins, or the user themself) and end their
+ * sessions. */
+int service_user_passwd(const struct auth_env *env, const struct service_actor *who,
+			const char *name, const char *password, struct err *e);
+
+/* Remove a user with everything they own (admins only; never 'local',
+ * "forbidden"). */
+int service_user_remove(const struct auth_env *env, const struct service_actor *who,
+			const char *name, struct err *e);
+
+/* A token as listed: {id, label, username, created_at, last_used_at};
+ * never the token or its hash. */
+json_t *service_token_json(const struct store_token *t, const char *username);
+
+/* Create an API token for `user` (NULL = the actor; another user's only
+ * for admins): a random secret (libsodium) of which only a hash is kept.
+ * `token` (SERVICE_SECRET_LEN bytes) gets the token, to be shown once.
+ * Fills `out`. */
+int service_token_create(const struct auth_env *env, const struct service_actor *who,
+			 const char *user, const char *label, struct store_token *out,
+			 char *token, struct err *e);
+
+/* Tokens of `user` (NULL = the actor's own; the operator's NULL = every
+ * user's), newest first (caller frees). `names` (may be NULL) gets each
+ * token's user name (caller frees the array). */
+int service_token_list(const struct auth_env *env, const struct service_actor *who,
+		       const char *user, struct store_token **out, size_t *n,
+		       char (**names)[128], struct err *e);
+
+/* Revoke token `id`: the actor's own (the operator's: any); another
+ * user's token is "not_found". */
+int service_token_revoke(const struct auth_env *env, const struct service_actor *who,
+			 int64_t id, struct err *e);
+
+/* Who presents `token` (from an Authorization header): the hash compared
+ * in constant time; notes its use. "unauthenticated" for anything that is
+ * not a live token. `user` (may be NULL) gets the user (caller clears). */
+int service_token_authenticate(const struct auth_env *env, const char *token,
+			       struct service_actor *who, struct store_user *user,
+			       struct err *e);
+
+/* Check a user name and password (argon2id verify). Every failure is the
+ * same "unauthenticated" (unknown user, no password, wrong password) and
+ * takes about as long. Fills `out` (caller clears). */
+int service_sign_in(const struct auth_env *env, const char *name,
+		    const char *password, struct store_user *out, struct err *e);
+
+/* Start a web session for `u`: `cookie` and `csrf` (SERVICE_SECRET_LEN
+ * bytes each) get fresh random values; only the cookie's hash is stored,
+ * with the CSRF token, for SERVICE_SESSION_LIFETIME_S. */
+int service_session_create(const struct auth_env *env, const struct store_user *u,
+			   char *cookie, char *csrf, struct err *e);
+
+/* The live session a cookie value names: the actor, and `csrf`
+ * (SERVICE_SECRET_LEN bytes, may be NULL) its CSRF token.
+ * "unauthenticated" when there is none. */
+int service_session_check(const struct auth_env *env, const char *cookie,
+			  struct service_actor *who, char *csrf, struct err *e);
+
+/* End the session a cookie value names (no-op when there is none). */
+int service_session_end(const struct auth_env *env, const char *cookie,
+			struct err *e);
+
 /* ---- the shared objects as JSON (INTERFACE.md) ---------------------------------- */
 
-/* ACCOUNT (account show --json, the API), with `owner` named. */
+/* ACCOUNT (account show --json, the API), with `owner` named and
+ * `warnings` [{code, message}]: client_secret_expiring (within
+ * SERVICE_SECRET_WARN_DAYS of the date the administrator entered),
+ * grant_unused (no refresh for SERVICE_GRANT_IDLE_WARN_DAYS). */
 json_t *service_account_json(const struct auth_env *env, const struct store_account *a);
 /* FOLDER */
 json_t *service_folder_json(const struct store_folder *f);
@@ -295,8 +413,13 @@ json_t *service_outbox_json(const struct store_outbox *o);
 /* EVENT {id, seq, type, account_id, created_at, data}; message events
  * carry the message as it is now (or id and folder when it is gone). */
 json_t *service_event_json(const struct auth_env *env, const struct store_event *ev);
+/* Attachments as listed: [{index, name, content_type, size, inline}]. */
+json_t *service_attachments_json(const struct mime_part_info *list, size_t n);
 /* An error {code, message, fix, fix_code} as the API writes it. */
 json_t *service_error_json(const struct err *e);
+
+/* A time as the shared objects write it: RFC 3339 UTC, or null for 0. */
+json_t *service_time_json(int64_t t);
 
 /* A message list cursor (received time and row id) as text and back. */
 void service_cursor_format(int64_t received_at, int64_t id, char out[48]);

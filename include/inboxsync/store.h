@@ -38,9 +38,10 @@ struct store;
  * SQLite: created when absent, pending migrations applied; a file that is
  * not writable is opened read-only (reads work, writes fail with
  * "store_readonly" naming the path and the permission needed).
- * PostgreSQL: the schema must be current (else "store_schema" telling to
- * run 'inboxsync migrate'). Errors: ERR_PERMANENT "store" with the
- * location (passwords masked) and the reason. */
+ * PostgreSQL: the schema must be current (else "store_schema" with
+ * FIX_MIGRATE: an administrator runs 'inboxsync migrate'; FIX_UPGRADE for
+ * a newer schema). Errors: ERR_PERMANENT "store" with the location
+ * (passwords masked) and the reason. */
 int store_open(const char *location, struct store **out, struct err *e);
 void store_close(struct store *st);
 
@@ -63,6 +64,15 @@ const char *store_backend_name(const struct store *st);
 int store_begin(struct store *st, struct err *e);
 int store_commit(struct store *st, struct err *e);
 void store_rollback(struct store *st); /* no-op when no transaction is open */
+
+/* store_begin for a transaction that can be redone from the server should
+ * a power failure lose it (a page of a sync round with the cursor before
+ * it stays, so the page is fetched again): the store may commit it
+ * without waiting for the disk. A crash of the process still loses
+ * nothing committed, and the transaction is atomic as any other. SQLite:
+ * synchronous = NORMAL for it (FULL otherwise); a backend without such a
+ * mode runs a plain store_begin. */
+int store_begin_redoable(struct store *st, struct err *e);
 
 /* Online copy of the whole store into `dest` (a new SQLite file), safe
  * while other processes write. PostgreSQL answers "unsupported" (use
@@ -1001,5 +1011,11 @@ int store_list_deliveries(struct store *st, int64_t webhook_id, size_t max,
 /* Undelivered events of a webhook (queue depth). */
 int store_count_undelivered(struct store *st, int64_t webhook_id,
 			    long long *n, struct err *e);
+
+/* Make every delivery slot of a webhook due now with its attempts count
+ * reset (after its owner re-enabled it: the backlog goes out at once
+ * instead of after the backoff it had reached). Claims are kept. */
+int store_retry_deliveries_now(struct store *st, int64_t webhook_id,
+			       struct err *e);
 
 #endif

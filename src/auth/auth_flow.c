@@ -12,6 +12,7 @@
 #include "inboxsync/auth.h"
 #include "inboxsync/log.h"
 #include "inboxsync/provider.h"
+#include "inboxsync/quote.h"
 #include "inboxsync/timeutil.h"
 
 int auth_client_load(const struct auth_env *env, const char *transport,
@@ -93,6 +94,8 @@ void auth_grant_clear(struct auth_grant *g)
 static int redirect_error(const char *error, const char *description,
 			  const struct store_account *a, struct err *e)
 {
+	char error_q[64], desc_q[300];
+
 	if (strcmp(error, "access_denied") == 0) {
 		err_set(e, ERR_AUTH, "access_denied",
 			"sign-in or consent was cancelled at Microsoft, so nothing "
@@ -100,9 +103,11 @@ static int redirect_error(const char *error, const char *description,
 			"permissions");
 		return err_set_fix(e, FIX_AUTHORIZE, a->name);
 	}
+	/* both came in the redirect's query string: anyone's text */
 	err_set(e, ERR_AUTH, "authorization_refused",
-		"Microsoft refused the authorization (%.60s: %.300s); nothing was "
-		"stored", error, description ? description : "no details");
+		"Microsoft refused the authorization (%s: %s); nothing was "
+		"stored", quote_str(error_q, sizeof(error_q), error),
+		quote_str(desc_q, sizeof(desc_q), description ? description : "no details"));
 	return err_set_fix(e, FIX_AUTHORIZE, a->name);
 }
 
@@ -175,8 +180,10 @@ int auth_finish_code(const struct auth_env *env, const struct store_account *a,
 	found = state ? store_take_oauth_state(env->store, state, &st, e) : 0;
 	if (found < 0)
 		return -1;
-	if (!found)
+	if (!found) { /* nothing taken: an empty state that matches no account */
+		memset(&st, 0, sizeof(st));
 		st.account_id = -1;
+	}
 	rc = auth_finish_taken(env, a, &st, code, error, error_description, out, e);
 	if (found)
 		store_oauth_state_clear(&st);

@@ -16,6 +16,7 @@
 #include "inboxsync/auth.h"
 #include "inboxsync/crashpoint.h"
 #include "inboxsync/log.h"
+#include "inboxsync/metrics.h"
 #include "inboxsync/provider.h"
 #include "inboxsync/timeutil.h"
 
@@ -220,6 +221,9 @@ static int refresh_once(const struct auth_token_source *s,
 		auth_client_clear(&c);
 	}
 	note_provider(s, rc, e);
+	metrics_add("inboxsync_token_refreshes_total", 1, "outcome",
+		    rc == 0 ? "ok" : e->class == ERR_TRANSIENT || e->class == ERR_THROTTLED
+		    ? "transient" : e->code[0] ? e->code : "failed", NULL);
 	if (rc == 0)
 		crashpoint("auth:before_store_refresh");
 	if (rc == 0 && (rc = save_refresh(s, cred.generation, resource, &t, e)) == 0)

@@ -15,6 +15,7 @@
 #include "inboxsync/timeutil.h"
 
 #define TOKEN_RESPONSE_MAX (256 * 1024)
+#define DEVICE_CODE_MAX_S 3600 /* the longest a device code is believed */
 
 /* What each transport asks Microsoft for: the scopes to consent to at
  * /authorize, and the resource its mail tokens are for (one resource per
@@ -362,7 +363,10 @@ int oauth_device_start(struct http_client *http, const struct oauth_client *c,
 	out->message = msg ? xstrdup(msg)
 			   : xasprintf("To sign in, open %s and enter the code %s.", uri, uc);
 	out->interval_s = interval > 0 && interval < 60 ? (int)interval : 5;
-	out->expires_at = time_now() + (expires_in > 0 ? expires_in : 900);
+	/* Microsoft's codes live 15 minutes; anything absurd gets that too
+	 * (and can no longer overflow the sum) */
+	out->expires_at = time_now() +
+		(expires_in > 0 && expires_in <= DEVICE_CODE_MAX_S ? expires_in : 900);
 	log_add_secret(dc);
 	rc = 0;
 out:

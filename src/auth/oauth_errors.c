@@ -5,12 +5,18 @@
  * app, tenant, redirect URI, admin consent) are the provider's: they never
  * count toward a mailbox's auth_invalid and read as "OAuth not configured"
  * with what the administrator must fix. Definitive failures of a mailbox's
- * grant count toward auth_invalid; temporary ones never do.
+ * grant count toward auth_invalid; temporary ones never do. The server's
+ * own words are quoted (quote.h); its error_description only where no rule
+ * explains the failure.
  */
 #include <stdio.h>
 #include <string.h>
 #include "inboxsync/json.h"
 #include "inboxsync/oauth.h"
+#include "inboxsync/quote.h"
+
+#define ERROR_SHOWN 64        /* bytes of the server's `error` quoted */
+#define DESCRIPTION_SHOWN 160 /* bytes of its error_description quoted */
 
 enum advice {
 	ADVICE_REAUTHORIZE,   /* the owner signs in again */
@@ -111,12 +117,14 @@ int oauth_classify(long status, const char *body, size_t len,
 	struct err ignored;
 	json_t *doc = body && len ? json_parse_object(body, len, "error", &ignored) : NULL;
 	const char *error = json_str_or_null(doc, "error");
+	const char *description = json_str_or_null(doc, "error_description");
 	json_t *codes = doc ? json_object_get(doc, "error_codes") : NULL;
 	long aadsts = json_is_array(codes) && json_array_size(codes) > 0 &&
 		      json_is_integer(json_array_get(codes, 0))
 		      ? (long)json_integer_value(json_array_get(codes, 0)) : 0;
 	const struct aadsts_rule *rule = NULL;
-	char code_text[32] = "";
+	char code_text[32] = "", error_q[ERROR_SHOWN];
+	char desc_q[DESCRIPTION_SHOWN], said[DESCRIPTION_SHOWN + 8] = "";
 
 	for (size_t i = 0; aadsts && i < N_RULES(aadsts_rules); i++)
 		if (aadsts_rules[i].code == aadsts)
@@ -130,25 +138,32 @@ int oauth_classify(long status, const char *body, size_t len,
 		err_set(e, status == 429 ? ERR_THROTTLED : ERR_TRANSIENT,
 			"temporarily_unavailable",
 			"the Microsoft sign-in service answered HTTP %ld%s; this is "
-			"temporary and will be retried", status,
+			"temporary", status,
 			doc ? "" : " without a readable error");
 		e->retry_after_s = retry_after_s > 0 ? retry_after_s : 0;
 	} else if (!rule) {
-		err_set(e, ERR_PERMANENT, error ? error : "oauth_error",
-			"Microsoft rejected the token request (%s%s, HTTP %ld)",
-			code_text, error ? error : "unknown error", status);
+		quote_str(error_q, sizeof(error_q), error ? error : "unknown error");
+		if (description && *description)
+			snprintf(said, sizeof(said), ": \"%s\"",
+				 quote_str(desc_q, sizeof(desc_q), description));
+		err_set(e, ERR_PERMANENT, error ? error_q : "oauth_error",
+			"Microsoft rejected the token request (%s%s, HTTP %ld%s)",
+			code_text, error_q, status, said);
 	} else if (advice_fix[rule->advice].provider) {
 		/* The app registration is wrong: the administrator's to fix,
 		 * and every mailbox recovers once it is. */
 		err_set(e, ERR_PERMANENT, "oauth_not_configured",
 			"OAuth not configured correctly: Microsoft rejected the "
 			"app's token request (%s%s: %s)", code_text,
-			error ? error : rule->machine, rule->meaning);
+			quote_str(error_q, sizeof(error_q), error ? error : rule->machine),
+			rule->meaning);
 		err_set_fix(e, advice_fix[rule->advice].fix, advice_fix[rule->advice].arg);
 	} else {
 		err_set(e, rule->class, rule->machine,
 			"Microsoft rejected the token request (%s%s: %s)%s",
-			code_text, error ? error : rule->machine, rule->meaning,
+			code_text, quote_str(error_q, sizeof(error_q),
+					     error ? error : rule->machine),
+			rule->meaning,
 			rule->advice == ADVICE_BUG ? "; the request inboxsync built "
 			"was not accepted: please report this" : "");
 		err_set_fix(e, advice_fix[rule->advice].fix,

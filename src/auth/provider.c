@@ -161,9 +161,8 @@ int provider_require(struct store *st, const char *transport,
 	if (rc == 0) {
 		err_set(e, ERR_PERMANENT, "oauth_not_configured",
 			"OAuth not configured: Microsoft is not set up as a provider "
-			"yet. An administrator must register an app in Microsoft "
-			"Entra (client ID, client secret, redirect URI) and enter it "
-			"in the provider settings");
+			"yet (it needs an app registered in Microsoft Entra: client "
+			"ID, client secret, redirect URI)");
 		return err_set_fix(e, FIX_CONFIGURE_PROVIDER,
 				   "enter the app's client ID, client secret and tenant");
 	}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli_account.h"
+#include "cli/cli_text.h"
 #include "inboxsync/alloc.h"
 #include "inboxsync/provider.h"
 
@@ -20,56 +21,62 @@ static void print_doc(struct cli *cli, const struct store_account *a, const json
 	const json_t *in = jdoc_get(d, "incoming"), *out = jdoc_get(d, "outgoing");
 	const json_t *server = jdoc_get(d, "server"), *last = jdoc_get(d, "last_error");
 	const json_t *fix = jdoc_get(d, "fix");
+	struct cli view = *cli;
 	struct err e;
 	char next[1024];
 
-	printf("Account:        %s (id %s, owner %s)\n", a->name, jdoc_get_str(d, "id"),
+	cli_out(stdout, "Account:        %s (id %s, owner %s)\n", a->name, jdoc_get_str(d, "id"),
 	       jdoc_get_str(d, "owner"));
-	printf("E-mail:         %s\n", a->email);
-	printf("Sender name:    %s\n", a->sender_name[0] ? a->sender_name : "(none)");
-	printf("Transport:      %s\n", provider_transport_label(a->transport));
-	printf("State:          %s\n", jdoc_get_str(d, "state"));
+	cli_out(stdout, "E-mail:         %s\n", a->email);
+	cli_out(stdout, "Sender name:    %s\n", a->sender_name[0] ? a->sender_name : "(none)");
+	cli_out(stdout, "Transport:      %s\n", provider_transport_label(a->transport));
+	cli_out(stdout, "State:          %s\n", jdoc_get_str(d, "state"));
 	if (jdoc_get_str(d, "state_reason") && *jdoc_get_str(d, "state_reason"))
-		printf("                %s\n", jdoc_get_str(d, "state_reason"));
-	/* The next step as this command line spells it. */
+		cli_out(stdout, "                %s\n", jdoc_get_str(d, "state_reason"));
+	/* The next step as this command line spells it; the state's fix is
+	 * about synchronizing the account, whatever shows it. */
 	err_clear(&e);
 	e.fix = err_fix_parse(jdoc_get_str(fix, "code"));
 	str_copy(e.fix_arg, sizeof(e.fix_arg), a->state_fix == e.fix ? a->state_fix_arg : "");
-	if (cli_fix_text(cli, &e, next, sizeof(next))[0])
-		printf("Next:           %s\n", next);
-	printf("Incoming:       %s (last fetch %s)%s%s\n",
+	view.command = "sync";
+	if (cli_fix_text(&view, &e, next, sizeof(next))[0])
+		cli_out(stdout, "Next:           %s\n", next);
+	cli_out(stdout, "Incoming:       %s (last fetch %s)%s%s\n",
 	       strcmp(jdoc_get_str(in, "status"), "confirmed") == 0 ? "Confirmed"
 								    : "Not confirmed",
 	       or_never(jdoc_get_str(in, "last_fetch_at")),
 	       jdoc_get_str(in, "last_error") ? " — " : "",
 	       jdoc_get_str(in, "last_error") ? jdoc_get_str(in, "last_error") : "");
-	printf("Outgoing:       %s%s%s\n", jdoc_get_str(out, "status"),
+	cli_out(stdout, "Outgoing:       %s%s%s\n", jdoc_get_str(out, "status"),
 	       jdoc_get_str(out, "last_error") ? " — " : "",
 	       jdoc_get_str(out, "last_error") ? jdoc_get_str(out, "last_error") : "");
 	if (a->authorized_at) {
-		printf("Server settings (filled in by authorization, read-only):\n");
-		printf("  Signed in as: %s%s%s%s\n", a->identity,
+		cli_out(stdout, "Server settings (filled in by authorization, read-only):\n");
+		cli_out(stdout, "  Signed in as: %s%s%s%s\n", a->identity,
 		       a->display_name[0] ? " (" : "", a->display_name,
 		       a->display_name[0] ? ")" : "");
-		printf("  Tenant:       %s\n", a->tenant_id);
-		printf("  Object id:    %s\n", a->object_id);
+		cli_out(stdout, "  Tenant:       %s\n", a->tenant_id);
+		cli_out(stdout, "  Object id:    %s\n", a->object_id);
 		if (strcmp(a->transport, "graph") == 0)
-			printf("  Graph:        %s\n", a->graph_url);
+			cli_out(stdout, "  Graph:        %s\n", a->graph_url);
 		else
-			printf("  IMAP:         %s\n  SMTP:         %s\n", a->imap_server,
+			cli_out(stdout, "  IMAP:         %s\n  SMTP:         %s\n", a->imap_server,
 			       a->smtp_server);
-		printf("  Authorized:   %s\n", or_never(jdoc_get_str(server, "authorized_at")));
+		cli_out(stdout, "  Authorized:   %s\n", or_never(jdoc_get_str(server, "authorized_at")));
 	} else {
-		printf("Server settings: filled in when the account is authorized\n");
+		cli_out(stdout, "Server settings: filled in when the account is authorized\n");
 	}
-	printf("Folders:        %lld selected\n", jdoc_get_int(d, "folders_selected", 0));
-	printf("Messages:       %lld stored\n", jdoc_get_int(d, "messages", 0));
+	cli_out(stdout, "Folders:        %lld selected\n", jdoc_get_int(d, "folders_selected", 0));
+	cli_out(stdout, "Messages:       %lld stored\n", jdoc_get_int(d, "messages", 0));
 	if (jdoc_get_str(d, "throttled_until"))
-		printf("Throttled:      until %s (Retry-After from Microsoft)\n",
+		cli_out(stdout, "Throttled:      until %s (Retry-After from Microsoft)\n",
 		       jdoc_get_str(d, "throttled_until"));
 	if (last && jdoc_get_str(last, "message"))
-		printf("Last error:     %s (%s)\n", jdoc_get_str(last, "message"),
+		cli_out(stdout, "Last error:     %s (%s)\n", jdoc_get_str(last, "message"),
 		       or_never(jdoc_get_str(last, "at")));
+	for (size_t i = 0; i < jdoc_size(jdoc_get(d, "warnings")); i++)
+		cli_out(stdout, "Warning:        %s\n",
+		       jdoc_get_str(jdoc_item(jdoc_get(d, "warnings"), i), "message"));
 }
 
 int cli_print_account(struct cli *cli, const struct store_account *a)

@@ -12,12 +12,15 @@ extern const struct cli_command cli_account_add, cli_account_list,
 extern const struct cli_command cli_folders_fetch, cli_folders_list,
 	cli_folders_select, cli_folders_unselect;
 extern const struct cli_command cli_sync, cli_messages_list, cli_messages_show,
-	cli_messages_mark, cli_messages_move, cli_messages_delete;
+	cli_messages_attachment, cli_messages_mark, cli_messages_move,
+	cli_messages_delete;
 extern const struct cli_command cli_send, cli_outbox_list, cli_outbox_retry,
 	cli_outbox_remove;
-extern const struct cli_command cli_migrate;
+extern const struct cli_command cli_migrate, cli_serve;
 extern const struct cli_command cli_config_check, cli_config_sample;
 extern const struct cli_command cli_backup, cli_key_rotate;
+extern const struct cli_command cli_user_add, cli_user_list, cli_user_passwd,
+	cli_user_remove, cli_token_create, cli_token_list, cli_token_revoke;
 
 const struct cli_command *const cli_commands[] = {
 	&cli_provider_set,
@@ -37,6 +40,7 @@ const struct cli_command *const cli_commands[] = {
 	&cli_sync,
 	&cli_messages_list,
 	&cli_messages_show,
+	&cli_messages_attachment,
 	&cli_messages_mark,
 	&cli_messages_move,
 	&cli_messages_delete,
@@ -44,6 +48,14 @@ const struct cli_command *const cli_commands[] = {
 	&cli_outbox_list,
 	&cli_outbox_retry,
 	&cli_outbox_remove,
+	&cli_serve,
+	&cli_user_add,
+	&cli_user_list,
+	&cli_user_passwd,
+	&cli_user_remove,
+	&cli_token_create,
+	&cli_token_list,
+	&cli_token_revoke,
 	&cli_migrate,
 	&cli_backup,
 	&cli_key_rotate,

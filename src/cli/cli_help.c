@@ -35,7 +35,8 @@ const char cli_global_options[] =
 
 const char cli_exit_codes[] =
 	"Exit codes: 0 ok, 1 failed, 2 usage error, 3 OAuth not configured,\n"
-	"4 authorization needed, 5 throttled or temporary failure (try later).";
+	"4 authorization needed, 5 throttled or temporary failure (try later),\n"
+	"130 interrupted (docs/cli.md has the rule).";
 
 void cli_print_overview(FILE *out)
 {

@@ -1,7 +1,9 @@
 /*
  * cli_progress.h — progress bars on stderr for long syncs: one line per
- * folder (messages synced / total, rate, phase), redrawn in place. Only
- * used when stderr is a terminal. Thread-safe (workers report).
+ * folder (messages synced / total, rate, phase), redrawn in place and
+ * fitted to the terminal's width (followed on SIGWINCH) so that no line
+ * wraps. Only used when stderr is a terminal. Thread-safe (workers
+ * report).
  */
 #ifndef INBOXSYNC_CLI_PROGRESS_H
 #define INBOXSYNC_CLI_PROGRESS_H
@@ -10,6 +12,7 @@
 
 struct cli_progress;
 
+/* Start drawing; installs a SIGWINCH handler until cli_progress_free. */
 struct cli_progress *cli_progress_new(void);
 /* engine_opts.progress callback; ctx is the cli_progress. */
 void cli_progress_update(void *ctx, const struct engine_progress *p);

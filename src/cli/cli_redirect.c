@@ -1,7 +1,8 @@
 /*
  * cli_redirect.c — a one-shot libmicrohttpd listener on 127.0.0.1 for the
- * OAuth redirect (see cli_redirect.h). The page it returns tells the user
- * to go back to the terminal; the outcome is reported there.
+ * OAuth redirect (see cli_redirect.h). The page it returns waits for the
+ * outcome and says how the sign-in ended (authorized, or why not); the
+ * listener closes only after that page went out.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,13 +15,16 @@
 #include "inboxsync/alloc.h"
 
 #define OUTCOME_WAIT_S 120          /* the browser waits for the result */
+#define PAGE_SEND_WAIT_S 5          /* closing waits for that page to go out */
 
 struct redirect_listener {
 	struct MHD_Daemon *daemon;
 	pthread_mutex_t lock;
 	pthread_cond_t done;
 	pthread_cond_t outcome_ready;
+	pthread_cond_t page_sent;
 	int received;
+	int page_pending;           /* the callback's page is not sent yet */
 	int have_outcome;
 	int outcome_ok;
 	char outcome[700];
@@ -81,6 +85,9 @@ static char *outcome_page(struct redirect_listener *l)
 			 l->outcome_ok ? "Authorized" : "Not authorized", text);
 }
 
+/* Marks a connection whose first call was seen. */
+static char first_call;
+
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 			      const char *url, const char *method,
 			      const char *version, const char *upload_data,
@@ -95,11 +102,20 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	(void)version;
 	(void)upload_data;
 	(void)upload_size;
-	(void)con_cls;
+	if (!*con_cls) {
+		/* The headers are in; answer on the next call, as libmicrohttpd
+		 * expects. */
+		*con_cls = &first_call;
+		return MHD_YES;
+	}
 	if (strcmp(method, "GET") == 0 && strcmp(url, "/callback") == 0 &&
 	    (MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "state") ||
 	     MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "error"))) {
 		pthread_mutex_lock(&l->lock);
+		/* Counted before waiting for the outcome, so closing (right
+		 * after the outcome is known) waits for this page. */
+		l->page_pending++;
+		*con_cls = l; /* completed() counts this page as sent */
 		if (!l->received) {
 			l->result.code = arg_dup(conn, "code");
 			l->result.state = arg_dup(conn, "state");
@@ -123,11 +139,33 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	return ret;
 }
 
+/* A response is done (sent, or the browser went away): a callback page
+ * no longer holds up closing. */
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct redirect_listener *l = cls;
+
+	(void)conn;
+	(void)toe;
+	if (*con_cls != l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->page_pending--;
+	pthread_cond_broadcast(&l->page_sent);
+	pthread_mutex_unlock(&l->lock);
+	*con_cls = NULL;
+}
+
 void redirect_finish(struct redirect_listener *l, int ok, const char *message)
 {
 	if (!l)
 		return;
 	pthread_mutex_lock(&l->lock);
+	if (l->have_outcome) { /* the first word on it stands */
+		pthread_mutex_unlock(&l->lock);
+		return;
+	}
 	l->outcome_ok = ok;
 	str_copy(l->outcome, sizeof(l->outcome), message ? message : "");
 	l->have_outcome = 1;
@@ -151,6 +189,7 @@ int redirect_listen(int port, struct redirect_listener **out, char **uri,
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->done, NULL);
 	pthread_cond_init(&l->outcome_ready, NULL);
+	pthread_cond_init(&l->page_sent, NULL);
 	/* A thread per connection: the callback waits for the outcome while
 	 * other requests (a favicon) are still answered. */
 	l->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
@@ -158,6 +197,7 @@ int redirect_listen(int port, struct redirect_listener **out, char **uri,
 				     (uint16_t)port, NULL, NULL, answer, l,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+				     MHD_OPTION_NOTIFY_COMPLETED, completed, l,
 				     MHD_OPTION_END);
 	if (!l->daemon) {
 		redirect_close(l);
@@ -212,11 +252,23 @@ void redirect_close(struct redirect_listener *l)
 	if (!l)
 		return;
 	redirect_finish(l, 0, "the command ended");
-	if (l->daemon)
+	if (l->daemon) {
+		struct timespec deadline;
+		int rc = 0;
+
+		/* Let the browser's page with the outcome go out first. */
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += PAGE_SEND_WAIT_S;
+		pthread_mutex_lock(&l->lock);
+		while (l->page_pending > 0 && rc != ETIMEDOUT)
+			rc = pthread_cond_timedwait(&l->page_sent, &l->lock, &deadline);
+		pthread_mutex_unlock(&l->lock);
 		MHD_stop_daemon(l->daemon);
+	}
 	redirect_result_clear(&l->result);
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->done);
 	pthread_cond_destroy(&l->outcome_ready);
+	pthread_cond_destroy(&l->page_sent);
 	free(l);
 }

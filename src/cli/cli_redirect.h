@@ -28,10 +28,12 @@ int redirect_wait(struct redirect_listener *l, int timeout_s,
 		  struct redirect_result *out, struct err *e);
 
 /* Tell the browser how it ended: the callback page waits for this and
- * then says "Authorized" or "Not authorized" with `message`. */
+ * then says "Authorized" or "Not authorized" with `message`. Only the
+ * first call counts. */
 void redirect_finish(struct redirect_listener *l, int ok, const char *message);
 
 void redirect_result_clear(struct redirect_result *r);
+/* Stop listening, after the callback's page (if any) went out. */
 void redirect_close(struct redirect_listener *l);
 
 #endif

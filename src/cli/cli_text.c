@@ -1,57 +1,43 @@
 /*
  * cli_text.c — display-width cells for the terminal (see cli_text.h):
- * the C library decodes UTF-8 (mbrtowc) and measures (wcwidth); bytes that
- * are not UTF-8 and control characters become escapes like "\x1b".
+ * quote.h reads the text a character at a time and turns control, C1 and
+ * bidi characters and bytes that are not UTF-8 into escapes like "\x1b";
+ * the C library measures what is left (wcwidth).
  */
 #include <locale.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 #include "cli/cli_text.h"
 #include "inboxsync/alloc.h"
+#include "inboxsync/quote.h"
 
 void cli_text_init(void)
 {
+	/* without C.UTF-8 either, wide characters count one column each */
 	if (!setlocale(LC_CTYPE, "") || MB_CUR_MAX == 1)
-		setlocale(LC_CTYPE, "C.UTF-8");
+		(void)setlocale(LC_CTYPE, "C.UTF-8");
 }
 
 /* The next piece of `s`: its bytes (*len), what to show (`shown`, NUL
- * ended) and its columns. */
-static int next_piece(const char *s, size_t *len, char shown[8])
+ * ended: the character, or its escape from quote.h) and its columns. */
+static int next_piece(const char *s, size_t *len, char shown[QUOTE_CHAR_MAX])
 {
-	mbstate_t st;
-	wchar_t wc;
-	size_t n;
+	uint32_t cp;
+	size_t n = quote_char(s, strnlen(s, 4), 0, shown, len, &cp);
 	int w;
 
-	memset(&st, 0, sizeof(st));
-	n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
-	if (n == (size_t)-1 || n == (size_t)-2 || n == 0 ||
-	    (wc < 0x20) || wc == 0x7f || (wc >= 0x80 && wc < 0xa0)) {
-		unsigned char c = (unsigned char)*s;
-
-		*len = 1;
-		if (c == '\t') {
-			memcpy(shown, " ", 2); /* one column, one space */
-			return 1;
-		}
-		snprintf(shown, 8, "\\x%02x", c);
-		return 4;
-	}
-	w = wcwidth(wc);
-	if (w < 0)
-		w = 1;
-	*len = n;
-	memcpy(shown, s, n);
-	shown[n] = '\0';
-	return w;
+	if (!cp) /* an escape such as "\x1b": one column a character */
+		return (int)n;
+	w = wcwidth((wchar_t)cp);
+	return w < 0 ? 1 : w;
 }
 
 int cli_text_width(const char *s)
 {
-	char shown[8];
+	char shown[QUOTE_CHAR_MAX];
 	size_t len;
 	int w = 0;
 
@@ -72,7 +58,7 @@ const char *cli_text_cell(const char *s, int width, int pad, char *out, size_t n
 		return out;
 	out[0] = '\0';
 	while (s && *s) {
-		char shown[8];
+		char shown[QUOTE_CHAR_MAX];
 		size_t len, sl;
 		int w = next_piece(s, &len, shown);
 
@@ -99,19 +85,43 @@ const char *cli_text_cell(const char *s, int width, int pad, char *out, size_t n
 
 char *cli_text_safe(const char *s)
 {
-	size_t cap = (s ? strlen(s) : 0) * 4 + 1, at = 0;
+	size_t cap = (s ? strlen(s) : 0) * 4 + 1; /* an escape is at most 4x */
 	char *out = xmalloc(cap);
 
-	while (s && *s) {
-		char shown[8];
-		size_t len, sl;
+	quote_text(out, cap, s, s ? strlen(s) : 0, 0);
+	return out;
+}
 
+void cli_out(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	char small[512], *text = small;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(small)) {
+		text = xmalloc((size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(text, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	for (const char *s = text; *s;) {
+		char shown[QUOTE_CHAR_MAX];
+		size_t len;
+
+		if (*s == '\n' || (s[0] == '\r' && s[1] == '\n')) {
+			fputc('\n', f);
+			s += *s == '\r' ? 2 : 1;
+			continue;
+		}
 		next_piece(s, &len, shown);
-		sl = strlen(shown);
-		memcpy(out + at, shown, sl);
-		at += sl;
+		fputs(shown, f);
 		s += len;
 	}
-	out[at] = '\0';
-	return out;
+	if (text != small)
+		free(text);
 }

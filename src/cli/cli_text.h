@@ -2,7 +2,8 @@
  * cli_text.h — text for a terminal: cutting and padding by display width
  * (wide characters take two columns, combining marks none), never inside
  * a character, with control characters and invalid UTF-8 from remote data
- * shown as visible escapes instead of reaching the terminal.
+ * shown as visible escapes instead of reaching the terminal. Every human
+ * line goes out through cli_out.
  */
 #ifndef INBOXSYNC_CLI_TEXT_H
 #define INBOXSYNC_CLI_TEXT_H
@@ -22,5 +23,11 @@ const char *cli_text_cell(const char *s, int width, int pad, char *out, size_t n
 
 /* `s` made safe for a terminal line (no width limit); heap. */
 char *cli_text_safe(const char *s);
+
+/* printf to `f` for people: the formatted text is written with control
+ * characters (other than newlines) and invalid UTF-8 shown as escapes, so
+ * remote text (subjects, names, server messages) cannot move the cursor,
+ * recolour or garble the terminal. */
+void cli_out(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -13,8 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 #include "inboxsync/alloc.h"
 #include "inboxsync/log.h"
+#include "inboxsync/quote.h"
 #include "inboxsync/timeutil.h"
 
 static int make_dirs(const char *path)
@@ -169,9 +171,9 @@ const char *cli_fix_text(const struct cli *cli, const struct err *e, char *out,
 		break;
 	case FIX_CONFIGURE_PROVIDER:
 		snprintf(out, n, "an administrator must %s: run 'inboxsync provider set "
-			 "microsoft --client-id <application id> --client-secret-file "
-			 "<file> [--tenant <tenant>]' (only the settings that change), "
-			 "then 'inboxsync provider check'",
+			 "microsoft --client-id ID --client-secret-file FILE [--tenant T]' "
+			 "(once it is set up, only what changes), then 'inboxsync "
+			 "provider check'",
 			 e->fix_arg[0] ? e->fix_arg : "set up the app");
 		break;
 	case FIX_ENABLE_PROVIDER:
@@ -184,8 +186,24 @@ const char *cli_fix_text(const struct cli *cli, const struct err *e, char *out,
 		break;
 	case FIX_RETRY_AT:
 		time_format_rfc3339((int64_t)strtoll(e->fix_arg, NULL, 10), when);
-		snprintf(out, n, "it continues by itself; 'inboxsync sync' may run again "
-			 "from %s", when);
+		if (!cli->command || strcmp(cli->command, "sync") == 0)
+			snprintf(out, n, "it continues by itself; 'inboxsync sync' may "
+				 "run again from %s", when);
+		else
+			snprintf(out, n, "run 'inboxsync %s' again from %s", cli->command,
+				 when);
+		break;
+	case FIX_RETRY:
+		/* Only `sync` retries by itself; anything else is run again. */
+		if (cli->command && strcmp(cli->command, "sync") == 0)
+			snprintf(out, n, "this is temporary: the next 'inboxsync sync' "
+				 "continues where this one stopped");
+		else if (cli->command && strcmp(cli->command, "send") == 0)
+			snprintf(out, n, "this is temporary: 'inboxsync sync %s' delivers "
+				 "it from the outbox", a);
+		else
+			snprintf(out, n, "this is temporary: run 'inboxsync %s' again in "
+				 "a while", cli->command ? cli->command : "COMMAND");
 		break;
 	case FIX_FETCH_FOLDERS:
 		snprintf(out, n, "run 'inboxsync folders fetch %s'", a);
@@ -204,6 +222,10 @@ const char *cli_fix_text(const struct cli *cli, const struct err *e, char *out,
 	case FIX_CHECK_INPUT:
 		snprintf(out, n, "%s", e->fix_arg);
 		break;
+	case FIX_MIGRATE:
+		snprintf(out, n, "run 'inboxsync migrate' with the same --database "
+			 "(once per database, before the nodes start)");
+		break;
 	default:
 		/* The plain words, as the rest of a sentence. */
 		err_fix_text(e->fix, e->fix_arg, out, n);
@@ -218,11 +240,15 @@ const char *cli_fix_text(const struct cli *cli, const struct err *e, char *out,
 
 int cli_fail(struct cli *cli, const struct err *e)
 {
-	char clean[sizeof(e->msg) + 64], fix[1024], fixclean[1100];
+	char redacted[sizeof(e->msg) + 64], clean[sizeof(redacted)];
+	char fix[1024], fixredacted[1100], fixclean[sizeof(fixredacted)];
 
-	log_redact(e->msg, clean, sizeof(clean));
+	/* redacted, then printable UTF-8 (a stored reason may predate quoting) */
+	log_redact(e->msg, redacted, sizeof(redacted));
+	quote_str(clean, sizeof(clean), redacted);
 	cli_fix_text(cli, e, fix, sizeof(fix));
-	log_redact(fix, fixclean, sizeof(fixclean));
+	log_redact(fix, fixredacted, sizeof(fixredacted));
+	quote_str(fixclean, sizeof(fixclean), fixredacted);
 	fprintf(stderr, "inboxsync: %s%s%s\n", clean, fix[0] ? "; " : "", fixclean);
 	if (cli->json) {
 		json_t *err = jdoc_pack("{s:s,s:s,s:s,s:s,s:s}",
@@ -248,7 +274,7 @@ int cli_fail_stderr(struct cli *cli, const struct err *e)
 void cli_notice(const struct cli *cli, const char *text)
 {
 	if (text && *text && cli->verbosity >= 0)
-		fprintf(stderr, "Note: %s.\n", text);
+		cli_out(stderr, "Note: %s.\n", text);
 }
 
 /* ---- arguments ----------------------------------------------------------------- */

@@ -59,7 +59,7 @@ static int cmd_account_add(struct cli *cli, int argc, char **argv)
 	cli_notice(cli, notice);
 	if (cli->json)
 		return cli_print_account(cli, &a);
-	printf("Added account '%s' <%s> using %s.\nNext: inboxsync account "
+	cli_out(stdout, "Added account '%s' <%s> using %s.\nNext: inboxsync account "
 	       "authorize %s\n", a.name, a.email, provider_transport_label(a.transport),
 	       a.name);
 	return EXIT_OK;
@@ -87,18 +87,18 @@ static int cmd_account_list(struct cli *cli, int argc, char **argv)
 			jdoc_push(arr, service_account_json(env, &list[i]));
 		cli_print_json(arr);
 	} else if (n == 0) {
-		printf("No accounts yet. Add one with 'inboxsync account add NAME "
+		cli_out(stdout, "No accounts yet. Add one with 'inboxsync account add NAME "
 		       "--email ADDRESS'.\n");
 	} else {
 		char c1[96], c2[160], c3[64];
 
-		printf("%-20s %-32s %-9s %-13s %s\n", "NAME", "EMAIL", "TRANSPORT",
+		cli_out(stdout, "%-20s %-32s %-9s %-13s %s\n", "NAME", "EMAIL", "TRANSPORT",
 		       "STATE", "REASON");
 		for (size_t i = 0; i < n; i++) {
 			json_t *d = service_account_json(env, &list[i]);
 			char *reason = cli_text_safe(jdoc_get_str(d, "state_reason"));
 
-			printf("%s %s %-9s %s %s\n", cli_text_cell(list[i].name, 20, 1, c1, sizeof(c1)),
+			cli_out(stdout, "%s %s %-9s %s %s\n", cli_text_cell(list[i].name, 20, 1, c1, sizeof(c1)),
 			       cli_text_cell(list[i].email, 32, 1, c2, sizeof(c2)),
 			       list[i].transport,
 			       cli_text_cell(jdoc_get_str(d, "state"), 13, 1, c3, sizeof(c3)),
@@ -135,7 +135,7 @@ static int cmd_account_remove(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		cli_print_json(jdoc_pack("{s:s,s:b}", "name", a.name, "removed", 1));
 	else
-		printf("Removed account '%s' and everything stored locally for it "
+		cli_out(stdout, "Removed account '%s' and everything stored locally for it "
 		       "(tokens, folders, messages, outbox, events).\nTo also revoke "
 		       "the app's access in Microsoft, remove it under My Apps / Entra "
 		       "ID.\n", a.name);
@@ -153,7 +153,9 @@ const struct cli_command cli_account_add = {
 	"  --sender-name S      the display name used when sending\n"
 	"  --transport T        graph (Microsoft Graph, default) or imap (IMAP OAuth2);\n"
 	"                       only transports the administrator enabled are accepted\n"
-	"  --owner USER         the user who owns it (default: the built-in 'local')",
+	"  --owner USER         the user who owns it (default: the built-in 'local')\n\n"
+	"The IMAP OAuth2 transport can be authorized and tested (Test & Confirm)\n"
+	"but cannot sync mail in this version; 'add' says so.",
 };
 
 const struct cli_command cli_account_list = {
@@ -170,7 +172,7 @@ const struct cli_command cli_account_show = {
 };
 
 const struct cli_command cli_account_remove = {
-	"account", "remove", cmd_account_remove, "NAME",
+	"account", "remove", cmd_account_remove, "NAME [--json]",
 	"Delete the account and everything stored locally for it.\n\n"
 	"Removes tokens, server settings, folders, messages, the outbox and the\n"
 	"account's events, and gives the space back. To keep the synced mail, use\n"

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 #include "cli/cli_account.h"
 #include "cli/cli_redirect.h"
 #include "inboxsync/alloc.h"
@@ -48,10 +49,11 @@ static int open_browser(const char *url)
 static void show_device_message(void *ctx, const char *message, const char *uri,
 				const char *code)
 {
+
 	(void)ctx;
 	(void)uri;
 	(void)code;
-	fprintf(stderr, "%s\nWaiting for you to finish signing in...\n", message);
+	cli_out(stderr, "%s\nWaiting for you to finish signing in...\n", message);
 	fflush(stderr);
 }
 
@@ -74,12 +76,12 @@ static int browser_flow(const struct auth_env *env, struct store_account *a,
 	    service_authorize_begin(env, a, uri, NULL, &url, e) < 0)
 		goto out;
 	if (o->print_url) {
-		printf("%s\n", url);
+		cli_out(stdout, "%s\n", url);
 		fflush(stdout);
 	} else {
 		if (open_browser(url) == 0)
-			fprintf(stderr, "Opened the Microsoft sign-in page in your browser.\n");
-		fprintf(stderr, "Sign in as %s at this address (it waits %d s):\n%s\n",
+			cli_out(stderr, "Opened the Microsoft sign-in page in your browser.\n");
+		cli_out(stderr, "Sign in as %s at this address (it waits %d s):\n%s\n",
 			a->email, o->timeout_s, url);
 	}
 	if (redirect_wait(l, o->timeout_s, &r, e) < 0)
@@ -93,7 +95,11 @@ static int browser_flow(const struct auth_env *env, struct store_account *a,
 			 a->identity, a->name);
 		redirect_finish(l, 1, msg);
 	} else {
-		redirect_finish(l, 0, e->msg);
+		char msg[1400], fix[768];
+
+		err_fix_text(e->fix, e->fix_arg, fix, sizeof(fix));
+		snprintf(msg, sizeof(msg), "%s.%s%s", e->msg, fix[0] ? " " : "", fix);
+		redirect_finish(l, 0, msg);
 	}
 out:
 	redirect_result_clear(&r);
@@ -103,22 +109,36 @@ out:
 	return rc;
 }
 
+/* The Test & Confirm results, as the owner reads them. */
+static void print_tests(const struct store_account *a, bool incoming, bool outgoing)
+{
+	char when[32];
+
+	if (incoming)
+		cli_out(stdout, "Incoming: %s (last fetch %s)%s%s\n",
+			a->incoming_status == STORE_INCOMING_CONFIRMED ? "Confirmed"
+			: "Not confirmed", cli_time(a->incoming_last_fetch_at, when),
+			a->incoming_error[0] ? " — " : "", a->incoming_error);
+	if (outgoing)
+		cli_out(stdout, "Outgoing: %s%s%s\n", a->outgoing_status == STORE_OUTGOING_OK
+			? "ok — sending is allowed (tested without sending mail)"
+			: store_outgoing_name(a->outgoing_status),
+			a->outgoing_error[0] ? " — " : "", a->outgoing_error);
+}
+
 static void print_result(struct cli *cli, const struct store_account *a)
 {
+
 	if (cli->json) {
 		cli_print_account(cli, a);
 		return;
 	}
-	printf("Authorized '%s' as %s.\n", a->name, a->identity);
-	printf("Incoming: %s%s%s\n", a->incoming_status == STORE_INCOMING_CONFIRMED
-	       ? "Confirmed" : "Not confirmed", a->incoming_error[0] ? " — " : "",
-	       a->incoming_error);
-	printf("Outgoing: %s%s%s\n", store_outgoing_name(a->outgoing_status),
-	       a->outgoing_error[0] ? " — " : "", a->outgoing_error);
+	cli_out(stdout, "Authorized '%s' as %s.\n", a->name, a->identity);
+	print_tests(a, true, true);
 	if (a->state_fix == FIX_FETCH_FOLDERS)
-		printf("Next: inboxsync folders fetch %s\n", a->name);
+		cli_out(stdout, "Next: inboxsync folders fetch %s\n", a->name);
 	else
-		printf("%s\n", a->state_reason);
+		cli_out(stdout, "%s\n", a->state_reason);
 }
 
 static int cmd_account_authorize(struct cli *cli, int argc, char **argv)
@@ -215,13 +235,7 @@ static int cmd_account_test(struct cli *cli, int argc, char **argv)
 	if (cli->json) {
 		cli_print_account(cli, &a);
 	} else {
-		if (incoming)
-			printf("Incoming: %s%s%s\n", a.incoming_status == STORE_INCOMING_CONFIRMED
-			       ? "Confirmed" : "Not confirmed", a.incoming_error[0] ? " — " : "",
-			       a.incoming_error);
-		if (outgoing)
-			printf("Outgoing: %s%s%s\n", store_outgoing_name(a.outgoing_status),
-			       a.outgoing_error[0] ? " — " : "", a.outgoing_error);
+		print_tests(&a, incoming, outgoing);
 	}
 	return rc < 0 ? cli_fail_stderr(cli, &e) : EXIT_OK;
 }
@@ -257,7 +271,7 @@ static int cmd_account_stop(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, &e);
 	if (cli->json)
 		return cli_print_account(cli, &a);
-	printf("Stopped synchronization of '%s': removed the OAuth grant, the server "
+	cli_out(stdout, "Stopped synchronization of '%s': removed the OAuth grant, the server "
 	       "settings and the folder mappings; %s.\n", a.name,
 	       purge ? "synced mail was purged" : "synced mail is kept (use --purge "
 	       "to delete it)");
@@ -266,13 +280,16 @@ static int cmd_account_stop(struct cli *cli, int argc, char **argv)
 
 const struct cli_command cli_account_authorize = {
 	"account", "authorize", cmd_account_authorize,
-	"NAME [--print-url] [--device-code] [--redirect-port P] [--timeout S]",
+	"NAME [--print-url] [--device-code] [--redirect-port P] [--timeout S] [--json]",
 	"Connect the account with Microsoft (sign in and consent).\n\n"
 	"Listens on http://127.0.0.1:P/callback for the redirect, opens the browser\n"
 	"when there is one, and waits (default 300 s). Microsoft always shows its\n"
 	"account picker, so the right mailbox can be chosen even when the browser\n"
 	"is signed in to another one. The signed-in identity must be the account's\n"
-	"address: otherwise nothing is stored. Then Test & Confirm runs.\n\n"
+	"address: otherwise nothing is stored, and the account's last error and\n"
+	"the browser's page say why. Then Test & Confirm runs. An account that\n"
+	"was synchronized before resumes with its folders; a new or stopped one\n"
+	"fetches its folders next.\n\n"
 	"  --print-url        print the authorization URL alone on the first line of\n"
 	"                     stdout (also with --json), instead of opening a browser\n"
 	"  --device-code      sign in on another device with a code (no browser here)\n"
@@ -284,16 +301,19 @@ const struct cli_command cli_account_test = {
 	"account", "test", cmd_account_test, "NAME [--incoming] [--outgoing] [--json]",
 	"Test & Confirm the incoming and outgoing side of an account.\n\n"
 	"Incoming: the token works and the mailbox is readable (status Confirmed or\n"
-	"Not confirmed, with the error). Outgoing: proves send permission without\n"
-	"sending mail to anyone. Both when neither option is given. Exits 4 when the\n"
-	"account needs authorization (without contacting Microsoft when it is\n"
-	"auth_invalid).",
+	"Not confirmed, with the error, and the last fetch date, which each sync\n"
+	"updates). Outgoing: proves send permission without sending mail to\n"
+	"anyone. Both when neither option is given. Exits 4 when the account needs\n"
+	"authorization (without contacting Microsoft when it is auth_invalid), 1\n"
+	"when a test fails.",
 };
 
 const struct cli_command cli_account_stop = {
-	"account", "stop", cmd_account_stop, "NAME [--purge]",
+	"account", "stop", cmd_account_stop, "NAME [--purge] [--json]",
 	"Stop synchronization: remove the OAuth grant, server settings, folder maps.\n\n"
-	"Mail already synced stays unless --purge is given. Authorize again to\n"
-	"resume. To revoke the app's access at Microsoft too, remove it in your\n"
-	"Microsoft account's app permissions or in Entra ID.",
+	"Mail already synced stays unless --purge is given. To resume, authorize\n"
+	"again and fetch the folders: Inbox and Sent Items are selected again,\n"
+	"with their roles, as the first time. To revoke the app's access at\n"
+	"Microsoft too, remove it in your Microsoft account's app permissions or\n"
+	"in Entra ID.",
 };

@@ -1,15 +1,25 @@
 /*
  * cmd_messages.c — `messages list` (newest first, paged by cursor or by
  * the id of the last message shown), `messages show` (the body fetched
- * when it is not local yet, or the raw MIME with --raw), and write-back:
- * `messages mark`, `move` and `delete`, through the service layer.
+ * when it is not local yet, HTML laid out as text, To/Cc and the
+ * attachments listed; the raw MIME with --raw), `messages attachment`
+ * (save one attachment to a file), and write-back: `messages mark`,
+ * `move` and `delete`, through the service layer.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 #include "cli/cli.h"
 #include "cli/cli_text.h"
 #include "inboxsync/alloc.h"
+#include "inboxsync/mime.h"
+#include "inboxsync/quote.h"
+
+#define ATTACHMENT_MAX ((size_t)64 << 20)
 
 struct list_ctx {
 	json_t *arr;
@@ -27,7 +37,7 @@ static int print_message(void *ctx, const struct store_message *sm)
 		jdoc_push(l->arr, service_message_json(sm, false));
 		return 0;
 	}
-	printf("%s %s %s %s %s\n", cli_time(m->received_at, when), m->is_read ? " " : "*",
+	cli_out(stdout, "%s %s %s %s %s\n", cli_time(m->received_at, when), m->is_read ? " " : "*",
 	       cli_text_cell(m->from.name && *m->from.name ? m->from.name : m->from.address,
 			     24, 1, from, sizeof(from)),
 	       cli_text_cell(m->subject && *m->subject ? m->subject : "(no subject)",
@@ -126,7 +136,7 @@ static int cmd_messages_list(struct cli *cli, int argc, char **argv)
 	if (l.arr)
 		cli_print_json(l.arr);
 	else if (l.count == 0)
-		printf("No messages%s. Select folders and run 'inboxsync sync %s'.\n",
+		cli_out(stdout, "No messages%s. Select folders and run 'inboxsync sync %s'.\n",
 		       q.folder ? " in this folder" : " in the selected folders", a.name);
 	return EXIT_OK;
 }
@@ -139,26 +149,121 @@ static int show_raw(struct cli *cli, const struct store_account *a, const char *
 
 	buf_init(&mime, (size_t)64 << 20);
 	rc = service_message_mime(cli_env(cli), a, id, &mime, &e);
-	if (rc == 0)
+	/* the original bytes to a file or a pipe; a terminal gets them quoted */
+	if (rc == 0 && isatty(STDOUT_FILENO))
+		quote_fwrite(stdout, mime.data, mime.len, QUOTE_KEEP_LINES);
+	else if (rc == 0)
 		fwrite(mime.data ? mime.data : "", 1, mime.len, stdout);
 	buf_free(&mime);
 	return rc < 0 ? cli_fail(cli, &e) : EXIT_OK;
+}
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+/* "Name <address>", or the address alone when there is no other name. */
+static void print_address(const char *before, const struct mail_address *a)
+{
+	const char *name = or_empty(a->name), *addr = or_empty(a->address);
+
+	if (!*name || strcasecmp(name, addr) == 0)
+		cli_out(stdout, "%s<%s>", before, addr);
+	else
+		cli_out(stdout, "%s%s <%s>", before, name, addr);
 }
 
 static void print_addresses(const char *label, const struct mail_address_list *l)
 {
 	if (!l->n)
 		return;
-	printf("%-9s ", label);
-	for (size_t i = 0; i < l->n; i++) {
-		char *name = cli_text_safe(l->items[i].name);
-		char *addr = cli_text_safe(l->items[i].address);
+	cli_out(stdout, "%-9s ", label);
+	for (size_t i = 0; i < l->n; i++)
+		print_address(i ? ", " : "", &l->items[i]);
+	cli_out(stdout, "\n");
+}
 
-		printf("%s%s%s<%s>", i ? ", " : "", name, *name ? " " : "", addr);
-		free(name);
-		free(addr);
+/* "12.3 KB" */
+static const char *human_size(size_t n, char out[32])
+{
+	if (n < 1024)
+		snprintf(out, 32, "%zu B", n);
+	else if (n < (size_t)1 << 20)
+		snprintf(out, 32, "%.1f KB", (double)n / 1024.0);
+	else
+		snprintf(out, 32, "%.1f MB", (double)n / 1048576.0);
+	return out;
+}
+
+/* The attachments of a message that has some, read from the server; a
+ * failure to read them is told, not fatal (the message itself is here). */
+static void print_attachments(struct cli *cli, const struct store_account *a,
+			      const struct store_message *m)
+{
+	struct mime_part_info *list;
+	struct err e = { 0 };
+	size_t n;
+
+	if (m->m.has_attachments != 1 || m->pending)
+		return;
+	if (service_message_attachments(cli_env(cli), a, m->m.remote_id, &list, &n, &e) < 0) {
+		cli_out(stdout, "Attachments: yes (they cannot be listed now: %s)\n", e.msg);
+		return;
 	}
-	printf("\n");
+	cli_out(stdout, "Attachments:%s\n", n ? "" : " none that are files");
+	for (size_t i = 0; i < n; i++) {
+		char size[32];
+
+		cli_out(stdout, "  %zu. %s (%s, %s%s)\n", i + 1,
+			list[i].name[0] ? list[i].name : "(no name)", list[i].content_type,
+			human_size(list[i].size, size), list[i].is_inline ? ", inline" : "");
+	}
+	if (n)
+		cli_out(stdout, "  save one with 'inboxsync messages attachment %s %s N "
+			"--output FILE'\n", a->name, m->m.remote_id);
+	free(list);
+}
+
+/* The body for a terminal: HTML laid out as text. */
+static void print_body(const struct store_message *m)
+{
+	struct err e = { 0 };
+	struct buf text;
+
+	if (!m->body_fetched || !m->body) {
+		cli_out(stdout, "(no body)\n");
+		return;
+	}
+	if (!m->body_type || strcmp(m->body_type, "html") != 0) {
+		cli_out(stdout, "%s\n", m->body);
+		return;
+	}
+	buf_init(&text, m->body_len * 2 + 4096);
+	if (mime_html_to_text(m->body, m->body_len, &text, &e) == 0)
+		cli_out(stdout, "%s", buf_str(&text));
+	else
+		cli_out(stdout, "(the HTML body cannot be shown as text: %s; see --json "
+			"or --raw)\n", e.msg);
+	buf_free(&text);
+}
+
+static void print_message_doc(struct cli *cli, const struct store_account *a,
+			      const struct store_message *m)
+{
+	char when[32];
+
+	print_address("From:     ", &m->m.from);
+	cli_out(stdout, "\n");
+	print_addresses("To:", &m->m.to);
+	print_addresses("Cc:", &m->m.cc);
+	cli_out(stdout, "Subject:  %s\nDate:     %s\nFolder:   %s\nId:       %s\n"
+		"Message-ID: %s\n", or_empty(m->m.subject), cli_time(m->m.received_at, when),
+		or_empty(m->folder_path), or_empty(m->m.remote_id),
+		or_empty(m->m.internet_message_id));
+	print_attachments(cli, a, m);
+	cli_out(stdout, "\n");
+	print_body(m);
 }
 
 static int cmd_messages_show(struct cli *cli, int argc, char **argv)
@@ -192,26 +297,114 @@ static int cmd_messages_show(struct cli *cli, int argc, char **argv)
 	if (service_message_open(cli_env(cli), &a, argv[optind + 1], &m, &e) < 0)
 		return cli_fail(cli, &e);
 	if (cli->json) {
-		cli_print_json(service_message_json(&m, true));
-	} else {
-		char when[32], *subject = cli_text_safe(m.m.subject);
-		char *from = cli_text_safe(m.m.from.name), *body;
+		json_t *doc = service_message_json(&m, true);
+		struct mime_part_info *list;
+		size_t n;
 
-		printf("From:     %s <%s>\n", from, m.m.from.address);
-		print_addresses("To:", &m.m.to);
-		print_addresses("Cc:", &m.m.cc);
-		printf("Subject:  %s\nDate:     %s\nFolder:   %s\nId:       %s\n"
-		       "Message-ID: %s\n%s\n", subject, cli_time(m.m.received_at, when),
-		       m.folder_path, m.m.remote_id, m.m.internet_message_id,
-		       m.m.has_attachments == 1 ? "Attachments: yes (see --raw)\n" : "");
-		body = cli_text_safe(m.body);
-		fputs(body, stdout);
-		fputc('\n', stdout);
-		free(body);
-		free(subject);
-		free(from);
+		if (m.m.has_attachments == 1 && !m.pending) {
+			if (service_message_attachments(cli_env(cli), &a, m.m.remote_id, &list,
+							&n, &e) == 0) {
+				jdoc_set(doc, "attachments", service_attachments_json(list, n));
+				free(list);
+			} else {
+				jdoc_set(doc, "attachments_error", service_error_json(&e));
+			}
+		}
+		cli_print_json(doc);
+	} else {
+		print_message_doc(cli, &a, &m);
 	}
 	store_message_clear(&m);
+	return EXIT_OK;
+}
+
+/* Write `data` to a new file `path` ("-" = stdout); an existing file is
+ * never overwritten. */
+static int save_file(const char *path, const struct buf *data, struct err *e)
+{
+	FILE *f;
+	int fd;
+
+	if (strcmp(path, "-") == 0) {
+		if (fwrite(data->data ? data->data : "", 1, data->len, stdout) != data->len)
+			return err_set(e, ERR_PERMANENT, "io", "writing to stdout failed");
+		return 0;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (fd < 0) {
+		err_set(e, ERR_PERMANENT, errno == EEXIST ? "conflict" : "io",
+			"cannot create %s: %s; nothing was written", path, strerror(errno));
+		return err_set_fix(e, FIX_CHECK_INPUT, errno == EEXIST
+				   ? "choose a file that does not exist yet (an existing one is never overwritten)"
+				   : "choose a file in a directory you may write");
+	}
+	f = fdopen(fd, "wb");
+	if (!f || fwrite(data->data ? data->data : "", 1, data->len, f) != data->len ||
+	    fclose(f) != 0) {
+		err_set(e, ERR_PERMANENT, "io", "writing %s failed: %s", path, strerror(errno));
+		if (!f)
+			close(fd);
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_messages_attachment(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *output = NULL;
+	struct mime_part_info info;
+	struct store_account a;
+	struct err e = { 0 };
+	struct buf data;
+	unsigned long index;
+	char *end, size[32];
+	int opt, rc;
+
+	while ((rc = cli_getopt(cli, argc, argv, "ho:", opts, &opt, NULL)) == 0 && opt != -1) {
+		if (opt == 'o')
+			output = optarg;
+		else if (opt == 'j')
+			cli->json = true;
+	}
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	if (argc - optind != 3)
+		return cli_usage(cli, "give the account, the message id and the number of "
+				 "the attachment (as 'inboxsync messages show' lists them)");
+	index = strtoul(argv[optind + 2], &end, 10);
+	if (*end || index < 1 || index > 10000)
+		return cli_usage(cli, "bad attachment number '%s' (1, 2, ... as 'inboxsync "
+				 "messages show' lists them)", argv[optind + 2]);
+	if (!output)
+		return cli_usage(cli, "--output FILE is required (or --output - for stdout)");
+	if (cli->json && strcmp(output, "-") == 0)
+		return cli_usage(cli, "--json and --output - do not go together");
+	if ((rc = cli_find_account(cli, argv[optind], &a)) != 1)
+		return -rc;
+	buf_init(&data, ATTACHMENT_MAX);
+	rc = service_message_attachment(cli_env(cli), &a, argv[optind + 1], (size_t)index,
+					&data, &info, &e);
+	if (rc == 0)
+		rc = save_file(output, &data, &e);
+	buf_free(&data);
+	if (rc < 0)
+		return cli_fail(cli, &e);
+	if (cli->json)
+		cli_print_json(jdoc_pack("{s:s,s:s,s:I,s:s,s:s,s:I,s:s}", "account", a.name,
+					 "id", argv[optind + 1], "index", (long long)index,
+					 "name", info.name, "content_type", info.content_type,
+					 "size", (long long)info.size, "output", output));
+	else if (strcmp(output, "-") != 0)
+		cli_out(stdout, "Saved attachment %lu (%s, %s, %s) to %s.\n", index,
+			info.name[0] ? info.name : "no name", info.content_type,
+			human_size(info.size, size), output);
 	return EXIT_OK;
 }
 
@@ -243,10 +436,12 @@ static int change_each(struct cli *cli, char **argv, int ids_end,
 			jdoc_push(done, jdoc_pack("{s:s,s:s}", "id", argv[i], "now",
 						  new_id ? new_id : argv[i]));
 		else
-			printf("%s %s%s%s\n", delete ? "Deleted (moved to Deleted Items)"
+			cli_out(stdout, "%s %s%s%s%s%s%s\n", delete ? "Deleted (moved to Deleted Items)"
 			       : folder ? "Moved" : is_read ? "Marked read" : "Marked unread",
-			       argv[i], new_id && strcmp(new_id, argv[i]) ? " → " : "",
-			       new_id && strcmp(new_id, argv[i]) ? new_id : "");
+			       argv[i], folder ? " to " : "", folder ? folder : "",
+			       new_id && strcmp(new_id, argv[i]) ? " (its id is now " : "",
+			       new_id && strcmp(new_id, argv[i]) ? new_id : "",
+			       new_id && strcmp(new_id, argv[i]) ? ")" : "");
 		free(new_id);
 	}
 	if (done)
@@ -319,8 +514,23 @@ const struct cli_command cli_messages_list = {
 const struct cli_command cli_messages_show = {
 	"messages", "show", cmd_messages_show, "NAME ID [--json] [--raw]",
 	"Show one message with its body.\n\n"
-	"The body is fetched from the server the first time and cached. --raw\n"
-	"prints the original RFC 822 message (MIME) from the server.",
+	"Prints From, To, Cc, Subject, Date, the folder, the ids and, for a\n"
+	"message with attachments, each attachment's number, name, type and\n"
+	"size (read from the server), then the body: an HTML body laid out as\n"
+	"text for the terminal. The body is fetched from the server the first\n"
+	"time and cached. --json gives the MESSAGE object with body {content_type,\n"
+	"content} (the HTML as it is) and attachments; --raw prints the original\n"
+	"RFC 822 message (MIME) from the server.",
+};
+
+const struct cli_command cli_messages_attachment = {
+	"messages", "attachment", cmd_messages_attachment,
+	"NAME ID N --output FILE [--json]",
+	"Save attachment number N of a message to a file.\n\n"
+	"N is the number 'inboxsync messages show' lists (1, 2, ...). The\n"
+	"attachment is read from the server and written byte for byte to FILE,\n"
+	"which must not exist yet (nothing is ever overwritten); --output -\n"
+	"writes it to stdout. Attachments up to 64 MB.",
 };
 
 const struct cli_command cli_messages_mark = {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 #include "inboxsync/alloc.h"
 #include "inboxsync/buf.h"
 #include "inboxsync/log.h"
@@ -56,25 +57,25 @@ static void print_provider(const json_t *p)
 	const json_t *transports = jdoc_get(p, "transports");
 	const char *expires = jdoc_get_str(p, "client_secret_expires_at");
 
-	printf("Provider:       Microsoft (%s)\n",
+	cli_out(stdout, "Provider:       Microsoft (%s)\n",
 	       jdoc_get_bool(p, "enabled") ? "enabled" : "DISABLED");
-	printf("Tenant:         %s\n", jdoc_get_str(p, "tenant"));
-	printf("Client ID:      %s\n", jdoc_get_str(p, "client_id"));
-	printf("Client secret:  %s%s%s\n", jdoc_get_bool(p, "has_client_secret")
+	cli_out(stdout, "Tenant:         %s\n", jdoc_get_str(p, "tenant"));
+	cli_out(stdout, "Client ID:      %s\n", jdoc_get_str(p, "client_id"));
+	cli_out(stdout, "Client secret:  %s%s%s\n", jdoc_get_bool(p, "has_client_secret")
 	       ? "set (stored encrypted)" : "not set (public client, PKCE only)",
 	       expires ? ", expires " : "", expires ? expires : "");
-	printf("Transports:    ");
+	cli_out(stdout, "Transports:    ");
 	for (size_t i = 0; i < jdoc_size(transports); i++)
-		printf("%s %s", i ? "," : "",
+		cli_out(stdout, "%s %s", i ? "," : "",
 		       provider_transport_label(jdoc_str_value(jdoc_item(transports, i))));
-	printf("\n");
-	printf("Login URL:      %s\n", jdoc_get_str(p, "login_url"));
-	printf("Graph URL:      %s\n", jdoc_get_str(p, "graph_url"));
-	printf("IMAP server:    %s (TLS)\n", jdoc_get_str(p, "imap"));
-	printf("SMTP server:    %s (STARTTLS)\n", jdoc_get_str(p, "smtp"));
+	cli_out(stdout, "\n");
+	cli_out(stdout, "Login URL:      %s\n", jdoc_get_str(p, "login_url"));
+	cli_out(stdout, "Graph URL:      %s\n", jdoc_get_str(p, "graph_url"));
+	cli_out(stdout, "IMAP server:    %s (TLS)\n", jdoc_get_str(p, "imap"));
+	cli_out(stdout, "SMTP server:    %s (STARTTLS)\n", jdoc_get_str(p, "smtp"));
 	if (problem && jdoc_get_str(problem, "message"))
-		printf("Problem:        %s\n", jdoc_get_str(problem, "message"));
-	printf("Redirect URI:   register http://localhost in Microsoft Entra for the\n"
+		cli_out(stdout, "Problem:        %s\n", jdoc_get_str(problem, "message"));
+	cli_out(stdout, "Redirect URI:   register http://localhost in Microsoft Entra for the\n"
 	       "                command line (any port is accepted for loopback);\n"
 	       "                'inboxsync serve' prints its own\n");
 }
@@ -174,10 +175,10 @@ static int cmd_provider_set(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		cli_print_json(doc);
 	else {
-		printf("Saved the Microsoft provider settings%s.\n",
+		cli_out(stdout, "Saved the Microsoft provider settings%s.\n",
 		       jdoc_get_bool(doc, "has_client_secret")
 		       ? " (client secret stored encrypted)" : " (public client: no secret)");
-		printf("Check them against Microsoft with 'inboxsync provider check'.\n");
+		cli_out(stdout, "Check them against Microsoft with 'inboxsync provider check'.\n");
 		jdoc_free(doc);
 	}
 	return EXIT_OK;
@@ -245,12 +246,12 @@ static int cmd_provider_check(struct cli *cli, int argc, char **argv)
 			const json_t *c = jdoc_item(checks, i);
 			const char *fix = jdoc_get_str(c, "fix");
 
-			printf("%-5s %-22s %s\n", jdoc_get_bool(c, "ok") ? "ok" : "FAIL",
+			cli_out(stdout, "%-5s %-22s %s\n", jdoc_get_bool(c, "ok") ? "ok" : "FAIL",
 			       jdoc_get_str(c, "name"), jdoc_get_str(c, "message"));
 			if (!jdoc_get_bool(c, "ok") && fix && *fix)
-				printf("      %-22s fix: %s\n", "", fix);
+				cli_out(stdout, "      %-22s fix: %s\n", "", fix);
 		}
-		printf("%s\n", ok ? "The provider is ready." :
+		cli_out(stdout, "%s\n", ok ? "The provider is ready." :
 		       "The provider needs attention (see above).");
 		jdoc_free(doc);
 	} else {
@@ -261,7 +262,7 @@ static int cmd_provider_check(struct cli *cli, int argc, char **argv)
 
 const struct cli_command cli_provider_set = {
 	"provider", "set", cmd_provider_set,
-	"microsoft --client-id ID [--client-secret S | --client-secret-file F | "
+	"microsoft [--client-id ID] [--client-secret S | --client-secret-file F | "
 	"--no-client-secret] [--client-secret-expires DATE] [--tenant T] "
 	"[--login-url URL] [--graph-url URL] [--imap HOST:PORT] [--smtp HOST:PORT] "
 	"[--enable | --disable] [--transports graph,imap] [--json]",
@@ -274,7 +275,10 @@ const struct cli_command cli_provider_set = {
 	"prefer --client-secret-file (or '-' for stdin) over --client-secret,\n"
 	"which other local users can see in the process list. Options left out\n"
 	"keep their current values. New settings clear a recorded provider\n"
-	"problem, so every mailbox retries at once.\n\n"
+	"problem, so every mailbox retries at once, with no owner signing in.\n\n"
+	"  --client-id ID      the Application (client) ID; required the first time\n"
+	"  --client-secret-file F  the secret ('-' = stdin); --client-secret S on\n"
+	"                      the command line; --no-client-secret: public client\n"
 	"  --client-secret-expires DATE  when the secret expires (YYYY-MM-DD):\n"
 	"                      a warning appears 30 days before\n"
 	"  --tenant T          common (default), organizations, consumers, a tenant\n"

@@ -61,7 +61,7 @@ static int read_file(const char *path, const char *what, struct buf *out,
 static void on_wait(void *ctx, int seconds, const struct err *why)
 {
 	(void)ctx;
-	fprintf(stderr, "Sending is delayed (%s); retrying in %d s...\n", why->msg, seconds);
+	cli_out(stderr, "Sending is delayed (%s); retrying in %d s...\n", why->msg, seconds);
 }
 
 struct send_args {
@@ -103,6 +103,8 @@ static int parse_send(struct cli *cli, int argc, char **argv, struct send_args *
 		case 'k': s->r.idempotency_key = optarg; break;
 		case 'j': cli->json = true; break;
 		case 'a':
+			if (!optarg) /* getopt always sets it; the analyzers cannot know */
+				return cli_usage(cli, "--attach needs a file");
 			if (s->n_paths == MAX_ATTACH)
 				return cli_usage(cli, "at most %d attachments", MAX_ATTACH);
 			s->paths[s->n_paths++] = optarg;
@@ -195,12 +197,15 @@ static int cmd_send(struct cli *cli, int argc, char **argv)
 			jdoc_set(doc, "error", jdoc_string(e.msg));
 		cli_print_json(doc);
 	} else if (rc == 0) {
-		printf("Sent %s.%s\n", o.internet_message_id, sent_entry
-		       ? " It is in Sent Items now (a local entry until the next sync "
-			 "brings the server's copy)."
-		       : " Sent Items is not synced for this account, so it shows "
-			 "there once you select it ('inboxsync folders select NAME "
-			 "\"Sent Items\"').");
+		if (sent_entry)
+			cli_out(stdout, "Sent %s. It is in Sent Items now (a local entry until "
+			       "the next sync brings the server's copy).\n",
+			       o.internet_message_id);
+		else
+			cli_out(stdout, "Sent %s. Sent Items is not synchronized for '%s', so no "
+			       "local Sent entry was made; select it to see sent mail "
+			       "('inboxsync folders select %s \"Sent Items\"').\n",
+			       o.internet_message_id, a.name, a.name);
 	}
 	store_outbox_clear(&o);
 	if (rc < 0) {
@@ -235,7 +240,7 @@ static int cmd_outbox_list(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, &e);
 	arr = jdoc_array();
 	if (!cli->json && n)
-		printf("%-36s %-10s %s\n", "KEY", "STATE", "SUBJECT / REASON");
+		cli_out(stdout, "%-36s %-10s %s\n", "KEY", "STATE", "SUBJECT / REASON");
 	for (size_t i = 0; i < n; i++) {
 		json_t *doc = service_outbox_json(&list[i]);
 
@@ -243,7 +248,7 @@ static int cmd_outbox_list(struct cli *cli, int argc, char **argv)
 			char subject[240];
 			char *reason = cli_text_safe(list[i].last_error);
 
-			printf("%-36s %-10s %s%s%s\n", list[i].idem_key,
+			cli_out(stdout, "%-36s %-10s %s%s%s\n", list[i].idem_key,
 			       store_outbox_state_name(list[i].state),
 			       cli_text_cell(jdoc_get_str(doc, "subject"), 60, 0, subject,
 					     sizeof(subject)),
@@ -255,7 +260,7 @@ static int cmd_outbox_list(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		cli_print_json(arr);
 	else if (n == 0)
-		printf("The outbox of '%s' is empty.\n", a.name);
+		cli_out(stdout, "The outbox of '%s' is empty.\n", a.name);
 	if (!cli->json)
 		jdoc_free(arr);
 	store_outbox_list_free(list, n);
@@ -286,7 +291,7 @@ static int cmd_outbox_retry(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		cli_print_json(service_outbox_json(&o));
 	else
-		printf("Queued %s again; 'inboxsync sync %s' sends it.\n",
+		cli_out(stdout, "Queued %s again; 'inboxsync sync %s' sends it.\n",
 		       o.internet_message_id, a.name);
 	store_outbox_clear(&o);
 	return EXIT_OK;
@@ -305,7 +310,7 @@ static int cmd_outbox_remove(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		cli_print_json(jdoc_pack("{s:s,s:b}", "key", argv[optind + 1], "removed", 1));
 	else
-		printf("Removed %s from the outbox.\n", argv[optind + 1]);
+		cli_out(stdout, "Removed %s from the outbox.\n", argv[optind + 1]);
 	return EXIT_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 
 static int cmd_migrate(struct cli *cli, int argc, char **argv)
 {
@@ -26,9 +27,9 @@ static int cmd_migrate(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		cli_print_json(jdoc_pack("{s:i,s:i}", "from", from, "to", to));
 	else if (from == to)
-		printf("The store's schema is current (version %d).\n", to);
+		cli_out(stdout, "The store's schema is current (version %d).\n", to);
 	else
-		printf("Upgraded the store's schema from version %d to %d.\n", from, to);
+		cli_out(stdout, "Upgraded the store's schema from version %d to %d.\n", from, to);
 	return EXIT_OK;
 }
 
@@ -37,7 +38,10 @@ const struct cli_command cli_migrate = {
 	"Create or upgrade the store's schema.\n\n"
 	"SQLite stores are upgraded whenever they are opened; a PostgreSQL store\n"
 	"(--database postgresql://...) only by this command, and 'serve' refuses\n"
-	"a schema it does not know. Safe to run again.",
+	"a schema it does not know. A SQLite store made by an older version is\n"
+	"also converted so that removing an account gives the space back (done\n"
+	"when it is opened if it is under 64 MB; for a larger one run this once:\n"
+	"it rewrites the file and needs as much free space). Safe to run again.",
 };
 
 /* 1 when the store holds a sealed value, 0 when none, -1 with `e`. */

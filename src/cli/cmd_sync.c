@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 #include "cli/cli_progress.h"
 #include "inboxsync/alloc.h"
 #include "inboxsync/sched.h"
@@ -83,9 +84,9 @@ static void on_skipped(void *ctx, const struct service_skip *sk)
 	cli_fix_text(ui->cli, &sk->why, fix, sizeof(fix));
 	if (err_is(&sk->why, "no_folders")) {
 		if (!ui->cli->json)
-			printf("No folders selected for '%s': %s.\n", sk->account->name, fix);
+			cli_out(stdout, "No folders selected for '%s': %s.\n", sk->account->name, fix);
 	} else {
-		fprintf(stderr, "Skipping '%s': %s%s%s\n", sk->account->name, sk->why.msg,
+		cli_out(stderr, "Skipping '%s': %s%s%s\n", sk->account->name, sk->why.msg,
 			fix[0] ? "; " : "", fix);
 	}
 	if (!err_is(&sk->why, "no_folders"))
@@ -96,7 +97,7 @@ static void on_busy(void *ctx, int64_t id, const char *holder)
 {
 	struct sync_ui *ui = ctx;
 
-	fprintf(stderr, "Waiting: another inboxsync process (%s) is synchronizing "
+	cli_out(stderr, "Waiting: another inboxsync process (%s) is synchronizing "
 		"'%s'; this one continues when it is done.\n", holder ? holder : "?",
 		account_name(ui, id));
 }
@@ -127,7 +128,7 @@ static void print_outcomes(struct cli *cli, const struct sync_ui *ui,
 			jdoc_push(arr, item);
 			continue;
 		}
-		printf("%s: %s — %d of %d folders up to date; %lld new, %lld updated, "
+		cli_out(stdout, "%s: %s — %d of %d folders up to date; %lld new, %lld updated, "
 		       "%lld moved, %lld deleted (%lld pages)%s%s\n",
 		       account_name(ui, o->account_id),
 		       o->rc < 0 ? "stopped by an error" : o->complete ? "up to date"
@@ -206,7 +207,7 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 		if (cli->json)
 			cli_print_json(jdoc_pack("{s:[]}", "accounts"));
 		else if (ui.n == 0)
-			printf("No accounts yet. Add one with 'inboxsync account add NAME "
+			cli_out(stdout, "No accounts yet. Add one with 'inboxsync account add NAME "
 			       "--email ADDRESS'.\n");
 		free(ids);
 		free(ui.accounts);
@@ -217,6 +218,7 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 	store_path = cli_store_path(cli);
 	cfg.store_path = store_path;
 	cfg.data_dir = cli->data_dir;
+	cfg.key_file = cli->key_file;
 	cfg.stop = &stop_requested;
 	cfg.engine.stop = &stop_requested;
 	cfg.engine.budget_ms = 10000; /* share workers between accounts */
@@ -244,7 +246,7 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 			else if (out[i].rc < 0)
 				code = more_severe(code, cli_fail_stderr(cli, &out[i].err));
 			else if (out[i].total.outbox_failed > 0) {
-				fprintf(stderr, "inboxsync: %s: %d message%s could not be sent; "
+				cli_out(stderr, "inboxsync: %s: %d message%s could not be sent; "
 					"see 'inboxsync outbox list %s'\n",
 					account_name(&ui, out[i].account_id),
 					out[i].total.outbox_failed,
@@ -254,7 +256,7 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 			}
 		}
 		if (stop_requested) {
-			fprintf(stderr, "inboxsync: interrupted; progress so far is saved "
+			cli_out(stderr, "inboxsync: interrupted; progress so far is saved "
 				"and the next sync continues from there\n");
 			code = EXIT_INTERRUPTED;
 		}
@@ -272,10 +274,16 @@ const struct cli_command cli_sync = {
 	"Synchronize the selected folders of one account (or all accounts).\n\n"
 	"Per folder: the newest messages first, then older mail backfilled in\n"
 	"pages, then incremental updates. Without --until-complete one pass is\n"
-	"made; with it, sync returns when every selected folder is live. Throttled\n"
-	"mailboxes wait as Microsoft asks; temporary failures are retried with\n"
-	"backoff. Progress bars appear on a terminal. Ctrl-C stops after the\n"
-	"current page; nothing is lost.\n\n"
+	"made; with it, sync returns when every selected folder is live and the\n"
+	"outbox is drained, waiting as Microsoft asks when throttled and retrying\n"
+	"temporary failures with backoff. A single pass stops at either (exit 5).\n"
+	"Microsoft's Retry-After is kept on the mailbox: until then no process\n"
+	"makes a request for it, and 'sync' says when it may run again. One\n"
+	"process syncs a mailbox at a time: another one waits and says who holds\n"
+	"it. With no folder selected, sync says so and exits 0. Without NAME\n"
+	"every account is synced and the exit code is the most severe among\n"
+	"them (docs/cli.md). Progress bars appear on a terminal. Ctrl-C stops\n"
+	"after the current page (exit 130); nothing is lost.\n\n"
 	"  --workers N    accounts synchronized in parallel (default 4)\n"
 	"  --prefetch N   also download the bodies of the newest N messages per folder\n"
 	"  --rescan-folders  re-read the folder tree now (it is re-read every 15\n"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 #include <jansson.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
@@ -52,11 +53,38 @@ void *alloc_library_malloc(size_t n)
 	return xmalloc(n);
 }
 
-/* jansson allocates through the wrappers, so the hook counts (and can
- * fail) its allocations too. In this file because every program links it. */
-__attribute__((constructor)) static void use_our_allocator_in_jansson(void)
+/* A thread's current arena for cJSON (alloc_cjson_arena). */
+static _Thread_local void *(*cjson_arena_alloc)(void *, size_t);
+static _Thread_local void *cjson_arena_ctx;
+
+static void *cjson_malloc(size_t n)
 {
+	return cjson_arena_alloc ? cjson_arena_alloc(cjson_arena_ctx, n) : xmalloc(n);
+}
+
+/* Arena memory goes with its arena; cJSON frees only on a parse error,
+ * and then only what it took from the arena. */
+static void cjson_free(void *p)
+{
+	if (!cjson_arena_alloc)
+		free(p);
+}
+
+void alloc_cjson_arena(void *(*alloc)(void *ctx, size_t n), void *ctx)
+{
+	cjson_arena_alloc = alloc;
+	cjson_arena_ctx = ctx;
+}
+
+/* jansson and cJSON allocate through the wrappers, so the hook counts
+ * (and can fail) their allocations too. In this file because every
+ * program links it. */
+__attribute__((constructor)) static void use_our_allocator_in_json_libraries(void)
+{
+	cJSON_Hooks h = { cjson_malloc, cjson_free };
+
 	json_set_alloc_funcs(alloc_library_malloc, free);
+	cJSON_InitHooks(&h);
 }
 
 void alloc_fail_at(unsigned long n)

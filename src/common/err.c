@@ -1,14 +1,18 @@
 /*
  * err.c — filling and naming classified errors (see err.h), and the table
  * of fixes: each fix's machine name and its plain-words rendering for
- * people without a shell. The CLI renders fixes as commands itself.
+ * people without a shell. The CLI renders fixes as commands itself. Every
+ * message and code passes quote.h on its way in: they often carry what a
+ * server sent, and they end up on terminals, in logs and in JSON.
  */
+#define INBOXSYNC_ERR_IMPL /* the definitions below, not err.h's analyzer hints */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/err.h"
+#include "inboxsync/quote.h"
 
 static const char *const class_names[] = {
 	[ERR_NONE] = "none",
@@ -28,15 +32,19 @@ int err_vset(struct err *e, enum err_class class, const char *code,
 int err_vset(struct err *e, enum err_class class, const char *code,
 	     const char *fmt, va_list ap)
 {
+	char raw[sizeof(e->msg) * 2];
+
 	if (!e)
 		return -1;
+	/* formatted aside first: an argument may be e->msg itself */
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	e->class = class;
 	e->retry_after_s = 0;
 	e->http_status = 0;
 	e->fix = FIX_NONE;
 	e->fix_arg[0] = '\0';
-	snprintf(e->code, sizeof(e->code), "%s", code ? code : "");
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	quote_str(e->code, sizeof(e->code), code);
+	quote_str(e->msg, sizeof(e->msg), raw);
 	return -1;
 }
 
@@ -45,7 +53,7 @@ int err_set_fix(struct err *e, enum err_fix fix, const char *arg)
 	if (!e)
 		return -1;
 	e->fix = fix;
-	str_copy(e->fix_arg, sizeof(e->fix_arg), arg ? arg : "");
+	quote_str(e->fix_arg, sizeof(e->fix_arg), arg); /* may be remote text */
 	return -1;
 }
 
@@ -80,6 +88,7 @@ static const struct {
 	[FIX_CHECK_INPUT] = { "check_input", "Correct the request: %s." },
 	[FIX_UPGRADE] = { "upgrade", "Install a newer version of inboxsync." },
 	[FIX_STORAGE] = { "storage", "Check the storage at %s: free disk space, or give the service user write permission." },
+	[FIX_MIGRATE] = { "migrate", "An administrator must create or upgrade the store's schema (migrate) once, before inboxsync uses it." },
 };
 
 const char *err_fix_name(enum err_fix fix)
@@ -161,7 +170,7 @@ int err_prefix(struct err *e, const char *fmt, ...)
 		take = room;
 	memcpy(joined + head, e->msg, take);
 	joined[head + take] = '\0';
-	str_copy(e->msg, sizeof(e->msg), joined);
+	quote_str(e->msg, sizeof(e->msg), joined);
 	return -1;
 }
 

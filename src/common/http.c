@@ -40,6 +40,7 @@ struct http_client {
 	long total_timeout_ms;
 	size_t max_response;
 	char *user_agent;
+	const volatile sig_atomic_t *abort_flag;
 };
 
 /* Everything one request needs while curl runs it. Freed by
@@ -48,6 +49,8 @@ struct transfer {
 	CURL *easy;
 	struct http_response *resp;
 	const char *method;
+	const char *kind;
+	const volatile sig_atomic_t *abort_flag;
 	CURLU *url;
 	struct curl_slist *headers;
 	char *log_url;          /* no query, no credentials: safe to log */
@@ -57,6 +60,9 @@ struct transfer {
 	curl_off_t announced;   /* Content-Length over the cap, or -1 */
 	bool is_head;
 	bool is_loopback;
+	bool public_only;
+	bool refused_private;   /* public_only refused the address */
+	bool aborted;           /* the client's abort flag was raised */
 	bool too_large;
 	bool configured;        /* options were set on `easy` */
 	int64_t started_ms;
@@ -65,6 +71,12 @@ struct transfer {
 
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool global_ready;
+static void (*observer)(const struct http_observation *o);
+
+void http_set_observer(void (*fn)(const struct http_observation *o))
+{
+	observer = fn;
+}
 
 int http_global_init(struct err *e)
 {
@@ -126,6 +138,7 @@ struct http_client *http_client_new(const struct http_options *opt)
 		DEFAULT_MAX_RESPONSE;
 	c->user_agent = xstrdup(opt && opt->user_agent ? opt->user_agent :
 				"inboxsync/" INBOXSYNC_VERSION);
+	c->abort_flag = opt ? opt->abort_flag : NULL;
 	c->share = curl_share_init();
 	if (!c->share)
 		die_curl("curl_share_init");
@@ -208,8 +221,8 @@ static bool host_is_loopback(const char *host)
 
 /* Parse `url` with curl's URL API and apply the scheme/loopback rule. On
  * success hands back the parsed handle (caller frees) and the host. */
-static int url_parse_checked(const char *url, CURLU **out, char *host_out,
-			     size_t host_n, struct err *e)
+static int url_parse_checked(const char *url, bool allow_http, CURLU **out,
+			     char *host_out, size_t host_n, struct err *e)
 {
 	CURLU *u;
 	char *scheme = NULL, *host = NULL;
@@ -234,7 +247,7 @@ static int url_parse_checked(const char *url, CURLU **out, char *host_out,
 			"or http to a loopback address)", scheme, url);
 		goto out;
 	}
-	if (strcasecmp(scheme, "http") == 0 && !host_is_loopback(host)) {
+	if (strcasecmp(scheme, "http") == 0 && !allow_http && !host_is_loopback(host)) {
 		err_set(e, ERR_PERMANENT, "insecure_url",
 			"refusing plain http:// to %.200s: only loopback hosts "
 			"(127.0.0.0/8, ::1, localhost) may be reached without TLS; "
@@ -257,7 +270,17 @@ int http_check_url(const char *url, struct err *e)
 {
 	CURLU *u;
 
-	if (url_parse_checked(url, &u, NULL, 0, e) < 0)
+	if (url_parse_checked(url, false, &u, NULL, 0, e) < 0)
+		return -1;
+	curl_url_cleanup(u);
+	return 0;
+}
+
+int http_check_user_url(const char *url, struct err *e)
+{
+	CURLU *u;
+
+	if (url_parse_checked(url, true, &u, NULL, 0, e) < 0)
 		return -1;
 	curl_url_cleanup(u);
 	return 0;
@@ -311,8 +334,11 @@ static void copy_value(char *dst, size_t dst_n, const char *v, size_t n)
 {
 	if (n >= dst_n)
 		n = dst_n - 1;
-	for (size_t i = 0; i < n; i++)
-		dst[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
+	for (size_t i = 0; i < n; i++) {
+		dst[i] = v[i];
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			dst[i] = '?';
+	}
 	dst[n] = '\0';
 }
 
@@ -396,6 +422,37 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
 		}
 	}
 	return n;
+}
+
+/* public_only: refuse the connection when the address is not public. */
+static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
+				    struct curl_sockaddr *addr)
+{
+	struct transfer *t = userdata;
+
+	if (purpose != CURLSOCKTYPE_IPCXN ||
+	    http_addr_is_private((const struct sockaddr *)&addr->addr)) {
+		t->refused_private = true;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(addr->family, addr->socktype, addr->protocol);
+}
+
+/* The client's abort flag ends the transfer (shutdown). */
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct transfer *t = userdata;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (t->abort_flag && *t->abort_flag) {
+		t->aborted = true;
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- request set-up ---------------------------------------------------- */
@@ -550,8 +607,17 @@ static int set_options(struct http_client *c, const struct http_request *req,
 	bad += SETOPT(h, CURLOPT_HEADERDATA, t);
 	bad += SETOPT(h, CURLOPT_ERRORBUFFER, t->errbuf);
 	bad += SETOPT(h, CURLOPT_PRIVATE, (void *)t);
-	if (t->is_loopback) /* a proxy could not reach our loopback anyway */
+	if (t->is_loopback || t->public_only) /* the address checked is the one used */
 		bad += SETOPT(h, CURLOPT_PROXY, "");
+	if (t->public_only) {
+		bad += SETOPT(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+		bad += SETOPT(h, CURLOPT_OPENSOCKETDATA, (void *)t);
+	}
+	if (t->abort_flag) {
+		bad += SETOPT(h, CURLOPT_NOPROGRESS, 0L);
+		bad += SETOPT(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		bad += SETOPT(h, CURLOPT_XFERINFODATA, (void *)t);
+	}
 	bad += set_method(t, req);
 	if (bad)
 		return err_set(e, ERR_BUG, "http_setup",
@@ -571,13 +637,17 @@ static int transfer_begin(struct http_client *c, CURL *easy,
 	t->easy = easy;
 	t->resp = resp;
 	t->method = req->method ? req->method : "GET";
+	t->kind = req->kind;
+	t->public_only = req->public_only;
+	t->abort_flag = c->abort_flag;
 	t->cap = req->max_response ? req->max_response : c->max_response;
 	t->timeout_ms = req->total_timeout_ms > 0 ? req->total_timeout_ms :
 		c->total_timeout_ms;
 	t->announced = -1;
 	response_reset(resp, t->cap);
 	if (check_method(t->method, e) < 0 ||
-	    url_parse_checked(req->url, &t->url, t->host, sizeof(t->host), e) < 0)
+	    url_parse_checked(req->url, req->allow_plain_http, &t->url, t->host,
+			      sizeof(t->host), e) < 0)
 		return -1;
 	t->is_head = strcmp(t->method, "HEAD") == 0;
 	t->is_loopback = host_is_loopback(t->host);
@@ -614,7 +684,15 @@ static int transfer_error(const struct transfer *t, CURLcode cc,
 
 	if (r->request_id[0])
 		snprintf(rid, sizeof(rid), " (request-id %s)", r->request_id);
-	if (t->too_large && t->announced >= 0)
+	if (t->refused_private)
+		err_set(e, ERR_PERMANENT, "private_address",
+			"%s " LOG_URL_IN_MSG ": %s resolves to a loopback, private "
+			"or link-local address, which this request may not reach",
+			t->method, t->log_url, t->host);
+	else if (t->aborted)
+		err_set(e, ERR_TRANSIENT, "aborted", "%s " LOG_URL_IN_MSG ": stopped "
+			"because inboxsync is shutting down", t->method, t->log_url);
+	else if (t->too_large && t->announced >= 0)
 		err_set(e, ERR_PERMANENT, "too_large",
 			"%s " LOG_URL_IN_MSG ": the response from %s announces "
 			"%lld bytes, more than the size cap of %zu bytes%s",
@@ -628,7 +706,7 @@ static int transfer_error(const struct transfer *t, CURLcode cc,
 	else if (cc == CURLE_OPERATION_TIMEDOUT)
 		err_set(e, ERR_TRANSIENT, "timeout",
 			"%s " LOG_URL_IN_MSG ": no complete answer from %s "
-			"within %ld ms (%s)%s; will be retried",
+			"within %ld ms (%s)%s; this is temporary",
 			t->method, t->log_url, t->host, t->timeout_ms, why, rid);
 	else if (cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL)
 		err_set(e, ERR_PERMANENT, "bad_url", "%s " LOG_URL_IN_MSG ": %s",
@@ -652,6 +730,21 @@ static int transfer_end(struct transfer *t, CURLcode cc, struct err *e)
 		r->status = status;
 	if (cc != CURLE_OK || t->too_large)
 		rc = transfer_error(t, cc, e);
+	if (observer) {
+		struct http_observation o = {
+			.kind = t->kind, .method = t->method, .host = t->host,
+			.status = rc ? 0 : r->status,
+			.error_code = rc && e ? e->code : rc ? "error" : "",
+			.duration_ms = (long long)(time_mono_ms() - t->started_ms),
+		};
+		char *path = NULL;
+
+		if (curl_url_get(t->url, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+			path = NULL;
+		o.path = path ? path : "/";
+		observer(&o);
+		curl_free(path);
+	}
 	if (log_get_level() >= LOG_DEBUG)
 		log_debug("http", "%s %s -> %ld in %lld ms, %zu bytes, "
 			  "request-id %s, client-request-id %s%s%s",

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/json.h"
+#include "inboxsync/quote.h"
 
 static const char *json_type_name(const json_t *v)
 {
@@ -26,6 +27,7 @@ json_t *json_parse_text(const char *text, size_t len, const char *what,
 			struct err *e)
 {
 	json_error_t je;
+	char near[160];
 	json_t *v;
 
 	if (!text || !len) {
@@ -34,10 +36,10 @@ json_t *json_parse_text(const char *text, size_t len, const char *what,
 		return NULL;
 	}
 	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-	if (!v)
+	if (!v) /* jansson quotes the offending bytes: they came from afar */
 		err_set(e, ERR_PERMANENT, "bad_json",
 			"%s is not valid JSON (line %d, column %d: %s)", what,
-			je.line, je.column, je.text);
+			je.line, je.column, quote_str(near, sizeof(near), je.text));
 	return v;
 }
 

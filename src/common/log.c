@@ -2,7 +2,9 @@
  * log.c — leveled, redacting logger (see log.h).
  * Redaction is a single left-to-right pass over the line: at each position
  * the rules in `rules[]` are tried in order; the first that matches copies
- * its prefix and replaces the secret part with "[REDACTED]".
+ * its prefix and replaces the secret part with "[REDACTED]". The redacted
+ * line is then quoted (quote.h), so a log line is always one line of
+ * printable UTF-8.
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/log.h"
+#include "inboxsync/quote.h"
 #include "inboxsync/timeutil.h"
 
 #define REDACTED "[REDACTED]"
@@ -349,7 +352,7 @@ size_t log_redact(const char *in, char *outbuf, size_t n)
 
 void log_msg(enum log_level level, const char *subsystem, const char *fmt, ...)
 {
-	char raw[LINE_MAX_BYTES], clean[LINE_MAX_BYTES];
+	char raw[LINE_MAX_BYTES], clean[LINE_MAX_BYTES], shown[LINE_MAX_BYTES];
 	char when[TIME_RFC3339_LEN];
 	char *whole = NULL;
 	va_list ap;
@@ -370,13 +373,15 @@ void log_msg(enum log_level level, const char *subsystem, const char *fmt, ...)
 	}
 	log_redact(whole ? whole : raw, clean, sizeof(clean));
 	free(whole);
+	/* one line, whatever a server put into the message */
+	quote_str(shown, sizeof(shown), clean);
 	time_format_rfc3339(time_now(), when);
 	pthread_mutex_lock(&log_lock);
 	if (!log_file && atomic_load(&to_journal))
 		fprintf(stderr, "<%d>%s: %s\n", journal_priorities[level],
-			subsystem ? subsystem : "-", clean);
+			subsystem ? subsystem : "-", shown);
 	else
 		fprintf(log_file ? log_file : stderr, "%s %s %s: %s\n", when,
-			level_names[level], subsystem ? subsystem : "-", clean);
+			level_names[level], subsystem ? subsystem : "-", shown);
 	pthread_mutex_unlock(&log_lock);
 }

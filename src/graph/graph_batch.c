@@ -180,7 +180,7 @@ static void dependent_settle(struct graph_batch_item *items, size_t idx,
 	} else {
 		err_set(&it->err, ERR_TRANSIENT, "dependency_failed",
 			"%s%s: not run because the request before it in the "
-			"batch failed (HTTP 424); will be retried", it->op.what,
+			"batch failed (HTTP 424); this is temporary", it->op.what,
 			target);
 	}
 	it->err.http_status = 424;
@@ -263,6 +263,7 @@ static int run_batch(struct graph_driver *g, const char *what,
 	req.content_type = "application/json";
 	req.body = body;
 	req.body_len = strlen(body);
+	req.slots = (int)chains; /* Outlook runs that many of its items at once */
 	doc = graph_call_json(g, &op, &req, rid, e);
 	if (!doc && batch_unsupported(e)) {
 		/* A server without JSON batching (some proxies and national
@@ -342,9 +343,6 @@ int graph_batch_run(struct graph_driver *g, const char *what,
 	size_t npending = n;
 	int rc = 0;
 
-	/* A batch runs up to max_concurrency requests in the mailbox: no page
-	 * may still be on its way meanwhile. */
-	graph_prefetch_settle(g);
 	for (size_t i = 0; i < n; i++) {
 		items[i].response = NULL;
 		item_reset(&items[i]);
@@ -359,6 +357,7 @@ int graph_batch_run(struct graph_driver *g, const char *what,
 			break;
 		for (size_t i = take; i < npending; i++)
 			next[nnext++] = pending[i];
+		/* cppcheck-suppress knownConditionTrueFalse ; take >= 1 here */
 		for (size_t i = 0; i < take; i++) {
 			if (!items[pending[i]].rerun)
 				continue;

@@ -52,24 +52,33 @@ static int cursor_check(struct graph_driver *g, const struct graph_op *op,
 		       "again from the start", op->what, target, g->base_url);
 }
 
-/* The answer for `url` fetched ahead, parsed: *doc set (0), or left NULL
- * when there is none (0); -1 when the answer was unusable. */
-static int graph_take_prefetched(struct graph_driver *g, const struct graph_op *op,
-				 const char *url, char *rid, json_t **doc,
-				 struct err *e)
+/* One request whose answer is a page of messages. */
+static int page_call(struct graph_driver *g, const struct graph_op *op,
+		     const struct graph_req *req, enum graph_page_kind kind,
+		     struct driver_page *page, struct err *e)
 {
 	struct http_response resp;
+	int rc;
 
-	*doc = NULL;
+	memset(page, 0, sizeof(*page));
 	http_response_init(&resp);
-	if (graph_prefetch_take(g, url, &resp)) {
-		snprintf(rid, 80, "%s", resp.request_id);
-		*doc = graph_response_json(op, &resp, e);
-		http_response_free(&resp);
-		return *doc ? 0 : -1;
-	}
+	rc = graph_call(g, op, req, &resp, e);
+	if (rc == 0)
+		rc = graph_page_parse(g, resp.body.data, resp.body.len, kind, op,
+				      resp.request_id, page, e);
 	http_response_free(&resp);
-	return 0;
+	return rc;
+}
+
+/* The URL of the page after `cursor` (NULL: a new round), heap. */
+static char *changes_url(struct graph_driver *g, const struct graph_op *op,
+			 const char *folder_id, const char *cursor, struct err *e)
+{
+	if (!cursor)
+		return graph_delta_start_url(g, folder_id, e);
+	if (cursor_check(g, op, cursor, e) < 0)
+		return NULL;
+	return xstrdup(cursor);
 }
 
 int graph_op_get_changes(struct driver *d, const char *folder_id,
@@ -80,26 +89,22 @@ int graph_op_get_changes(struct driver *d, const char *folder_id,
 	struct graph_op op = { "listing changes in", GRAPH_TARGET_FOLDER,
 			       folder_id, "Mail.Read", false };
 	struct graph_req req = { 0 };
-	char rid[80], *url;
-	json_t *doc;
+	char *url;
+	int rc;
 
 	memset(page, 0, sizeof(*page));
-	if (cursor) {
-		if (cursor_check(g, &op, cursor, e) < 0)
-			return -1;
-		url = xstrdup(cursor);
-	} else if (!(url = graph_delta_start_url(g, folder_id, e))) {
+	if (!(url = changes_url(g, &op, folder_id, cursor, e)))
 		return -1;
-	}
 	req.url = url;
 	req.page_size = page_size_pick(g, page_size);
-	if (cursor && graph_take_prefetched(g, &op, url, rid, &doc, e) < 0) {
+	rc = graph_prefetch_take(g, folder_id, url, page, e);
+	if (rc == 1) {
 		free(url);
-		return -1;
+		return 0; /* its chain goes on by itself */
 	}
-	if (!cursor || !doc)
-		doc = graph_call_json(g, &op, &req, rid, e);
-	if (!doc && !cursor && e->class == ERR_PERMANENT && e->http_status == 400 &&
+	if (rc == 0)
+		rc = page_call(g, &op, &req, GRAPH_PAGE_DELTA, page, e);
+	if (rc < 0 && !cursor && e->class == ERR_PERMANENT && e->http_status == 400 &&
 	    !g->no_delta_orderby) {
 		/* Newest first is an optimisation; a server that refuses
 		 * $orderby on delta still gets a complete, correct round. */
@@ -110,14 +115,32 @@ int graph_op_get_changes(struct driver *d, const char *folder_id,
 		if (!(url = graph_delta_start_url(g, folder_id, e)))
 			return -1;
 		req.url = url;
-		doc = graph_call_json(g, &op, &req, rid, e);
+		rc = page_call(g, &op, &req, GRAPH_PAGE_DELTA, page, e);
 	}
 	free(url);
-	if (!doc || graph_page_parse(g, doc, GRAPH_PAGE_DELTA, &op, rid, page, e) < 0)
+	if (rc < 0)
 		return -1;
 	if (page->next_cursor)
-		graph_prefetch_start(g, page->next_cursor, req.page_size);
+		graph_prefetch_start(g, folder_id, page->next_cursor, req.page_size, 0,
+				     false);
 	return 0;
+}
+
+void graph_op_prefetch_changes(struct driver *d, const char *folder_id,
+			       const char *cursor, size_t page_size,
+			       size_t next_page_size)
+{
+	struct graph_driver *g = graph_of(d);
+	struct graph_op op = { "listing changes in", GRAPH_TARGET_FOLDER,
+			       folder_id, "Mail.Read", false };
+	struct err e;
+	char *url = changes_url(g, &op, folder_id, cursor, &e);
+
+	if (!url)
+		return; /* the request itself will say what is wrong */
+	graph_prefetch_start(g, folder_id, url, page_size_pick(g, page_size),
+			     page_size_pick(g, next_page_size), true);
+	free(url);
 }
 
 /* ---- many folders at once ---------------------------------------------------- */
@@ -153,6 +176,7 @@ int graph_op_poll_changes(struct driver *d, struct driver_poll *polls,
 	for (size_t k = 0; k < m; k++) {
 		struct driver_poll *p = &polls[which[k]];
 		struct graph_batch_item *it = &items[k];
+		char *text;
 
 		answered += it->answered;
 		if (it->rc < 0) {
@@ -164,8 +188,13 @@ int graph_op_poll_changes(struct driver *d, struct driver_poll *polls,
 						 "an empty delta page");
 			continue;
 		}
-		p->rc = graph_page_parse(g, json_incref(it->response), GRAPH_PAGE_DELTA,
+		/* The batch answer is one jansson document; its pages go through
+		 * the same page parser as every other (they are small: changes
+		 * since the last poll). */
+		text = json_dump_compact(it->response);
+		p->rc = graph_page_parse(g, text, strlen(text), GRAPH_PAGE_DELTA,
 					 &it->op, it->request_id, &p->page, &p->err);
+		free(text);
 	}
 	graph_batch_release(items, m);
 	for (size_t k = 0; k < m; k++)
@@ -188,8 +217,8 @@ int graph_op_list_newest(struct driver *d, const char *folder_id,
 	struct graph_req req = { 0 };
 	char top[24], filter[TIME_RFC3339_LEN + 32], when[TIME_RFC3339_LEN];
 	struct graph_url u;
-	char rid[80], *url;
-	json_t *doc;
+	char *url;
+	int rc;
 
 	memset(page, 0, sizeof(*page));
 	snprintf(top, sizeof(top), "%zu", page_size_pick(g, limit));
@@ -208,11 +237,9 @@ int graph_op_list_newest(struct driver *d, const char *folder_id,
 	if (!(url = graph_url_finish(&u, e)))
 		return -1;
 	req.url = url;
-	doc = graph_call_json(g, &op, &req, rid, e);
+	rc = page_call(g, &op, &req, GRAPH_PAGE_LIST, page, e);
 	free(url);
-	if (!doc)
-		return -1;
-	return graph_page_parse(g, doc, GRAPH_PAGE_LIST, &op, rid, page, e);
+	return rc;
 }
 
 int graph_op_count_messages(struct driver *d, const char *folder_id,

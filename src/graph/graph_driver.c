@@ -23,6 +23,7 @@ static void graph_free(struct driver *d)
 	struct graph_driver *g = graph_of(d);
 
 	graph_prefetch_clear(g);
+	graph_gate_destroy(&g->gate);
 	free(g->base_url);
 	free(g);
 }
@@ -32,11 +33,13 @@ static const struct driver_ops graph_ops = {
 	.whoami = graph_op_whoami,
 	.list_folders = graph_op_list_folders,
 	.get_changes = graph_op_get_changes,
+	.prefetch_changes = graph_op_prefetch_changes,
 	.poll_changes = graph_op_poll_changes,
 	.list_newest = graph_op_list_newest,
 	.locate_messages = graph_op_locate_messages,
 	.count_messages = graph_op_count_messages,
 	.fetch_body = graph_op_fetch_body,
+	.fetch_bodies = graph_op_fetch_bodies,
 	.fetch_mime = graph_op_fetch_mime,
 	.set_flags = graph_op_set_flags,
 	.move_message = graph_op_move_message,
@@ -79,7 +82,9 @@ struct driver *graph_driver_new(const struct graph_config *cfg)
 	g->base.limits.max_poll = GRAPH_BATCH_MAX;
 	g->base.limits.max_locate = GRAPH_BATCH_MAX;
 	g->base.limits.max_page = GRAPH_MAX_PAGE_SIZE;
+	g->base.limits.max_bodies = GRAPH_BATCH_MAX;
 	g->base.limits.max_inflight = g->max_concurrency;
+	graph_gate_init(&g->gate, g->max_concurrency);
 	return &g->base;
 }
 

@@ -11,11 +11,15 @@
 #include <string.h>
 #include <strings.h>
 #include "inboxsync/alloc.h"
+#include "inboxsync/quote.h"
 #include "graph_internal.h"
 
 #define MAX_CODES 8
-#define ID_SHOWN 44          /* characters of an id quoted in messages */
-#define GRAPH_MSG_SHOWN 100  /* characters of Graph's own message quoted */
+/* Bytes of remote text quoted in messages (quote.h; "…" when cut). */
+#define ID_SHOWN 48          /* an id */
+#define GRAPH_MSG_SHOWN 104  /* Graph's own message */
+#define CODE_SHOWN 64        /* Graph's error code */
+#define RID_SHOWN 80         /* a request-id */
 
 enum rule_flags {
 	NAMES_SCOPE = 0x1,     /* advice names op->scope */
@@ -70,19 +74,19 @@ static const struct error_rule rules[] = {
 	  "send again" },
 	{ 404, 404, NULL, ERR_PERMANENT, NULL, BY_TARGET, NULL },
 	{ 408, 408, NULL, ERR_TRANSIENT, "timeout", 0,
-	  "the server timed out; will be retried" },
+	  "the server timed out; this is temporary" },
 	{ 423, 423, NULL, ERR_TRANSIENT, "mailbox_locked", 0,
-	  "the mailbox is locked (probably being moved by Microsoft); will be "
-	  "retried later" },
+	  "the mailbox is locked (probably being moved by Microsoft); this "
+	  "is temporary" },
 	{ 501, 501, NULL, ERR_PERMANENT, "unsupported", 0,
 	  "this server does not support the request" },
 	{ 500, 599, NULL, ERR_TRANSIENT, "unavailable", 0,
-	  "Microsoft Graph is temporarily unavailable; will be retried" },
+	  "Microsoft Graph is temporarily unavailable" },
 	{ 400, 499, NULL, ERR_PERMANENT, "rejected", 0,
 	  "Microsoft Graph rejected the request; retrying will not help — "
 	  "if it persists, report it with the request-id" },
 	{ ANY, NULL, ERR_TRANSIENT, "bad_response", 0,
-	  "the answer was not what Graph sends; will be retried" },
+	  "the answer was not what Graph sends; this is usually temporary" },
 };
 
 #define ACCESS_ADVICE_FMT \
@@ -148,17 +152,27 @@ static const struct error_rule *rule_find(long status,
 
 /* ---- messages ----------------------------------------------------------- */
 
+/* " (request-id ...)" for a message, or "" without one. */
+static void request_id_shown(const char *request_id, char *out, size_t n)
+{
+	char rid[RID_SHOWN];
+
+	out[0] = '\0';
+	if (request_id && *request_id)
+		snprintf(out, n, " (request-id %s)",
+			 quote_str(rid, sizeof(rid), request_id));
+}
+
 void graph_op_target(const struct graph_op *op, char *out, size_t n)
 {
 	const char *kind = op->target == GRAPH_TARGET_FOLDER ? "folder" : "message";
-	const char *id = op->target_id;
+	char id[ID_SHOWN];
 
-	if (op->target == GRAPH_TARGET_NONE || !id) {
+	if (op->target == GRAPH_TARGET_NONE || !op->target_id) {
 		out[0] = '\0';
 		return;
 	}
-	snprintf(out, n, " %s '%.*s%s'", kind, ID_SHOWN, id,
-		 strlen(id) > ID_SHOWN ? "…" : "");
+	snprintf(out, n, " %s '%s'", kind, quote_str(id, sizeof(id), op->target_id));
 }
 
 int graph_error_set(struct err *e, const struct graph_op *op, long status,
@@ -167,7 +181,8 @@ int graph_error_set(struct err *e, const struct graph_op *op, long status,
 	struct graph_error_doc doc;
 	const struct error_rule *r;
 	const char *code, *advice;
-	char target[128], advice_buf[384], rid[112] = "", gmsg[GRAPH_MSG_SHOWN + 8] = "";
+	char target[128], advice_buf[384], rid[RID_SHOWN + 16] = "";
+	char gmsg[GRAPH_MSG_SHOWN + 8] = "", shown[GRAPH_MSG_SHOWN], gcode[CODE_SHOWN];
 	int wait = 0;
 
 	error_doc_read(body, &doc);
@@ -192,17 +207,16 @@ int graph_error_set(struct err *e, const struct graph_op *op, long status,
 		wait = retry_after_s;
 	if (!request_id || !*request_id)
 		request_id = doc.request_id;
-	if (request_id && *request_id)
-		snprintf(rid, sizeof(rid), " (request-id %.80s)", request_id);
+	request_id_shown(request_id, rid, sizeof(rid));
 	if (doc.message && *doc.message)
-		snprintf(gmsg, sizeof(gmsg), ": \"%.*s\"", GRAPH_MSG_SHOWN,
-			 doc.message);
+		snprintf(gmsg, sizeof(gmsg), ": \"%s\"",
+			 quote_str(shown, sizeof(shown), doc.message));
 	graph_op_target(op, target, sizeof(target));
 	err_set(e, r->class, code,
 		"%s%s: Microsoft Graph answered HTTP %ld%s%s%s%s; %s%s",
 		op->what, target, status, doc.ncodes ? " " : "",
-		doc.ncodes ? doc.codes[0] : "", gmsg, rid, advice,
-		wait ? " (retry after " : "");
+		doc.ncodes ? quote_str(gcode, sizeof(gcode), doc.codes[0]) : "",
+		gmsg, rid, advice, wait ? " (retry after " : "");
 	if (e && wait) {
 		size_t len = strlen(e->msg);
 
@@ -252,15 +266,16 @@ int graph_error_transport(struct err *e, const struct graph_op *op)
 	if (!e)
 		return -1;
 	if (err_is(e, "too_large") && !op->is_content) {
-		/* A listing over the cap is a garbled or hostile answer, or
-		 * pages that are too big: worth another try. */
+		/* A listing over the cap is a garbled or hostile answer (our
+		 * pages are far below the cap): worth another try. */
 		e->class = ERR_TRANSIENT;
-		advice = "; will be retried (if it keeps happening, use smaller pages)";
+		advice = "; a listing that large is not what Graph sends, so this "
+			 "is probably a garbled answer and temporary";
 	} else if (err_is(e, "too_large")) {
 		advice = "; the content is larger than the configured cap — raise "
 			 "the limit to fetch it";
 	} else if (e->class == ERR_TRANSIENT) {
-		advice = "; will be retried";
+		advice = "; this is temporary";
 	}
 	graph_op_target(op, target, sizeof(target));
 	err_prefix(e, "%s%s: ", op->what, target);
@@ -272,13 +287,13 @@ int graph_error_transport(struct err *e, const struct graph_op *op)
 int graph_error_bad_response(struct err *e, const struct graph_op *op,
 			     const char *request_id, const char *detail)
 {
-	char target[128], rid[112] = "";
+	char target[128], rid[RID_SHOWN + 16], shown[200];
 
 	graph_op_target(op, target, sizeof(target));
-	if (request_id && *request_id)
-		snprintf(rid, sizeof(rid), " (request-id %.80s)", request_id);
+	request_id_shown(request_id, rid, sizeof(rid));
 	return err_set(e, ERR_TRANSIENT, "bad_response",
-		       "%s%s: Microsoft Graph sent an unusable answer (%.200s)%s; "
-		       "will be retried", op->what, target,
-		       detail ? detail : "unexpected content", rid);
+		       "%s%s: Microsoft Graph sent an unusable answer (%s)%s; "
+		       "this is usually temporary", op->what, target,
+		       quote_str(shown, sizeof(shown),
+				 detail ? detail : "unexpected content"), rid);
 }

@@ -26,20 +26,75 @@
 #define GRAPH_MAX_CONCURRENCY 4        /* Outlook: per app and mailbox */
 #define GRAPH_THROTTLE_HINT_S 10       /* 429 without Retry-After */
 #define GRAPH_PREFER_IMMUTABLE "IdType=\"ImmutableId\""
-#define GRAPH_PREFETCH_SLOTS 3         /* next pages fetched ahead */
+#define GRAPH_CHAINS 4                 /* folders' rounds fetched ahead at once */
+#define CHAIN_AHEAD 2                  /* parsed pages a chain may hold */
 
-/* A next page being fetched ahead (graph_prefetch.c). */
-struct graph_prefetch {
-	bool used;
-	bool running;                  /* its thread has not been joined */
+/* The bump allocator behind a parsed page (graph_arena.c). */
+struct graph_arena_chunk;
+struct graph_arena {
+	struct graph_arena_chunk *head;
+	char *at, *end;                /* free room in the current chunk */
+	size_t bytes;                  /* allocated in all chunks */
+};
+
+void graph_arena_init(struct graph_arena *a);
+/* `n` bytes aligned for any type; never NULL (aborts like xmalloc). */
+void *graph_arena_alloc(struct graph_arena *a, size_t n);
+char *graph_arena_strndup(struct graph_arena *a, const char *s, size_t n);
+/* Frees every chunk; `a` is empty and reusable afterwards. */
+void graph_arena_free(struct graph_arena *a);
+
+struct cJSON;
+/* Parse `text` (len bytes, NUL-terminated at text[len]) with cJSON, every
+ * node and string in `a`. NULL when it is not one JSON value followed by
+ * nothing but blanks; *error_at is then where cJSON stopped. The tree is
+ * never freed on its own: it goes with the arena. */
+struct cJSON *graph_arena_parse(struct graph_arena *a, const char *text,
+				size_t len, size_t *error_at);
+
+/* Requests in flight for the mailbox, first come first served
+ * (graph_prefetch.c). */
+struct graph_gate {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int max, inflight, peak;
+	unsigned long next_ticket, serving;
+};
+
+void graph_gate_init(struct graph_gate *gt, int max);
+void graph_gate_destroy(struct graph_gate *gt);
+/* Wait until `k` (clamped to 1..max) more requests may go; returns k. */
+int graph_gate_enter(struct graph_gate *gt, int k);
+void graph_gate_leave(struct graph_gate *gt, int k);
+
+/* A page a chain has fetched and parsed, or why not. */
+struct graph_ready {
+	char *url;                     /* the link it answers */
+	int rc;                        /* 0: page; -1: err */
+	struct driver_page page;
+	struct err err;
+};
+
+struct graph_driver;
+
+/* One folder's round followed ahead on a thread (graph_prefetch.c). */
+struct graph_chain {
+	bool init, used, running;
 	pthread_t thread;
-	char *url;
-	size_t page_size;
+	pthread_mutex_t mu;            /* guards what follows */
+	pthread_cond_t cv;
+	struct graph_driver *g;
+	char *folder_id;
+	char *url;                     /* next to fetch, or NULL */
+	char *fetching;                /* on its way (owned by the thread) */
+	size_t first_page_size, page_size;
+	bool own_first;                /* its first request is the engine's own */
 	char *token;
 	struct http_client *http;      /* the slot's own, kept for reuse */
-	struct http_response resp;
-	int rc;
-	struct err err;
+	struct graph_ready ready[CHAIN_AHEAD];
+	size_t nready;
+	bool stop, finished;
+	char failure[200];             /* why it stopped early */
 };
 
 struct graph_driver {
@@ -52,7 +107,8 @@ struct graph_driver {
 	int max_concurrency;
 	bool no_batch;                 /* the server has no $batch: one by one */
 	bool no_delta_orderby;         /* delta refused $orderby: plain rounds */
-	struct graph_prefetch prefetch[GRAPH_PREFETCH_SLOTS];
+	struct graph_gate gate;
+	struct graph_chain chains[GRAPH_CHAINS];
 };
 
 /* The Graph driver behind a struct driver made by graph_driver_new. */
@@ -149,6 +205,8 @@ struct graph_req {
 	size_t page_size;              /* > 0: Prefer: odata.maxpagesize=N */
 	size_t max_response;           /* 0 = the driver's cap */
 	bool raw;                      /* answer is not JSON (MIME $value) */
+	int slots;                     /* requests it runs at once (a $batch);
+					  0 = 1 */
 };
 
 /* Perform `req` with a bearer token, Prefer: IdType="ImmutableId", Accept
@@ -183,29 +241,33 @@ json_t *graph_response_json(const struct graph_op *op,
 /* Request id of an answer for messages: header, or "". */
 const char *graph_request_id(const struct http_response *r);
 
-/* ---- fetching the next page ahead (graph_prefetch.c) --------------------------- */
+/* ---- fetching pages ahead (graph_prefetch.c) ------------------------------------ */
 
-/* Start fetching `url` (a next link just received) in the background, so
- * the server's time overlaps the engine committing the current page. Uses
- * a token from the auth layer taken now, and a free slot (at most
- * GRAPH_PREFETCH_SLOTS, fewer when max_concurrency is lower, so the driver
- * never has more than max_concurrency requests in flight). Best effort:
- * does nothing when no slot is free. */
-void graph_prefetch_start(struct graph_driver *g, const char *url,
-			  size_t page_size);
+/* Start following the round of `folder_id` from `url` in the background:
+ * the page at `url` with `page_size`, the ones after it with
+ * `next_page_size` (0 = the same). `own`: the first request is the one the
+ * engine asked for ahead (driver_prefetch_changes), so its failure is
+ * handed over as the answer; a failure of a page the chain went on to
+ * fetch by itself is dropped (the engine asks again). Uses a token from the auth layer taken
+ * now and a free chain (at most GRAPH_CHAINS, no more than
+ * max_concurrency). A chain of the folder already at `url` is kept; one
+ * elsewhere is dropped first. Best effort: does nothing when no chain is
+ * free. */
+void graph_prefetch_start(struct graph_driver *g, const char *folder_id,
+			  const char *url, size_t page_size, size_t next_page_size,
+			  bool own);
 
-/* The prefetched answer for `url`, if a prefetch for it succeeded with a
- * 2xx: moves it into `out` (initialised by the caller) and returns 1.
- * Otherwise returns 0 (a failed prefetch is dropped: the caller makes the
- * request itself, with the usual 401 refresh and error classification). */
-int graph_prefetch_take(struct graph_driver *g, const char *url,
-			struct http_response *out);
+/* The page at `url` of the folder's chain, parsed: waits while it is on
+ * its way, moves it into `out` and returns 1; -1 with `e` when that
+ * request failed and its failure is the answer (see `own`). Returns 0
+ * when the chain has no such page (none started, another link, a refused
+ * token, or a page fetched ahead that did not come back clean: the caller
+ * makes the request itself, with the usual 401 refresh and error
+ * classification). */
+int graph_prefetch_take(struct graph_driver *g, const char *folder_id,
+			const char *url, struct driver_page *out, struct err *e);
 
-/* Wait for every running prefetch (results kept), before an operation
- * that runs several requests at once. */
-void graph_prefetch_settle(struct graph_driver *g);
-
-/* Wait for and drop every prefetch (driver free). */
+/* Stop and drop every chain (driver free). */
 void graph_prefetch_clear(struct graph_driver *g);
 
 /* ---- $batch (graph_batch.c) ----------------------------------------------- */
@@ -256,15 +318,14 @@ enum graph_page_kind {
 	GRAPH_PAGE_LIST,               /* a listing: no cursors */
 };
 
-/* Turn a collection answer (`doc`, a JSON object; the reference is taken
- * over either way) into `page`: items point into doc, which becomes the
- * page's priv owner together with the few strings made here (to/cc/
- * categories JSON). Anything unusable (no value[], an item without id, a
+/* Turn a collection answer (`text`, `len` bytes NUL-terminated at
+ * text[len]) into `page`: the text is parsed into an arena that becomes
+ * the page's priv owner, and the items point into it. Anything unusable (no value[], an item without id, a
  * mistyped field, a delta page without a link) is ERR_TRANSIENT
  * "bad_response" and leaves `page` empty; a next or delta link that is not
  * on Graph's origin is ERR_TRANSIENT "foreign_link" (the page is refused
  * whole: a round must never end on a link from elsewhere). */
-int graph_page_parse(const struct graph_driver *g, json_t *doc,
+int graph_page_parse(const struct graph_driver *g, const char *text, size_t len,
 		     enum graph_page_kind kind, const struct graph_op *op,
 		     const char *request_id, struct driver_page *page, struct err *e);
 
@@ -281,6 +342,9 @@ int graph_op_list_folders(struct driver *d, driver_folder_cb cb, void *ctx,
 int graph_op_get_changes(struct driver *d, const char *folder_id,
 			 const char *cursor, size_t page_size,
 			 struct driver_page *page, struct err *e);
+void graph_op_prefetch_changes(struct driver *d, const char *folder_id,
+			       const char *cursor, size_t page_size,
+			       size_t next_page_size);
 int graph_op_poll_changes(struct driver *d, struct driver_poll *polls,
 			  size_t n, size_t page_size, struct err *e);
 int graph_op_list_newest(struct driver *d, const char *folder_id,
@@ -292,6 +356,8 @@ int graph_op_locate_messages(struct driver *d, struct driver_locate *items,
 			     size_t n, struct err *e);
 int graph_op_fetch_body(struct driver *d, const char *id,
 			struct driver_body *out, struct err *e);
+int graph_op_fetch_bodies(struct driver *d, struct driver_body_fetch *items,
+			  size_t n, struct err *e);
 int graph_op_fetch_mime(struct driver *d, const char *id, struct buf *out,
 			struct err *e);
 int graph_op_set_flags(struct driver *d, const char *id, int is_read,

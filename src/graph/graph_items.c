@@ -63,10 +63,22 @@ static void locate_apply(struct driver_locate *l, struct graph_batch_item *it)
 	l->rc = 0;
 }
 
-int graph_op_locate_messages(struct driver *d, struct driver_locate *items,
-			     size_t n, struct err *e)
+/* One GET of /me/messages/{id}?$select=... per message, batched: `id(i)`
+ * names message i, a URL that cannot be made goes to `fail(i)`, and
+ * every answered item to `apply(i, item)`. Returns -1 only when nothing
+ * got an answer. */
+struct per_message {
+	const char *what, *op_what, *select;
+	bool is_content;
+	const char *(*id)(void *ctx, size_t i);
+	struct err *(*fail)(void *ctx, size_t i);
+	void (*apply)(void *ctx, size_t i, struct graph_batch_item *it);
+	void *ctx;
+};
+
+static int per_message_run(struct graph_driver *g, const struct per_message *pm,
+			   size_t n, struct err *e)
 {
-	struct graph_driver *g = graph_of(d);
 	struct graph_batch_item *bi = xcalloc(n + 1, sizeof(*bi));
 	char **urls = xcalloc(n + 1, sizeof(*urls));
 	size_t *which = xcalloc(n + 1, sizeof(*which));
@@ -74,20 +86,20 @@ int graph_op_locate_messages(struct driver *d, struct driver_locate *items,
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		items[i].rc = -1;
-		urls[m] = message_url(g, items[i].remote_id, NULL,
-				      "id,parentFolderId", &items[i].err);
+		const char *id = pm->id(pm->ctx, i);
+
+		urls[m] = message_url(g, id, NULL, pm->select, pm->fail(pm->ctx, i));
 		if (!urls[m])
 			continue;
-		bi[m].op = message_op("locating", items[i].remote_id, "Mail.Read");
+		bi[m].op = message_op(pm->op_what, id, "Mail.Read");
+		bi[m].op.is_content = pm->is_content;
 		bi[m].url = urls[m];
 		which[m++] = i;
 	}
-	rc = graph_batch_run(g, "locating messages", bi, m,
-			     GRAPH_BATCH_RERUN_DEPENDENTS, e);
+	rc = graph_batch_run(g, pm->what, bi, m, GRAPH_BATCH_RERUN_DEPENDENTS, e);
 	for (size_t k = 0; k < m; k++) {
 		answered += bi[k].answered;
-		locate_apply(&items[which[k]], &bi[k]);
+		pm->apply(pm->ctx, which[k], &bi[k]);
 	}
 	graph_batch_release(bi, m);
 	for (size_t k = 0; k < m; k++)
@@ -98,7 +110,59 @@ int graph_op_locate_messages(struct driver *d, struct driver_locate *items,
 	return rc < 0 && !answered ? -1 : 0;
 }
 
+static const char *locate_id(void *ctx, size_t i)
+{
+	return ((struct driver_locate *)ctx)[i].remote_id;
+}
+
+static struct err *locate_err(void *ctx, size_t i)
+{
+	return &((struct driver_locate *)ctx)[i].err;
+}
+
+static void locate_each(void *ctx, size_t i, struct graph_batch_item *it)
+{
+	locate_apply(&((struct driver_locate *)ctx)[i], it);
+}
+
+int graph_op_locate_messages(struct driver *d, struct driver_locate *items,
+			     size_t n, struct err *e)
+{
+	struct per_message pm = { "locating messages", "locating", "id,parentFolderId",
+				  false, locate_id, locate_err, locate_each, items };
+
+	for (size_t i = 0; i < n; i++)
+		items[i].rc = -1;
+	return per_message_run(graph_of(d), &pm, n, e);
+}
+
 /* ---- content ---------------------------------------------------------------- */
+
+/* A body out of a message object {"body":{"contentType","content"}}. */
+static int body_read(const json_t *doc, const struct graph_op *op, const char *rid,
+		     struct driver_body *out, struct err *e)
+{
+	const char *type, *content;
+	struct err perr;
+	json_t *body;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (json_req_object(doc, "body", &body, &perr) < 0 ||
+	    json_req_string(body, "contentType", &type, &perr) < 0 ||
+	    json_req_string(body, "content", &content, &perr) < 0)
+		return graph_error_bad_response(e, op, rid, perr.msg);
+	if (strcasecmp(type, "html") != 0 && strcasecmp(type, "text") != 0)
+		return graph_error_bad_response(e, op, rid, "a body contentType other "
+						"than html or text");
+	len = json_string_length(json_object_get(body, "content"));
+	out->content_type = xstrdup(strcasecmp(type, "html") == 0 ? "html" : "text");
+	out->content = xmalloc(len + 1);
+	memcpy(out->content, content, len);
+	out->content[len] = '\0';
+	out->len = len;
+	return 0;
+}
 
 int graph_op_fetch_body(struct driver *d, const char *id,
 			struct driver_body *out, struct err *e)
@@ -106,12 +170,9 @@ int graph_op_fetch_body(struct driver *d, const char *id,
 	struct graph_driver *g = graph_of(d);
 	struct graph_op op = message_op("fetching the body of", id, "Mail.Read");
 	struct graph_req req = { 0 };
-	const char *type, *content;
-	json_t *doc, *body;
-	struct err perr;
 	char rid[80];
-	size_t len;
-	int rc = -1;
+	json_t *doc;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	op.is_content = true;
@@ -121,27 +182,40 @@ int graph_op_fetch_body(struct driver *d, const char *id,
 	free((char *)req.url);
 	if (!doc)
 		return -1;
-	if (json_req_object(doc, "body", &body, &perr) < 0 ||
-	    json_req_string(body, "contentType", &type, &perr) < 0 ||
-	    json_req_string(body, "content", &content, &perr) < 0) {
-		graph_error_bad_response(e, &op, rid, perr.msg);
-		goto out;
-	}
-	if (strcasecmp(type, "html") != 0 && strcasecmp(type, "text") != 0) {
-		graph_error_bad_response(e, &op, rid, "a body contentType other "
-					 "than html or text");
-		goto out;
-	}
-	len = json_string_length(json_object_get(body, "content"));
-	out->content_type = xstrdup(strcasecmp(type, "html") == 0 ? "html" : "text");
-	out->content = xmalloc(len + 1);
-	memcpy(out->content, content, len);
-	out->content[len] = '\0';
-	out->len = len;
-	rc = 0;
-out:
+	rc = body_read(doc, &op, rid, out, e);
 	json_decref(doc);
 	return rc;
+}
+
+static const char *body_id(void *ctx, size_t i)
+{
+	return ((struct driver_body_fetch *)ctx)[i].remote_id;
+}
+
+static struct err *body_err(void *ctx, size_t i)
+{
+	return &((struct driver_body_fetch *)ctx)[i].err;
+}
+
+static void body_each(void *ctx, size_t i, struct graph_batch_item *it)
+{
+	struct driver_body_fetch *f = &((struct driver_body_fetch *)ctx)[i];
+
+	if (it->rc < 0)
+		f->err = it->err;
+	else if (!it->response)
+		graph_error_bad_response(&f->err, &it->op, it->request_id, "an empty answer");
+	else
+		f->rc = body_read(it->response, &it->op, it->request_id, &f->body, &f->err);
+}
+
+int graph_op_fetch_bodies(struct driver *d, struct driver_body_fetch *items,
+			  size_t n, struct err *e)
+{
+	struct per_message pm = { "fetching message bodies", "fetching the body of",
+				  "body", true, body_id, body_err, body_each, items };
+
+	return per_message_run(graph_of(d), &pm, n, e);
 }
 
 int graph_op_fetch_mime(struct driver *d, const char *id, struct buf *out,
@@ -349,6 +423,9 @@ static int found_page(json_t *doc, const struct graph_op *op, const char *rid,
 
 		if (json_req_string(m, "id", &id, &perr) < 0)
 			return graph_error_bad_response(e, op, rid, perr.msg);
+		if (!*id) /* it would become the sent copy's id */
+			return graph_error_bad_response(e, op, rid,
+							"a message with an empty \"id\"");
 		if (graph_state_from_json(m, op, rid, &st, e) < 0)
 			return -1;
 		*stop = cb(ctx, id, &st);

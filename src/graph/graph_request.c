@@ -65,7 +65,7 @@ int graph_call(struct graph_driver *g, const struct graph_op *op,
 	http_new_uuid(crid);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		char *token;
-		int rc;
+		int rc, slots;
 
 		if (graph_token(g, op, refused, &token, e) < 0) {
 			graph_token_free(refused);
@@ -90,7 +90,9 @@ int graph_call(struct graph_driver *g, const struct graph_op *op,
 			hr.prefer[1] = pagesize;
 		}
 		hr.headers[0] = req->raw ? "Accept: */*" : "Accept: application/json";
+		slots = graph_gate_enter(&g->gate, req->slots);
 		rc = http_perform(g->http, &hr, resp, e);
+		graph_gate_leave(&g->gate, slots);
 		if (rc < 0) {
 			graph_token_free(token);
 			return graph_error_transport(e, op);

@@ -2,10 +2,10 @@
  * imap_probe.c — Test & Confirm for the IMAP OAuth2 transport (imap.h):
  * an XOAUTH2 login to IMAP followed by one LIST whose folders are counted,
  * and an XOAUTH2 login to SMTP submission that stops before any mail
- * command. libcurl speaks IMAP, SMTP, STARTTLS and SASL; this file picks
- * the URL and the TLS rule, captures the LIST answer in a capped buffer,
- * keeps the server's last words for the error message, and classifies
- * failures. Syncing over IMAP is not here (a later driver's business).
+ * command. libcurl speaks IMAP, SMTP, STARTTLS and SASL (set up in
+ * imap_curl.c); this file parses server settings, counts the folders of
+ * the LIST answer and says what usually causes a refused login. Syncing
+ * is the driver's (imap_driver.c and the files it names).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -21,23 +21,7 @@
 #include "inboxsync/http.h"
 #include "inboxsync/imap.h"
 #include "inboxsync/log.h"
-
-#define LIST_RESPONSE_MAX ((size_t)4 << 20)  /* the whole LIST answer */
-#define SERVER_LINES_MAX ((size_t)16 << 10)  /* recent server lines */
-#define SERVER_SAID_MAX 100                  /* quoted in messages */
-
-/* One probe: a curl handle and what it collects. */
-struct probe {
-	const char *proto;            /* "IMAP" / "SMTP", for messages */
-	const char *host;
-	int port;
-	CURL *easy;
-	CURLU *url;
-	struct buf list;              /* IMAP LIST answer (capped) */
-	bool list_too_large;
-	struct buf server_lines;      /* what the server said, most recent */
-	char errbuf[CURL_ERROR_SIZE];
-};
+#include "imap/imap_internal.h"
 
 /* ---- server settings ---------------------------------------------------- */
 
@@ -81,327 +65,6 @@ int imap_parse_server(const char *server, const char *def_host, int def_port,
 	return 0;
 }
 
-/* True for 127.0.0.0/8, ::1 and "localhost" (no brackets): the only hosts
- * a probe may talk to without TLS. */
-static bool host_is_loopback(const char *host)
-{
-	unsigned char a4[4], a6[16];
-	static const unsigned char v6_loopback[16] = { [15] = 1 };
-
-	if (strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0)
-		return true;
-	if (inet_pton(AF_INET, host, a4) == 1)
-		return a4[0] == 127;
-	return inet_pton(AF_INET6, host, a6) == 1 &&
-	       memcmp(a6, v6_loopback, sizeof(a6)) == 0;
-}
-
-/* ---- curl callbacks ----------------------------------------------------- */
-
-static size_t on_list_data(char *data, size_t size, size_t nmemb, void *ctx)
-{
-	struct probe *p = ctx;
-
-	if (buf_append(&p->list, data, size * nmemb, NULL) < 0) {
-		p->list_too_large = true;
-		return 0; /* curl stops with CURLE_WRITE_ERROR */
-	}
-	return size * nmemb;
-}
-
-/* Keeps the lines the server sent (never what we sent: that carries the
- * token). When the buffer is full, older lines make room for newer ones:
- * a failure is explained by the last lines. */
-static int on_debug(CURL *easy, curl_infotype type, char *data, size_t n,
-		    void *ctx)
-{
-	struct probe *p = ctx;
-
-	(void)easy;
-	if (type != CURLINFO_HEADER_IN)
-		return 0;
-	if (n > p->server_lines.limit) {
-		data += n - p->server_lines.limit;
-		n = p->server_lines.limit;
-	}
-	if (buf_append(&p->server_lines, data, n, NULL) < 0) {
-		buf_reset(&p->server_lines);
-		buf_append(&p->server_lines, data, n, NULL);
-	}
-	return 0;
-}
-
-/* ---- setup -------------------------------------------------------------- */
-
-#define SETOPT(h, opt, val) \
-	(curl_easy_setopt((h), (opt), (val)) == CURLE_OK ? 0 : 1)
-
-/* scheme://host:port/ into p->url, through curl's URL parser (which
- * refuses a host that is not one). */
-static int probe_url(struct probe *p, const char *scheme, struct err *e)
-{
-	char bracketed[300], port_str[16];
-	const char *url_host = p->host;
-
-	if (strchr(p->host, ':')) { /* an IPv6 literal goes in brackets */
-		snprintf(bracketed, sizeof(bracketed), "[%.280s]", p->host);
-		url_host = bracketed;
-	}
-	snprintf(port_str, sizeof(port_str), "%d", p->port);
-	p->url = curl_url();
-	if (!p->url) {
-		fprintf(stderr, "inboxsync: out of memory (curl_url)\n");
-		abort();
-	}
-	if (p->port < 1 || p->port > 65535 ||
-	    curl_url_set(p->url, CURLUPART_SCHEME, scheme, 0) ||
-	    curl_url_set(p->url, CURLUPART_HOST, url_host, 0) ||
-	    curl_url_set(p->url, CURLUPART_PORT, port_str, 0) ||
-	    curl_url_set(p->url, CURLUPART_PATH, "/", 0))
-		return err_set(e, ERR_PERMANENT, "bad_server",
-			       "'%.200s:%d' is not a usable %s server address",
-			       p->host, p->port, p->proto);
-	return 0;
-}
-
-/* Prepare `p` for host:port: implicit TLS on `tls_port` (scheme `tls`),
- * STARTTLS required elsewhere (scheme `plain`), except that a loopback
- * host may be reached without TLS. Logs in as `user` with XOAUTH2. */
-static int probe_begin(struct probe *p, const char *proto, const char *plain,
-		       const char *tls, int tls_port, const char *host, int port,
-		       const char *user, const char *token, struct err *e)
-{
-	const char *scheme = port == tls_port ? tls : plain;
-	long use_ssl = (long)CURLUSESSL_ALL;
-	bool is_loopback;
-	int bad = 0;
-
-	memset(p, 0, sizeof(*p));
-	p->proto = proto;
-	p->host = host ? host : "";
-	p->port = port;
-	buf_init(&p->list, LIST_RESPONSE_MAX);
-	buf_init(&p->server_lines, SERVER_LINES_MAX);
-	if (!user || !*user || !token || !*token)
-		return err_set(e, ERR_AUTH, "auth_required",
-			       "%s login needs the mailbox address and an access token",
-			       proto);
-	if (!*p->host)
-		return err_set(e, ERR_PERMANENT, "bad_server",
-			       "no %s server host is set", proto);
-	if (http_global_init(e) < 0 || probe_url(p, scheme, e) < 0)
-		return -1;
-	log_add_secret(token);
-	is_loopback = host_is_loopback(p->host);
-	if (is_loopback)
-		use_ssl = (long)CURLUSESSL_NONE;
-	p->easy = curl_easy_init();
-	if (!p->easy) {
-		fprintf(stderr, "inboxsync: out of memory (curl_easy_init)\n");
-		abort();
-	}
-	bad += SETOPT(p->easy, CURLOPT_CURLU, p->url);
-	bad += SETOPT(p->easy, CURLOPT_PROTOCOLS_STR, scheme);
-	bad += SETOPT(p->easy, CURLOPT_NOSIGNAL, 1L);
-	bad += SETOPT(p->easy, CURLOPT_CONNECTTIMEOUT_MS, IMAP_PROBE_CONNECT_TIMEOUT_MS);
-	bad += SETOPT(p->easy, CURLOPT_TIMEOUT_MS, IMAP_PROBE_TOTAL_TIMEOUT_MS);
-	bad += SETOPT(p->easy, CURLOPT_USE_SSL, use_ssl);
-	bad += SETOPT(p->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	bad += SETOPT(p->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	/* Exchange Online offers XOAUTH2 only. libcurl from 7.80 on (Debian
-	 * 12 has 7.88) still picks OAUTHBEARER when a server offers both
-	 * (curl issue #10259), whatever AUTH= says. */
-	bad += SETOPT(p->easy, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
-	bad += SETOPT(p->easy, CURLOPT_USERNAME, user);
-	bad += SETOPT(p->easy, CURLOPT_XOAUTH2_BEARER, token);
-	bad += SETOPT(p->easy, CURLOPT_WRITEFUNCTION, on_list_data);
-	bad += SETOPT(p->easy, CURLOPT_WRITEDATA, p);
-	/* Verbose output goes only to on_debug, which keeps server lines. */
-	bad += SETOPT(p->easy, CURLOPT_DEBUGFUNCTION, on_debug);
-	bad += SETOPT(p->easy, CURLOPT_DEBUGDATA, p);
-	bad += SETOPT(p->easy, CURLOPT_VERBOSE, 1L);
-	bad += SETOPT(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
-	if (is_loopback) /* a proxy could not reach our loopback anyway */
-		bad += SETOPT(p->easy, CURLOPT_PROXY, "");
-	if (bad)
-		return err_set(e, ERR_BUG, "imap_setup",
-			       "libcurl refused %d option(s) for %s at %.200s:%d "
-			       "(does it support %s?)", bad, proto, p->host, port,
-			       scheme);
-	return 0;
-}
-
-static void probe_end(struct probe *p)
-{
-	curl_easy_cleanup(p->easy); /* says LOGOUT / QUIT when logged in */
-	curl_url_cleanup(p->url);
-	buf_free(&p->list);
-	buf_free(&p->server_lines);
-	p->easy = NULL;
-	p->url = NULL;
-}
-
-/* ---- failures ----------------------------------------------------------- */
-
-/* Copy `n` bytes of server text into `out` for a message: printable ASCII
- * only, truncated. */
-static void quote_server_text(const char *s, size_t n, char *out, size_t out_len)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < n && j + 1 < out_len && j < SERVER_SAID_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\r' || c == '\n')
-			break;
-		out[j++] = isprint(c) ? (char)c : '?';
-	}
-	out[j] = '\0';
-}
-
-/* Length of the prefix of a SASL continuation carrying data: "+ " (IMAP)
- * or "334 " (SMTP); 0 for any other line or an empty challenge. */
-static size_t continuation_prefix(const char *line, size_t n)
-{
-	if (n > 2 && line[0] == '+' && line[1] == ' ')
-		return 2;
-	if (n > 4 && strncmp(line, "334 ", 4) == 0)
-		return 4;
-	return 0;
-}
-
-/* A continuation's base64 payload (Dovecot, Gmail: a JSON status after a
- * refused token) decoded for a message; "" when it is not base64. */
-static void decode_continuation(const char *b64, size_t n, char *out,
-				size_t out_len)
-{
-	unsigned char raw[512];
-	size_t raw_len = 0;
-
-	out[0] = '\0';
-	if (sodium_base642bin(raw, sizeof(raw), b64, n, NULL, &raw_len, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) == 0)
-		quote_server_text((const char *)raw, raw_len, out, out_len);
-}
-
-/* The server's refusal among its recent lines: the last IMAP tagged NO/BAD
- * or SMTP 4xx/5xx reply or SASL continuation with data (decoded); "" if
- * none. */
-static void server_refusal(const struct probe *p, char *out, size_t out_len)
-{
-	const char *line = buf_str(&p->server_lines), *found = NULL;
-	size_t found_len = 0, found_skip = 0;
-
-	out[0] = '\0';
-	while (*line) {
-		size_t n = strcspn(line, "\r\n");
-		const char *sp = memchr(line, ' ', n);
-		size_t skip = continuation_prefix(line, n);
-		bool is_smtp_error = n >= 3 && (line[0] == '4' || line[0] == '5') &&
-				     isdigit((unsigned char)line[1]) &&
-				     isdigit((unsigned char)line[2]);
-		bool is_imap_error = line[0] != '*' && line[0] != '+' && sp &&
-				     (strncasecmp(sp, " NO", 3) == 0 ||
-				      strncasecmp(sp, " BAD", 4) == 0);
-
-		if (is_smtp_error || is_imap_error || skip) {
-			found = line;
-			found_len = n;
-			found_skip = skip;
-		}
-		line += n;
-		line += strspn(line, "\r\n");
-	}
-	if (found && found_skip)
-		decode_continuation(found + found_skip, found_len - found_skip, out,
-				    out_len);
-	else if (found)
-		quote_server_text(found, found_len, out, out_len);
-}
-
-enum probe_failure { FAIL_OTHER, FAIL_AUTH, FAIL_NETWORK, FAIL_TLS };
-
-static const struct {
-	CURLcode cc;
-	enum probe_failure kind;
-} failure_of[] = {
-	{ CURLE_LOGIN_DENIED, FAIL_AUTH },
-	{ CURLE_COULDNT_RESOLVE_HOST, FAIL_NETWORK },
-	{ CURLE_COULDNT_RESOLVE_PROXY, FAIL_NETWORK },
-	{ CURLE_COULDNT_CONNECT, FAIL_NETWORK },
-	{ CURLE_OPERATION_TIMEDOUT, FAIL_NETWORK },
-	{ CURLE_SEND_ERROR, FAIL_NETWORK },
-	{ CURLE_RECV_ERROR, FAIL_NETWORK },
-	{ CURLE_GOT_NOTHING, FAIL_NETWORK },
-	{ CURLE_SSL_CONNECT_ERROR, FAIL_TLS },
-	{ CURLE_PEER_FAILED_VERIFICATION, FAIL_TLS },
-	{ CURLE_USE_SSL_FAILED, FAIL_TLS },
-	{ CURLE_SSL_CERTPROBLEM, FAIL_TLS },
-	{ CURLE_SSL_CIPHER, FAIL_TLS },
-	{ CURLE_SSL_CACERT_BADFILE, FAIL_TLS },
-	{ CURLE_SSL_CRL_BADFILE, FAIL_TLS },
-	{ CURLE_SSL_ISSUER_ERROR, FAIL_TLS },
-	{ CURLE_SSL_PINNEDPUBKEYNOTMATCH, FAIL_TLS },
-	{ CURLE_SSL_INVALIDCERTSTATUS, FAIL_TLS },
-	{ CURLE_SSL_ENGINE_INITFAILED, FAIL_TLS },
-};
-
-static enum probe_failure classify(CURLcode cc)
-{
-	for (size_t i = 0; i < sizeof(failure_of) / sizeof(failure_of[0]); i++)
-		if (failure_of[i].cc == cc)
-			return failure_of[i].kind;
-	return FAIL_OTHER;
-}
-
-/* Fill `e` for a failed transfer. `auth_code` and `advice` describe a
- * refused login (what usually causes it and what to do). */
-static int probe_fail(const struct probe *p, CURLcode cc, const char *auth_code,
-		      const char *advice, struct err *e)
-{
-	const char *why = p->errbuf[0] ? p->errbuf : curl_easy_strerror(cc);
-	char said[SERVER_SAID_MAX + 1], quoted[SERVER_SAID_MAX + 32] = "";
-
-	server_refusal(p, said, sizeof(said));
-	if (said[0])
-		snprintf(quoted, sizeof(quoted), " (server said: \"%s\")", said);
-	switch (classify(cc)) {
-	case FAIL_AUTH:
-		if (!strcasestr(buf_str(&p->server_lines), "XOAUTH2"))
-			return err_set(e, ERR_PERMANENT, "no_xoauth2",
-				       "the %s server %.200s:%d does not offer the "
-				       "XOAUTH2 login, so OAuth2 cannot be used with it; "
-				       "check the %s server setting", p->proto, p->host,
-				       p->port, p->proto);
-		return err_set(e, ERR_AUTH, auth_code,
-			       "the %s server %.200s:%d refused the XOAUTH2 login%s. %s",
-			       p->proto, p->host, p->port, quoted, advice);
-	case FAIL_NETWORK:
-		return err_set(e, ERR_TRANSIENT, "network",
-			       "the %s server %.200s:%d could not be reached: %s; "
-			       "check the server setting and the network, then try "
-			       "again", p->proto, p->host, p->port, why);
-	case FAIL_TLS:
-		return err_set(e, ERR_PERMANENT, "tls",
-			       "TLS with the %s server %.200s:%d failed: %s; the "
-			       "server must offer TLS (implicit on port %d, STARTTLS "
-			       "otherwise) with a certificate this machine trusts",
-			       p->proto, p->host, p->port, why,
-			       strcmp(p->proto, "IMAP") == 0 ? IMAP_PORT_IMPLICIT_TLS
-							     : SMTP_PORT_IMPLICIT_TLS);
-	case FAIL_OTHER:
-		break;
-	}
-	if (p->list_too_large)
-		return err_set(e, ERR_PERMANENT, "too_large",
-			       "the folder list from the %s server %.200s:%d exceeds "
-			       "%zu bytes", p->proto, p->host, p->port,
-			       LIST_RESPONSE_MAX);
-	return err_set(e, ERR_PERMANENT, "protocol",
-		       "talking to the %s server %.200s:%d failed: %s%s", p->proto,
-		       p->host, p->port, why, quoted);
-}
-
 /* ---- the probes --------------------------------------------------------- */
 
 /* Untagged "* LIST" lines of the answer: one per folder. */
@@ -418,73 +81,106 @@ static int count_list_lines(const char *s)
 	return n;
 }
 
+static const char imap_advice[] =
+	"Usual causes: IMAP is turned off for the mailbox, a token that is not for "
+	"https://outlook.office.com, or no IMAP.AccessAsUser.All consent (then "
+	"authorize the account again)";
+static const char smtp_advice[] =
+	"Usual cause: SMTP AUTH is turned off for the mailbox or the whole tenant "
+	"(an administrator turns it on); else SMTP.Send consent is missing (then "
+	"authorize the account again)";
+
 int imap_probe_login(const char *host, int port, const char *user,
 		     const char *token, int *n_folders, struct err *e)
 {
-	char advice[600];
-	struct probe p;
+	struct imap_curl_target t = { "IMAP", "imap", "imaps", IMAP_PORT_IMPLICIT_TLS,
+				      host, port, NULL, 0 };
+	struct imap_curl p;
 	CURLcode cc;
 	int folders, rc = -1;
 
 	if (n_folders)
 		*n_folders = 0;
-	if (probe_begin(&p, "IMAP", "imap", "imaps", IMAP_PORT_IMPLICIT_TLS, host,
-			port, user, token, e) < 0)
+	if (imap_curl_begin(&p, &t, user, token, e) < 0)
 		goto out;
 	/* The URL "/" makes libcurl log in and send LIST "" "*". */
 	cc = curl_easy_perform(p.easy);
 	if (cc != CURLE_OK) {
-		snprintf(advice, sizeof(advice),
-			 "Usual causes: IMAP is off for the mailbox (an administrator "
-			 "turns it on with 'Set-CASMailbox -Identity %.120s "
-			 "-ImapEnabled $true'), a token not for "
-			 "https://outlook.office.com, or no IMAP.AccessAsUser.All "
-			 "consent: authorize the account again", user);
-		probe_fail(&p, cc, "imap_auth", advice, e);
+		imap_curl_fail(&p, cc, "imap_auth", imap_advice, e);
 		goto out;
 	}
-	folders = count_list_lines(buf_str(&p.list));
+	folders = count_list_lines(buf_str(&p.body));
 	if (n_folders)
 		*n_folders = folders;
 	log_info("imap", "IMAP XOAUTH2 login to %s:%d as %s: %d folders", host,
 		 port, user, folders);
 	rc = 0;
 out:
-	probe_end(&p);
+	imap_curl_end(&p);
+	return rc;
+}
+
+int smtp_login_check(const struct imap_curl_target *t, const char *user,
+		     const char *token, struct err *e)
+{
+	struct imap_curl p;
+	CURLcode cc;
+	int rc = -1;
+
+	if (imap_curl_begin(&p, t, user, token, e) < 0)
+		goto out;
+	/* For SMTP, libcurl's connect phase is greeting, EHLO, STARTTLS, EHLO
+	 * and AUTH; CONNECT_ONLY stops right after it, before MAIL FROM. */
+	if (curl_easy_setopt(p.easy, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK) {
+		err_set(e, ERR_BUG, "imap_setup", "libcurl refused CURLOPT_CONNECT_ONLY");
+		goto out;
+	}
+	cc = curl_easy_perform(p.easy);
+	if (cc != CURLE_OK) {
+		smtp_fail(&p, cc, e);
+		goto out;
+	}
+	log_info("imap", "SMTP XOAUTH2 login to %s:%d as %s: ok", t->host, t->port, user);
+	rc = 0;
+out:
+	imap_curl_end(&p);
 	return rc;
 }
 
 int smtp_probe_login(const char *host, int port, const char *user,
 		     const char *token, struct err *e)
 {
-	char advice[600];
-	struct probe p;
-	CURLcode cc;
-	int rc = -1;
+	struct imap_curl_target t = { "SMTP", "smtp", "smtps", SMTP_PORT_IMPLICIT_TLS,
+				      host, port, NULL, 0 };
 
-	if (probe_begin(&p, "SMTP", "smtp", "smtps", SMTP_PORT_IMPLICIT_TLS, host,
-			port, user, token, e) < 0)
-		goto out;
-	/* For SMTP, libcurl's connect phase is greeting, EHLO, STARTTLS, EHLO
-	 * and AUTH; CONNECT_ONLY stops right after it, before MAIL FROM. */
-	if (SETOPT(p.easy, CURLOPT_CONNECT_ONLY, 1L)) {
-		err_set(e, ERR_BUG, "imap_setup", "libcurl refused CURLOPT_CONNECT_ONLY");
-		goto out;
-	}
-	cc = curl_easy_perform(p.easy);
-	if (cc != CURLE_OK) {
-		snprintf(advice, sizeof(advice),
-			 "Usual cause: SMTP AUTH is off for the tenant or the mailbox; "
-			 "an administrator turns it on with 'Set-CASMailbox -Identity "
-			 "%.120s -SmtpClientAuthenticationDisabled $false' (tenant-wide: "
-			 "Set-TransportConfig). Else SMTP.Send consent is missing: "
-			 "authorize the account again", user);
-		probe_fail(&p, cc, "smtp_auth", advice, e);
-		goto out;
-	}
-	log_info("imap", "SMTP XOAUTH2 login to %s:%d as %s: ok", host, port, user);
-	rc = 0;
-out:
-	probe_end(&p);
-	return rc;
+	return smtp_login_check(&t, user, token, e);
+}
+
+/* Exchange Online's answers when SMTP AUTH is off for the mailbox or the
+ * tenant (535 5.7.139), or the login is refused without a reason
+ * (535 5.7.3, which the same setting also causes). */
+static const char *const smtp_auth_disabled[] = {
+	"5.7.139", "SmtpClientAuthentication", "5.7.3",
+};
+
+int smtp_fail(const struct imap_curl *p, int cc, struct err *e)
+{
+	const char *said = buf_str(&p->server_lines);
+
+	imap_curl_fail(p, cc, "smtp_auth", smtp_advice, e);
+	if (e->class != ERR_AUTH)
+		return -1;
+	for (size_t i = 0; i < sizeof(smtp_auth_disabled) / sizeof(*smtp_auth_disabled); i++)
+		if (strcasestr(said, smtp_auth_disabled[i])) {
+			char quoted[120];
+
+			imap_curl_refusal(p, quoted, sizeof(quoted));
+			err_set(e, ERR_AUTH, "smtp_auth", "SMTP AUTH is disabled for this "
+				"mailbox: the SMTP server %.200s:%d refused the XOAUTH2 login "
+				"(server said: \"%s\"); an Exchange administrator must enable "
+				"authenticated SMTP submission for the mailbox (or the tenant)",
+				p->host, p->port, quoted);
+			break;
+		}
+	return err_set_fix(e, FIX_ENABLE_MAIL_AUTH, "SMTP");
 }

@@ -12,12 +12,18 @@
 #include <sodium.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/mime.h"
+#include "mime/mime_internal.h"
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
 
 static void gmime_start(void)
 {
 	g_mime_init();
+}
+
+void mime_gmime_init(void)
+{
+	pthread_once(&gmime_once, gmime_start);
 }
 
 static const struct mime_type {
@@ -75,7 +81,7 @@ static InternetAddressList *parse_list(const char *list, const char *what,
 {
 	InternetAddressList *l;
 
-	pthread_once(&gmime_once, gmime_start);
+	mime_gmime_init();
 	l = internet_address_list_parse(NULL, list);
 	if (!l) {
 		err_set(e, ERR_PERMANENT, "usage", "cannot read the %s addresses '%s'",
@@ -167,10 +173,34 @@ static int add_list(GMimeMessage *m, GMimeAddressType type, const char *list,
 	return 0;
 }
 
+/* Text for a header GMime writes as given (an attachment's file name; an
+ * In-Reply-To or References it cannot read as message ids): a CR or LF in
+ * it would end the header and start another of the sender's choosing (a
+ * "Bcc:" — the Message-ID being replied to is anyone's), so every control
+ * character becomes `with`. Heap. */
+static char *header_text(const char *s, char with)
+{
+	char *out = xstrdup(s);
+
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = with;
+	return out;
+}
+
+/* A header from text that may be remote, on one line whatever it holds. */
+static void header_set(GMimeMessage *m, const char *name, const char *value)
+{
+	char *v = header_text(value, ' ');
+
+	g_mime_object_set_header(GMIME_OBJECT(m), name, v, NULL);
+	free(v);
+}
+
 static GMimeObject *attachment_part(const struct mime_attachment *a)
 {
 	const struct mime_type *t = type_for(a->name ? a->name : "");
-	char type[128], *slash;
+	char type[128], *slash, *filename;
 	GMimeStream *stream;
 	GMimeDataWrapper *content;
 	GMimePart *part;
@@ -184,7 +214,9 @@ static GMimeObject *attachment_part(const struct mime_attachment *a)
 	} else {
 		part = g_mime_part_new_with_type(t->type, t->subtype);
 	}
-	g_mime_part_set_filename(part, a->name && *a->name ? a->name : "attachment");
+	filename = header_text(a->name && *a->name ? a->name : "attachment", '_');
+	g_mime_part_set_filename(part, filename);
+	free(filename);
 	stream = g_mime_stream_mem_new_with_buffer(a->data ? a->data : "", a->len);
 	content = g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
 	g_mime_part_set_content(part, content);
@@ -252,7 +284,7 @@ int mime_build(const struct mime_draft *d, size_t max_size, struct buf *out,
 			       "come to %.1f MB, more than the %.1f MB a message may have; "
 			       "nothing was sent", (double)(files + d->body_len) / 1048576.0,
 			       (double)max_size / 1048576.0);
-	pthread_once(&gmime_once, gmime_start);
+	mime_gmime_init();
 	m = g_mime_message_new(TRUE);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, d->from_name, d->from_address);
 	if (add_list(m, GMIME_ADDRESS_TYPE_TO, d->to, "To", e) < 0 ||
@@ -269,9 +301,9 @@ int mime_build(const struct mime_draft *d, size_t max_size, struct buf *out,
 	g_mime_message_set_message_id(m, bare_id);
 	free(bare_id);
 	if (d->in_reply_to && *d->in_reply_to)
-		g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To", d->in_reply_to, NULL);
+		header_set(m, "In-Reply-To", d->in_reply_to);
 	if (d->references && *d->references)
-		g_mime_object_set_header(GMIME_OBJECT(m), "References", d->references, NULL);
+		header_set(m, "References", d->references);
 	tree = body_tree(d);
 	g_mime_message_set_mime_part(m, tree);
 	g_object_unref(tree);

@@ -219,6 +219,9 @@ int service_account_add(const struct auth_env *env, const struct service_actor *
 		}
 		return -1;
 	}
+	store_set_account_state(env->store, out->id, STORE_STATE_NEW, "Not connected "
+				"to Microsoft yet: the owner signs in and consents next.",
+				FIX_AUTHORIZE, out->name, &(struct err){ 0 });
 	if (store_get_account(env->store, out->id, out, e) != 1)
 		return -1;
 	if (notice && !t->can_sync)

@@ -4,10 +4,54 @@
  * only with selecting; a folder selected without a role takes the one the
  * server gives it, else custom; a selection is all or nothing.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/engine.h"
 #include "inboxsync/service.h"
+#include "inboxsync/timeutil.h"
+
+/* An account waiting for its folders (authorized or confirmed, its next
+ * step fetching or selecting them) says what it waits for now: a reason
+ * written before the folders were read must not outlive them. */
+static void note_folder_step(const struct auth_env *env, int64_t id)
+{
+	struct store_account a;
+	struct store_folder *list = NULL;
+	char reason[512], names[300] = "";
+	long long selected = 0;
+	size_t n = 0, at = 0;
+	struct err se;
+
+	if (store_get_account(env->store, id, &a, &se) != 1 ||
+	    (a.state != STORE_STATE_AUTHORIZED && a.state != STORE_STATE_CONFIRMED) ||
+	    (a.state_fix != FIX_FETCH_FOLDERS && a.state_fix != FIX_SELECT_FOLDERS &&
+	     a.state_fix != FIX_NONE))
+		return;
+	if (store_list_folders(env->store, id, true, &list, &n, &se) < 0)
+		return;
+	for (size_t i = 0; i < n && at + 1 < sizeof(names); i++) {
+		int w = snprintf(names + at, sizeof(names) - at, "%s%s",
+				 i ? ", " : "", list[i].path);
+
+		if (w < 0 || (size_t)w >= sizeof(names) - at) {
+			snprintf(names + at, sizeof(names) - at, "%s...", i ? ", " : "");
+			break;
+		}
+		at += (size_t)w;
+	}
+	selected = (long long)n;
+	store_folder_list_free(list, n);
+	if (selected)
+		snprintf(reason, sizeof(reason), "Ready to synchronize %lld selected "
+			 "folder%s (%s): the next sync brings the newest mail first, "
+			 "then older mail.", selected, selected == 1 ? "" : "s", names);
+	else
+		snprintf(reason, sizeof(reason), "Folders fetched; none is selected "
+			 "yet. Next: select the folders to synchronize.");
+	store_set_account_state(env->store, id, a.state, reason,
+				selected ? FIX_NONE : FIX_SELECT_FOLDERS, a.name, &se);
+}
 
 int service_folders_fetch(const struct auth_env *env, const struct store_account *a,
 			  int *n_folders, struct err *e)
@@ -23,11 +67,34 @@ int service_folders_fetch(const struct auth_env *env, const struct store_account
 			a->name, a->state_reason);
 		return err_set_fix(e, FIX_REAUTHORIZE, a->name);
 	}
+	if (a->throttled_until > time_now()) {
+		/* Microsoft's Retry-After holds for every request of the mailbox. */
+		char when[TIME_RFC3339_LEN];
+
+		time_format_rfc3339(a->throttled_until, when);
+		err_set(e, ERR_THROTTLED, "throttled", "Microsoft asked to wait with "
+			"'%s' until %s (Retry-After); the folders were not read",
+			a->name, when);
+		e->retry_after_s = (int)(a->throttled_until - time_now());
+		return err_set_fix_at(e, FIX_RETRY_AT, a->throttled_until);
+	}
 	if (engine_fetch_folders(env, a->id, n_folders, e) < 0) {
 		err_prefix(e, "reading the folders of '%s': ", a->name);
 		store_note_account_error(env->store, a->id, e, NULL, &se);
+		/* Nothing retries a fetch: the person runs it again. A
+		 * Retry-After is kept on the mailbox for every process. */
+		if (e->class == ERR_THROTTLED) {
+			int64_t until = time_now() + (e->retry_after_s > 0 ? e->retry_after_s : 1);
+
+			store_set_account_schedule(env->store, a->id, until, until,
+						   a->backoff_s, &se);
+			err_set_fix_at(e, FIX_RETRY_AT, until);
+		} else if (e->class == ERR_TRANSIENT && e->fix == FIX_NONE) {
+			err_set_fix(e, FIX_RETRY, NULL);
+		}
 		return -1;
 	}
+	note_folder_step(env, a->id);
 	return 0;
 }
 
@@ -88,8 +155,10 @@ int service_folders_select(const struct auth_env *env, const struct store_accoun
 		}
 		store_folder_clear(&f);
 	}
-	if (store_commit(env->store, e) == 0)
+	if (store_commit(env->store, e) == 0) {
+		note_folder_step(env, a->id);
 		return 0;
+	}
 fail:
 	store_rollback(env->store);
 	for (size_t i = 0; out && i < done; i++)

@@ -56,7 +56,7 @@ int service_messages_list(const struct auth_env *env, const struct store_account
 			return -1;
 		store_folder_clear(&f);
 		if (!f.selected) {
-			err_set(e, ERR_PERMANENT, "usage", "folder '%.200s' is not "
+			err_set(e, ERR_PERMANENT, "conflict", "folder '%.200s' is not "
 				"selected for sync: its mail is kept but not listed",
 				f.path);
 			return err_set_fix(e, FIX_SELECT_FOLDERS, a->name);
@@ -140,6 +140,42 @@ int service_message_mime(const struct auth_env *env, const struct store_account 
 	return rc;
 }
 
+/* A message's MIME as attachments are read from it. */
+#define MIME_MAX ((size_t)64 << 20)
+
+int service_message_attachments(const struct auth_env *env, const struct store_account *a,
+				const char *id, struct mime_part_info **out, size_t *n,
+				struct err *e)
+{
+	struct buf mime;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	buf_init(&mime, MIME_MAX);
+	rc = service_message_mime(env, a, id, &mime, e);
+	if (rc == 0)
+		rc = mime_list_attachments(mime.data, mime.len, out, n, e);
+	buf_free(&mime);
+	return rc;
+}
+
+int service_message_attachment(const struct auth_env *env, const struct store_account *a,
+			       const char *id, size_t index, struct buf *out,
+			       struct mime_part_info *info, struct err *e)
+{
+	struct buf mime;
+	int rc;
+
+	buf_init(&mime, MIME_MAX);
+	rc = service_message_mime(env, a, id, &mime, e);
+	if (rc == 0 && (rc = mime_extract_attachment(mime.data, mime.len, index, out,
+						      info, e)) < 0 && err_is(e, "not_found"))
+		err_prefix(e, "message '%.200s': ", id);
+	buf_free(&mime);
+	return rc;
+}
+
 /* Move `m` to `dest` on the server, then locally: one message, which
  * leaves the local view when the destination is not synced. */
 static int move_to(const struct auth_env *env, const struct store_account *a,
@@ -179,7 +215,7 @@ int service_message_change(const struct auth_env *env, const struct store_accoun
 		return rc < 0 ? -1 : message_not_found(a, id, e);
 	if (m.pending) {
 		store_message_clear(&m);
-		err_set(e, ERR_PERMANENT, "usage", "this is the local copy of a message "
+		err_set(e, ERR_PERMANENT, "conflict", "this is the local copy of a message "
 			"being sent; it can be changed once the server's copy arrives");
 		return err_set_fix(e, FIX_RETRY, NULL);
 	}

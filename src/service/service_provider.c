@@ -15,7 +15,7 @@
 #include "inboxsync/service.h"
 #include "inboxsync/timeutil.h"
 
-#define SECRET_WARN_DAYS 30
+
 
 static int require_admin(const struct service_actor *who, struct err *e)
 {
@@ -25,16 +25,6 @@ static int require_admin(const struct service_actor *who, struct err *e)
 		return err_set_fix(e, FIX_CHECK_INPUT, "sign in as an administrator");
 	}
 	return 0;
-}
-
-static json_t *time_or_null(int64_t t)
-{
-	char buf[TIME_RFC3339_LEN];
-
-	if (!t)
-		return json_null();
-	time_format_rfc3339(t, buf);
-	return json_string(buf);
 }
 
 static json_t *provider_json(const struct store_provider *p)
@@ -56,13 +46,13 @@ static json_t *provider_json(const struct store_provider *p)
 			 "login_url", p->login_url, "graph_url", p->graph_url,
 			 "imap", imap, "smtp", smtp, "enabled", p->enabled,
 			 "transports", transports,
-			 "client_secret_expires_at", time_or_null(p->secret_expires_at),
+			 "client_secret_expires_at", service_time_json(p->secret_expires_at),
 			 "problem", p->problem_code[0]
 				    ? json_pack("{s:s,s:s,s:o}", "code", p->problem_code,
 						"message", p->problem, "at",
-						time_or_null(p->problem_at))
+						service_time_json(p->problem_at))
 				    : json_null(),
-			 "updated_at", time_or_null(p->updated_at));
+			 "updated_at", service_time_json(p->updated_at));
 }
 
 int service_provider_get(const struct auth_env *env, const struct service_actor *who,
@@ -233,6 +223,15 @@ static void check_registration(const struct auth_env *env, const struct store_pr
 		add_check(checks, ok, "app_registration", true, msg, NULL);
 		oauth_tokens_clear(&t);
 		store_set_provider_problem(env->store, PROVIDER_MICROSOFT, NULL, NULL, &e);
+	} else if (err_is(&e, "unsupported_grant_type")) {
+		/* The identity platform checks the app's credentials before the
+		 * grant type: one that issues no app-only tokens still proved
+		 * the client id and secret by getting this far. */
+		snprintf(msg, sizeof(msg), "the identity platform accepted the client "
+			 "id and secret for tenant %.200s (it issues no app-only tokens, "
+			 "so the check stopped there)", p->tenant);
+		add_check(checks, ok, "app_registration", true, msg, NULL);
+		store_set_provider_problem(env->store, PROVIDER_MICROSOFT, NULL, NULL, &e);
 	} else {
 		add_check(checks, ok, "app_registration", false, e.msg, &e);
 		if (oauth_is_provider_problem(&e))
@@ -253,7 +252,7 @@ static void check_secret_expiry(const struct store_provider *p, json_t *checks, 
 	left = p->secret_expires_at - time_now();
 	if (left <= 0)
 		snprintf(msg, sizeof(msg), "the client secret expired on %s", when);
-	else if (left < (int64_t)SECRET_WARN_DAYS * 86400)
+	else if (left < (int64_t)SERVICE_SECRET_WARN_DAYS * 86400)
 		snprintf(msg, sizeof(msg), "the client secret expires on %s, in %lld "
 			 "days: create a new one in Microsoft Entra and enter it",
 			 when, (long long)(left / 86400));
@@ -266,7 +265,7 @@ static void check_secret_expiry(const struct store_provider *p, json_t *checks, 
 		err_set_fix(&why, FIX_CONFIGURE_PROVIDER, "enter a new client secret "
 			    "before the current one expires");
 		add_check(checks, ok, "client_secret_expiry",
-			  left >= (int64_t)SECRET_WARN_DAYS * 86400, msg, &why);
+			  left >= (int64_t)SERVICE_SECRET_WARN_DAYS * 86400, msg, &why);
 	}
 }
 

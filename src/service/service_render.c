@@ -13,7 +13,7 @@
 #include "inboxsync/service.h"
 #include "inboxsync/timeutil.h"
 
-static json_t *time_or_null(int64_t t)
+json_t *service_time_json(int64_t t)
 {
 	char buf[TIME_RFC3339_LEN];
 
@@ -92,6 +92,59 @@ static int provider_problem(const struct auth_env *env, const struct store_accou
 	return 0;
 }
 
+/* Early warnings about an account (before anything fails): the client
+ * secret nearing the expiry date the administrator entered, and a grant
+ * Microsoft will let lapse because its refresh token is not being used. */
+static json_t *account_warnings(const struct auth_env *env, const struct store_account *a)
+{
+	json_t *list = json_array();
+	struct store_credentials c;
+	struct store_provider p;
+	int64_t now = time_now();
+	struct err e;
+
+	if (store_get_provider(env->store, PROVIDER_MICROSOFT, &p, &e) == 1) {
+		int64_t left = p.secret_expires_at - now;
+
+		if (p.client_secret_sealed && p.secret_expires_at &&
+		    left < (int64_t)SERVICE_SECRET_WARN_DAYS * 86400) {
+			char when[TIME_RFC3339_LEN], msg[300];
+
+			time_format_rfc3339(p.secret_expires_at, when);
+			snprintf(msg, sizeof(msg), left > 0 ? "the app's client secret expires on "
+				 "%s; the administrator enters a new one before then" :
+				 "the app's client secret expired on %s; the administrator "
+				 "enters a new one", when);
+			json_array_append_new(list, json_pack("{s:s,s:s}", "code",
+					      "client_secret_expiring", "message", msg));
+		}
+		store_provider_clear(&p);
+	}
+	if (a->authorized_at && store_get_credentials(env->store, a->id, &c, &e) == 1) {
+		int64_t used = c.used_at > c.updated_at ? c.used_at : c.updated_at;
+
+		if (used && now - used >= (int64_t)SERVICE_GRANT_IDLE_WARN_DAYS * 86400) {
+			char msg[300];
+
+			snprintf(msg, sizeof(msg), "the grant has not been used for %lld days; "
+				 "Microsoft lets it lapse after 90 days unused (sync the account, "
+				 "or authorize it again later)", (long long)((now - used) / 86400));
+			json_array_append_new(list, json_pack("{s:s,s:s}", "code", "grant_unused",
+					      "message", msg));
+		}
+		store_credentials_clear(&c);
+	}
+	return list;
+}
+
+/* Fixes that are the administrator's (the app registration, the provider
+ * settings): once the provider is fine again they no longer apply. */
+static bool provider_fix(enum err_fix fix)
+{
+	return fix == FIX_CONFIGURE_PROVIDER || fix == FIX_ENABLE_PROVIDER ||
+	       fix == FIX_ENABLE_TRANSPORT || fix == FIX_ADMIN_CONSENT;
+}
+
 json_t *service_account_json(const struct auth_env *env, const struct store_account *a)
 {
 	long long folders = 0, messages = 0;
@@ -102,6 +155,8 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 	const char *reason = a->state_reason;
 	enum err_fix fix_code = a->state_fix;
 	const char *fix_arg = a->state_fix_arg;
+	enum store_state state = a->state;
+	char waited[400];
 	bool provider_ok;
 
 	store_count_selected_folders(env->store, a->id, &folders, &e);
@@ -111,9 +166,31 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 	provider_ok = !provider_problem(env, a, &why);
 	if (!provider_ok && a->state != STORE_STATE_STOPPED &&
 	    a->state != STORE_STATE_AUTH_INVALID) {
+		/* Nothing works for the account until the administrator acts:
+		 * its stored state comes back once the provider works. */
+		if (a->state != STORE_STATE_NEW)
+			state = STORE_STATE_ERROR;
 		reason = why.msg;
 		fix_code = why.fix;
 		fix_arg = why.fix_arg;
+	} else if (provider_ok && a->state == STORE_STATE_ERROR && provider_fix(a->state_fix)) {
+		/* The administrator has changed the settings since. */
+		snprintf(waited, sizeof(waited), "The provider settings changed "
+			 "after this failed (%.250s); the next sync tries again, with "
+			 "no sign-in needed.", a->state_reason);
+		reason = waited;
+		fix_code = FIX_NONE;
+	} else if (a->state == STORE_STATE_THROTTLED && a->throttled_until <= time_now()) {
+		/* Microsoft's wait is over: nothing holds the mailbox back. */
+		char when[TIME_RFC3339_LEN];
+
+		time_format_rfc3339(a->throttled_until, when);
+		snprintf(waited, sizeof(waited), "Microsoft's Retry-After wait ended at "
+			 "%s; the next sync continues where the last one stopped "
+			 "(nothing was lost).", when);
+		state = STORE_STATE_SYNCING;
+		reason = waited;
+		fix_code = FIX_NONE;
 	}
 	err_fix_text(fix_code, fix_arg, fix, sizeof(fix));
 	server = json_pack("{s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:o}",
@@ -121,22 +198,22 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 			   "tenant_id", a->tenant_id, "object_id", a->object_id,
 			   "graph_url", a->graph_url, "imap_server", a->imap_server,
 			   "smtp_server", a->smtp_server,
-			   "authorized_at", time_or_null(a->authorized_at));
+			   "authorized_at", service_time_json(a->authorized_at));
 	if (a->last_error_code[0])
 		last = json_pack("{s:s,s:o,s:o}", "code", a->last_error_code,
 				 "message", text(a->last_error), "at",
-				 time_or_null(a->last_error_at));
+				 service_time_json(a->last_error_at));
 	doc = json_pack("{s:o,s:s,s:o,s:s,s:o,s:s,s:s,s:o,s:{s:s,s:s},s:i,"
 			"s:{s:s,s:o,s:o},s:{s:s,s:o},s:o,s:I,s:I,s:o,s:o,s:o,s:b}",
 			"id", id_string(a->id), "owner", owner.name,
 			"name", text(a->name), "email", a->email,
 			"sender_name", text(a->sender_name), "transport", a->transport,
-			"state", store_state_name(a->state),
+			"state", store_state_name(state),
 			"state_reason", text(reason),
 			"fix", "code", err_fix_name(fix_code), "text", fix,
 			"auth_failures", a->auth_failures,
 			"incoming", "status", store_incoming_name(a->incoming_status),
-			"last_fetch_at", time_or_null(a->incoming_last_fetch_at),
+			"last_fetch_at", service_time_json(a->incoming_last_fetch_at),
 			"last_error", a->incoming_error[0] ? text(a->incoming_error) : json_null(),
 			"outgoing", "status", store_outgoing_name(a->outgoing_status),
 			"last_error", a->outgoing_error[0] ? text(a->outgoing_error) : json_null(),
@@ -145,9 +222,10 @@ json_t *service_account_json(const struct auth_env *env, const struct store_acco
 			"messages", (json_int_t)messages,
 			"last_error", last,
 			"throttled_until", a->throttled_until > time_now()
-					   ? time_or_null(a->throttled_until) : json_null(),
-			"created_at", time_or_null(a->created_at),
+					   ? service_time_json(a->throttled_until) : json_null(),
+			"created_at", service_time_json(a->created_at),
 			"provider_ok", provider_ok);
+	json_object_set_new(doc, "warnings", account_warnings(env, a));
 	store_user_clear(&owner);
 	return doc;
 }
@@ -163,8 +241,8 @@ json_t *service_folder_json(const struct store_folder *f)
 			 "total", (json_int_t)f->total, "unread", (json_int_t)f->unread,
 			 "sync", "phase", store_phase_name(f->phase),
 			 "synced", (json_int_t)f->synced,
-			 "oldest_at", time_or_null(f->oldest_at),
-			 "last_sync_at", time_or_null(f->last_sync_at));
+			 "oldest_at", service_time_json(f->oldest_at),
+			 "last_sync_at", service_time_json(f->last_sync_at));
 }
 
 static json_t *address_json(const struct mail_address *a)
@@ -196,8 +274,8 @@ json_t *service_message_json(const struct store_message *sm, bool with_body)
 			"conversation_id", text(m->conversation_id),
 			"subject", text(m->subject), "from", address_json(&m->from),
 			"to", addresses_json(&m->to), "cc", addresses_json(&m->cc),
-			"received_at", time_or_null(m->received_at),
-			"sent_at", time_or_null(m->sent_at),
+			"received_at", service_time_json(m->received_at),
+			"sent_at", service_time_json(m->sent_at),
 			"is_read", m->is_read == 1, "is_flagged", m->is_flagged == 1,
 			"has_attachments", m->has_attachments == 1,
 			"preview", text(m->preview), "body_fetched", sm->body_fetched,
@@ -209,6 +287,19 @@ json_t *service_message_json(const struct store_message *sm, bool with_body)
 	return doc;
 }
 
+json_t *service_attachments_json(const struct mime_part_info *list, size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:I,s:o,s:s,s:I,s:b}",
+				      "index", (json_int_t)(i + 1), "name", text(list[i].name),
+				      "content_type", list[i].content_type,
+				      "size", (json_int_t)list[i].size,
+				      "inline", list[i].is_inline));
+	return arr;
+}
+
 json_t *service_outbox_json(const struct store_outbox *o)
 {
 	json_error_t jerr;
@@ -218,11 +309,11 @@ json_t *service_outbox_json(const struct store_outbox *o)
 				"state", store_outbox_state_name(o->state),
 				"reason", o->last_error[0] ? text(o->last_error) : json_null(),
 				"internet_message_id", o->internet_message_id,
-				"created_at", time_or_null(o->created_at),
-				"updated_at", time_or_null(o->updated_at),
+				"created_at", service_time_json(o->created_at),
+				"updated_at", service_time_json(o->updated_at),
 				"attempts", o->attempts,
 				"next_attempt_at", o->next_attempt_at
-						   ? time_or_null(o->next_attempt_at) : json_null());
+						   ? service_time_json(o->next_attempt_at) : json_null());
 
 	if (!json_is_object(req)) {
 		json_decref(req);
@@ -291,7 +382,7 @@ json_t *service_event_json(const struct auth_env *env, const struct store_event 
 	return json_pack("{s:o,s:I,s:s,s:o,s:o,s:o}", "id", id_string(ev->seq),
 			 "seq", (json_int_t)ev->seq, "type", store_event_type_name(ev->type),
 			 "account_id", id_string(ev->account_id),
-			 "created_at", time_or_null(ev->at), "data", data);
+			 "created_at", service_time_json(ev->at), "data", data);
 }
 
 void service_cursor_format(int64_t received_at, int64_t id, char out[48])

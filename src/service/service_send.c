@@ -133,7 +133,7 @@ int service_outbox_retry(const struct auth_env *env, const struct store_account 
 	if (find_entry(env, a, key, out, e) < 0)
 		return -1;
 	if (out->state != STORE_OUTBOX_FAILED) {
-		err_set(e, ERR_PERMANENT, "usage", "the message is %s, not failed; only "
+		err_set(e, ERR_PERMANENT, "conflict", "the message is %s, not failed; only "
 			"failed messages can be retried", store_outbox_state_name(out->state));
 		store_outbox_clear(out);
 		return -1;
@@ -162,7 +162,7 @@ int service_outbox_remove(const struct auth_env *env, const struct store_account
 		return -1;
 	if (o.state != STORE_OUTBOX_FAILED && o.state != STORE_OUTBOX_SUBMITTED &&
 	    o.state != STORE_OUTBOX_CONFIRMED) {
-		err_set(e, ERR_PERMANENT, "usage", "the message is %s: it may be on its "
+		err_set(e, ERR_PERMANENT, "conflict", "the message is %s: it may be on its "
 			"way, so it cannot be removed now", store_outbox_state_name(o.state));
 		store_outbox_clear(&o);
 		return err_set_fix(e, FIX_RETRY, NULL);

@@ -100,6 +100,12 @@ void store_set_fence(struct store *st, int64_t account_id, const char *holder,
 #undef STORE_OP
 #undef STORE_VOID_OP
 
+int store_begin_redoable(struct store *st, struct err *e)
+{
+	return st->ops->begin_redoable ? st->ops->begin_redoable(st, e)
+				       : st->ops->begin(st, e);
+}
+
 int store_put_message(struct store *st, int64_t account_id, int64_t folder_id,
 		      const struct mail_message *m, int64_t seen_gen,
 		      char *outcome, struct err *e)
@@ -109,8 +115,8 @@ int store_put_message(struct store *st, int64_t account_id, int64_t folder_id,
 				    false, &r, e);
 
 	if (outcome)
-		*outcome = r.created ? 'c' : r.moved ? 'm' : r.removed ? 'o'
-			   : r.replaced ? 'r' : r.updated ? 'u' : 0;
+		*outcome = (char)(r.created ? 'c' : r.moved ? 'm' : r.removed ? 'o'
+				  : r.replaced ? 'r' : r.updated ? 'u' : 0);
 	return rc;
 }
 
@@ -158,7 +164,8 @@ static int parse_name(const char *const *names, size_t n, const char *name,
 	{ \
 		return name_of(table, COUNT(table), (unsigned)v); \
 	} \
-	int store_##kind##_parse(const char *name, type *out) \
+	/* `type` is a type: no parentheses (bugprone-macro-parentheses) */ \
+	int store_##kind##_parse(const char *name, type *out) /* NOLINT(bugprone-macro-parentheses) */ \
 	{ \
 		unsigned v; \
 		if (parse_name(table, COUNT(table), name, &v) < 0) \

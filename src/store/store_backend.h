@@ -12,11 +12,17 @@
 struct store_ops {
 	const char *name;          /* "sqlite", "postgresql" */
 	void (*close)(struct store *st);
+	/* a declarator and a parameter list: they cannot take the
+	 * parentheses bugprone-macro-parentheses asks for */
+	/* NOLINTNEXTLINE(bugprone-macro-parentheses) */
 #define STORE_OP(name, params, args) int(*name) params;
+	/* NOLINTNEXTLINE(bugprone-macro-parentheses) */
 #define STORE_VOID_OP(name, params, args) void(*name) params;
 #include "store/store_ops.def"
 #undef STORE_OP
 #undef STORE_VOID_OP
+	/* Optional (NULL: store_begin_redoable runs begin). */
+	int (*begin_redoable)(struct store *st, struct err *e);
 };
 
 /* The fence a connection's commits check (store_set_fence). */
@@ -24,6 +30,19 @@ struct store_fence {
 	int64_t account_id;        /* 0 = no fence */
 	char holder[128];
 	int64_t generation;
+};
+
+/* An event a backend appends in the current transaction (it adds the
+ * owner, the time and the seq); `entity_id`, `folder_path`, `from_folder`
+ * and `data` may be NULL. */
+struct store_event_new {
+	int64_t account_id;
+	enum store_event_type type;
+	const char *entity_id;
+	const char *folder_path;
+	const char *from_folder;
+	bool backfill;
+	const char *data;
 };
 
 /* Every backend's connection struct starts with this. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "inboxsync/driver.h"
 #include "inboxsync/graph.h"
+#include "inboxsync/imap.h"
 
 /* ---- the registry ------------------------------------------------------ */
 
@@ -18,14 +19,13 @@ static const struct driver_transport graph_transport = {
 	.open = graph_driver_open,
 };
 
-/* IMAP OAuth2: authorization and Test & Confirm (src/imap/imap_probe.c)
- * work; a mail driver is not part of this build yet. */
+/* IMAP OAuth2: the libetpan driver with SMTP submission (src/imap). */
 static const struct driver_transport imap_transport = {
 	.name = "imap",
 	.label = "IMAP OAuth2",
 	.token_resource = "outlook",
-	.can_sync = false,
-	.open = NULL,
+	.can_sync = true,
+	.open = imap_driver_open,
 };
 
 const struct driver_transport *const driver_transports[] = {
@@ -71,6 +71,14 @@ int driver_get_changes(struct driver *d, const char *folder, const char *cursor,
 	return DISPATCH(get_changes, "list changes", folder, cursor, page_size, page, e);
 }
 
+void driver_prefetch_changes(struct driver *d, const char *folder,
+			     const char *cursor, size_t page_size,
+			     size_t next_page_size)
+{
+	if (d->ops->prefetch_changes)
+		d->ops->prefetch_changes(d, folder, cursor, page_size, next_page_size);
+}
+
 int driver_poll_changes(struct driver *d, struct driver_poll *polls, size_t n,
 			size_t page_size, struct err *e)
 {
@@ -108,6 +116,22 @@ int driver_count_messages(struct driver *d, const char *folder, long long *total
 {
 	*total = -1;
 	return DISPATCH(count_messages, "count a folder's messages", folder, total, e);
+}
+
+int driver_fetch_bodies(struct driver *d, struct driver_body_fetch *items,
+			size_t n, struct err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		memset(&items[i].body, 0, sizeof(items[i].body));
+		items[i].rc = -1;
+		err_clear(&items[i].err);
+	}
+	if (d->ops->fetch_bodies)
+		return d->ops->fetch_bodies(d, items, n, e);
+	for (size_t i = 0; i < n; i++)
+		items[i].rc = driver_fetch_body(d, items[i].remote_id, &items[i].body,
+						&items[i].err);
+	return 0;
 }
 
 int driver_fetch_body(struct driver *d, const char *id, struct driver_body *out,

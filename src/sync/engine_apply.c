@@ -99,7 +99,9 @@ int engine_apply_page(struct store *st, int64_t account_id,
 
 	if (!cursor)
 		return err_set(e, ERR_BUG, "no_cursor", "a page of changes without a cursor");
-	if (store_begin(st, e) < 0)
+	/* Lost to a power failure, the page would be fetched again with the
+	 * cursor before it. */
+	if (store_begin_redoable(st, e) < 0)
 		return -1;
 	rc = apply_in_tx(st, account_id, f, pg, next_phase, cursor, confirmed, &swept, r, e);
 	if (rc != 0) {
@@ -132,7 +134,7 @@ int engine_apply_listing(struct store *st, int64_t account_id,
 {
 	if (pg->n == 0)
 		return 0;
-	if (store_begin(st, e) < 0)
+	if (store_begin_redoable(st, e) < 0)
 		return -1;
 	if (apply_items(st, account_id, f, pg, r, e) < 0) {
 		store_rollback(st);

@@ -2,14 +2,16 @@
  * engine_pass.c — one sync pass over an account's selected folders:
  *   1. the first page (the newest messages) of every folder without a
  *      cursor, so a first screen of mail appears at once;
- *   2. for folders still backfilling, a check for mail newer than the
- *      newest stored (new mail keeps arriving during a long backfill);
- *   3. backfill pages round-robin until every folder's round is complete
- *      (or the budget runs out);
- *   4. one poll of every live folder (Graph: one $batch for up to 20),
+ *   2. backfill pages round-robin until every folder's round is complete
+ *      (or the budget runs out), the pages fetched ahead by the driver
+ *      (driver_prefetch_changes); a folder that was backfilling already
+ *      also gets a check for mail newer than the newest stored after its
+ *      first page of the pass (new mail keeps arriving during a long
+ *      backfill);
+ *   3. one poll of every live folder (Graph: one $batch for up to 20),
  *      following any further pages;
- *   5. orphans (removed from a folder) resolved into moves or deletions;
- *   6. the account's state and reason.
+ *   4. orphans (removed from a folder) resolved into moves or deletions;
+ *   5. the account's state and reason.
  * An expired cursor re-bootstraps the folder in the same pass.
  */
 #include <stdio.h>
@@ -29,10 +31,10 @@ struct folder_run {
 	bool skip;                 /* permanent error this pass */
 	int resyncs;
 	long long pages;
+	bool check_new;            /* ask for newer mail after its next page */
 };
 
 struct pass {
-	const struct auth_env *env;
 	struct store *st;
 	struct driver *d;
 	struct store_account a;
@@ -41,6 +43,8 @@ struct pass {
 	struct folder_run *runs;
 	size_t n;
 	int64_t deadline_ms;
+	bool rescanned;            /* the folder tree was read in this pass */
+	bool round_ended;          /* a fresh round completed in this pass */
 	char note[400];            /* what happened worth telling the user */
 };
 
@@ -118,6 +122,14 @@ static int handle_folder_error(struct pass *p, struct folder_run *fr, struct err
 			 fr->f.path);
 		return start_round(p, fr, true, e);
 	}
+	if (err_is(e, "dependency_failed")) {
+		/* Its poll did not run because another folder's failed first
+		 * in the same batch: it is polled on its own next. */
+		log_info("sync", "%s/%s: polled on its own (%s)", p->a.name, fr->f.path,
+			 e->msg);
+		err_clear(e);
+		return 0;
+	}
 	if (err_is(e, "folder_gone")) {
 		log_info("sync", "%s/%s: folder is gone on the server", p->a.name,
 			 fr->f.path);
@@ -155,6 +167,8 @@ static int take_page(struct pass *p, struct folder_run *fr, struct driver_page *
 	}
 	if (rc < 0)
 		return -1;
+	if (done && phase != STORE_PHASE_LIVE)
+		p->round_ended = true;
 	fr->pages++;
 	report(p, fr, p->r->created - before);
 	return done;
@@ -220,7 +234,8 @@ static int poll_live(struct pass *p, struct err *e)
 {
 	size_t batch = p->d->limits.max_poll ? p->d->limits.max_poll : 1;
 	struct driver_poll *polls = xcalloc(batch, sizeof(*polls));
-	struct folder_run **who = xcalloc(batch, sizeof(*who));
+	/* an array of pointers: its element is one */
+	struct folder_run **who = xcalloc(batch, sizeof(*who)); /* NOLINT(bugprone-sizeof-expression) */
 	size_t i = 0;
 	int rc = 0;
 
@@ -244,6 +259,7 @@ static int poll_live(struct pass *p, struct err *e)
 		for (size_t j = 0; rc == 0 && j < k; j++) {
 			if (polls[j].rc < 0) {
 				*e = polls[j].err;
+				err_prefix(e, "%.200s: ", who[j]->f.path);
 				rc = handle_folder_error(p, who[j], e);
 				if (rc == 0 && !who[j]->skip)
 					rc = finish_round(p, who[j], e);
@@ -319,30 +335,90 @@ static int settle_outbox(struct pass *p, struct err *e)
 	return 0;
 }
 
+/* Tell the driver which pages come next: the first page of every folder
+ * without a round, and the next backfill page of every folder still in
+ * its first round, so a transport that can fetches the folders' rounds
+ * side by side (the first screens of every folder in one round trip). */
+static void prefetch_rounds(struct pass *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct folder_run *fr = &p->runs[i];
+
+		if (fr->skip)
+			continue;
+		if (!fr->f.cursor)
+			driver_prefetch_changes(p->d, fr->f.remote_id, NULL,
+						first_page(p), page_size(p));
+		else if (is_bootstrapping(fr))
+			driver_prefetch_changes(p->d, fr->f.remote_id, fr->f.cursor,
+						page_size(p), page_size(p));
+	}
+}
+
+static long long changes_of(const struct engine_result *r)
+{
+	return r->created + r->updated + r->moved + r->deleted;
+}
+
+/* Re-read the folder tree (names, counts) and the selected folders. */
+static int rescan(struct pass *p, struct err *e)
+{
+	if (engine_scan_folders(p->st, p->d, p->a.id, NULL, e) < 0)
+		return -1;
+	p->rescanned = true;
+	free_folders(p);
+	return load_folders(p, e);
+}
+
+/* The server's counts (TOTAL, UNREAD) come with the folder tree. A pass
+ * reads it again when they went stale and it costs little: right after a
+ * folder's first (or a fresh) round completed, so that a bootstrap ends
+ * with counts that match; and when changes arrived and the tree is older
+ * than ENGINE_COUNTS_REFRESH_S. */
+static int refresh_counts(struct pass *p, long long changes_before, struct err *e)
+{
+	bool changed = changes_of(p->r) > changes_before;
+
+	if (p->rescanned || (!p->round_ended && !changed))
+		return 0;
+	if (!p->round_ended &&
+	    time_now() - p->a.folders_scanned_at < ENGINE_COUNTS_REFRESH_S)
+		return 0;
+	if (engine_scan_folders(p->st, p->d, p->a.id, NULL, e) < 0) {
+		/* Only counts: a mailbox that throttles or fails ends the pass
+		 * as usual, anything else leaves the old counts. */
+		if (e->class != ERR_PERMANENT)
+			return -1;
+		log_info("sync", "%s: folder counts not refreshed: %s", p->a.name, e->msg);
+		err_clear(e);
+		return 0;
+	}
+	p->rescanned = true;
+	free_folders(p);
+	return load_folders(p, e);
+}
+
 /* The pass proper; errors end it. */
 static int run_pass(struct pass *p, struct err *e)
 {
 	bool progress = true;
+	long long changes_before;
 
 	if (drain_outbox(p, e) < 0)
 		return -1;
-	if (p->o->rescan_folders ||
-	    time_now() - p->a.folders_scanned_at > ENGINE_FOLDER_RESCAN_S) {
-		if (engine_scan_folders(p->st, p->d, p->a.id, NULL, e) < 0)
-			return -1;
-		free_folders(p);
-		if (load_folders(p, e) < 0)
-			return -1;
-	}
+	if ((p->o->rescan_folders ||
+	     time_now() - p->a.folders_scanned_at > ENGINE_FOLDER_RESCAN_S) &&
+	    rescan(p, e) < 0)
+		return -1;
 
+	prefetch_rounds(p);
 	for (size_t i = 0; i < p->n && !out_of_time(p); i++)
 		if (!p->runs[i].f.cursor && !p->runs[i].skip &&
 		    step_folder(p, &p->runs[i], e) < 0)
 			return -1;
-	for (size_t i = 0; i < p->n && !out_of_time(p); i++)
-		if (is_bootstrapping(&p->runs[i]) && !p->runs[i].skip &&
-		    p->runs[i].pages == 0 && check_new_mail(p, &p->runs[i], e) < 0)
-			return -1;
+	for (size_t i = 0; i < p->n; i++)
+		p->runs[i].check_new = is_bootstrapping(&p->runs[i]) &&
+				       p->runs[i].pages == 0;
 	while (progress && !out_of_time(p)) {
 		progress = false;
 		for (size_t i = 0; i < p->n && !out_of_time(p); i++) {
@@ -353,14 +429,25 @@ static int run_pass(struct pass *p, struct err *e)
 			if (step_folder(p, fr, e) < 0)
 				return -1;
 			progress = true;
+			/* Each folder's new-mail check right after its first page
+			 * of the pass, one folder at a time: the rounds fetched
+			 * ahead keep going meanwhile, so the checks cost no
+			 * round trips of the backfill. */
+			if (fr->check_new && !fr->skip) {
+				fr->check_new = false;
+				if (is_bootstrapping(fr) && check_new_mail(p, fr, e) < 0)
+					return -1;
+			}
 		}
 	}
 	if (out_of_time(p)) {
 		p->r->stopped_early = true;
 		return 0;
 	}
+	changes_before = changes_of(p->r);
 	if (poll_live(p, e) < 0 ||
-	    engine_resolve_orphans(p->st, p->d, p->a.id, p->r, e) < 0)
+	    engine_resolve_orphans(p->st, p->d, p->a.id, p->r, e) < 0 ||
+	    refresh_counts(p, changes_before, e) < 0)
 		return -1;
 	for (size_t i = 0; p->o->prefetch_bodies && i < p->n && !out_of_time(p); i++)
 		if (engine_prefetch_bodies(p->st, p->d, p->a.id, p->runs[i].f.id,
@@ -372,7 +459,7 @@ static int run_pass(struct pass *p, struct err *e)
 /* The account's state after a pass that ended well. */
 static void record_success(struct pass *p)
 {
-	char reason[512], when[TIME_RFC3339_LEN];
+	char reason[512];
 	struct err se;
 	long long total = 0;
 	size_t live = 0;
@@ -383,11 +470,11 @@ static void record_success(struct pass *p)
 	}
 	p->r->folders_live = (int)live;
 	p->r->complete = live == p->n && p->r->outbox_open == 0;
-	time_format_rfc3339(time_now(), when);
+	/* No time in the reason: an unchanged state writes no event (the
+	 * time of the last fetch is the account's incoming.last_fetch_at). */
 	if (p->r->complete)
-		snprintf(reason, sizeof(reason), "Up to date: %zu folder%s, %lld messages; "
-			 "last sync %s.%s%s", p->n, p->n == 1 ? "" : "s", total, when,
-			 p->note[0] ? " " : "", p->note);
+		snprintf(reason, sizeof(reason), "Up to date: %zu folder%s, %lld messages.%s%s",
+			 p->n, p->n == 1 ? "" : "s", total, p->note[0] ? " " : "", p->note);
 	else
 		snprintf(reason, sizeof(reason), "Synchronizing: %zu of %zu folders up to "
 			 "date, %lld messages so far (newest first, then older mail).%s%s",
@@ -448,7 +535,7 @@ static void record_failure(struct pass *p, const struct err *e)
 	default:
 		snprintf(reason, sizeof(reason), "%s failure: %s%s",
 			 e->class == ERR_TRANSIENT ? "Temporary" : "Sync", e->msg,
-			 e->class == ERR_TRANSIENT ? "; retrying with backoff" : "");
+			 e->class == ERR_TRANSIENT ? "; the next sync tries again" : "");
 		store_set_account_state(p->st, p->a.id, STORE_STATE_ERROR, reason,
 					e->fix ? e->fix : e->class == ERR_TRANSIENT
 					? FIX_RETRY : FIX_NONE, e->fix_arg, &se);
@@ -460,7 +547,7 @@ int engine_sync_pass_with(const struct auth_env *env, struct driver *d,
 			  int64_t account_id, const struct engine_opts *o,
 			  struct engine_result *r, struct err *e)
 {
-	struct pass p = { .env = env, .st = env->store, .d = d, .o = o, .r = r };
+	struct pass p = { .st = env->store, .d = d, .o = o, .r = r };
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -496,6 +583,23 @@ int engine_sync_pass_with(const struct auth_env *env, struct driver *d,
 	return rc;
 }
 
+/* The selected folders and how many are live, for a pass that is refused
+ * before it starts (best effort). */
+static void count_stored_folders(struct store *st, int64_t account_id,
+				 struct engine_result *r)
+{
+	struct store_folder *list;
+	struct err se;
+	size_t n;
+
+	if (store_list_folders(st, account_id, true, &list, &n, &se) < 0)
+		return;
+	r->folders_selected = (int)n;
+	for (size_t i = 0; i < n; i++)
+		r->folders_live += list[i].phase == STORE_PHASE_LIVE;
+	store_folder_list_free(list, n);
+}
+
 int engine_sync_pass(const struct auth_env *env, int64_t account_id,
 		     const struct engine_opts *o, struct engine_result *r,
 		     struct err *e)
@@ -507,6 +611,7 @@ int engine_sync_pass(const struct auth_env *env, int64_t account_id,
 	memset(r, 0, sizeof(*r));
 	if (rc <= 0)
 		return rc < 0 ? -1 : err_set(e, ERR_PERMANENT, "not_found", "no such account");
+	count_stored_folders(env->store, account_id, r);
 	if (a.state == STORE_STATE_AUTH_INVALID) {
 		err_set(e, ERR_AUTH, "auth_invalid", "account '%s' is auth_invalid: "
 			"background sync is suspended (%s)", a.name, a.state_reason);
@@ -530,6 +635,7 @@ int engine_sync_pass(const struct auth_env *env, int64_t account_id,
 	}
 	if (account_connect(env, &a, &c, e) < 0)
 		return -1;
+	memset(r, 0, sizeof(*r));
 	rc = engine_sync_pass_with(env, c.driver, account_id, o, r, e);
 	account_disconnect(&c);
 	return rc;

@@ -50,13 +50,13 @@ static int reply_headers(struct store *st, const struct store_account *a,
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
-		return err_set(e, ERR_PERMANENT, "usage", "reply: no synced message "
+		return err_set(e, ERR_PERMANENT, "not_found", "reply: no synced message "
 			       "with id '%.200s' in '%s'", id, a->name);
 	if (m.m.internet_message_id[0])
 		*in_reply_to = xstrdup(m.m.internet_message_id);
 	store_message_clear(&m);
 	if (!*in_reply_to)
-		return err_set(e, ERR_PERMANENT, "usage", "reply: message '%.200s' "
+		return err_set(e, ERR_PERMANENT, "conflict", "reply: message '%.200s' "
 			       "has no Message-ID to reply to", id);
 	return 0;
 }

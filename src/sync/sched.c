@@ -16,6 +16,7 @@
 #include "inboxsync/log.h"
 #include "inboxsync/sched.h"
 #include "inboxsync/timeutil.h"
+#include "sync/sched_internal.h"
 
 #define DEFAULT_WORKERS 4
 #define MAX_WORKERS 64
@@ -121,8 +122,10 @@ static void reschedule(struct sched *s, size_t i, int rc,
 
 	o->passes++;
 	o->rc = rc;
+	/* A pass that failed still committed what it did before the error,
+	 * and the folders are still there: both count. */
+	add_result(&o->total, r);
 	if (rc == 0) {
-		add_result(&o->total, r);
 		o->complete = r->complete;
 		err_clear(&o->err);
 		j->transient_in_row = 0;
@@ -253,13 +256,12 @@ static void *worker_main(void *arg)
 				wait_for_holder(s, (size_t)i, busy);
 				continue;
 			}
+			memset(&r, 0, sizeof(r));
 			rc = leased < 0 ? -1
 			     : engine_sync_pass(&w->env, s->ids[i], &s->cfg->engine, &r, &e);
 			if (leased == 1)
 				lease_drop(w, s->ids[i]);
 		}
-		if (rc < 0)
-			memset(&r, 0, sizeof(r));
 		if (s->cfg->after_pass)
 			s->cfg->after_pass(s->cfg->after_pass_ctx, s->ids[i], rc, &r, &e);
 		if (rc < 0)
@@ -273,29 +275,40 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+int sched_env_open(const struct sched_config *cfg, struct auth_env *env, struct err *e)
+{
+	memset(env, 0, sizeof(*env));
+	if (store_open(cfg->store_path, &env->store, e) < 0)
+		return -1;
+	env->vault = cfg->key_file ? vault_new_file(cfg->key_file) : vault_new(cfg->data_dir);
+	env->http = http_client_new(&(struct http_options){ .abort_flag = cfg->http_abort });
+	env->auth_invalid_threshold = cfg->auth_invalid_threshold;
+	return 0;
+}
+
+void sched_env_close(struct auth_env *env)
+{
+	store_close(env->store);
+	vault_free(env->vault);
+	http_client_free(env->http);
+	memset(env, 0, sizeof(*env));
+}
+
 static int worker_open(struct worker *w, const struct sched_config *cfg,
 		       size_t index, struct err *e)
 {
 	char host[64] = "";
 
-	memset(&w->env, 0, sizeof(w->env));
 	gethostname(host, sizeof(host) - 1);
 	snprintf(w->holder, sizeof(w->holder), "%s%s%.63s:%ld:%zu",
 		 cfg->node_id ? cfg->node_id : "", cfg->node_id ? "/" : "", host,
 		 (long)getpid(), index);
-	if (store_open(cfg->store_path, &w->env.store, e) < 0)
-		return -1;
-	w->env.vault = vault_new(cfg->data_dir);
-	w->env.http = http_client_new(NULL);
-	w->env.auth_invalid_threshold = cfg->auth_invalid_threshold;
-	return 0;
+	return sched_env_open(cfg, &w->env, e);
 }
 
 static void worker_close(struct worker *w)
 {
-	store_close(w->env.store);
-	vault_free(w->env.vault);
-	http_client_free(w->env.http);
+	sched_env_close(&w->env);
 }
 
 int sched_run(const struct sched_config *cfg, const int64_t *ids, size_t n,

@@ -9,6 +9,11 @@ SIM_PID=""
 SIM_URL=""
 
 scenario_cleanup() {
+	# for tests/secret_scan.sh: what the simulator handed out (secrets,
+	# passwords) before it goes
+	if [ -n "${SECRET_SCAN_DIR:-}" ] && [ -n "$SIM_URL" ]; then
+		curl -sS "$SIM_URL/_sim/world" >"$TEST_TMP/scan-world.json" 2>/dev/null || true
+	fi
 	if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
 		kill "$SIM_PID" 2>/dev/null
 		for _ in $(seq 1 50); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.1; done
@@ -51,7 +56,8 @@ provider_for_sim() {
 
 # authorize NAME SIGNIN_EMAIL: runs `account authorize --print-url`, lets the
 # simulator auto-approve SIGNIN_EMAIL and follows the redirect like a browser.
-# Leaves the command's exit status in $RC, stdout in $OUT, stderr in $ERR.
+# Leaves the command's exit status in $RC, stdout in $OUT, stderr in $ERR,
+# and the page the browser ended on in $AUTH_PAGE.
 authorize() {
 	local name=$1 who=$2
 	sim_admin POST auto-approve "{\"email\":\"$who\"}" >/dev/null
@@ -60,10 +66,29 @@ authorize() {
 	local pid=$!
 	for _ in $(seq 1 200); do [ -s "$TEST_TMP/auth.out" ] && break; sleep 0.05; done
 	AUTH_URL=$(head -n 1 "$TEST_TMP/auth.out")
-	curl -sS -L -o /dev/null "$AUTH_URL" || true
+	curl -sS -L -o "$TEST_TMP/auth_page.html" "$AUTH_URL" 2>"$TEST_TMP/auth_curl.err" || true
 	wait "$pid" && RC=0 || RC=$?
+	AUTH_PAGE=$(cat "$TEST_TMP/auth_page.html" 2>/dev/null)
 	OUT=$(tail -n +2 "$TEST_TMP/auth.out")
 	ERR=$(cat "$TEST_TMP/auth.err")
+}
+
+# cancel_authorize NAME: runs `account authorize --print-url` and answers it
+# as Microsoft does when the user cancels (error=access_denied). Leaves the
+# exit status in $RC, stderr in $ERR, the browser's page in $AUTH_PAGE and
+# the (now used) state in $AUTH_STATE.
+cancel_authorize() {
+	local pid url redirect
+	: >"$TEST_TMP/c.out"
+	"$INBOXSYNC_BIN" account authorize "$1" --print-url --timeout 30 >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err" &
+	pid=$!
+	for _ in $(seq 1 200); do [ -s "$TEST_TMP/c.out" ] && break; sleep 0.05; done
+	url=$(head -n1 "$TEST_TMP/c.out")
+	AUTH_STATE=$(echo "$url" | sed -n 's/.*[?&]state=\([^&]*\).*/\1/p')
+	redirect=$(echo "$url" | sed -n 's/.*[?&]redirect_uri=\([^&]*\).*/\1/p' | sed 's/%3A/:/g; s#%2F#/#g')
+	AUTH_PAGE=$(curl -sS "$redirect?error=access_denied&error_description=AADSTS65004%3A+User+declined+to+consent&state=$AUTH_STATE")
+	wait "$pid" && RC=0 || RC=$?
+	ERR=$(cat "$TEST_TMP/c.err"); OUT=""
 }
 
 # setup_account NAME EMAIL: provider, account, authorization, folders fetched.
@@ -77,6 +102,21 @@ setup_account() {
 
 # counter NAME: a number from the simulator's counters (jq path).
 sim_counter() { sim_admin GET counters | jq -r "$1 // 0"; }
+
+# sim_requests: how many requests reached Microsoft (Graph and sign-in,
+# not the admin API) since the last counters reset.
+sim_requests() { sim_admin GET counters | jq '[.requests | to_entries[] | select(.key | test("/_sim/") | not) | .value[]] | add // 0'; }
+
+# seeded_account NAME EMAIL COUNT SEED: a simulator user with COUNT seeded
+# messages, added, authorized and with its folders fetched.
+seeded_account() {
+	sim_admin POST users "{\"email\":\"$2\",\"name\":\"$1\"}" >/dev/null
+	sim_admin POST "mailboxes/$2/seed" "{\"count\":$3,\"seed\":$4}" >/dev/null
+	ibx account add "$1" --email "$2" >/dev/null
+	authorize "$1" "$2"
+	[ "$RC" -eq 0 ] || { echo "authorize $1: $ERR" >&2; exit 1; }
+	ibx folders fetch "$1" >/dev/null
+}
 
 # compare_with_sim NAME EMAIL: the local messages of the selected folders
 # equal the simulator's (same ids, folders, read flags); prints differences.

@@ -43,15 +43,7 @@ expect_in "$ERR" "already connected as account 'work'" "names the other account"
 
 # cancelled consent: the redirect carries error=access_denied
 ibx account add second --email bob@contoso.com >/dev/null
-"$INBOXSYNC_BIN" account authorize second --print-url --timeout 20 >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err" &
-pid=$!
-for _ in $(seq 1 200); do [ -s "$TEST_TMP/c.out" ] && break; sleep 0.05; done
-url=$(head -n1 "$TEST_TMP/c.out")
-state=$(echo "$url" | sed -n 's/.*[?&]state=\([^&]*\).*/\1/p')
-redirect=$(echo "$url" | sed -n 's/.*[?&]redirect_uri=\([^&]*\).*/\1/p' | sed 's/%3A/:/g; s#%2F#/#g')
-curl -sS -o /dev/null "$redirect?error=access_denied&error_description=AADSTS65004%3A+declined&state=$state"
-wait $pid && RC=0 || RC=$?
-ERR=$(cat "$TEST_TMP/c.err"); OUT=""
+cancel_authorize second
 expect_rc 4 "cancelled consent"
 expect_in "$ERR" "cancelled" "explains the cancellation"
 
@@ -61,7 +53,7 @@ pid=$!
 for _ in $(seq 1 200); do [ -s "$TEST_TMP/c.out" ] && break; sleep 0.05; done
 url=$(head -n1 "$TEST_TMP/c.out")
 redirect=$(echo "$url" | sed -n 's/.*[?&]redirect_uri=\([^&]*\).*/\1/p' | sed 's/%3A/:/g; s#%2F#/#g')
-curl -sS -o /dev/null "$redirect?code=forged&state=$state"   # the old, used state
+curl -sS -o /dev/null "$redirect?code=forged&state=$AUTH_STATE"   # the old, used state
 wait $pid && RC=0 || RC=$?
 ERR=$(cat "$TEST_TMP/c.err")
 expect_rc 1 "replayed state is refused"

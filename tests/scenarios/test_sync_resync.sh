@@ -43,4 +43,17 @@ sim_admin POST $M/expire-delta '{}' >/dev/null
 run ibx sync work --until-complete
 expect_rc 0 "resume after a mid-round expiry"
 compare_with_sim work adele@contoso.com
+
+# Every folder's token dead at once: one pass (not only --until-complete)
+# re-synchronizes them all; a poll the batch did not run because another
+# failed first is made on its own.
+ibx folders select work "Sent Items" Drafts >/dev/null
+ibx sync work --until-complete >/dev/null
+sim_admin POST $M/expire-delta '{}' >/dev/null
+run ibx sync work --once
+expect_rc 0 "one pass after every token expired"
+expect_not_in "$ERR" "HTTP 424" "no dependency failure reaches the user"
+run ibx --json folders list work
+[ "$(echo "$OUT" | jq '[.[] | select(.selected and .sync.phase != "live")] | length')" = "0" ] && pass "every folder live after one pass" || fail "not live: $OUT"
+compare_with_sim work adele@contoso.com
 finish

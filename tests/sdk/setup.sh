@@ -3,10 +3,12 @@
 # npm ci) into DEST/node_modules; the tests then find them through
 # NODE_PATH. ctest runs it as the fixture sdk/npm_ci before the sdk tests:
 # the only step that reaches the npm registry. It does nothing when DEST
-# already holds this lock's packages, so later runs stay offline.
+# already holds this lock's packages, so later runs stay offline. A second
+# argument names another directory with a package.json and lock to install
+# the same way (tests/server uses it).
 set -euo pipefail
-src=$(cd "$(dirname "$0")" && pwd)
-dest=${1:?usage: setup.sh DEST_DIR}
+dest=${1:?usage: setup.sh DEST_DIR [SOURCE_DIR]}
+src=$(cd "${2:-$(dirname "$0")}" && pwd)
 command -v node >/dev/null && command -v npm >/dev/null || {
 	echo "setup.sh: node and npm are needed (scripts/install-deps.sh installs them)" >&2
 	exit 1

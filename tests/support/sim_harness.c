@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +71,8 @@ int sim_start(struct sim_harness *h, const char *const *args)
 		return -1;
 	}
 	if (h->pid == 0) {
+		/* the simulator goes when the test does, however it ends */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(out[1], STDOUT_FILENO);
 		close(out[0]);
 		close(out[1]);

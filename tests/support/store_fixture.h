@@ -2,8 +2,10 @@
  * store_fixture.h — a fresh, empty store for one test, on whichever
  * backend the test run asks for: a SQLite file in a new temporary
  * directory by default; with $INBOXSYNC_TEST_STORE_URL set (a PostgreSQL
- * server the run started), a new database on it. Tests written against
- * store.h run unchanged on every backend this way.
+ * server the run started, as "postgresql://USER:PASSWORD@HOST:PORT"
+ * without a database: tests/pg/with_pg.sh sets it), a new, migrated
+ * database on it. Tests written against store.h run unchanged on every
+ * backend this way.
  */
 #ifndef INBOXSYNC_TEST_STORE_FIXTURE_H
 #define INBOXSYNC_TEST_STORE_FIXTURE_H

@@ -1,6 +1,7 @@
 /*
  * test_err.c — classified errors (err.c): set, prefix, clear, class names,
- * code matching, truncation of over-long messages, NULL-safety.
+ * code matching, truncation of over-long messages, NULL-safety, remote
+ * text escaped on the way in.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,6 +79,24 @@ static void test_long_message_and_code_truncated(void **state)
 	err_set(&e, ERR_TRANSIENT, long_code, "%s", long_text);
 	assert_int_equal(strlen(e.msg), sizeof(e.msg) - 1);
 	assert_int_equal(strlen(e.code), sizeof(e.code) - 1);
+}
+
+static void test_remote_text_is_escaped(void **state)
+{
+	struct err e;
+
+	(void)state;
+	/* what a server sent lands in messages and codes: never raw */
+	err_set(&e, ERR_PERMANENT, "bad\x1b[31m", "Graph said '%s'",
+		"\x1b]0;pwned\x07 \xff ok");
+	assert_string_equal(e.msg, "Graph said '\\x1b]0;pwned\\x07 \\xff ok'");
+	assert_string_equal(e.code, "bad\\x1b[31m");
+	err_prefix(&e, "folder %s: ", "In\nbox");
+	assert_string_equal(e.msg, "folder In\\nbox: Graph said "
+			    "'\\x1b]0;pwned\\x07 \\xff ok'");
+	/* an argument may be the message itself */
+	err_set(&e, ERR_TRANSIENT, "x", "again: %s", e.msg);
+	assert_memory_equal(e.msg, "again: folder In\\nbox:", 22);
 }
 
 static void test_prefix(void **state)
@@ -166,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_vset),
 		cmocka_unit_test(test_null_err_is_fine),
 		cmocka_unit_test(test_long_message_and_code_truncated),
+		cmocka_unit_test(test_remote_text_is_escaped),
 		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_prefix_overlong),
 		cmocka_unit_test(test_clear),

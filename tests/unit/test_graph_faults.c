@@ -2,7 +2,7 @@
  * test_graph_faults.c — the Graph driver against a scripted fake Graph
  * (libmicrohttpd in this process): the headers every request carries, the
  * error table (401 refresh, 429, 5xx, 410, 403, 404, 413, ...), malformed
- * and oversized answers, percent-encoding of ids, $batch layout (chains,
+ * and oversized answers, server bytes escaped in messages, percent-encoding of ids, $batch layout (chains,
  * relative URLs, per-item outcomes, 424, >20 items) and the folder walk.
  * Each test installs a script that answers requests; the server records
  * what it received, raw (no URL decoding), so the tests check the wire.
@@ -30,6 +30,7 @@
 #include "inboxsync/graph.h"
 #include "inboxsync/http.h"
 #include "inboxsync/json.h"
+#include "inboxsync/quote.h"
 #include "mhd_body.h"
 
 #define MAX_RECS 64
@@ -508,6 +509,13 @@ static void test_malformed_pages_are_transient(void **state)
 		"{\"value\":[{\"id\":\"a\",\"toRecipients\":[3]}],\"@odata.deltaLink\":\"x\"}",
 		"{\"value\":[7],\"@odata.nextLink\":\"x\"}",
 		"",
+		/* not UTF-8: a stray continuation byte, a truncated sequence */
+		"{\"value\":[{\"id\":\"a\",\"subject\":\"\x80\"}],\"@odata.deltaLink\":\"x\"}",
+		"{\"value\":[{\"id\":\"a\",\"subject\":\"caf\xc3\"}],\"@odata.deltaLink\":\"x\"}",
+		/* a member twice, something after the document */
+		"{\"value\":[{\"id\":\"a\",\"id\":\"b\"}],\"@odata.deltaLink\":\"x\"}",
+		"{\"value\":[],\"@odata.deltaLink\":\"x\"} trailing",
+		"{\"value\":[],\"@odata.deltaLink\":7}",
 	};
 
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
@@ -522,6 +530,68 @@ static void test_malformed_pages_are_transient(void **state)
 		assert_int_equal(pg.n, 0);
 		assert_null(pg.priv);
 		assert_non_null(strstr(e.msg, "rid-fake-1"));
+	}
+}
+
+/* UTF-8 beyond ASCII, escapes, nulls and an empty page come through as
+ * they are. */
+static void test_page_text_is_kept(void **state)
+{
+	char *body = xasprintf("{\"value\":[{\"id\":\"a\",\"subject\":\"caf\xc3\xa9 "
+			       "\xe2\x98\x83 \\u00e9\\n\",\"isRead\":null,\"toRecipients\":null,"
+			       "\"categories\":[\"x\",\"\xf0\x9f\x93\xa7\"],\"unknown\":{\"deep\":[1,2]}},"
+			       "{\"id\":\"b\",\"@removed\":{\"reason\":\"deleted\"}}],"
+			       "\"@odata.deltaLink\":\"%s/me/delta?t=1\"}", F.base);
+	struct driver_page pg;
+	struct err e;
+
+	assert_int_equal(changes_with(*state, 200, body, NULL, &pg, &e), 0);
+	assert_int_equal(pg.n, 2);
+	assert_string_equal(pg.items[0].subject, "caf\xc3\xa9 \xe2\x98\x83 \xc3\xa9\n");
+	assert_int_equal(pg.items[0].is_read, MAIL_UNKNOWN);
+	assert_false(pg.items[0].to.known);
+	assert_true(pg.items[0].categories.known);
+	assert_int_equal(pg.items[0].categories.n, 2);
+	assert_string_equal(pg.items[0].categories.items[1], "\xf0\x9f\x93\xa7");
+	assert_true(pg.items[1].removed);
+	assert_non_null(pg.done_cursor);
+	driver_page_free(&pg);
+	free(body);
+}
+
+/* What a hostile or broken server sends never reaches a message raw:
+ * a control byte in a JSON syntax error ("near '\x1b'"), in Graph's own
+ * message and code, in a timestamp, and a C1 control (CSI) all end up
+ * escaped, and the message stays one line of valid UTF-8. */
+static void test_server_bytes_in_messages_are_escaped(void **state)
+{
+	static const struct {
+		unsigned status;
+		const char *body;
+		const char *shown;
+	} cases[] = {
+		{ 200, "{\"value\":[\x1b[2J]}", "'[\\x1b[2J]}'" },
+		{ 200, "{\"value\":[\xc2\x9b" "31m]}", "[\\u009b" },
+		{ 400, "{\"error\":{\"code\":\"Bad\\u001b]0;x\\u0007\","
+		  "\"message\":\"line1\\nline2 \\u009b31m \\u202eexe.txt\"}}",
+		  "Bad\\x1b]0;x\\x07: \"line1\\nline2 \\u009b31m \\u202eexe.txt\"" },
+		{ 200, "{\"value\":[{\"id\":\"a\",\"receivedDateTime\":\"\\u001b[5m\"}],"
+		  "\"@odata.deltaLink\":\"x\"}", "'\\x1b[5m'" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct driver_page pg;
+		struct err e;
+		char again[sizeof(e.msg)];
+
+		assert_int_equal(changes_with(*state, cases[i].status, cases[i].body,
+					      NULL, &pg, &e), -1);
+		if (!strstr(e.msg, cases[i].shown))
+			fail_msg("case %zu: '%s' not in: %s", i, cases[i].shown, e.msg);
+		for (const char *c = e.msg; *c; c++)
+			assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
+		/* nothing left to escape: quoting it again changes nothing */
+		assert_string_equal(quote_str(again, sizeof(again), e.msg), e.msg);
 	}
 }
 
@@ -1247,7 +1317,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_denied_says_what_to_do, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_404_means_not_found_on_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_text_is_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_pages_are_transient, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_bytes_in_messages_are_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_listing_is_transient_mime_permanent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_network_error_is_transient, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_round_request_and_parse, setup, teardown),

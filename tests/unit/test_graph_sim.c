@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -572,15 +573,61 @@ static void test_next_page_fetched_ahead(void **state)
 	json_decref(admin(f, "POST", "/_sim/counters/reset", NULL));
 	assert_int_equal(driver_get_changes(f->d, folder, NULL, 50, &p1, &e), 0);
 	assert_non_null(p1.next_cursor);
-	/* the next page is asked for before the engine asks */
+	/* the next page is asked for before the engine asks (and the one
+	 * after it, as a chain runs up to two pages ahead) */
 	for (int i = 0; i < 100 && (n = delta_requests(f)) < 2; i++)
 		time_sleep_ms(20);
-	assert_int_equal(n, 2);
+	assert_true(n >= 2 && n <= 3);
 	assert_int_equal(driver_get_changes(f->d, folder, p1.next_cursor, 50, &p2, &e), 0);
 	assert_int_equal(p2.n, 50);
 	assert_string_not_equal(p1.items[0].remote_id, p2.items[0].remote_id);
 	driver_page_free(&p1);
 	driver_page_free(&p2);
+	free(folder);
+}
+
+/* Bodies of many messages: $batch, 20 per request, each item its own
+ * answer (a message gone since is "not_found", the others still come). */
+static void test_bodies_in_batches(void **state)
+{
+	struct fixture *f = *state;
+	char *folder = folder_create(f, "Bodies", "msgfolderroot", false);
+	struct driver_body_fetch items[24];
+	struct driver_page pg;
+	struct err e;
+	json_t *c;
+
+	seed(f, "Bodies", 24);
+	assert_int_equal(driver_get_changes(f->d, folder, NULL, 50, &pg, &e), 0);
+	assert_int_equal(pg.n, 24);
+	assert_int_equal(f->d->limits.max_bodies, 20);
+	memset(items, 0, sizeof(items));
+	for (size_t i = 0; i < 24; i++)
+		items[i].remote_id = pg.items[i].remote_id;
+	{
+		char *esc = curl_easy_escape(NULL, items[23].remote_id, 0);
+		char *path = xasprintf("/_sim/mailboxes/adele@contoso.com/messages/%s"
+				       "?permanent=true", esc);
+
+		json_decref(admin(f, "DELETE", path, NULL));
+		free(path);
+		curl_free(esc);
+	}
+	json_decref(admin(f, "POST", "/_sim/counters/reset", NULL));
+	assert_int_equal(driver_fetch_bodies(f->d, items, 20, &e), 0);
+	assert_int_equal(driver_fetch_bodies(f->d, items + 20, 4, &e), 0);
+	for (size_t i = 0; i < 23; i++) {
+		assert_int_equal(items[i].rc, 0);
+		assert_non_null(items[i].body.content_type);
+		assert_true(items[i].body.len > 0);
+		driver_body_free(&items[i].body);
+	}
+	assert_int_equal(items[23].rc, -1);
+	assert_true(err_is(&items[23].err, "not_found"));
+	c = graph_counters(f);
+	assert_int_equal(json_integer_value(json_object_get(c, "POST /v1.0/$batch")), 2);
+	json_decref(c);
+	driver_page_free(&pg);
 	free(folder);
 }
 
@@ -985,6 +1032,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_draft_send_lands_in_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_test_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_test_without_mail_send, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bodies_in_batches, setup, teardown),
 	};
 
 	http_global_init(NULL);

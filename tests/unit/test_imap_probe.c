@@ -176,26 +176,45 @@ static void test_imap_login_lists_folders(void **state)
 	assert_non_null(strstr(s.received, "LIST \"\" *"));
 }
 
+/* A login the scripted server refuses with `reply` (after CAPABILITY). */
+static void imap_refused(const char *reply, int *n, struct err *e)
+{
+	const struct step steps[] = { { IMAP_CAPS }, { reply } };
+	struct fake_server s;
+
+	fake_start(&s, IMAP_GREETING, steps, 2);
+	assert_int_equal(imap_probe_login("127.0.0.1", s.port, USER, TOKEN, n, e), -1);
+	fake_stop(&s);
+	assert_string_equal(e->code, "imap_auth");
+}
+
 static void test_imap_refusal_quotes_server(void **state)
 {
-	static const struct step steps[] = {
-		{ IMAP_CAPS },
-		{ "$T NO AUTHENTICATE failed.\r\n" },
-	};
-	struct fake_server s;
 	struct err e = { 0 };
 	int n = -1;
 
 	(void)state;
-	fake_start(&s, IMAP_GREETING, steps, 2);
-	assert_int_equal(imap_probe_login("127.0.0.1", s.port, USER, TOKEN, &n, &e), -1);
-	fake_stop(&s);
+	imap_refused("$T NO AUTHENTICATE failed.\r\n", &n, &e);
 	assert_int_equal(n, 0);
 	assert_int_equal(e.class, ERR_AUTH);
-	assert_string_equal(e.code, "imap_auth");
 	assert_non_null(strstr(e.msg, "NO AUTHENTICATE failed."));
-	assert_non_null(strstr(e.msg, "Set-CASMailbox -Identity " USER " -ImapEnabled $true"));
+	assert_int_equal(e.fix, FIX_ENABLE_MAIL_AUTH);
+	assert_string_equal(e.fix_arg, "IMAP");
+	assert_null(strstr(e.msg, "Set-CASMailbox")); /* no commands in messages */
 	assert_null(strstr(e.msg, TOKEN));
+}
+
+/* The server's words are quoted, never replayed: a terminal escape and
+ * bytes that are not UTF-8 in its refusal arrive escaped. */
+static void test_imap_refusal_is_escaped(void **state)
+{
+	struct err e = { 0 };
+
+	(void)state;
+	imap_refused("$T NO \x1b]0;owned\x07 \xff\xfe failed\r\n", NULL, &e);
+	assert_non_null(strstr(e.msg, "NO \\x1b]0;owned\\x07 \\xff\\xfe failed"));
+	assert_null(strchr(e.msg, '\x1b'));
+	assert_null(strchr(e.msg, '\xff'));
 }
 
 static void test_imap_without_xoauth2(void **state)
@@ -265,7 +284,10 @@ static void test_smtp_auth_disabled(void **state)
 	assert_int_equal(e.class, ERR_AUTH);
 	assert_string_equal(e.code, "smtp_auth");
 	assert_non_null(strstr(e.msg, "535 5.7.139 Authentication unsuccessful"));
-	assert_non_null(strstr(e.msg, "-SmtpClientAuthenticationDisabled $false"));
+	assert_non_null(strstr(e.msg, "SMTP AUTH is disabled"));
+	assert_int_equal(e.fix, FIX_ENABLE_MAIL_AUTH);
+	assert_string_equal(e.fix_arg, "SMTP");
+	assert_null(strstr(e.msg, "Set-CASMailbox"));
 	assert_null(strstr(s.received, "MAIL FROM"));
 }
 
@@ -339,6 +361,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_imap_login_lists_folders),
 		cmocka_unit_test(test_imap_refusal_quotes_server),
+		cmocka_unit_test(test_imap_refusal_is_escaped),
 		cmocka_unit_test(test_imap_without_xoauth2),
 		cmocka_unit_test(test_smtp_login_stops_after_auth),
 		cmocka_unit_test(test_smtp_auth_disabled),

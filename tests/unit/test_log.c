@@ -293,6 +293,30 @@ static void test_log_file_never_holds_a_secret(void **state)
 	free(text);
 }
 
+/* A server's text in a log line cannot start a second line or send the
+ * terminal an escape sequence. */
+static void test_log_line_is_one_printable_line(void **state)
+{
+	char path[] = "/tmp/test_log_XXXXXX";
+	char *text;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(log_set_file(path), 0);
+	log_warn("graph", "server said: %s",
+		 "bad\n2099-01-01T00:00:00Z error auth: forged\x1b[2J\xff");
+	log_set_file(NULL);
+	text = read_file(path);
+	unlink(path);
+	assert_non_null(strstr(text, "server said: bad\\n2099-01-01T00:00:00Z "
+			       "error auth: forged\\x1b[2J\\xff\n"));
+	assert_ptr_equal(strchr(text, '\n'), text + strlen(text) - 1);
+	assert_null(strchr(text, '\x1b'));
+	free(text);
+}
+
 static void test_levels(void **state)
 {
 	(void)state;
@@ -319,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_truncation_never_leaks_or_overflows),
 		cmocka_unit_test(test_arbitrary_bytes_are_safe),
 		cmocka_unit_test(test_log_file_never_holds_a_secret),
+		cmocka_unit_test(test_log_line_is_one_printable_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /*
  * test_mime.c — outgoing messages built with GMime: headers (From, To,
  * Cc, Bcc, Subject, Message-ID, In-Reply-To, References), CRLF line ends,
- * attachments that decode back byte-exact, address validation, and the
- * size limit checked before and after encoding.
+ * attachments that decode back byte-exact, attachment names and reply ids
+ * that cannot inject a header, address validation, and the size limit checked before
+ * and after encoding.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,16 @@ static GMimeMessage *parse(const struct buf *b)
 	g_object_unref(p);
 	g_object_unref(s);
 	return m;
+}
+
+/* Build `d` (it must build) into `b` and read it back. */
+static GMimeMessage *build_parsed(const struct mime_draft *d, struct buf *b)
+{
+	struct err e = { 0 };
+
+	buf_init(b, 1 << 20);
+	assert_int_equal(mime_build(d, 1 << 20, b, &e), 0);
+	return parse(b);
 }
 
 static void test_headers_and_crlf(void **state)
@@ -103,6 +114,55 @@ static void test_attachment_round_trip(void **state)
 	buf_free(&b);
 }
 
+/* A file name cannot end its header and start another (fuzz_mime found
+ * "x\r\nBcc: ..." written as a header of the attachment's part). */
+static void test_attachment_name_cannot_inject_a_header(void **state)
+{
+	struct mime_attachment att = { "report.pdf\r\nBcc: eve@evil.example", NULL, "x", 1 };
+	struct mime_draft d = {
+		.from_name = "", .from_address = "a@contoso.com", .to = "b@contoso.com",
+		.subject = "s", .body = "b", .body_len = 1, .attachments = &att,
+		.n_attachments = 1, .message_id = "<m@contoso.com>", .date = 1700000000,
+	};
+	struct buf b;
+	GMimeMessage *m;
+	GMimeObject *part;
+
+	(void)state;
+	m = build_parsed(&d, &b);
+	assert_null(strstr(b.data, "\nBcc:"));
+	part = g_mime_multipart_get_part(GMIME_MULTIPART(g_mime_message_get_mime_part(m)), 1);
+	assert_null(g_mime_object_get_header(part, "Bcc"));
+	assert_string_equal(g_mime_part_get_filename(GMIME_PART(part)),
+			    "report.pdf__Bcc: eve@evil.example");
+	g_object_unref(m);
+	buf_free(&b);
+}
+
+/* Nor can the Message-ID a reply answers (the sender's, taken from the
+ * synced message), when GMime cannot read it as one and writes it as is. */
+static void test_reply_id_cannot_inject_a_header(void **state)
+{
+	struct mime_draft d = {
+		.from_name = "", .from_address = "a@contoso.com", .to = "b@contoso.com",
+		.subject = "RE: s", .body = "b", .body_len = 1,
+		.message_id = "<m@contoso.com>", .date = 1700000000,
+		.in_reply_to = "<broken\r\nBcc: eve@evil.example",
+		.references = "<broken\r\nBcc: eve@evil.example",
+	};
+	struct buf b;
+	GMimeMessage *m;
+
+	(void)state;
+	m = build_parsed(&d, &b);
+	assert_null(strstr(b.data, "\nBcc:"));
+	assert_null(g_mime_object_get_header(GMIME_OBJECT(m), "Bcc"));
+	assert_int_equal(internet_address_list_length(
+		g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_BCC)), 0);
+	g_object_unref(m);
+	buf_free(&b);
+}
+
 static void test_addresses(void **state)
 {
 	struct mime_addresses l;
@@ -144,6 +204,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_headers_and_crlf),
 		cmocka_unit_test(test_attachment_round_trip),
+		cmocka_unit_test(test_attachment_name_cannot_inject_a_header),
+		cmocka_unit_test(test_reply_id_cannot_inject_a_header),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_message_id_shape),
 	};

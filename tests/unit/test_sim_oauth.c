@@ -717,6 +717,41 @@ static char *granted_scope(struct sim_harness *h, const char *requested)
 	return scope;
 }
 
+/* An app proves its registration with a client-credentials token. */
+static void test_client_credentials(void **state)
+{
+	struct sim_harness *h = *state;
+	struct sim_http r;
+	char *form;
+
+	assert_true(asprintf(&form, "grant_type=client_credentials&client_id=%s&client_secret=%s"
+				    "&scope=https%%3A%%2F%%2Fgraph.microsoft.com%%2F.default",
+			     h->client_id, h->client_secret) > 0);
+	sim_post_form(h, "/common/oauth2/v2.0/token", form, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"access_token\""));
+	assert_null(strstr(r.body, "refresh_token"));
+	sim_http_free(&r);
+	free(form);
+	assert_true(asprintf(&form, "grant_type=client_credentials&client_id=%s&client_secret=wrong"
+				    "&scope=https%%3A%%2F%%2Fgraph.microsoft.com%%2F.default",
+			     h->client_id) > 0);
+	sim_post_form(h, "/common/oauth2/v2.0/token", form, &r);
+	assert_aad_error(&r, 401, "invalid_client", 7000215);
+	sim_http_free(&r);
+	free(form);
+	assert_true(asprintf(&form, "grant_type=client_credentials&client_id=%s&client_secret=%s"
+				    "&scope=Mail.Read", h->client_id, h->client_secret) > 0);
+	sim_post_form(h, "/common/oauth2/v2.0/token", form, &r);
+	assert_aad_error(&r, 400, "invalid_scope", 1002012);
+	sim_http_free(&r);
+	free(form);
+	sim_post_form(h, "/nowhere.example/oauth2/v2.0/token",
+		      "grant_type=client_credentials&client_id=x&client_secret=y", &r);
+	assert_aad_error(&r, 400, "invalid_request", 90002);
+	sim_http_free(&r);
+}
+
 static void test_scopes_echoed_as_requested(void **state)
 {
 	struct sim_harness *h = *state;
@@ -743,6 +778,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_interactive_sign_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_public_client_flows_and_client_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scopes_echoed_as_requested, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_credentials, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,10 +6,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/timeutil.h"
 #include "store/sqlite/sqlite_internal.h"
+#include "store/store_rows.h"
 
 #define ACCOUNT_ERRORS_KEPT 20
 
@@ -173,19 +173,10 @@ static int state_event(struct store *st, int64_t id, enum store_state state,
 		       const char *reason, enum err_fix fix, const char *fix_arg,
 		       struct err *e)
 {
-	char fixtext[640];
-	json_t *obj;
-	char *data;
-	int rc;
+	char *data = store_state_event_data(state, reason, fix, fix_arg);
+	int rc = sq_event(st, &(struct store_event_new){ .account_id = id,
+			  .type = STORE_EVENT_ACCOUNT_STATE_CHANGED, .data = data }, e);
 
-	err_fix_text(fix, fix_arg, fixtext, sizeof(fixtext));
-	obj = json_pack("{s:s,s:s,s:s,s:s}", "state", store_state_name(state),
-			"state_reason", reason ? reason : "", "fix", fixtext,
-			"fix_code", err_fix_name(fix));
-	data = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-	json_decref(obj);
-	rc = sq_event(st, &(struct sq_event){ .account_id = id,
-		      .type = STORE_EVENT_ACCOUNT_STATE_CHANGED, .data = data }, e);
 	free(data);
 	return rc;
 }
@@ -630,12 +621,16 @@ int sqlite_delete_account(struct store *st, int64_t id, struct err *e)
 		return -1;
 	rc = sq_exec_ints(st, "DELETE FROM accounts WHERE id = ?",
 			  "removing the account", e, 1, id);
+	/* Rows that name the account without a foreign key. */
 	if (rc == 0)
 		rc = sq_exec_ints(st, "DELETE FROM events WHERE account_id = ?",
 				  "removing the account's events", e, 1, id);
+	if (rc == 0)
+		rc = sq_exec_ints(st, "DELETE FROM webhook_deliveries WHERE account_id = ?",
+				  "removing the account's webhook deliveries", e, 1, id);
 	rc = sq_auto_end(st, owned, rc, e);
-	/* Give the space back (a no-op unless auto_vacuum is incremental;
-	 * the store turns it on when it creates a file). */
+	/* Give the space back (auto_vacuum is incremental in every store:
+	 * new files are made so, older ones converted when opened). */
 	if (rc == 0 && owned)
 		sqlite3_exec(sq_db(st), "PRAGMA incremental_vacuum", NULL, NULL, NULL);
 	return rc;

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "inboxsync/alloc.h"
+#include "inboxsync/buf.h"
+#include "inboxsync/log.h"
 #include "inboxsync/timeutil.h"
 #include "store/sqlite/sqlite_internal.h"
 
@@ -20,6 +22,10 @@ extern const char *const sqlite_migrations[];
 extern const size_t sqlite_migrations_count;
 
 #define BUSY_TIMEOUT_MS 15000
+/* Stores up to this size are converted to incremental auto-vacuum when
+ * opened (a VACUUM copies the file: about a second per 100 MB); larger
+ * ones by an explicit migration (store_migrate). */
+#define VACUUM_ON_OPEN_MAX ((int64_t)64 << 20)
 
 static int fail_code(struct sq_store *q, int code, const char *msg,
 		     const char *what, struct err *e)
@@ -36,9 +42,10 @@ static int fail_code(struct sq_store *q, int code, const char *msg,
 	}
 	if (code == SQLITE_READONLY || q->readonly) {
 		err_set(e, ERR_PERMANENT, "store_readonly",
-			"the store %s is read-only (%s needs to write): the "
-			"user running inboxsync needs write permission on the "
-			"file and its directory", q->path, what);
+			"the store %s is read-only here (%s needs to write): %s; "
+			"the user running inboxsync needs write permission on the "
+			"file and on its directory", q->path, what,
+			q->readonly_why[0] ? q->readonly_why : "it cannot be written");
 		return err_set_fix(e, FIX_STORAGE, q->path);
 	}
 	return err_set(e, ERR_PERMANENT, "store", "store %s: %s failed: %s",
@@ -119,6 +126,14 @@ void sq_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
+void sq_text_static(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
 void sq_int(sqlite3_stmt *s, int i, int64_t v)
 {
 	sqlite3_bind_int64(s, i, v);
@@ -183,6 +198,37 @@ int sqlite_begin(struct store *st, struct err *e)
 	return 0;
 }
 
+/* The disk wait of a commit, set outside transactions only. */
+static void set_durability(struct sq_store *q, bool full)
+{
+	exec_sql(q, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+		 "setting durability", &(struct err){ 0 });
+}
+
+int sqlite_begin_redoable(struct store *st, struct err *e)
+{
+	struct sq_store *q = SQ(st);
+
+	if (q->in_tx)
+		return err_set(e, ERR_BUG, "store", "nested store transaction");
+	set_durability(q, false);
+	if (sqlite_begin(st, e) < 0) {
+		set_durability(q, true);
+		return -1;
+	}
+	q->redoable = 1;
+	return 0;
+}
+
+/* After a redoable transaction: every other one waits for the disk. */
+static void end_redoable(struct sq_store *q)
+{
+	if (q->redoable) {
+		q->redoable = 0;
+		set_durability(q, true);
+	}
+}
+
 /* The fence holds when the lease row still names our holder and
  * generation and has not expired. Inside the transaction, which holds the
  * write lock: nobody can take the lease over between check and commit. */
@@ -227,6 +273,7 @@ int sqlite_commit(struct store *st, struct err *e)
 		return -1;
 	}
 	q->in_tx = 0;
+	end_redoable(q);
 	return 0;
 }
 
@@ -238,6 +285,7 @@ void sqlite_rollback(struct store *st)
 		return;
 	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 	q->in_tx = 0;
+	end_redoable(q);
 }
 
 int sq_auto_begin(struct store *st, int *owned, struct err *e)
@@ -298,7 +346,7 @@ int sq_query_int(struct store *st, const char *sql, const char *what,
 	return rc < 0 ? -1 : 0;
 }
 
-int sq_event(struct store *st, const struct sq_event *ev, struct err *e)
+int sq_event(struct store *st, const struct store_event_new *ev, struct err *e)
 {
 	static const char sql[] =
 		"INSERT INTO events (account_id, user_id, type, entity_id, "
@@ -324,7 +372,7 @@ int sq_event(struct store *st, const struct sq_event *ev, struct err *e)
 	type fn(sqlite3_stmt *s, int i) \
 	{ \
 		type v; \
-		return parse(sq_col_str(s, i), &v) == 0 ? v : fallback; \
+		return parse(sq_col_str(s, i), &v) == 0 ? v : (fallback); \
 	}
 COL_ENUM(sq_col_state, enum store_state, store_state_parse, STORE_STATE_NEW)
 COL_ENUM(sq_col_phase, enum store_phase, store_phase_parse, STORE_PHASE_PENDING)
@@ -353,7 +401,7 @@ static int get_user_version(struct sq_store *q, int *v, struct err *e)
  * each commit. */
 static int migrate(struct sq_store *q, int *from, int *to, struct err *e)
 {
-	int version;
+	int version = 0;
 
 	if (get_user_version(q, &version, e) < 0)
 		return -1;
@@ -372,9 +420,9 @@ static int migrate(struct sq_store *q, int *from, int *to, struct err *e)
 		return 0;
 	if (q->readonly) {
 		err_set(e, ERR_PERMANENT, "store_readonly",
-			"the store %s needs an upgrade of its schema, but it is "
-			"read-only: the user running inboxsync needs write "
-			"permission on the file and its directory", q->path);
+			"the store %s needs an upgrade of its schema, but %s: the "
+			"user running inboxsync needs write permission on the file "
+			"and on its directory", q->path, q->readonly_why);
 		return err_set_fix(e, FIX_STORAGE, q->path);
 	}
 	/* A new file gives deleted space back on demand (removing an
@@ -413,26 +461,143 @@ static int migrate(struct sq_store *q, int *from, int *to, struct err *e)
 static void sq_close(struct store *st);
 static const struct store_ops sqlite_ops;
 
-/* Open the file, read-write when we may, read-only otherwise. */
+/* The directory part of `path` ("." when there is none); heap. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xasprintf("%.*s", (int)(slash - path), path);
+}
+
+/* "file:PATH?immutable=1" with the characters a URI path reserves
+ * escaped; heap. */
+static char *immutable_uri(const char *path)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, strlen(path) * 3 + 64);
+	rc = buf_puts(&b, "file:", NULL);
+	for (const char *p = path; *p && rc == 0; p++)
+		rc = *p == '%' || *p == '?' || *p == '#'
+		     ? buf_printf(&b, NULL, "%%%02X", (unsigned char)*p)
+		     : buf_append(&b, p, 1, NULL);
+	if (rc == 0)
+		rc = buf_puts(&b, "?immutable=1", NULL);
+	return buf_detach(&b, NULL);
+}
+
+/* Open the file, read-write when we may, read-only otherwise. A store
+ * whose directory cannot be written is read-only too: SQLite creates its
+ * journal and WAL index there. With no write-ahead log waiting, such a
+ * file is read as immutable (nothing can change it without the
+ * directory); with one, SQLite reads it through the existing index. */
 static int open_db(struct sq_store *q, const char *location, struct err *e)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 	bool exists = access(location, F_OK) == 0;
+	char *dir = dir_of(location), *wal = xasprintf("%s-wal", location);
+	char *uri = NULL;
+	bool dir_ok = access(dir, W_OK) == 0;
+	int rc = -1;
 
-	if (exists && access(location, W_OK) < 0 && errno == EACCES) {
-		flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
-		q->readonly = true;
+	if (!exists && !dir_ok) {
+		err_set(e, ERR_PERMANENT, "store_readonly", "cannot create the store %s: "
+			"its directory %s is not writable; the user running inboxsync "
+			"needs write permission on that directory", location, dir);
+		err_set_fix(e, FIX_STORAGE, dir);
+		goto out;
 	}
-	if (sqlite3_open_v2(location, &q->db, flags, NULL) == SQLITE_OK)
-		return 0;
+	if (exists && access(location, W_OK) < 0) {
+		q->readonly = true;
+		if (dir_ok)
+			snprintf(q->readonly_why, sizeof(q->readonly_why), "the file is "
+				 "not writable for this user");
+		else
+			snprintf(q->readonly_why, sizeof(q->readonly_why), "neither the "
+				 "file nor its directory %.400s is writable for this user", dir);
+	} else if (exists && !dir_ok) {
+		q->readonly = true;
+		snprintf(q->readonly_why, sizeof(q->readonly_why), "its directory %.400s "
+			 "is not writable for this user", dir);
+	}
+	if (q->readonly) {
+		flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+		if (!dir_ok && access(wal, F_OK) < 0) {
+			uri = immutable_uri(location);
+			flags |= SQLITE_OPEN_URI;
+		}
+	}
+	if (sqlite3_open_v2(uri ? uri : location, &q->db, flags, NULL) == SQLITE_OK) {
+		rc = 0;
+		goto out;
+	}
 	err_set(e, ERR_PERMANENT, "store", "cannot open the store %s: %s%s",
 		location, q->db ? sqlite3_errmsg(q->db) : "out of memory",
 		!exists ? " (the user running inboxsync needs write permission "
 			  "on its directory to create it)" : "");
-	return err_set_fix(e, FIX_STORAGE, location);
+	err_set_fix(e, FIX_STORAGE, location);
+out:
+	free(dir);
+	free(wal);
+	free(uri);
+	return rc;
 }
 
-static int sq_setup(struct sq_store *q, int *from, int *to, struct err *e)
+static int pragma_int(struct sq_store *q, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(q->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(s, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Stores made before the store chose incremental auto-vacuum never give
+ * deleted space back (removing an account runs PRAGMA
+ * incremental_vacuum, which needs it). Convert them once, outside any
+ * transaction: the mode can only change with a VACUUM, which rewrites the
+ * file. On open only when the store is small (`always` false); a larger
+ * one is left as it is, with a warning, for store_migrate, which
+ * converts any size. Best effort: a store that is busy or lacks the space
+ * for the copy is converted another time. */
+static void convert_auto_vacuum(struct sq_store *q, bool always)
+{
+	int64_t mode = 0, pages = 0, page_size = 0, size;
+
+	if (q->readonly || pragma_int(q, "PRAGMA auto_vacuum", &mode) < 0 || mode == 2 ||
+	    pragma_int(q, "PRAGMA page_count", &pages) < 0 ||
+	    pragma_int(q, "PRAGMA page_size", &page_size) < 0)
+		return;
+	size = pages * page_size;
+	if (!always && size > VACUUM_ON_OPEN_MAX) {
+		log_warn("store", "%s (%lld MB) was made before inboxsync gave removed "
+			 "space back; an explicit schema migration converts it once (it "
+			 "rewrites the file and needs as much free space)", q->path,
+			 (long long)(size >> 20));
+		return;
+	}
+	if (sqlite3_exec(q->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(q->db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK) {
+		log_warn("store", "%s: converting to incremental auto-vacuum failed (%s); "
+			 "it is tried again next time", q->path, sqlite3_errmsg(q->db));
+		return;
+	}
+	log_info("store", "%s now gives removed space back (incremental auto-vacuum)",
+		 q->path);
+}
+
+static int sq_setup(struct sq_store *q, int *from, int *to, bool migrating,
+		    struct err *e)
 {
 	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(q->db, 0);
@@ -450,18 +615,19 @@ static int sq_setup(struct sq_store *q, int *from, int *to, struct err *e)
 	    migrate(q, from, to, e) < 0 ||
 	    exec_sql(q, "PRAGMA foreign_keys = ON", "enabling foreign keys", e) < 0)
 		return -1;
+	convert_auto_vacuum(q, migrating);
 	return 0;
 }
 
 static int sq_open_at(const char *location, struct store **out, int *from,
-		      int *to, struct err *e)
+		      int *to, bool migrating, struct err *e)
 {
 	struct sq_store *q = xcalloc(1, sizeof(*q));
 
 	*out = NULL;
 	q->base.ops = &sqlite_ops;
 	q->path = xstrdup(location);
-	if (open_db(q, location, e) < 0 || sq_setup(q, from, to, e) < 0) {
+	if (open_db(q, location, e) < 0 || sq_setup(q, from, to, migrating, e) < 0) {
 		if (strstr(e->msg, "not a database")) {
 			err_set(e, ERR_PERMANENT, "store",
 				"%s is not an inboxsync store (not a SQLite "
@@ -478,14 +644,14 @@ static int sq_open_at(const char *location, struct store **out, int *from,
 
 static int sq_open(const char *location, struct store **out, struct err *e)
 {
-	return sq_open_at(location, out, NULL, NULL, e);
+	return sq_open_at(location, out, NULL, NULL, false, e);
 }
 
 static int sq_migrate(const char *location, int *from, int *to, struct err *e)
 {
 	struct store *st;
 
-	if (sq_open_at(location, &st, from, to, e) < 0)
+	if (sq_open_at(location, &st, from, to, true, e) < 0)
 		return -1;
 	sq_close(st);
 	return 0;
@@ -576,4 +742,5 @@ static const struct store_ops sqlite_ops = {
 #include "store/store_ops.def"
 #undef STORE_OP
 #undef STORE_VOID_OP
+	.begin_redoable = sqlite_begin_redoable,
 };

@@ -74,7 +74,7 @@ int sqlite_add_event(struct store *st, int64_t account_id,
 
 	if (sq_auto_begin(st, &owned, e) < 0)
 		return -1;
-	rc = sq_event(st, &(struct sq_event){ .account_id = account_id, .type = type,
+	rc = sq_event(st, &(struct store_event_new){ .account_id = account_id, .type = type,
 		      .entity_id = entity_id, .data = data_json }, e);
 	return sq_auto_end(st, owned, rc, e);
 }

@@ -51,7 +51,7 @@ static int folder_event(struct store *st, int64_t account_id,
 			enum store_event_type type, const char *remote_id,
 			const char *path, struct err *e)
 {
-	return sq_event(st, &(struct sq_event){ .account_id = account_id,
+	return sq_event(st, &(struct store_event_new){ .account_id = account_id,
 			.type = type, .entity_id = remote_id, .folder_path = path }, e);
 }
 
@@ -176,7 +176,6 @@ int sqlite_end_folder_scan(struct store *st, int64_t account_id,
 			*e = fe;
 			break;
 		}
-		row = 1;
 		n++;
 	}
 	sqlite3_reset(s);
@@ -342,7 +341,10 @@ int sqlite_set_folder_sync(struct store *st, int64_t folder_id,
 	sq_int(s, 3, time_now());
 	sq_int(s, 4, phase == STORE_PHASE_LIVE);
 	sq_int(s, 5, folder_id);
-	return sq_done(st, s, "saving the folder's sync state", e);
+	if (sq_done(st, s, "saving the folder's sync state", e) < 0)
+		return -1;
+	/* a first round may have ended: indexes left out meanwhile return */
+	return phase == STORE_PHASE_LIVE ? sq_restore_indexes(st, e) : 0;
 }
 
 int sqlite_start_folder_round(struct store *st, int64_t folder_id,

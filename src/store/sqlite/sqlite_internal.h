@@ -18,7 +18,9 @@ struct sq_store {
 	sqlite3 *db;
 	char *path;
 	bool readonly;
+	char readonly_why[600];    /* which file or directory is not writable */
 	int in_tx;
+	int redoable;              /* the open transaction is (synchronous NORMAL) */
 	char *scratch;             /* strings handed out until the next call
 				      that uses it (webhook deliveries) */
 	size_t ncache;
@@ -63,6 +65,9 @@ int sq_row(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
 /* Bind helpers: NULL text binds SQL NULL. Index is 1-based. */
 void sq_text(sqlite3_stmt *s, int i, const char *v);
 void sq_int(sqlite3_stmt *s, int i, int64_t v);
+/* Text SQLite does not copy: `v` must stay valid until the statement is
+ * reset (the statement helpers reset it when they are done). */
+void sq_text_static(sqlite3_stmt *s, int i, const char *v);
 void sq_blob(sqlite3_stmt *s, int i, const void *v, size_t n);
 
 /* Column helpers. sq_col_copy copies into a fixed array (truncating);
@@ -72,6 +77,14 @@ void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t n);
 char *sq_col_dup(sqlite3_stmt *s, int i);
 const char *sq_col_str(sqlite3_stmt *s, int i);
 int64_t sq_col_int(sqlite3_stmt *s, int i);
+
+/* Build the indexes a large first round went without (sqlite_messages.c)
+ * once no selected folder is in its first round; nothing when they are
+ * there. */
+int sq_restore_indexes(struct store *st, struct err *e);
+
+/* store_begin_redoable (store.h): synchronous = NORMAL until it ends. */
+int sqlite_begin_redoable(struct store *st, struct err *e);
 
 /* Begin a transaction unless one is open; *owned says whether we did. */
 int sq_auto_begin(struct store *st, int *owned, struct err *e);
@@ -88,18 +101,8 @@ int sq_exec_ints(struct store *st, const char *sql, const char *what,
 int sq_query_int(struct store *st, const char *sql, const char *what,
 		 int64_t *out, struct err *e, int n, ...);
 
-/* Append an event (inside the caller's transaction); `folder_path`,
- * `from_folder` and `data` may be NULL. */
-struct sq_event {
-	int64_t account_id;
-	enum store_event_type type;
-	const char *entity_id;
-	const char *folder_path;
-	const char *from_folder;
-	bool backfill;
-	const char *data;
-};
-int sq_event(struct store *st, const struct sq_event *ev, struct err *e);
+/* Append an event (inside the caller's transaction). */
+int sq_event(struct store *st, const struct store_event_new *ev, struct err *e);
 
 /* Read the event columns "seq, account_id, user_id, type, entity_id,
  * folder_path, from_folder, backfill, data, at" starting at column

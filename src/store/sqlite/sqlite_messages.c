@@ -4,14 +4,19 @@
  * move changes the folder of one row; orphan marks for removed entries;
  * the local Sent entry replaced by the server's copy), their events,
  * keyset-paged listing, cached bodies. Address and category lists are
- * stored as JSON arrays and unpacked into one block per message on read.
+ * stored as JSON arrays (store_rows.h) and unpacked into one block per
+ * message on read.
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 #include <jansson.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/timeutil.h"
 #include "store/sqlite/sqlite_internal.h"
+#include "store/store_rows.h"
 
 /* ---- writing ------------------------------------------------------------- */
 
@@ -31,88 +36,122 @@ static void bind_optional_int(sqlite3_stmt *s, int i, int64_t v)
 		sqlite3_bind_null(s, i);
 }
 
-/* A JSON array of {"name","address"} (NULL when the list is unknown);
- * heap, caller frees. */
-static char *addresses_json(const struct mail_address_list *l)
-{
-	json_t *arr;
-	char *out;
-
-	if (!l->known)
-		return NULL;
-	if (l->n == 0)
-		return xstrdup("[]");
-	arr = json_array();
-	for (size_t i = 0; i < l->n; i++) {
-		json_t *a = json_object();
-
-		json_object_set_new(a, "name", json_string(l->items[i].name ? l->items[i].name : ""));
-		json_object_set_new(a, "address",
-				    json_string(l->items[i].address ? l->items[i].address : ""));
-		json_array_append_new(arr, a);
-	}
-	out = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	return out ? out : xstrdup("[]");
-}
-
-static char *strings_json(const struct mail_string_list *l)
-{
-	json_t *arr;
-	char *out;
-
-	if (!l->known)
-		return NULL;
-	if (l->n == 0)
-		return xstrdup("[]");
-	arr = json_array();
-	for (size_t i = 0; i < l->n; i++)
-		json_array_append_new(arr, json_string(l->items[i] ? l->items[i] : ""));
-	out = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	return out ? out : xstrdup("[]");
-}
-
-/* The lists of one message as stored (NULL = unknown, keep stored). */
-struct stored_lists {
-	char *to, *cc, *categories;
+/* The lists of one message as stored: JSON text, NULL = unknown (keep
+ * what is stored). Short lists are printed into `room`; longer ones go to
+ * the heap (`heap` set). */
+struct stored_list {
+	char *text;
+	bool heap;
+	char room[1536];
 };
+
+struct stored_lists {
+	struct stored_list to, cc, categories;
+};
+
+/* Print `arr` (built from references to the message's strings, so nothing
+ * is copied) compactly into `out`; frees the tree. */
+static void list_print(cJSON *arr, struct stored_list *out)
+{
+	out->heap = false;
+	out->text = out->room;
+	if (!arr || !cJSON_PrintPreallocated(arr, out->room, (int)sizeof(out->room), false)) {
+		out->text = arr ? cJSON_PrintUnformatted(arr) : NULL;
+		out->heap = out->text != NULL;
+		if (!out->text)
+			out->text = memcpy(out->room, "[]", 3);
+	}
+	cJSON_Delete(arr);
+}
+
+/* A JSON array of {"name","address"} (NULL when the list is unknown). */
+static void addresses_json(const struct mail_address_list *l, struct stored_list *out)
+{
+	cJSON *arr;
+
+	out->text = NULL;
+	out->heap = false;
+	if (!l->known)
+		return;
+	arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < l->n; i++) {
+		cJSON *a = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(arr, a);
+		cJSON_AddItemToObjectCS(a, "name", cJSON_CreateStringReference(
+						l->items[i].name ? l->items[i].name : ""));
+		cJSON_AddItemToObjectCS(a, "address", cJSON_CreateStringReference(
+						l->items[i].address ? l->items[i].address : ""));
+	}
+	list_print(arr, out);
+}
+
+static void strings_json(const struct mail_string_list *l, struct stored_list *out)
+{
+	cJSON *arr;
+
+	out->text = NULL;
+	out->heap = false;
+	if (!l->known)
+		return;
+	arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < l->n; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateStringReference(
+					     l->items[i] ? l->items[i] : ""));
+	list_print(arr, out);
+}
 
 static void lists_build(const struct mail_message *m, struct stored_lists *l)
 {
-	l->to = addresses_json(&m->to);
-	l->cc = addresses_json(&m->cc);
-	l->categories = strings_json(&m->categories);
+	addresses_json(&m->to, &l->to);
+	addresses_json(&m->cc, &l->cc);
+	strings_json(&m->categories, &l->categories);
+}
+
+static void list_free(struct stored_list *l)
+{
+	if (l->heap)
+		cJSON_free(l->text);
+	l->text = NULL;
+	l->heap = false;
 }
 
 static void lists_free(struct stored_lists *l)
 {
-	free(l->to);
-	free(l->cc);
-	free(l->categories);
+	list_free(&l->to);
+	list_free(&l->cc);
+	list_free(&l->categories);
 }
 
-/* Bind the metadata columns 1..17 shared by insert and update. */
+/* Bind the metadata columns base+1..base+17 shared by insert and update. */
+static void bind_metadata_at(sqlite3_stmt *s, int base, const struct mail_message *m,
+			     const struct stored_lists *l)
+{
+	/* Everything bound stays alive until the statement is stepped and
+	 * reset: no copies. */
+	sq_text_static(s, base + 1, m->internet_message_id);
+	sq_text_static(s, base + 2, m->conversation_id);
+	sq_text_static(s, base + 3, m->subject);
+	sq_text_static(s, base + 4, m->from.address ? m->from.name : NULL);
+	sq_text_static(s, base + 5, m->from.address);
+	sq_text_static(s, base + 6, l->to.text);
+	sq_text_static(s, base + 7, l->cc.text);
+	sq_text_static(s, base + 8, l->categories.text);
+	sq_text_static(s, base + 9, m->preview);
+	sq_text_static(s, base + 10, m->change_key);
+	bind_optional_int(s, base + 11, m->received_at);
+	bind_optional_int(s, base + 12, m->sent_at);
+	bind_optional_bool(s, base + 13, m->is_read);
+	bind_optional_bool(s, base + 14, m->is_flagged);
+	bind_optional_bool(s, base + 15, m->is_draft);
+	bind_optional_bool(s, base + 16, m->has_attachments);
+	bind_optional_int(s, base + 17, m->size);
+}
+
 static void bind_metadata(sqlite3_stmt *s, const struct mail_message *m,
 			  const struct stored_lists *l)
 {
-	sq_text(s, 1, m->internet_message_id);
-	sq_text(s, 2, m->conversation_id);
-	sq_text(s, 3, m->subject);
-	sq_text(s, 4, m->from.address ? m->from.name : NULL);
-	sq_text(s, 5, m->from.address);
-	sq_text(s, 6, l->to);
-	sq_text(s, 7, l->cc);
-	sq_text(s, 8, l->categories);
-	sq_text(s, 9, m->preview);
-	sq_text(s, 10, m->change_key);
-	bind_optional_int(s, 11, m->received_at);
-	bind_optional_int(s, 12, m->sent_at);
-	bind_optional_bool(s, 13, m->is_read);
-	bind_optional_bool(s, 14, m->is_flagged);
-	bind_optional_bool(s, 15, m->is_draft);
-	bind_optional_bool(s, 16, m->has_attachments);
-	bind_optional_int(s, 17, m->size);
+	bind_metadata_at(s, 0, m, l);
 }
 
 /* An existing row for the remote id: its id, folder and change key. */
@@ -152,14 +191,12 @@ static int find_pending_local(struct store *st, int64_t account_id,
 			      int64_t folder_id, const char *imid, int64_t *id,
 			      char **remote_id, struct err *e)
 {
-	/* "<> ''" is implied by the early return below; it is spelled out
-	 * for the planner, which may only use the partial index messages_imid
-	 * when the query implies its WHERE. Without it every new message
-	 * scanned all messages of the account (quadratic bootstrap). */
+	/* Through the partial index of pending rows (only local Sent
+	 * entries are in it): never a walk over the folder's messages. */
 	static const char sql[] =
-		"SELECT id, remote_id FROM messages WHERE account_id = ? AND "
-		"folder_id = ? AND internet_message_id = ? AND "
-		"internet_message_id <> '' AND pending = 1 LIMIT 1";
+		"SELECT id, remote_id FROM messages INDEXED BY messages_pending "
+		"WHERE account_id = ? AND folder_id = ? AND pending = 1 AND "
+		"internet_message_id = ? LIMIT 1";
 	sqlite3_stmt *s;
 	int rc;
 
@@ -219,34 +256,84 @@ static int update_row(struct store *st, int64_t row_id, int64_t folder_id,
 	return sq_done(st, s, "updating a message", e);
 }
 
-static int insert_row(struct store *st, int64_t account_id, int64_t folder_id,
-		      const struct mail_message *m, const struct stored_lists *l,
-		      int64_t seen_gen, bool pending, struct err *e)
+#define INSERT_MESSAGE \
+	"INSERT INTO messages (internet_message_id, conversation_id, subject, " \
+	"from_name, from_addr, to_json, cc_json, categories_json, preview, " \
+	"change_key, received_at, sent_at, is_read, is_flagged, is_draft, " \
+	"has_attachments, size, account_id, folder_id, remote_id, seen_gen, " \
+	"updated_at, pending) " \
+	"VALUES (COALESCE(?1, ''), COALESCE(?2, ''), COALESCE(?3, ''), " \
+	"COALESCE(?4, ''), COALESCE(?5, ''), COALESCE(?6, '[]'), " \
+	"COALESCE(?7, '[]'), COALESCE(?8, '[]'), COALESCE(?9, ''), " \
+	"COALESCE(?10, ''), COALESCE(?11, 0), COALESCE(?12, 0), " \
+	"COALESCE(?13, 0), COALESCE(?14, 0), COALESCE(?15, 0), " \
+	"COALESCE(?16, 0), COALESCE(?17, 0), ?18, ?19, ?20, ?21, ?22, ?23)"
+
+/* The parameters of one row of INSERT_MESSAGE. */
+#define ROW_PARAMS 23
+/* Rows per multi-row INSERT of a page's new messages. */
+#define INSERT_ROWS 16
+
+/* INSERT_MESSAGE's columns with INSERT_ROWS rows of values (?1..?23,
+ * ?24..?46, ...) and ON CONFLICT DO NOTHING, written once; its address
+ * stays the same, as the statement cache wants. */
+static char insert_many[INSERT_ROWS * 512 + 512];
+static pthread_once_t insert_many_once = PTHREAD_ONCE_INIT;
+
+static void insert_many_init(void)
 {
-	static const char sql[] =
+	static const char head[] =
 		"INSERT INTO messages (internet_message_id, conversation_id, subject, "
 		"from_name, from_addr, to_json, cc_json, categories_json, preview, "
 		"change_key, received_at, sent_at, is_read, is_flagged, is_draft, "
 		"has_attachments, size, account_id, folder_id, remote_id, seen_gen, "
-		"updated_at, pending) "
-		"VALUES (COALESCE(?1, ''), COALESCE(?2, ''), COALESCE(?3, ''), "
-		"COALESCE(?4, ''), COALESCE(?5, ''), COALESCE(?6, '[]'), "
-		"COALESCE(?7, '[]'), COALESCE(?8, '[]'), COALESCE(?9, ''), "
-		"COALESCE(?10, ''), COALESCE(?11, 0), COALESCE(?12, 0), "
-		"COALESCE(?13, 0), COALESCE(?14, 0), COALESCE(?15, 0), "
-		"COALESCE(?16, 0), COALESCE(?17, 0), ?18, ?19, ?20, ?21, ?22, ?23)";
-	sqlite3_stmt *s = sq_prepare(st, sql, e);
+		"updated_at, pending) VALUES ";
+	static const char *const defaults[17] = {
+		"''", "''", "''", "''", "''", "'[]'", "'[]'", "'[]'", "''", "''",
+		"0", "0", "0", "0", "0", "0", "0",
+	};
+	size_t at = 0;
+
+	at += (size_t)snprintf(insert_many + at, sizeof(insert_many) - at, "%s", head);
+	for (int r = 0; r < INSERT_ROWS; r++) {
+		int base = r * ROW_PARAMS;
+
+		at += (size_t)snprintf(insert_many + at, sizeof(insert_many) - at, "%s(",
+				       r ? ", " : "");
+		for (int c = 0; c < 17; c++)
+			at += (size_t)snprintf(insert_many + at, sizeof(insert_many) - at,
+					       "COALESCE(?%d, %s), ", base + c + 1, defaults[c]);
+		at += (size_t)snprintf(insert_many + at, sizeof(insert_many) - at,
+				       "?%d, ?%d, ?%d, ?%d, ?%d, ?%d)", base + 18, base + 19,
+				       base + 20, base + 21, base + 22, base + 23);
+	}
+	snprintf(insert_many + at, sizeof(insert_many) - at,
+		 " ON CONFLICT (account_id, remote_id) DO NOTHING");
+}
+
+/* Insert a row; with `if_absent`, nothing happens when the remote id is
+ * already stored. Returns 1 inserted, 0 already there, -1 error. */
+static int insert_row(struct store *st, int64_t account_id, int64_t folder_id,
+		      const struct mail_message *m, const struct stored_lists *l,
+		      int64_t seen_gen, bool pending, bool if_absent, struct err *e)
+{
+	static const char sql[] = INSERT_MESSAGE;
+	static const char sql_if_absent[] = INSERT_MESSAGE
+		" ON CONFLICT (account_id, remote_id) DO NOTHING";
+	sqlite3_stmt *s = sq_prepare(st, if_absent ? sql_if_absent : sql, e);
 
 	if (!s)
 		return -1;
 	bind_metadata(s, m, l);
 	sq_int(s, 18, account_id);
 	sq_int(s, 19, folder_id);
-	sq_text(s, 20, m->remote_id);
+	sq_text_static(s, 20, m->remote_id);
 	sq_int(s, 21, seen_gen);
 	sq_int(s, 22, time_now());
 	sq_int(s, 23, pending);
-	return sq_done(st, s, "adding a message", e);
+	if (sq_done(st, s, "adding a message", e) < 0)
+		return -1;
+	return sqlite3_changes(sq_db(st)) > 0;
 }
 
 /* Replay of an unchanged message already in place: only the mark moves. */
@@ -299,20 +386,72 @@ static int message_event(struct store *st, int64_t account_id,
 			 const char *path, const char *from, bool backfill,
 			 const char *data, struct err *e)
 {
-	return sq_event(st, &(struct sq_event){ .account_id = account_id,
+	return sq_event(st, &(struct store_event_new){ .account_id = account_id,
 			.type = type, .entity_id = remote_id, .folder_path = path,
 			.from_folder = from, .backfill = backfill, .data = data }, e);
 }
 
-/* What one page shares: the folder and its path, the round, the counts. */
+/* What one page shares: the folder and its path, the round, the counts,
+ * and the rows it created whose events are not written yet. */
 struct page {
 	int64_t account_id;
 	int64_t folder_id;
 	char *path;
 	int64_t seen_gen;
 	bool backfill;
+	bool pending_here;         /* the folder holds local Sent entries */
+	int64_t run_first, run_last; /* created rows awaiting their events */
+	struct stored_lists *lists;  /* INSERT_ROWS of them for put_many */
 	struct store_page_result *r;
 };
+
+/* The message.created events of the rows created since the last flush,
+ * in one statement: they are consecutive row ids (nothing else is
+ * inserted or deleted in between, see page_event). */
+static int flush_created(struct store *st, struct page *pg, struct err *e)
+{
+	static const char sql[] =
+		"INSERT INTO events (account_id, user_id, type, entity_id, "
+		"folder_path, from_folder, backfill, data, at) SELECT ?1, "
+		"(SELECT user_id FROM accounts WHERE id = ?1), ?2, remote_id, ?3, '', "
+		"?4, '', ?5 FROM messages WHERE id BETWEEN ?6 AND ?7 ORDER BY id";
+	sqlite3_stmt *s;
+
+	if (!pg->run_first)
+		return 0;
+	if (!(s = sq_prepare(st, sql, e)))
+		return -1;
+	sq_int(s, 1, pg->account_id);
+	sq_int(s, 2, STORE_EVENT_MESSAGE_CREATED);
+	sq_text_static(s, 3, pg->path);
+	sq_int(s, 4, pg->backfill);
+	sq_int(s, 5, time_now());
+	sq_int(s, 6, pg->run_first);
+	sq_int(s, 7, pg->run_last);
+	pg->run_first = pg->run_last = 0;
+	return sq_done(st, s, "recording events", e);
+}
+
+/* A row just created: its event joins the run. */
+static void created(struct page *pg, int64_t row_id)
+{
+	if (!pg->run_first)
+		pg->run_first = row_id;
+	pg->run_last = row_id;
+	pg->r->created++;
+}
+
+/* Any other event of the page: the created ones before it go first, so
+ * the feed keeps the page's order. */
+static int page_event(struct store *st, struct page *pg, enum store_event_type type,
+		      const char *remote_id, const char *from, const char *data,
+		      struct err *e)
+{
+	if (flush_created(st, pg, e) < 0)
+		return -1;
+	return message_event(st, pg->account_id, type, remote_id, pg->path, from,
+			     false, data, e);
+}
 
 /* A row that already has this remote id. */
 static int put_existing(struct store *st, struct page *pg,
@@ -326,23 +465,24 @@ static int put_existing(struct store *st, struct page *pg,
 	if (row->folder_id != pg->folder_id &&
 	    !(from = folder_path(st, row->folder_id, e)))
 		return -1;
-	rc = update_row(st, row->id, pg->folder_id, m, l, pg->seen_gen, e);
+	rc = flush_created(st, pg, e);
+	if (rc == 0)
+		rc = update_row(st, row->id, pg->folder_id, m, l, pg->seen_gen, e);
 	/* The server's copy sits here under an id we already had (a draft
 	 * synced before it was sent keeps its immutable id when it moves to
 	 * Sent Items): a pending local entry here with the same Message-ID is
 	 * the same message, so it goes — one entry, not two. */
-	if (rc == 0 && find_pending_local(st, pg->account_id, pg->folder_id,
-					  m->internet_message_id, &local_row,
-					  &local_id, e) == 1) {
+	if (rc == 0 && pg->pending_here &&
+	    find_pending_local(st, pg->account_id, pg->folder_id,
+			       m->internet_message_id, &local_row, &local_id, e) == 1) {
 		rc = delete_row(st, local_row, e);
 		if (rc == 0)
-			rc = message_event(st, pg->account_id, STORE_EVENT_MESSAGE_DELETED,
-					   local_id, pg->path, NULL, false, NULL, e);
+			rc = page_event(st, pg, STORE_EVENT_MESSAGE_DELETED, local_id,
+					NULL, NULL, e);
 	}
 	if (rc == 0)
-		rc = message_event(st, pg->account_id, from ? STORE_EVENT_MESSAGE_MOVED
-				   : STORE_EVENT_MESSAGE_UPDATED, m->remote_id,
-				   pg->path, from, false, NULL, e);
+		rc = page_event(st, pg, from ? STORE_EVENT_MESSAGE_MOVED
+				: STORE_EVENT_MESSAGE_UPDATED, m->remote_id, from, NULL, e);
 	if (rc == 0 && from)
 		pg->r->moved++;
 	else if (rc == 0)
@@ -359,9 +499,8 @@ static int put_new(struct store *st, struct page *pg, const struct mail_message 
 {
 	char *local_id = NULL;
 	int64_t local_row;
-	int found = find_pending_local(st, pg->account_id, pg->folder_id,
-				       m->internet_message_id, &local_row,
-				       &local_id, e);
+	int found = pg->pending_here ? find_pending_local(st, pg->account_id,
+			pg->folder_id, m->internet_message_id, &local_row, &local_id, e) : 0;
 	int rc;
 
 	if (found < 0)
@@ -371,21 +510,113 @@ static int put_new(struct store *st, struct page *pg, const struct mail_message 
 		char *data = d ? json_dumps(d, JSON_COMPACT) : NULL;
 
 		json_decref(d);
-		rc = update_row(st, local_row, pg->folder_id, m, l, pg->seen_gen, e);
+		rc = flush_created(st, pg, e);
 		if (rc == 0)
-			rc = message_event(st, pg->account_id, STORE_EVENT_MESSAGE_UPDATED,
-					   m->remote_id, pg->path, NULL, false, data, e);
+			rc = update_row(st, local_row, pg->folder_id, m, l, pg->seen_gen, e);
+		if (rc == 0)
+			rc = page_event(st, pg, STORE_EVENT_MESSAGE_UPDATED, m->remote_id,
+					NULL, data, e);
 		pg->r->replaced += rc == 0;
 		free(data);
 		free(local_id);
 		return rc;
 	}
-	rc = insert_row(st, pg->account_id, pg->folder_id, m, l, pg->seen_gen, false, e);
-	if (rc == 0)
-		rc = message_event(st, pg->account_id, STORE_EVENT_MESSAGE_CREATED,
-				   m->remote_id, pg->path, NULL, pg->backfill, NULL, e);
-	pg->r->created += rc == 0;
+	rc = insert_row(st, pg->account_id, pg->folder_id, m, l, pg->seen_gen, false,
+			false, e);
+	if (rc < 0)
+		return -1;
+	created(pg, sqlite3_last_insert_rowid(sq_db(st)));
+	return 0;
+}
+
+/* The usual case of a folder's first round: a message never stored, in a
+ * folder without local Sent entries, is one INSERT (the unique index
+ * finds an existing row on the way). Returns 1 done, 0 the row exists
+ * (take the general path), -1 error. */
+static int put_fast(struct store *st, struct page *pg, const struct mail_message *m,
+		    struct err *e)
+{
+	struct stored_lists l;
+	int rc;
+
+	lists_build(m, &l);
+	rc = insert_row(st, pg->account_id, pg->folder_id, m, &l, pg->seen_gen, false,
+			true, e);
+	lists_free(&l);
+	if (rc == 1)
+		created(pg, sqlite3_last_insert_rowid(sq_db(st)));
 	return rc;
+}
+
+static int put_one(struct store *st, struct page *pg, const struct mail_message *m,
+		   struct err *e);
+
+/* INSERT_ROWS new messages (none removed, the folder without local Sent
+ * entries) in one statement. Rows take consecutive ids after the largest
+ * (the write lock is ours), so when every row went in they are created;
+ * when some were stored already, each message is looked at again: the
+ * rows just made are created, the others take the general path. */
+static int put_many(struct store *st, struct page *pg, const struct mail_message *m,
+		    struct err *e)
+{
+	struct stored_lists *l = pg->lists;
+	int64_t before;
+	sqlite3_stmt *s;
+	int rc, changed;
+
+	pthread_once(&insert_many_once, insert_many_init);
+	if (sq_query_int(st, "SELECT COALESCE(max(id), 0) FROM messages",
+			 "numbering messages", &before, e, 0) < 0 ||
+	    !(s = sq_prepare(st, insert_many, e)))
+		return -1;
+	for (int r = 0; r < INSERT_ROWS; r++) {
+		int base = r * ROW_PARAMS;
+
+		lists_build(&m[r], &l[r]);
+		bind_metadata_at(s, base, &m[r], &l[r]);
+		sq_int(s, base + 18, pg->account_id);
+		sq_int(s, base + 19, pg->folder_id);
+		sq_text_static(s, base + 20, m[r].remote_id);
+		sq_int(s, base + 21, pg->seen_gen);
+		sq_int(s, base + 22, time_now());
+		sq_int(s, base + 23, 0);
+	}
+	rc = sq_done(st, s, "adding messages", e);
+	changed = sqlite3_changes(sq_db(st));
+	for (int r = 0; r < INSERT_ROWS; r++)
+		lists_free(&l[r]);
+	if (rc < 0)
+		return -1;
+	if (changed == INSERT_ROWS) {
+		for (int r = 0; r < INSERT_ROWS; r++)
+			created(pg, before + 1 + r);
+		return 0;
+	}
+	for (int r = 0; rc == 0 && r < INSERT_ROWS; r++) {
+		struct row row = { 0 };
+		int found = find_row(st, pg->account_id, &m[r], &row, e);
+
+		if (found < 0)
+			return -1;
+		if (found && row.id > before && row.id > pg->run_last)
+			created(pg, row.id);
+		else
+			rc = put_one(st, pg, &m[r], e);
+	}
+	return rc;
+}
+
+/* How many of `m` (at most INSERT_ROWS) can go into one put_many. */
+static size_t fast_run(const struct page *pg, const struct mail_message *m, size_t n)
+{
+	size_t k = 0;
+
+	if (pg->pending_here)
+		return 0;
+	while (k < n && k < INSERT_ROWS && !m[k].removed && m[k].remote_id &&
+	       *m[k].remote_id)
+		k++;
+	return k;
 }
 
 static int put_one(struct store *st, struct page *pg, const struct mail_message *m,
@@ -400,6 +631,8 @@ static int put_one(struct store *st, struct page *pg, const struct mail_message 
 	if (m->removed)
 		return mark_removed(st, pg->account_id, pg->folder_id, m->remote_id,
 				    &pg->r->removed, e);
+	if (!pg->pending_here && (rc = put_fast(st, pg, m, e)) != 0)
+		return rc < 0 ? -1 : 0;
 	found = find_row(st, pg->account_id, m, &row, e);
 	if (found < 0)
 		return -1;
@@ -411,6 +644,85 @@ static int put_one(struct store *st, struct page *pg, const struct mail_message 
 	rc = found ? put_existing(st, pg, m, &row, &l, e) : put_new(st, pg, m, &l, e);
 	lists_free(&l);
 	return rc;
+}
+
+/* ---- the Message-ID index during large first rounds ---------------------- */
+
+/* Folders whose first round brings at least this many messages, and at
+ * least as many as the store holds already, are read without the
+ * Message-ID index: its keys are random, so every message of a page
+ * dirtied one more random index page (written to the WAL and again by the
+ * checkpoint). Only the outbox's search for sent copies uses that index;
+ * it is built again, sorted in one go, once no selected folder is in its
+ * first round. */
+#define BULK_MIN_MESSAGES 20000
+
+static int imid_index_exists(struct store *st, bool *out, struct err *e)
+{
+	int64_t n;
+
+	if (sq_query_int(st, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+			 "AND name = 'messages_imid'", "reading the schema", &n, e, 0) < 0)
+		return -1;
+	*out = n > 0;
+	return 0;
+}
+
+/* At a page of a folder's first round: drop the index when the round is
+ * large. */
+static int bulk_begin(struct store *st, int64_t folder_id, struct err *e)
+{
+	int64_t total, stored;
+	bool exists;
+
+	if (imid_index_exists(st, &exists, e) < 0)
+		return -1;
+	if (!exists)
+		return 0;
+	if (sq_query_int(st, "SELECT total FROM folders WHERE id = ?", "reading a folder",
+			 &total, e, 1, folder_id) < 0 ||
+	    sq_query_int(st, "SELECT COALESCE(max(id), 0) FROM messages",
+			 "counting messages", &stored, e, 0) < 0)
+		return -1;
+	if (total < BULK_MIN_MESSAGES || total < stored)
+		return 0;
+	return sq_exec_ints(st, "DROP INDEX messages_imid", "dropping an index", e, 0);
+}
+
+int sq_restore_indexes(struct store *st, struct err *e)
+{
+	int64_t bootstrapping;
+	bool exists;
+
+	if (imid_index_exists(st, &exists, e) < 0)
+		return -1;
+	if (exists)
+		return 0;
+	if (sq_query_int(st, "SELECT count(*) FROM folders WHERE selected = 1 AND "
+			 "first_round = 1 AND phase <> 'live'", "reading folders",
+			 &bootstrapping, e, 0) < 0)
+		return -1;
+	if (bootstrapping)
+		return 0;
+	/* as in 001_initial.sql */
+	return sq_exec_ints(st, "CREATE INDEX IF NOT EXISTS messages_imid ON messages "
+			    "(account_id, internet_message_id) WHERE internet_message_id <> ''",
+			    "building the Message-ID index", e, 0);
+}
+
+/* Whether the folder holds local Sent entries (through their partial
+ * index: a lookup, not a walk). */
+static int folder_has_pending(struct store *st, int64_t folder_id, bool *out,
+			      struct err *e)
+{
+	int64_t n;
+
+	if (sq_query_int(st, "SELECT EXISTS (SELECT 1 FROM messages INDEXED BY "
+			 "messages_pending WHERE folder_id = ? AND pending = 1)",
+			 "looking for local sent entries", &n, e, 1, folder_id) < 0)
+		return -1;
+	*out = n != 0;
+	return 0;
 }
 
 int sqlite_put_messages(struct store *st, int64_t account_id, int64_t folder_id,
@@ -429,10 +741,23 @@ int sqlite_put_messages(struct store *st, int64_t account_id, int64_t folder_id,
 		return 0;
 	if (sq_auto_begin(st, &owned, e) < 0)
 		return -1;
-	if (!(pg.path = folder_path(st, folder_id, e)))
+	if (!(pg.path = folder_path(st, folder_id, e)) ||
+	    folder_has_pending(st, folder_id, &pg.pending_here, e) < 0 ||
+	    (backfill && bulk_begin(st, folder_id, e) < 0))
 		rc = -1;
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = put_one(st, &pg, &items[i], e);
+	pg.lists = n >= INSERT_ROWS ? xcalloc(INSERT_ROWS, sizeof(*pg.lists)) : NULL;
+	for (size_t i = 0; rc == 0 && i < n;) {
+		if (pg.lists && fast_run(&pg, items + i, n - i) == INSERT_ROWS) {
+			rc = put_many(st, &pg, items + i, e);
+			i += INSERT_ROWS;
+		} else {
+			rc = put_one(st, &pg, &items[i], e);
+			i++;
+		}
+	}
+	if (rc == 0)
+		rc = flush_created(st, &pg, e);
+	free(pg.lists);
 	free(pg.path);
 	return sq_auto_end(st, owned, rc, e);
 }
@@ -448,7 +773,7 @@ int sqlite_put_local_message(struct store *st, int64_t account_id,
 	if (sq_auto_begin(st, &owned, e) < 0)
 		return -1;
 	lists_build(m, &l);
-	rc = insert_row(st, account_id, folder_id, m, &l, 0, true, e);
+	rc = insert_row(st, account_id, folder_id, m, &l, 0, true, false, e) < 0 ? -1 : 0;
 	lists_free(&l);
 	if (rc == 0 && !(path = folder_path(st, folder_id, e)))
 		rc = -1;
@@ -618,155 +943,28 @@ int sqlite_set_message_flags(struct store *st, int64_t account_id,
 
 /* ---- reading --------------------------------------------------------------- */
 
-#define MESSAGE_COLUMNS \
-	"m.id, m.folder_id, f.path, m.remote_id, m.internet_message_id, " \
-	"m.conversation_id, m.subject, m.from_name, m.from_addr, m.to_json, " \
-	"m.cc_json, m.categories_json, m.preview, m.received_at, m.sent_at, " \
-	"m.is_read, m.is_flagged, m.is_draft, m.has_attachments, m.pending, " \
-	"m.body_type IS NOT NULL, m.change_key, m.size, m.orphan"
+#define MESSAGE_COLUMNS STORE_MESSAGE_COLUMNS
 
-enum { COL_BODY_TYPE = 24, COL_BODY = 25 };
-
-/* One heap block holding every string of a message read back: filled by
- * two passes over the same data (measure, then copy). */
-struct packer {
-	char *base;                /* NULL while measuring */
-	size_t used;
-};
-
-static void *pack_raw(struct packer *p, const void *src, size_t n, size_t align)
+static const char *row_text(void *row, int col)
 {
-	void *at;
-
-	p->used = (p->used + align - 1) / align * align;
-	at = p->base ? p->base + p->used : NULL;
-	if (at && src)
-		memcpy(at, src, n);
-	p->used += n;
-	return at;
+	return sq_col_str(row, col);
 }
 
-static const char *pack_str(struct packer *p, const char *s, size_t n)
+static int64_t row_int(void *row, int col)
 {
-	char *at = pack_raw(p, s, n + 1, 1);
-
-	if (at)
-		at[n] = '\0';
-	return at;
-}
-
-static const char *pack_col(struct packer *p, sqlite3_stmt *s, int i)
-{
-	const char *t = sq_col_str(s, i);
-
-	return pack_str(p, t, strlen(t));
-}
-
-static void pack_addresses(struct packer *p, const json_t *arr,
-			   struct mail_address_list *out)
-{
-	size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
-	struct mail_address *items = pack_raw(p, NULL, n * sizeof(*items),
-					      _Alignof(struct mail_address));
-
-	out->known = true;
-	out->n = n;
-	out->items = items;
-	for (size_t i = 0; i < n; i++) {
-		const json_t *a = json_array_get(arr, i);
-		const char *name = json_string_value(json_object_get(a, "name"));
-		const char *addr = json_string_value(json_object_get(a, "address"));
-		const char *pn = pack_str(p, name ? name : "", name ? strlen(name) : 0);
-		const char *pa = pack_str(p, addr ? addr : "", addr ? strlen(addr) : 0);
-
-		if (items) {
-			items[i].name = pn;
-			items[i].address = pa;
-		}
-	}
-}
-
-static void pack_strings(struct packer *p, const json_t *arr,
-			 struct mail_string_list *out)
-{
-	size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
-	const char **items = pack_raw(p, NULL, n * sizeof(*items), _Alignof(char *));
-
-	out->known = true;
-	out->n = n;
-	out->items = items;
-	for (size_t i = 0; i < n; i++) {
-		const char *v = json_string_value(json_array_get(arr, i));
-		const char *pv = pack_str(p, v ? v : "", v ? strlen(v) : 0);
-
-		if (items)
-			items[i] = pv;
-	}
-}
-
-static json_t *col_json(sqlite3_stmt *s, int i)
-{
-	const char *t = sq_col_str(s, i);
-
-	return json_loads(t, JSON_DISABLE_EOF_CHECK, NULL);
-}
-
-/* One pass of reading the current row into `out` with `p`. */
-static void pack_message(struct packer *p, sqlite3_stmt *s, json_t *const lists[3],
-			 bool with_body, struct store_message *out)
-{
-	struct mail_message *m = &out->m;
-
-	m->remote_id = pack_col(p, s, 3);
-	m->internet_message_id = pack_col(p, s, 4);
-	m->conversation_id = pack_col(p, s, 5);
-	m->subject = pack_col(p, s, 6);
-	m->from.name = pack_col(p, s, 7);
-	m->from.address = pack_col(p, s, 8);
-	pack_addresses(p, lists[0], &m->to);
-	pack_addresses(p, lists[1], &m->cc);
-	pack_strings(p, lists[2], &m->categories);
-	m->preview = pack_col(p, s, 12);
-	m->change_key = pack_col(p, s, 21);
-	out->folder_path = pack_col(p, s, 2);
-	if (with_body) {
-		size_t n = (size_t)sqlite3_column_bytes(s, COL_BODY);
-		const void *b = sqlite3_column_blob(s, COL_BODY);
-
-		out->body_type = pack_col(p, s, COL_BODY_TYPE);
-		out->body = pack_str(p, b ? b : "", b ? n : 0);
-		out->body_len = b ? n : 0;
-	}
+	return sq_col_int(row, col);
 }
 
 /* Read the current row into `out`, its strings in one new heap block
  * (out->owned). */
 static void read_message(sqlite3_stmt *s, bool with_body, struct store_message *out)
 {
-	json_t *lists[3] = { col_json(s, 9), col_json(s, 10), col_json(s, 11) };
-	struct packer p = { 0 };
-	struct mail_message *m = &out->m;
+	const struct store_row row = { row_text, row_int, s };
+	const void *body = with_body ? sqlite3_column_blob(s, STORE_MESSAGE_COL_BODY) : NULL;
 
-	memset(out, 0, sizeof(*out));
-	pack_message(&p, s, lists, with_body, out);
-	p.base = xmalloc(p.used ? p.used : 1);
-	p.used = 0;
-	pack_message(&p, s, lists, with_body, out);
-	for (int i = 0; i < 3; i++)
-		json_decref(lists[i]);
-	out->owned = p.base;
-	out->id = sq_col_int(s, 0);
-	out->folder_id = sq_col_int(s, 1);
-	m->received_at = sq_col_int(s, 13);
-	m->sent_at = sq_col_int(s, 14);
-	m->is_read = sq_col_int(s, 15) != 0;
-	m->is_flagged = sq_col_int(s, 16) != 0;
-	m->is_draft = sq_col_int(s, 17) != 0;
-	m->has_attachments = sq_col_int(s, 18) != 0;
-	out->pending = sq_col_int(s, 19) != 0;
-	out->body_fetched = sq_col_int(s, 20) != 0;
-	m->size = sq_col_int(s, 22);
-	out->orphan = sq_col_int(s, 23) != 0;
+	store_message_read(&row, with_body, body,
+			   body ? (size_t)sqlite3_column_bytes(s, STORE_MESSAGE_COL_BODY) : 0,
+			   out);
 }
 
 /* Call `cb` for every row of `s`, each message freed after its call. */

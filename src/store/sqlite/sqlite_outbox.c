@@ -4,10 +4,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/timeutil.h"
 #include "store/sqlite/sqlite_internal.h"
+#include "store/store_rows.h"
 
 #define OUTBOX_COLUMNS \
 	"id, account_id, idem_key, state, internet_message_id, request_json, " \
@@ -200,15 +200,10 @@ int sqlite_outbox_list_all(struct store *st, int64_t account_id,
 static int send_event(struct store *st, const struct store_outbox *o,
 		      enum store_event_type type, struct err *e)
 {
-	json_t *d = json_pack("{s:s,s:s,s:s}", "key", o->idem_key,
-			      "internet_message_id", o->internet_message_id,
-			      "reason", type == STORE_EVENT_SEND_FAILED ? o->last_error : "");
-	char *data = d ? json_dumps(d, JSON_COMPACT) : NULL;
-	int rc;
+	char *data = store_send_event_data(o, type);
+	int rc = sq_event(st, &(struct store_event_new){ .account_id = o->account_id,
+			  .type = type, .entity_id = o->idem_key, .data = data }, e);
 
-	json_decref(d);
-	rc = sq_event(st, &(struct sq_event){ .account_id = o->account_id,
-		      .type = type, .entity_id = o->idem_key, .data = data }, e);
 	free(data);
 	return rc;
 }

@@ -390,3 +390,10 @@ int sqlite_count_undelivered(struct store *st, int64_t webhook_id,
 	*n = v;
 	return rc;
 }
+
+int sqlite_retry_deliveries_now(struct store *st, int64_t webhook_id, struct err *e)
+{
+	return sq_exec_ints(st, "UPDATE webhook_slots SET next_attempt_at = 0, attempts = 0 "
+			    "WHERE webhook_id = ?", "rescheduling webhook deliveries", e, 1,
+			    webhook_id);
+}

@@ -1,0 +1,426 @@
+/*
+ * sched_service.c — the scheduler of `serve` (see sched.h): a dispatcher
+ * thread that claims due accounts with their sync lease and keeps the
+ * leases of running passes renewed, and a pool of workers that run one
+ * pass per claimed account with the store fenced by the lease, then write
+ * when the account is due again and give the lease back. What is due is
+ * the store's (next_due_at), so every node sees the same schedule.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "inboxsync/alloc.h"
+#include "inboxsync/log.h"
+#include "inboxsync/metrics.h"
+#include "inboxsync/sched.h"
+#include "inboxsync/timeutil.h"
+#include "sync/sched_internal.h"
+
+#define DEFAULT_WORKERS 4
+#define MAX_WORKERS 256
+#define DEFAULT_POLL_S 60
+#define DEFAULT_TTL_S 30
+#define CLAIM_EVERY_MS 1000        /* look for due accounts this often */
+#define OUTBOX_RECHECK_S 2         /* only sends are waiting */
+#define NEEDS_PERSON_S 300         /* auth, permanent: look again later */
+#define BACKOFF_CAP_S 300
+
+/* An account claimed by this node: queued, then run by a worker. */
+struct claimed {
+	int64_t id;
+	bool running;
+};
+
+struct sched_service {
+	struct sched_config cfg;
+	char holder[128];
+	int poll_s, ttl_s;
+	size_t n_workers;
+	pthread_t *threads;
+	size_t started;
+	pthread_t dispatcher;
+	bool dispatcher_started;
+	struct auth_env denv;      /* the dispatcher's connection */
+	pthread_mutex_t lock;
+	pthread_cond_t work;       /* a claimed account waits for a worker */
+	pthread_cond_t wake;       /* the dispatcher should look again */
+	struct claimed *claims;    /* n_workers slots: queued or running */
+	size_t n_claims;
+	bool poked;
+	volatile sig_atomic_t stopping;
+	volatile sig_atomic_t http_abort;
+};
+
+static void deadline_in(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* ---- after a pass ------------------------------------------------------------- */
+
+/* Write when the account is due again, from how the pass ended (the
+ * engine already wrote its state and, when throttled, Retry-After). */
+static void schedule_next(struct sched_service *s, struct store *st, int64_t id,
+			  int rc, const struct engine_result *r, const struct err *e)
+{
+	struct store_account a;
+	struct err se;
+	int64_t now = time_now(), next;
+	int backoff = 0;
+
+	if (store_get_account(st, id, &a, &se) != 1)
+		return; /* removed meanwhile */
+	if (rc == 0) {
+		next = r->complete ? now + s->poll_s
+		       : r->folders_live == r->folders_selected ? now + OUTBOX_RECHECK_S : 0;
+		store_set_account_schedule(st, id, next, a.throttled_until, 0, &se);
+		return;
+	}
+	switch (e->class) {
+	case ERR_THROTTLED:
+		next = a.throttled_until > now ? a.throttled_until
+		       : now + (e->retry_after_s > 0 ? e->retry_after_s : 1);
+		metrics_add("inboxsync_throttle_waits_total", 1, NULL);
+		metrics_add("inboxsync_throttle_wait_seconds_total", (double)(next - now), NULL);
+		store_set_account_schedule(st, id, next, a.throttled_until > now
+					   ? a.throttled_until : next, a.backoff_s, &se);
+		return;
+	case ERR_TRANSIENT: {
+		int k = 1;
+
+		for (int b = a.backoff_s; b > 1 && k < 16; b /= 2)
+			k++;
+		backoff = sched_backoff_s(k);
+		if (backoff > BACKOFF_CAP_S)
+			backoff = BACKOFF_CAP_S;
+		next = now + backoff;
+		break;
+	}
+	default:
+		next = now + NEEDS_PERSON_S;
+		backoff = a.backoff_s;
+		break;
+	}
+	store_set_account_schedule(st, id, next, a.throttled_until, backoff, &se);
+}
+
+/* ---- workers ------------------------------------------------------------------ */
+
+struct worker {
+	struct sched_service *s;
+	struct auth_env env;
+};
+
+/* The queued account to run next (marked running) into *id: false when
+ * stopping. */
+static bool take_claim(struct sched_service *s, int64_t *id)
+{
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		if (s->stopping) {
+			pthread_mutex_unlock(&s->lock);
+			return false;
+		}
+		for (size_t i = 0; i < s->n_claims; i++) {
+			if (!s->claims[i].running) {
+				s->claims[i].running = true;
+				*id = s->claims[i].id;
+				pthread_mutex_unlock(&s->lock);
+				return true;
+			}
+		}
+		pthread_cond_wait(&s->work, &s->lock);
+	}
+}
+
+static void drop_claim(struct sched_service *s, int64_t id)
+{
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n_claims; i++) {
+		if (s->claims[i].id == id) {
+			s->claims[i] = s->claims[--s->n_claims];
+			break;
+		}
+	}
+	s->poked = true; /* a worker is free: look for more */
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void run_one(struct worker *w, int64_t id)
+{
+	struct sched_service *s = w->s;
+	struct store *st = w->env.store;
+	struct engine_result r;
+	struct store_lease cur;
+	struct err e;
+	int64_t gen = 0;
+	int rc;
+
+	err_clear(&e);
+	memset(&r, 0, sizeof(r));
+	rc = store_claim_lease(st, id, s->holder, s->ttl_s, &gen, &cur, &e);
+	if (rc != 1) {
+		if (rc < 0)
+			log_warn("sched", "account %lld: cannot take the sync lease: %s",
+				 (long long)id, e.msg);
+		return; /* another node has it now */
+	}
+	store_set_fence(st, id, s->holder, gen);
+	rc = engine_sync_pass(&w->env, id, &s->cfg.engine, &r, &e);
+	if (rc < 0 && err_is(&e, "lease_lost")) {
+		log_info("sched", "account %lld: the sync lease moved to another node; "
+			 "this pass's last page was not kept", (long long)id);
+		store_set_fence(st, 0, NULL, 0);
+		return;
+	}
+	if (rc < 0 && err_is(&e, "aborted")) {
+		store_set_fence(st, 0, NULL, 0);
+		store_release_lease(st, id, s->holder, &(struct err){ 0 });
+		return; /* shutting down: the account is due again as it was */
+	}
+	schedule_next(s, st, id, rc, &r, &e);
+	store_set_fence(st, 0, NULL, 0);
+	store_release_lease(st, id, s->holder, &(struct err){ 0 });
+	if (rc < 0)
+		log_info("sched", "account %lld: pass failed (%s): %s", (long long)id,
+			 err_class_name(e.class), e.msg);
+	if (s->cfg.after_pass)
+		s->cfg.after_pass(s->cfg.after_pass_ctx, id, rc, &r, &e);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int64_t id;
+
+	while (take_claim(w->s, &id)) {
+		run_one(w, id);
+		drop_claim(w->s, id);
+	}
+	sched_env_close(&w->env);
+	free(w);
+	return NULL;
+}
+
+/* ---- the dispatcher ------------------------------------------------------------- */
+
+/* Claim due accounts for the free workers. */
+static void claim_due(struct sched_service *s)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, free_slots;
+	struct err e;
+
+	pthread_mutex_lock(&s->lock);
+	free_slots = s->n_workers - s->n_claims;
+	pthread_mutex_unlock(&s->lock);
+	if (!free_slots)
+		return;
+	err_clear(&e);
+	if (store_claim_due_accounts(s->denv.store, s->holder, s->ttl_s, free_slots,
+				     &ids, &n, &e) < 0) {
+		log_warn("sched", "cannot look for due accounts: %s", e.msg);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < n && s->n_claims < s->n_workers; i++)
+		s->claims[s->n_claims++] = (struct claimed){ .id = ids[i] };
+	if (n)
+		pthread_cond_broadcast(&s->work);
+	pthread_mutex_unlock(&s->lock);
+	free(ids);
+}
+
+/* Keep the leases of what this node works on. */
+static void renew_leases(struct sched_service *s)
+{
+	int64_t ids[MAX_WORKERS];
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n_claims; i++)
+		ids[n++] = s->claims[i].id;
+	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < n; i++) {
+		struct store_lease cur;
+		struct err e;
+		int64_t gen;
+		int rc;
+
+		err_clear(&e);
+		rc = store_claim_lease(s->denv.store, ids[i], s->holder, s->ttl_s, &gen,
+				       &cur, &e);
+		if (rc == 0)
+			log_warn("sched", "account %lld: the sync lease was taken by %s",
+				 (long long)ids[i], cur.holder);
+	}
+}
+
+static void *dispatcher_main(void *arg)
+{
+	struct sched_service *s = arg;
+	int64_t last_claim = 0, last_renew = time_mono_ms();
+
+	while (!s->stopping) {
+		int64_t now = time_mono_ms();
+		bool poked;
+		struct timespec ts;
+
+		pthread_mutex_lock(&s->lock);
+		poked = s->poked;
+		s->poked = false;
+		pthread_mutex_unlock(&s->lock);
+		if (poked || now - last_claim >= CLAIM_EVERY_MS) {
+			claim_due(s);
+			last_claim = now;
+		}
+		if (now - last_renew >= (int64_t)s->ttl_s * 1000 / 3) {
+			renew_leases(s);
+			last_renew = now;
+		}
+		pthread_mutex_lock(&s->lock);
+		if (!s->poked && !s->stopping) {
+			deadline_in(&ts, 250);
+			pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	return NULL;
+}
+
+/* ---- start and stop ---------------------------------------------------------------- */
+
+static void service_free(struct sched_service *s)
+{
+	sched_env_close(&s->denv);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->wake);
+	free(s->threads);
+	free(s->claims);
+	free(s);
+}
+
+int sched_service_start(const struct sched_config *cfg, struct sched_service **out,
+			struct err *e)
+{
+	struct sched_service *s = xcalloc(1, sizeof(*s));
+	char host[64] = "";
+
+	*out = NULL;
+	if (sodium_init() < 0) {
+		free(s);
+		return err_set(e, ERR_BUG, "sodium", "libsodium failed to initialise");
+	}
+	s->cfg = *cfg;
+	s->cfg.http_abort = &s->http_abort;
+	s->cfg.engine.stop = &s->stopping;
+	s->poll_s = cfg->poll_interval_s > 0 ? cfg->poll_interval_s : DEFAULT_POLL_S;
+	s->ttl_s = cfg->lease_ttl_s > 0 ? cfg->lease_ttl_s : DEFAULT_TTL_S;
+	s->n_workers = (size_t)(cfg->workers > 0 ? cfg->workers : DEFAULT_WORKERS);
+	if (s->n_workers > MAX_WORKERS)
+		s->n_workers = MAX_WORKERS;
+	gethostname(host, sizeof(host) - 1);
+	if (cfg->node_id && *cfg->node_id)
+		str_copy(s->holder, sizeof(s->holder), cfg->node_id);
+	else
+		snprintf(s->holder, sizeof(s->holder), "%.63s:%ld", host, (long)getpid());
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	s->claims = xcalloc(s->n_workers, sizeof(*s->claims));
+	s->threads = xcalloc(s->n_workers, sizeof(*s->threads));
+	if (sched_env_open(&s->cfg, &s->denv, e) < 0) {
+		service_free(s);
+		return -1;
+	}
+	for (size_t i = 0; i < s->n_workers; i++) {
+		struct worker *w = xcalloc(1, sizeof(*w));
+
+		w->s = s;
+		if (sched_env_open(&s->cfg, &w->env, e) < 0 ||
+		    pthread_create(&s->threads[i], NULL, worker_main, w) != 0) {
+			if (w->env.store)
+				sched_env_close(&w->env);
+			free(w);
+			if (e->class == ERR_NONE)
+				err_set(e, ERR_PERMANENT, "threads", "cannot start worker threads");
+			s->n_workers = i;
+			sched_service_stop(s, 0);
+			return -1;
+		}
+		s->started++;
+	}
+	if (pthread_create(&s->dispatcher, NULL, dispatcher_main, s) != 0) {
+		err_set(e, ERR_PERMANENT, "threads", "cannot start the scheduler thread");
+		sched_service_stop(s, 0);
+		return -1;
+	}
+	s->dispatcher_started = true;
+	log_info("sched", "scheduler started: %zu workers, node %s, lease %d s, poll "
+		 "every %d s", s->n_workers, s->holder, s->ttl_s, s->poll_s);
+	*out = s;
+	return 0;
+}
+
+void sched_service_poke(struct sched_service *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->poked = true;
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int sched_service_running(struct sched_service *s)
+{
+	int n = 0;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n_claims; i++)
+		n += s->claims[i].running;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+void sched_service_stop(struct sched_service *s, int grace_ms)
+{
+	int64_t deadline = time_mono_ms() + grace_ms;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = 1;
+	pthread_cond_broadcast(&s->work);
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	if (s->dispatcher_started)
+		pthread_join(s->dispatcher, NULL);
+	/* Passes end after their current page; past the grace period the
+	 * requests still in flight are cut short. */
+	while (sched_service_running(s) > 0 && time_mono_ms() < deadline)
+		time_sleep_ms(50);
+	s->http_abort = 1;
+	for (size_t i = 0; i < s->started; i++)
+		pthread_join(s->threads[i], NULL);
+	/* Claimed but never started: give those leases back. */
+	for (size_t i = 0; i < s->n_claims; i++)
+		store_release_lease(s->denv.store, s->claims[i].id, s->holder,
+				    &(struct err){ 0 });
+	log_info("sched", "scheduler stopped");
+	service_free(s);
+}
