@@ -17,8 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-IBX="$PWD/$BUILD/inboxsync"
-SIM="$PWD/$BUILD/m365sim"
+IBX=${INBOXSYNC_BIN:-$PWD/$BUILD/inboxsync}   # `inboxsync demo` sets both
+SIM=${M365SIM_BIN:-$PWD/$BUILD/m365sim}
 MESSAGES=${DEMO_MESSAGES:-5000}
 PORT=${DEMO_PORT:-8025}
 if [ -t 0 ] && [ -t 1 ]; then KEEP=${DEMO_SERVE:-1}; else KEEP=${DEMO_SERVE:-0}; fi
@@ -41,7 +41,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "Stopping."; exit 0' INT TERM
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# bold only on a terminal
+if [ -t 1 ]; then BOLD=$(printf '\033[1m') PLAIN=$(printf '\033[0m'); else BOLD='' PLAIN=''; fi
+step() { printf '\n%s== %s%s\n' "$BOLD" "$*" "$PLAIN"; }
 ibx() { "$IBX" --data-dir "$DATA/home" "$@"; }
 password() { head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16; }
 # wait_file FILE WHAT: until FILE has a line (20 s).
@@ -139,7 +141,7 @@ account | jq -r '"state: \(.state) — \(.state_reason)"'
 
 cat <<EOT
 
-$(printf '\033[1m')Open the web UI:$(printf '\033[0m') $URL/
+${BOLD}Open the web UI:${PLAIN} $URL/
 
   administrator  demo-admin / $ADMIN_PW    (Provider settings, Users)
   mailbox owner  demo       / $USER_PW    (sees the mailbox account "demo", synchronized)

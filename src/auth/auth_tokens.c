@@ -15,6 +15,7 @@
 #include "inboxsync/alloc.h"
 #include "inboxsync/auth.h"
 #include "inboxsync/crashpoint.h"
+#include "inboxsync/holder.h"
 #include "inboxsync/log.h"
 #include "inboxsync/metrics.h"
 #include "inboxsync/provider.h"
@@ -88,32 +89,14 @@ static int check_account(const struct auth_token_source *s,
 	return 0;
 }
 
-/* Our lease name: host, process and thread, so a lease left behind by a
- * process that died on this host can be recognised. */
+/* Our lease name: host, process and thread (holder.h), so a lease left
+ * behind by a process that died on this host can be recognised. */
 static void lease_owner(char out[64])
 {
-	char host[32] = "";
+	char tag[24];
 
-	gethostname(host, sizeof(host) - 1);
-	snprintf(out, 64, "%.31s:%ld:%lx", host, (long)getpid(),
-		 (unsigned long)pthread_self());
-}
-
-/* The holder is a process on this host that no longer exists. */
-static bool holder_is_dead(const char *holder)
-{
-	char host[32] = "", prefix[40];
-	const char *p;
-	long pid;
-
-	gethostname(host, sizeof(host) - 1);
-	snprintf(prefix, sizeof(prefix), "%.31s:", host);
-	if (strncmp(holder, prefix, strlen(prefix)) != 0)
-		return false;
-	p = holder + strlen(prefix);
-	pid = strtol(p, NULL, 10);
-	return pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) < 0 &&
-	       errno == ESRCH;
+	snprintf(tag, sizeof(tag), "%lx", (unsigned long)pthread_self());
+	holder_name(out, 64, NULL, tag);
 }
 
 /* Take the store lease, waiting while another process refreshes; a lease

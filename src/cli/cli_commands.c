@@ -16,7 +16,7 @@ extern const struct cli_command cli_sync, cli_messages_list, cli_messages_show,
 	cli_messages_delete;
 extern const struct cli_command cli_send, cli_outbox_list, cli_outbox_retry,
 	cli_outbox_remove;
-extern const struct cli_command cli_migrate, cli_serve;
+extern const struct cli_command cli_migrate, cli_serve, cli_demo;
 extern const struct cli_command cli_config_check, cli_config_sample;
 extern const struct cli_command cli_backup, cli_key_rotate;
 extern const struct cli_command cli_user_add, cli_user_list, cli_user_passwd,
@@ -49,6 +49,7 @@ const struct cli_command *const cli_commands[] = {
 	&cli_outbox_retry,
 	&cli_outbox_remove,
 	&cli_serve,
+	&cli_demo,
 	&cli_user_add,
 	&cli_user_list,
 	&cli_user_passwd,

@@ -154,8 +154,8 @@ const struct cli_command cli_account_add = {
 	"  --transport T        graph (Microsoft Graph, default) or imap (IMAP OAuth2);\n"
 	"                       only transports the administrator enabled are accepted\n"
 	"  --owner USER         the user who owns it (default: the built-in 'local')\n\n"
-	"The IMAP OAuth2 transport can be authorized and tested (Test & Confirm)\n"
-	"but cannot sync mail in this version; 'add' says so.",
+	"Both transports synchronize mail: Microsoft Graph, and IMAP OAuth2 (IMAP\n"
+	"with XOAUTH2 for mail, SMTP submission for sending).",
 };
 
 const struct cli_command cli_account_list = {

@@ -57,8 +57,22 @@ int api_changes(struct request *rq)
 	struct feed_page page = { .rq = rq };
 	long long since, limit, wait, account;
 
-	if (rq_query_int(rq, "since", 0, 0, INT64_MAX, &since) < 0 ||
-	    rq_query_int(rq, "limit", 100, 1, SERVICE_LIST_MAX, &limit) < 0 ||
+	const char *since_text = rq_query(rq, "since");
+
+	/* since=latest: only what happens from now on (a client that starts
+	 * following the feed without reading its history) */
+	if (since_text && strcmp(since_text, "latest") == 0 && rq->resumed) {
+		since = rq->wait_after_seq; /* "latest" as it was when the wait began */
+	} else if (since_text && strcmp(since_text, "latest") == 0) {
+		int64_t newest = 0;
+
+		if (store_last_event_seq(rq->env->store, &newest, &rq->err) < 0)
+			return -1;
+		since = newest;
+	} else if (rq_query_int(rq, "since", 0, 0, INT64_MAX, &since) < 0) {
+		return -1;
+	}
+	if (rq_query_int(rq, "limit", 100, 1, SERVICE_LIST_MAX, &limit) < 0 ||
 	    rq_query_int(rq, "wait", 0, 0, WAIT_MAX_S, &wait) < 0 ||
 	    rq_query_int(rq, "account_id", 0, 1, INT64_MAX, &account) < 0)
 		return -1;

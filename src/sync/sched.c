@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "inboxsync/alloc.h"
+#include "inboxsync/holder.h"
 #include "inboxsync/log.h"
 #include "inboxsync/sched.h"
 #include "inboxsync/timeutil.h"
@@ -200,6 +201,17 @@ static int lease_take(struct worker *w, int64_t id, char busy[128], struct err *
 	int rc = store_claim_lease(w->env.store, id, w->holder, LEASE_TTL_S, &gen,
 				   &cur, e);
 
+	if (rc == 0 && holder_is_dead(cur.holder)) {
+		/* A command killed mid-pass on this host: nothing of its pass
+		 * outlives it (every commit is fenced), so its lease is ours
+		 * now rather than at its expiry. */
+		log_info("sched", "account %lld: taking over the sync lease of a process "
+			 "that ended (%s)", (long long)id, cur.holder);
+		if (store_release_lease(w->env.store, id, cur.holder, e) < 0)
+			return -1;
+		rc = store_claim_lease(w->env.store, id, w->holder, LEASE_TTL_S, &gen,
+				       &cur, e);
+	}
 	if (rc == 1)
 		store_set_fence(w->env.store, id, w->holder, gen);
 	else if (rc == 0)
@@ -297,12 +309,10 @@ void sched_env_close(struct auth_env *env)
 static int worker_open(struct worker *w, const struct sched_config *cfg,
 		       size_t index, struct err *e)
 {
-	char host[64] = "";
+	char tag[24];
 
-	gethostname(host, sizeof(host) - 1);
-	snprintf(w->holder, sizeof(w->holder), "%s%s%.63s:%ld:%zu",
-		 cfg->node_id ? cfg->node_id : "", cfg->node_id ? "/" : "", host,
-		 (long)getpid(), index);
+	snprintf(tag, sizeof(tag), "%zu", index);
+	holder_name(w->holder, sizeof(w->holder), cfg->node_id, tag);
 	return sched_env_open(cfg, &w->env, e);
 }
 

@@ -142,6 +142,8 @@ test('Carerix: IMAP OAuth2 with folder mapping', { timeout: 300000 }, async (t) 
     await t.test('folder mapping and synchronization over IMAP', {
       skip: notice ? `the IMAP transport cannot sync mail yet: "${notice}"` : false,
     }, async () => {
+      // Back to My Account → Email settings, where Edit folders is.
+      await openMyAccount(page);
       await mapFolders(page, b, 'imap');
     });
     await stopSync(page, b, 'imap');
