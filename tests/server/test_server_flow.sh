@@ -183,6 +183,10 @@ while [ "$(echo "$BODY" | jq '.changes | length')" = 1000 ]; do
 	api "$ALICE" GET "/api/v1/changes?limit=1000&since=$(echo "$BODY" | jq .next_since)"
 done
 SINCE=$(echo "$BODY" | jq .next_since)
+api "$ALICE" GET "/api/v1/changes?since=latest"
+[ "$STATUS" = 200 ] && [ "$(echo "$BODY" | jq '.changes | length')" = 0 ] &&
+	[ "$(echo "$BODY" | jq .next_since)" -ge "$SINCE" ] &&
+	pass "since=latest starts at the newest event" || fail "since=latest: $BODY"
 api "$ALICE" GET "/api/v1/changes?since=$SINCE&wait=1&account_id=999999"
 expect_status 404 "a long poll on an unknown account is 404"
 api "$ALICE" GET "/api/v1/changes?since=$SINCE&wait=1"
