@@ -189,6 +189,45 @@ void store_provider_clear(struct store_provider *p)
 	p->client_secret_sealed = NULL;
 }
 
+void store_sealed_push(struct store_sealed_list *l, const char *kind, char *row,
+		       char *sealed)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->items = xrealloc(l->items, l->cap * sizeof(*l->items));
+	}
+	l->items[l->n].kind = kind;
+	l->items[l->n].row = row;
+	l->items[l->n].sealed = sealed;
+	l->n++;
+}
+
+int store_list_sealed_columns(struct store *st, size_t ncolumns,
+			      int (*list)(struct store *st, size_t column, const char *prefix,
+					  size_t room, struct store_sealed_list *out,
+					  struct err *e),
+			      const char *prefix, size_t max, struct store_sealed **out,
+			      size_t *n, struct err *e)
+{
+	struct store_sealed_list l = { 0 };
+
+	*out = NULL;
+	*n = 0;
+	/* An empty prefix would be a prefix of every value: use one that no
+	 * sealed text starts with, so that everything is listed. */
+	if (!prefix || !*prefix)
+		prefix = "\x01";
+	for (size_t i = 0; i < ncolumns && l.n < max; i++) {
+		if (list(st, i, prefix, max - l.n, &l, e) < 0) {
+			store_sealed_list_free(l.items, l.n);
+			return -1;
+		}
+	}
+	*out = l.items;
+	*n = l.n;
+	return 0;
+}
+
 void store_sealed_list_free(struct store_sealed *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -25,6 +25,26 @@ struct store_ops {
 	int (*begin_redoable)(struct store *st, struct err *e);
 };
 
+/* store_list_sealed for a backend whose sealed columns are a table of
+ * `ncolumns`: `list` appends up to `room` values of column `column` that
+ * do not start with `prefix` (never NULL or "": then a prefix no sealed
+ * text has) through store_sealed_push. Gathers at most `max` in all and
+ * frees what it gathered when a column fails. */
+struct store_sealed_list {
+	struct store_sealed *items;
+	size_t n, cap;
+};
+int store_list_sealed_columns(struct store *st, size_t ncolumns,
+			      int (*list)(struct store *st, size_t column, const char *prefix,
+					  size_t room, struct store_sealed_list *out,
+					  struct err *e),
+			      const char *prefix, size_t max, struct store_sealed **out,
+			      size_t *n, struct err *e);
+
+/* Append one value (`row` and `sealed` are taken over; `kind` static). */
+void store_sealed_push(struct store_sealed_list *l, const char *kind, char *row,
+		       char *sealed);
+
 /* The fence a connection's commits check (store_set_fence). */
 struct store_fence {
 	int64_t account_id;        /* 0 = no fence */

@@ -49,30 +49,20 @@ static const struct sealed_column {
 
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
-/* Append up to `max - *n` values of column `c` to *out (capacity *cap). */
-static int list_column(struct store *st, const struct sealed_column *c,
-		       const char *prefix, size_t max, struct store_sealed **out,
-		       size_t *n, size_t *cap, struct err *e)
+/* Append up to `room` values of column `column` not under `prefix`. */
+static int list_column(struct store *st, size_t column, const char *prefix, size_t room,
+		       struct store_sealed_list *out, struct err *e)
 {
+	const struct sealed_column *c = &columns[column];
 	struct pg_params p = { 0 };
 	PGresult *r;
 
-	/* An empty prefix would be a prefix of every value: use one that no
-	 * sealed text starts with, so that everything is listed. */
-	pgp_text(&p, prefix && *prefix ? prefix : "\x01");
-	pgp_int(&p, (int64_t)(max - *n));
+	pgp_text(&p, prefix);
+	pgp_int(&p, (int64_t)room);
 	if (!(r = pg_query(st, c->list_sql, &p, "listing sealed values", e)))
 		return -1;
-	for (int i = 0; i < PQntuples(r); i++) {
-		if (*n == *cap) {
-			*cap = *cap ? *cap * 2 : 16;
-			*out = xrealloc(*out, *cap * sizeof(**out));
-		}
-		(*out)[*n].kind = c->kind;
-		(*out)[*n].row = pg_dup(r, i, 0);
-		(*out)[*n].sealed = pg_dup(r, i, 1);
-		(*n)++;
-	}
+	for (int i = 0; i < PQntuples(r); i++)
+		store_sealed_push(out, c->kind, pg_dup(r, i, 0), pg_dup(r, i, 1));
 	PQclear(r);
 	return 0;
 }
@@ -80,19 +70,7 @@ static int list_column(struct store *st, const struct sealed_column *c,
 int pg_list_sealed(struct store *st, const char *prefix, size_t max,
 		   struct store_sealed **out, size_t *n, struct err *e)
 {
-	size_t cap = 0;
-
-	*out = NULL;
-	*n = 0;
-	for (size_t i = 0; i < NCOLUMNS && *n < max; i++) {
-		if (list_column(st, &columns[i], prefix, max, out, n, &cap, e) < 0) {
-			store_sealed_list_free(*out, *n);
-			*out = NULL;
-			*n = 0;
-			return -1;
-		}
-	}
-	return 0;
+	return store_list_sealed_columns(st, NCOLUMNS, list_column, prefix, max, out, n, e);
 }
 
 int pg_replace_sealed(struct store *st, const struct store_sealed *v,

@@ -44,30 +44,21 @@ static const struct sealed_column {
 
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
-/* Append up to `max - *n` values of column `c` to *out (capacity *cap). */
-static int list_column(struct store *st, const struct sealed_column *c,
-		       const char *prefix, size_t max, struct store_sealed **out,
-		       size_t *n, size_t *cap, struct err *e)
+/* Append up to `room` values of column `column` not under `prefix`. */
+static int list_column(struct store *st, size_t column, const char *prefix, size_t room,
+		       struct store_sealed_list *out, struct err *e)
 {
+	const struct sealed_column *c = &columns[column];
 	sqlite3_stmt *s = sq_prepare(st, c->list_sql, e);
 	int rc;
 
 	if (!s)
 		return -1;
-	/* An empty prefix would be a prefix of every value: use one that no
-	 * sealed text starts with, so that everything is listed. */
-	sq_text(s, 1, prefix && *prefix ? prefix : "\x01");
-	sq_int(s, 2, (int64_t)(max - *n));
-	while ((rc = sq_row(st, s, "listing sealed values", e)) == 1) {
-		if (*n == *cap) {
-			*cap = *cap ? *cap * 2 : 16;
-			*out = xrealloc(*out, *cap * sizeof(**out));
-		}
-		(*out)[*n].kind = c->kind;
-		(*out)[*n].row = xasprintf("%lld", (long long)sq_col_int(s, 0));
-		(*out)[*n].sealed = sq_col_dup(s, 1);
-		(*n)++;
-	}
+	sq_text(s, 1, prefix);
+	sq_int(s, 2, (int64_t)room);
+	while ((rc = sq_row(st, s, "listing sealed values", e)) == 1)
+		store_sealed_push(out, c->kind, xasprintf("%lld", (long long)sq_col_int(s, 0)),
+				  sq_col_dup(s, 1));
 	sqlite3_reset(s);
 	return rc;
 }
@@ -75,19 +66,7 @@ static int list_column(struct store *st, const struct sealed_column *c,
 int sqlite_list_sealed(struct store *st, const char *prefix, size_t max,
 		       struct store_sealed **out, size_t *n, struct err *e)
 {
-	size_t cap = 0;
-
-	*out = NULL;
-	*n = 0;
-	for (size_t i = 0; i < NCOLUMNS && *n < max; i++) {
-		if (list_column(st, &columns[i], prefix, max, out, n, &cap, e) < 0) {
-			store_sealed_list_free(*out, *n);
-			*out = NULL;
-			*n = 0;
-			return -1;
-		}
-	}
-	return 0;
+	return store_list_sealed_columns(st, NCOLUMNS, list_column, prefix, max, out, n, e);
 }
 
 int sqlite_replace_sealed(struct store *st, const struct store_sealed *v,
