@@ -268,8 +268,9 @@ void cli_progress_note(struct cli_progress *pr, const char *fmt, ...)
 	va_end(ap);
 	pthread_mutex_lock(&pr->lock);
 	erase(pr);
-	/* A note scrolls away above the bars; it may wrap. */
-	cli_out(stderr, "%s\n", text);
+	/* A note scrolls away above the bars, wrapped short of the edge so
+	 * that the terminal never wraps a line itself. */
+	cli_out_wrapped(stderr, text, pr->cols - 1);
 	draw(pr);
 	pthread_mutex_unlock(&pr->lock);
 	free(text);

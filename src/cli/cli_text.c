@@ -48,6 +48,52 @@ int cli_text_width(const char *s)
 	return w;
 }
 
+void cli_out_wrapped(FILE *f, const char *s, int width)
+{
+	if (width < 2)
+		width = 2;
+	while (s && *s) {
+		const char *p = s, *brk = NULL;
+		int used = 0;
+
+		/* as much as fits, ended at the last space when there is one */
+		while (*p && *p != '\n') {
+			char shown[QUOTE_CHAR_MAX];
+			size_t len;
+			int w = next_piece(p, &len, shown);
+
+			if (used + w > width)
+				break;
+			if (*p == ' ')
+				brk = p;
+			used += w;
+			p += len;
+		}
+		if (*p && *p != '\n' && brk && brk > s)
+			p = brk;
+		if (p == s && *p && *p != '\n') { /* a piece wider than a line */
+			char shown[QUOTE_CHAR_MAX];
+			size_t len;
+
+			next_piece(p, &len, shown);
+			p += len;
+		}
+		while (s < p) {
+			char shown[QUOTE_CHAR_MAX];
+			size_t len;
+
+			next_piece(s, &len, shown);
+			fputs(shown, f);
+			s += len;
+		}
+		fputc('\n', f);
+		while (*s == ' ')
+			s++;
+		if (*s == '\n')
+			s++;
+	}
+}
+
 const char *cli_text_cell(const char *s, int width, int pad, char *out, size_t n)
 {
 	size_t at = 0;

@@ -21,6 +21,11 @@ int cli_text_width(const char *s);
  * "…" when it is wider, padded with spaces when `pad`. Returns out. */
 const char *cli_text_cell(const char *s, int width, int pad, char *out, size_t n);
 
+/* `s` as cli_out shows it, in lines of at most `width` columns, broken
+ * at spaces where it can be (inside a word only when a word is wider than
+ * a line); each line ends with a newline. */
+void cli_out_wrapped(FILE *f, const char *s, int width);
+
 /* `s` made safe for a terminal line (no width limit); heap. */
 char *cli_text_safe(const char *s);
 
