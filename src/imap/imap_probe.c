@@ -106,7 +106,7 @@ int imap_probe_login(const char *host, int port, const char *user,
 	/* The URL "/" makes libcurl log in and send LIST "" "*". */
 	cc = curl_easy_perform(p.easy);
 	if (cc != CURLE_OK) {
-		imap_curl_fail(&p, cc, "imap_auth", imap_advice, e);
+		imap_curl_fail(&p, (int)cc, "imap_auth", imap_advice, e);
 		goto out;
 	}
 	folders = count_list_lines(buf_str(&p.body));
@@ -137,7 +137,7 @@ int smtp_login_check(const struct imap_curl_target *t, const char *user,
 	}
 	cc = curl_easy_perform(p.easy);
 	if (cc != CURLE_OK) {
-		smtp_fail(&p, cc, e);
+		smtp_fail(&p, (int)cc, e);
 		goto out;
 	}
 	log_info("imap", "SMTP XOAUTH2 login to %s:%d as %s: ok", t->host, t->port, user);

@@ -1,13 +1,15 @@
 /*
  * fuzz_imap_replies.c — libFuzzer target for what the IMAP and SMTP probes
- * make of a server's words (src/imap/imap_probe.c): any bytes as the lines
+ * and SMTP submission make of a server's words (src/imap/imap_curl.c, the
+ * libcurl sessions, and src/imap/imap_probe.c): any bytes as the lines
  * the server sent (fed to the probe's debug callback in pieces, through a
  * small ring so old lines are dropped), then the refusal found among them
  * (tagged NO/BAD, 4xx/5xx, a base64 SASL continuation) quoted in the
  * error for each kind of failure; the LIST answer counted; and the same
- * bytes as a server setting. The file is compiled into this target so its
- * static functions are reachable without a network.
+ * bytes as a server setting. The files are compiled into this target so
+ * their static functions are reachable without a network.
  */
+#include "../../src/imap/imap_curl.c"
 #include "../../src/imap/imap_probe.c"
 
 #include <stdint.h>
@@ -23,7 +25,7 @@ static const CURLcode failures[] = {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text, host[256];
-	struct probe p;
+	struct imap_curl p;
 	struct err e;
 	int port;
 
@@ -33,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.proto = data[0] & 1 ? "SMTP" : "IMAP";
 	p.host = "mail.fuzz.example";
 	p.port = data[0] & 1 ? 587 : 993;
-	p.list_too_large = data[0] & 2;
-	buf_init(&p.list, LIST_RESPONSE_MAX);
+	p.body_too_large = data[0] & 2;
+	buf_init(&p.body, (size_t)4 << 20);
 	buf_init(&p.server_lines, 512); /* small: the ring drops old lines */
 	if (data[0] & 4) /* curl's own words may quote the server too */
 		snprintf(p.errbuf, sizeof(p.errbuf), "%.*s", (int)(size - 2),
@@ -44,14 +46,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n = size - off < 1u + data[1] % 64 ? size - off : 1u + data[1] % 64;
 
 		on_debug(NULL, CURLINFO_HEADER_IN, (char *)data + off, n, &p);
-		on_list_data((char *)data + off, 1, n, &p);
+		on_body((char *)data + off, 1, n, &p);
 	}
 	err_clear(&e);
-	must(probe_fail(&p, failures[(data[0] >> 3) % 5], "imap_auth",
-			"Usual causes: none.", &e) == -1);
+	must(imap_curl_fail(&p, (int)failures[(data[0] >> 3) % 5], "imap_auth",
+			    "Usual causes: none.", &e) == -1);
 	must_be_error(&e);
-	must(count_list_lines(buf_str(&p.list)) >= 0);
-	buf_free(&p.list);
+	must(count_list_lines(buf_str(&p.body)) >= 0);
+	buf_free(&p.body);
 	buf_free(&p.server_lines);
 
 	text = fuzz_strdup(data + 2, size - 2);
