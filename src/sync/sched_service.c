@@ -179,9 +179,17 @@ static void run_one(struct worker *w, int64_t id)
 	store_set_fence(st, id, s->holder, gen);
 	rc = engine_sync_pass(&w->env, id, &s->cfg.engine, &r, &e);
 	if (rc < 0 && err_is(&e, "lease_lost")) {
-		log_info("sched", "account %lld: the sync lease moved to another node; "
-			 "this pass's last page was not kept", (long long)id);
+		/* This node was away past its lease (paused, cut off): another
+		 * one took the account, and the commit was refused. */
+		log_warn("sched", "account %lld: lease_lost: the sync lease moved on "
+			 "while this node worked; its last step was refused and not "
+			 "kept", (long long)id);
 		store_set_fence(st, 0, NULL, 0);
+		/* The renewal may have taken the lease again, at a new
+		 * generation, after the other node let it go: nobody here
+		 * works on it now, so let it go too (a no-op when another node
+		 * holds it). */
+		store_release_lease(st, id, s->holder, &(struct err){ 0 });
 		return;
 	}
 	if (rc < 0 && err_is(&e, "aborted")) {
