@@ -33,6 +33,8 @@
 struct claimed {
 	int64_t id;
 	bool running;
+	int64_t gen;               /* the lease generation the pass works under */
+	bool done;                 /* the pass ended: its lease is being let go */
 };
 
 struct sched_service {
@@ -143,6 +145,29 @@ static bool take_claim(struct sched_service *s, int64_t *id)
 	}
 }
 
+/* Note what a running claim's lease is (gen > 0), or that its pass ended
+ * (done), for the renewal. */
+static void mark_claim(struct sched_service *s, int64_t id, int64_t gen, bool done)
+{
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n_claims; i++) {
+		if (s->claims[i].id == id) {
+			s->claims[i].gen = gen;
+			s->claims[i].done = done;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The pass of account `id` is over: stop renewing, give the lease back. */
+static void let_go(struct sched_service *s, struct store *st, int64_t id)
+{
+	mark_claim(s, id, 0, true);
+	store_set_fence(st, 0, NULL, 0);
+	store_release_lease(st, id, s->holder, &(struct err){ 0 });
+}
+
 static void drop_claim(struct sched_service *s, int64_t id)
 {
 	pthread_mutex_lock(&s->lock);
@@ -177,6 +202,7 @@ static void run_one(struct worker *w, int64_t id)
 		return; /* another node has it now */
 	}
 	store_set_fence(st, id, s->holder, gen);
+	mark_claim(s, id, gen, false);
 	rc = engine_sync_pass(&w->env, id, &s->cfg.engine, &r, &e);
 	if (rc < 0 && err_is(&e, "lease_lost")) {
 		/* This node was away past its lease (paused, cut off): another
@@ -184,22 +210,15 @@ static void run_one(struct worker *w, int64_t id)
 		log_warn("sched", "account %lld: lease_lost: the sync lease moved on "
 			 "while this node worked; its last step was refused and not "
 			 "kept", (long long)id);
-		store_set_fence(st, 0, NULL, 0);
-		/* The renewal may have taken the lease again, at a new
-		 * generation, after the other node let it go: nobody here
-		 * works on it now, so let it go too (a no-op when another node
-		 * holds it). */
-		store_release_lease(st, id, s->holder, &(struct err){ 0 });
+		let_go(s, st, id); /* a no-op when another node holds it */
 		return;
 	}
 	if (rc < 0 && err_is(&e, "aborted")) {
-		store_set_fence(st, 0, NULL, 0);
-		store_release_lease(st, id, s->holder, &(struct err){ 0 });
+		let_go(s, st, id);
 		return; /* shutting down: the account is due again as it was */
 	}
 	schedule_next(s, st, id, rc, &r, &e);
-	store_set_fence(st, 0, NULL, 0);
-	store_release_lease(st, id, s->holder, &(struct err){ 0 });
+	let_go(s, st, id);
 	if (rc < 0)
 		log_info("sched", "account %lld: pass failed (%s): %s", (long long)id,
 			 err_class_name(e.class), e.msg);
@@ -250,20 +269,29 @@ static void claim_due(struct sched_service *s)
 	free(ids);
 }
 
-/* Keep the leases of what this node works on. */
+/* Keep the leases of what this node works on. A renewal is a claim, so
+ * it would also take a lease that had moved on and come free again (at a
+ * new generation): a running pass's fence still names the old one and
+ * its commits are refused, so such a lease is given back at once rather
+ * than held with nobody working under it. Passes that ended are left
+ * alone: their lease is being given back. */
 static void renew_leases(struct sched_service *s)
 {
-	int64_t ids[MAX_WORKERS];
+	int64_t ids[MAX_WORKERS], gens[MAX_WORKERS];
 	size_t n = 0;
 
 	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; i < s->n_claims; i++)
-		ids[n++] = s->claims[i].id;
+	for (size_t i = 0; i < s->n_claims; i++) {
+		if (s->claims[i].done)
+			continue;
+		ids[n] = s->claims[i].id;
+		gens[n++] = s->claims[i].gen;
+	}
 	pthread_mutex_unlock(&s->lock);
 	for (size_t i = 0; i < n; i++) {
 		struct store_lease cur;
 		struct err e;
-		int64_t gen;
+		int64_t gen = 0;
 		int rc;
 
 		err_clear(&e);
@@ -272,6 +300,8 @@ static void renew_leases(struct sched_service *s)
 		if (rc == 0)
 			log_warn("sched", "account %lld: the sync lease was taken by %s",
 				 (long long)ids[i], cur.holder);
+		else if (rc == 1 && gens[i] > 0 && gen != gens[i])
+			store_release_lease(s->denv.store, ids[i], s->holder, &e);
 	}
 }
 
