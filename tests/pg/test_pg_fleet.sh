@@ -47,6 +47,32 @@ leases_of() {
 }
 holds_some() { [ -n "$(leases_of "$1")" ]; }
 
+# freeze_holding K FILE: node K stopped (SIGSTOP) while it holds leases,
+# which go to FILE (read once it is stopped: a lease seen just before may
+# be gone by then); resumed and tried again while it holds none.
+freeze_holding() {
+	local k=$1 file=$2
+	: >"$file"
+	for _ in $(seq 1 100); do
+		wait_for 30 holds_some "node$k" || return 1
+		phase "SIGSTOP node$k"
+		kill -STOP "${NODE_PID[k]}"
+		leases_of "node$k" >"$file"
+		[ -s "$file" ] && return 0
+		kill -CONT "${NODE_PID[k]}"
+	done
+	return 1
+}
+
+# moved_on FILE: every lease of FILE ("account generation") is at a newer
+# generation now: another node took it.
+moved_on() {
+	local id gen
+	while read -r id gen; do
+		[ "$(pg "SELECT generation FROM account_leases WHERE account_id = $id")" -gt "$gen" ] || return 1
+	done <"$1"
+}
+
 # truth / local: "email<TAB>id<TAB>folder<TAB>isRead" of every message in
 # the selected folders, sorted (duplicates kept, so that they show).
 truth() {
@@ -149,31 +175,15 @@ done
 
 # ---- (b) a node killed mid-sync ----------------------------------------------------
 new_mail 40
-# Killed while it holds leases: frozen first (SIGSTOP), its leases read,
-# then killed; let go again when it held none by then.
-: >"$TEST_TMP/killed.txt"
-for _ in $(seq 1 100); do
-	wait_for 30 holds_some node2 || break
-	kill -STOP "${NODE_PID[2]}"
-	leases_of node2 >"$TEST_TMP/killed.txt"
-	[ -s "$TEST_TMP/killed.txt" ] && break
-	kill -CONT "${NODE_PID[2]}"
-done
-[ -s "$TEST_TMP/killed.txt" ] || fail "(b) node2 took no lease after new mail"
+# Killed while it holds leases (frozen while they are read).
+freeze_holding 2 "$TEST_TMP/killed.txt" || fail "(b) node2 took no lease after new mail"
 KILL_MS=$(date +%s%3N)
 phase "SIGKILL node2"
 kill -KILL "${NODE_PID[2]}"
 wait "${NODE_PID[2]}" 2>/dev/null
 t0=$(date +%s)
 echo "killed node2 holding $(wc -l <"$TEST_TMP/killed.txt") leases"
-# taken_over: every lease node2 held is at a newer generation now.
-taken_over() {
-	local id gen
-	while read -r id gen; do
-		[ "$(pg "SELECT generation FROM account_leases WHERE account_id = $id")" -gt "$gen" ] || return 1
-	done <"$TEST_TMP/killed.txt"
-}
-if wait_for 60 taken_over; then
+if wait_for 60 moved_on "$TEST_TMP/killed.txt"; then
 	pass "(b) the killed node's $(wc -l <"$TEST_TMP/killed.txt") accounts were taken over by the others"
 	echo "taken over $(( $(date +%s) - t0 )) s after the kill (lease TTL $TTL s)"
 else
@@ -193,18 +203,7 @@ grep -q '^node2$' "$TEST_TMP/holders-b.txt" && pass "(b) a restarted node takes 
 
 # ---- (c) a node paused past its lease --------------------------------------------
 new_mail 40
-# Stopped while it holds leases (looked at once it is stopped: a lease
-# seen before may be gone by then).
-: >"$TEST_TMP/paused.txt"
-for _ in $(seq 1 100); do
-	wait_for 30 holds_some node3 || break
-	phase "SIGSTOP node3"
-	kill -STOP "${NODE_PID[3]}"
-	leases_of node3 >"$TEST_TMP/paused.txt"
-	[ -s "$TEST_TMP/paused.txt" ] && break
-	kill -CONT "${NODE_PID[3]}"
-done
-[ -s "$TEST_TMP/paused.txt" ] || fail "(c) node3 took no lease after new mail"
+freeze_holding 3 "$TEST_TMP/paused.txt" || fail "(c) node3 took no lease after new mail"
 echo "stopped node3 holding: $(tr '\n' ' ' <"$TEST_TMP/paused.txt")"
 # Meanwhile the paused node's mailboxes change: mail read, moved away,
 # deleted and new.
@@ -217,13 +216,7 @@ while read -r id _; do
 	sim_admin DELETE "mailboxes/$email/messages/$m4?permanent=true" >/dev/null
 	sim_admin POST "mailboxes/$email/messages" '{"folder":"inbox","subject":"while paused"}' >/dev/null
 done <"$TEST_TMP/paused.txt"
-taken_from_paused() {
-	local id gen
-	while read -r id gen; do
-		[ "$(pg "SELECT generation FROM account_leases WHERE account_id = $id")" -gt "$gen" ] || return 1
-	done <"$TEST_TMP/paused.txt"
-}
-wait_for 60 taken_from_paused && pass "(c) the paused node's accounts were taken over" ||
+wait_for 60 moved_on "$TEST_TMP/paused.txt" && pass "(c) the paused node's accounts were taken over" ||
 	fail "(c) the paused node's accounts not taken over"
 converged "(c) while node3 is paused"
 phase "SIGCONT node3"
