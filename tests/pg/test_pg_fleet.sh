@@ -10,10 +10,16 @@
 #       with nothing lost or duplicated;
 #   (c) a node stopped (SIGSTOP) past its lease while its mailboxes change,
 #       then resumed: its stale commits are refused (lease_lost in its log)
-#       and no stale message state or cursor survives;
+#       and no stale message state appears (cursors go in the same fenced
+#       commits; the test looks at the messages and read flags);
 #   (d) the webhook got each message.created exactly once across the nodes,
-#       the same set as the change feed, which has no duplicate either;
-#   (e) PostgreSQL restarted under load: the nodes reconnect and carry on.
+#       the same set as the change feed, which has no duplicate either (but
+#       for events the killed node had sent and not yet recorded: those go
+#       out again after the kill, at least once);
+#   (e) PostgreSQL restarted under load: the nodes reconnect and carry on;
+#   and nodes stopped with SIGTERM exit 0 and leave no lease behind.
+# Each node logs to $TEST_TMP/nodeK/inboxsync.log; the phases are printed
+# with their times in ms, to read the logs and the receiver's records by.
 . "$(dirname "$0")/../server/lib_server.sh"
 : "${INBOXSYNC_TEST_PG_DIR:?run by tests/pg/with_pg.sh}"
 : "${INBOXSYNC_DATABASE:?run by tests/pg/with_pg.sh}"
