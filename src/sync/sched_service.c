@@ -269,12 +269,30 @@ static void claim_due(struct sched_service *s)
 	free(ids);
 }
 
+/* Whether this node still wants the lease of `id` that a renewal got at
+ * generation `gen`: the account is still claimed here, its pass has not
+ * ended, and the pass works under that generation (or has not started). */
+static bool still_wanted(struct sched_service *s, int64_t id, int64_t gen)
+{
+	bool wanted = false;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n_claims; i++) {
+		const struct claimed *c = &s->claims[i];
+
+		if (c->id == id && !c->done && (c->gen == 0 || c->gen == gen))
+			wanted = true;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return wanted;
+}
+
 /* Keep the leases of what this node works on. A renewal is a claim, so
- * it would also take a lease that had moved on and come free again (at a
- * new generation): a running pass's fence still names the old one and
- * its commits are refused, so such a lease is given back at once rather
- * than held with nobody working under it. Passes that ended are left
- * alone: their lease is being given back. */
+ * it would also take a lease that had come free meanwhile, at a new
+ * generation: one whose pass ended here a moment ago (and gave it back),
+ * or one that had moved on (whose pass's fence names the old generation,
+ * so its commits are refused anyway). Such a lease is given back at once
+ * rather than held with nobody working under it. */
 static void renew_leases(struct sched_service *s)
 {
 	int64_t ids[MAX_WORKERS], gens[MAX_WORKERS];
@@ -300,7 +318,8 @@ static void renew_leases(struct sched_service *s)
 		if (rc == 0)
 			log_warn("sched", "account %lld: the sync lease was taken by %s",
 				 (long long)ids[i], cur.holder);
-		else if (rc == 1 && gens[i] > 0 && gen != gens[i])
+		else if (rc == 1 && ((gens[i] > 0 && gen != gens[i]) ||
+				     !still_wanted(s, ids[i], gen)))
 			store_release_lease(s->denv.store, ids[i], s->holder, &e);
 	}
 }
