@@ -34,6 +34,8 @@
 #define DISABLE_AFTER_S (3 * 86400)
 #define STOP_GRACE_MS 1500
 #define URL_MAX 2000
+#define RECORD_TRIES 20            /* x RECORD_RETRY_MS, well within the claim */
+#define RECORD_RETRY_MS 1000
 
 struct sender {
 	struct webhook_sender *w;
@@ -181,6 +183,26 @@ static void maybe_disable(struct sender *s, int64_t webhook_id, const char *why)
 	store_webhook_clear(&h);
 }
 
+/* Record an attempt. A store that is briefly away (a restart, a lost
+ * connection) is tried again for a while: an unrecorded delivery goes out
+ * a second time once its claim expires, so giving up early is what would
+ * repeat an event, not the retry (recording is idempotent: the delivered
+ * seq only grows). */
+static int record_attempt(struct sender *s, const struct store_delivery_slot *slot,
+			  const struct store_delivery_attempt *rec, struct err *e)
+{
+	int64_t next = rec->ok ? 0 : retry_at(slot->attempts + 1);
+
+	for (int i = 0;; i++) {
+		err_clear(e);
+		if (store_finish_delivery(s->env.store, slot, rec, next, e) == 0)
+			return 0;
+		if (e->class != ERR_TRANSIENT || i >= RECORD_TRIES || s->w->stop)
+			return -1;
+		time_sleep_ms(RECORD_RETRY_MS);
+	}
+}
+
 static void finish(struct sender *s, const struct store_delivery_slot *slot,
 		   const struct store_event *ev, struct attempt *a, int64_t ms)
 {
@@ -199,9 +221,7 @@ static void finish(struct sender *s, const struct store_delivery_slot *slot,
 			 a->resp.status);
 	if (a->rc < 0 && err_is(&a->err, "aborted"))
 		return; /* shutting down: the claim expires, it goes out again */
-	err_clear(&e);
-	if (store_finish_delivery(s->env.store, slot, &rec,
-				  rec.ok ? 0 : retry_at(slot->attempts + 1), &e) < 0) {
+	if (record_attempt(s, slot, &rec, &e) < 0) {
 		log_warn("webhooks", "cannot record a delivery: %s", e.msg);
 		return;
 	}

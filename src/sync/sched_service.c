@@ -33,6 +33,8 @@
 struct claimed {
 	int64_t id;
 	bool running;
+	int64_t gen;               /* the lease generation the pass works under */
+	bool done;                 /* the pass ended: its lease is being let go */
 };
 
 struct sched_service {
@@ -143,6 +145,29 @@ static bool take_claim(struct sched_service *s, int64_t *id)
 	}
 }
 
+/* Note what a running claim's lease is (gen > 0), or that its pass ended
+ * (done), for the renewal. */
+static void mark_claim(struct sched_service *s, int64_t id, int64_t gen, bool done)
+{
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n_claims; i++) {
+		if (s->claims[i].id == id) {
+			s->claims[i].gen = gen;
+			s->claims[i].done = done;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The pass of account `id` is over: stop renewing, give the lease back. */
+static void let_go(struct sched_service *s, struct store *st, int64_t id)
+{
+	mark_claim(s, id, 0, true);
+	store_set_fence(st, 0, NULL, 0);
+	store_release_lease(st, id, s->holder, &(struct err){ 0 });
+}
+
 static void drop_claim(struct sched_service *s, int64_t id)
 {
 	pthread_mutex_lock(&s->lock);
@@ -177,21 +202,23 @@ static void run_one(struct worker *w, int64_t id)
 		return; /* another node has it now */
 	}
 	store_set_fence(st, id, s->holder, gen);
+	mark_claim(s, id, gen, false);
 	rc = engine_sync_pass(&w->env, id, &s->cfg.engine, &r, &e);
 	if (rc < 0 && err_is(&e, "lease_lost")) {
-		log_info("sched", "account %lld: the sync lease moved to another node; "
-			 "this pass's last page was not kept", (long long)id);
-		store_set_fence(st, 0, NULL, 0);
+		/* This node was away past its lease (paused, cut off): another
+		 * one took the account, and the commit was refused. */
+		log_warn("sched", "account %lld: lease_lost: the sync lease moved on "
+			 "while this node worked; its last step was refused and not "
+			 "kept", (long long)id);
+		let_go(s, st, id); /* a no-op when another node holds it */
 		return;
 	}
 	if (rc < 0 && err_is(&e, "aborted")) {
-		store_set_fence(st, 0, NULL, 0);
-		store_release_lease(st, id, s->holder, &(struct err){ 0 });
+		let_go(s, st, id);
 		return; /* shutting down: the account is due again as it was */
 	}
 	schedule_next(s, st, id, rc, &r, &e);
-	store_set_fence(st, 0, NULL, 0);
-	store_release_lease(st, id, s->holder, &(struct err){ 0 });
+	let_go(s, st, id);
 	if (rc < 0)
 		log_info("sched", "account %lld: pass failed (%s): %s", (long long)id,
 			 err_class_name(e.class), e.msg);
@@ -242,20 +269,47 @@ static void claim_due(struct sched_service *s)
 	free(ids);
 }
 
-/* Keep the leases of what this node works on. */
+/* Whether this node still wants the lease of `id` that a renewal got at
+ * generation `gen`: the account is still claimed here, its pass has not
+ * ended, and the pass works under that generation (or has not started). */
+static bool still_wanted(struct sched_service *s, int64_t id, int64_t gen)
+{
+	bool wanted = false;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n_claims; i++) {
+		const struct claimed *c = &s->claims[i];
+
+		if (c->id == id && !c->done && (c->gen == 0 || c->gen == gen))
+			wanted = true;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return wanted;
+}
+
+/* Keep the leases of what this node works on. A renewal is a claim, so
+ * it would also take a lease that had come free meanwhile, at a new
+ * generation: one whose pass ended here a moment ago (and gave it back),
+ * or one that had moved on (whose pass's fence names the old generation,
+ * so its commits are refused anyway). Such a lease is given back at once
+ * rather than held with nobody working under it. */
 static void renew_leases(struct sched_service *s)
 {
-	int64_t ids[MAX_WORKERS];
+	int64_t ids[MAX_WORKERS], gens[MAX_WORKERS];
 	size_t n = 0;
 
 	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; i < s->n_claims; i++)
-		ids[n++] = s->claims[i].id;
+	for (size_t i = 0; i < s->n_claims; i++) {
+		if (s->claims[i].done)
+			continue;
+		ids[n] = s->claims[i].id;
+		gens[n++] = s->claims[i].gen;
+	}
 	pthread_mutex_unlock(&s->lock);
 	for (size_t i = 0; i < n; i++) {
 		struct store_lease cur;
 		struct err e;
-		int64_t gen;
+		int64_t gen = 0;
 		int rc;
 
 		err_clear(&e);
@@ -264,6 +318,9 @@ static void renew_leases(struct sched_service *s)
 		if (rc == 0)
 			log_warn("sched", "account %lld: the sync lease was taken by %s",
 				 (long long)ids[i], cur.holder);
+		else if (rc == 1 && ((gens[i] > 0 && gen != gens[i]) ||
+				     !still_wanted(s, ids[i], gen)))
+			store_release_lease(s->denv.store, ids[i], s->holder, &e);
 	}
 }
 

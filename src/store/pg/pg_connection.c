@@ -7,6 +7,7 @@
  * (run by `inboxsync migrate` only), and the backend's ops table. How
  * statements are sent is pg_exec.c's; the schema is migrations/.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,11 +212,34 @@ static int connect_session(struct pg_store *q, enum err_class class,
 	return 0;
 }
 
+/* The server closed this idle connection (a restart, a failover,
+ * pg_terminate_backend): it said so and hung up, so the socket is
+ * readable and reading finds the end. Looked at before a transaction or
+ * a lone statement is sent, so that the first call after a restart does
+ * not fail for a loss that had already happened. Readable for a
+ * notification only (LISTEN) is not a loss: libpq keeps it for later. */
+static bool closed_while_idle(struct pg_store *q)
+{
+	struct pollfd pfd = { PQsocket(q->conn), POLLIN, 0 };
+
+	if (q->in_tx || q->nqueued || pfd.fd < 0)
+		return false;
+	/* The goodbye (FATAL 57P01) is read first and only noted; the end
+	 * of the stream is found by the read after it. */
+	for (int i = 0; i < 4; i++) {
+		if (poll(&pfd, 1, 0) <= 0)
+			return false;
+		if (!PQconsumeInput(q->conn) || PQstatus(q->conn) == CONNECTION_BAD)
+			return true;
+	}
+	return false;
+}
+
 int pg_ensure(struct store *st, struct err *e)
 {
 	struct pg_store *q = PG(st);
 
-	if (q->conn && PQstatus(q->conn) == CONNECTION_BAD)
+	if (q->conn && (PQstatus(q->conn) == CONNECTION_BAD || closed_while_idle(q)))
 		pg_lost(st);
 	if (q->conn)
 		return 0;
