@@ -78,7 +78,6 @@ for _ in $(seq 1 200); do
 	sleep 0.1
 done
 rm -f "$DB" "$DB-wal" "$DB-shm"
-echo "deleted at $(nlocal 2>/dev/null) (before: $before)"
 wait "$syncer" && RC=0 || RC=$?
 ERR=$(cat "$TEST_TMP/del.err")
 sim_admin DELETE faults >/dev/null
