@@ -64,9 +64,10 @@ void vault_guard_store(struct vault *v, struct store *st);
 
 /* Check the key file now instead of at first use (at start): a present
  * one must be a regular file of the right size that only its owner may
- * read ("vault" with FIX_PRIVATE_FILE when it is open to others); a
- * missing one is "vault_no_key" when the guarded store holds sealed
- * values (nothing sealed yet: 0, the key is made on first seal). */
+ * read ("vault" with FIX_PRIVATE_FILE when it is open to others; a key
+ * file of another user is left to its first use). A missing one is 0
+ * here: what needs a secret fails then with "vault_no_key" (and no new
+ * key is made while the guarded store holds sealed values). */
 int vault_check(struct vault *v, struct err *e);
 
 /* ---- key rotation and backups ---------------------------------------- */
