@@ -280,9 +280,10 @@ const char *cli_fix_text(const struct cli *cli, const struct err *e, char *out,
 		snprintf(out, n, "%s", e->fix_arg);
 		break;
 	case FIX_RESTORE_BACKUP:
-		snprintf(out, n, "stop inboxsync and copy your latest backup over %s "
-			 "('inboxsync backup FILE --with-key KEYFILE' makes one; the store "
-			 "and its key file go back together)", e->fix_arg);
+		snprintf(out, n, "stop inboxsync and put your latest backup in place "
+			 "of %s, the store and its key file together ('inboxsync backup "
+			 "FILE --with-key KEYFILE' makes one; docs/operations.md, "
+			 "\"Restore\")", e->fix_arg);
 		break;
 	case FIX_PRIVATE_DIR:
 		snprintf(out, n, "run 'chmod 700 %s'", e->fix_arg);
