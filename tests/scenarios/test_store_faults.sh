@@ -43,6 +43,36 @@ expect_rc 0 "with space again the sync completes"
 compare_with_sim work adele@contoso.com
 no_dupes "after the full disk"
 
+# 1b. A real full disk where the machine allows one: the data dir on a
+#     tmpfs barely larger than the store (ENOSPC: SQLite's SQLITE_FULL),
+#     then the disk made larger. Needs root (mount); skipped otherwise.
+M=$TEST_TMP/small
+mkdir -m 700 "$M"
+if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=$(( $(stat -c %s "$DB") + 256 * 1024 )),mode=700 tmpfs "$M" 2>/dev/null; then
+	trap 'umount "$M" 2>/dev/null; scenario_cleanup' EXIT
+	sim_admin POST "mailboxes/adele@contoso.com/seed" '{"folder":"inbox","count":1500,"seed":23}' >/dev/null
+	sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+	cp -a "$D" "$M/data"
+	HOME_BEFORE=$INBOXSYNC_HOME
+	export INBOXSYNC_HOME=$M/data
+	run ibx sync work --until-complete
+	expect_rc 5 "a full tmpfs: a temporary failure (exit 5)"
+	expect_in "$ERR" "$M/data/inboxsync.db" "names the store file"
+	expect_in "$ERR" "the disk holding it is full" "says the disk is full"
+	expect_in "$ERR" "free disk space" "says to free disk space"
+	[ "$(sqlite3 "$M/data/inboxsync.db" "PRAGMA integrity_check")" = ok ] && pass "intact on the full disk" || fail "integrity on the full disk"
+	mount -o remount,size=64m "$M"
+	run ibx sync work --until-complete
+	expect_rc 0 "with a larger disk the sync completes"
+	compare_with_sim work adele@contoso.com
+	export INBOXSYNC_HOME=$HOME_BEFORE
+	umount "$M"
+	run ibx sync work --until-complete
+	expect_rc 0 "the data dir on the ordinary disk catches up too"
+else
+	echo "skipped: no tmpfs can be mounted here (the file size limit above stands in)"
+fi
+
 # 2. Another process holds the write lock beyond the busy timeout.
 sim_admin POST "mailboxes/adele@contoso.com/messages" '{"folder":"inbox","subject":"while locked"}' >/dev/null
 mkfifo "$TEST_TMP/lock.in"
