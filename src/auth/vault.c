@@ -147,14 +147,15 @@ static int store_holds_secrets(const struct vault *v)
 static int load_key_file(struct vault *v, struct vault_key *k, int create,
 			 struct err *e)
 {
-	int fd, rc;
+	int fd, rc, err;
 
 	if (sodium_init() < 0)
 		return err_set(e, ERR_BUG, "vault", "libsodium failed to initialise");
 	fd = open(v->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && create && store_holds_secrets(v))
+	err = fd < 0 ? errno : 0; /* the store's calls below change errno */
+	if (err == ENOENT && create && store_holds_secrets(v))
 		return missing_key(v, e);
-	if (fd < 0 && errno == ENOENT && create) {
+	if (err == ENOENT && create) {
 		fd = open(v->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 && errno == EEXIST)
 			return load_key_file(v, k, 0, e);
@@ -176,11 +177,11 @@ static int load_key_file(struct vault *v, struct vault_key *k, int create,
 		compute_key_id(k);
 		return 0;
 	}
-	if (fd < 0 && errno == ENOENT)
+	if (err == ENOENT)
 		return missing_key(v, e);
 	if (fd < 0)
 		return err_set(e, ERR_PERMANENT, "vault", "cannot open key file %s: %s",
-			       v->path, strerror(errno));
+			       v->path, strerror(err));
 	rc = read_key(k, v->path, fd, e);
 	close(fd);
 	return rc;
