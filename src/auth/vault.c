@@ -153,9 +153,9 @@ static int load_key_file(struct vault *v, struct vault_key *k, int create,
 		return err_set(e, ERR_BUG, "vault", "libsodium failed to initialise");
 	fd = open(v->path, O_RDONLY | O_CLOEXEC);
 	err = fd < 0 ? errno : 0; /* the store's calls below change errno */
-	if (err == ENOENT && create && store_holds_secrets(v))
+	if (fd < 0 && err == ENOENT && create && store_holds_secrets(v))
 		return missing_key(v, e);
-	if (err == ENOENT && create) {
+	if (fd < 0 && err == ENOENT && create) {
 		fd = open(v->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 && errno == EEXIST)
 			return load_key_file(v, k, 0, e);
@@ -177,7 +177,7 @@ static int load_key_file(struct vault *v, struct vault_key *k, int create,
 		compute_key_id(k);
 		return 0;
 	}
-	if (err == ENOENT)
+	if (fd < 0 && err == ENOENT)
 		return missing_key(v, e);
 	if (fd < 0)
 		return err_set(e, ERR_PERMANENT, "vault", "cannot open key file %s: %s",

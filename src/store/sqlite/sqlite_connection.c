@@ -537,7 +537,8 @@ static char *dir_of(const char *path)
 }
 
 /* "file:PATH?immutable=1" with the characters a URI path reserves
- * escaped; heap. */
+ * escaped; heap. NULL when it does not fit the buffer's cap (the file is
+ * then opened by its plain path). */
 static char *immutable_uri(const char *path)
 {
 	struct buf b;
@@ -551,6 +552,10 @@ static char *immutable_uri(const char *path)
 		     : buf_append(&b, p, 1, NULL);
 	if (rc == 0)
 		rc = buf_puts(&b, "?immutable=1", NULL);
+	if (rc < 0) { /* never a URI without its ?immutable=1 */
+		buf_free(&b);
+		return NULL;
+	}
 	return buf_detach(&b, NULL);
 }
 
