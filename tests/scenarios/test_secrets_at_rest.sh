@@ -5,7 +5,7 @@
 # a missing key file refused (never replaced by a new key that would open
 # none of the stored tokens), and once it is back the sync resumes; `serve`
 # (like every inboxsync process) not dumpable, so another process of the
-# same user cannot read its memory or environment.
+# same user cannot read its memory or environment; the CLI neither.
 . "$(dirname "$0")/lib_scenario.sh"
 sim_up --messages 200 --seed 31
 setup_account work adele@contoso.com
@@ -66,17 +66,35 @@ else
 	AS=()
 	mkdir -m 700 "$TEST_TMP/svc"
 fi
+# the control: a process of the same user that is dumpable
+"${AS[@]}" sleep 60 &
+ctl=$!
+sleep 0.2
+"${AS[@]}" cat "/proc/$ctl/environ" >/dev/null 2>&1 && pass "control: a dumpable process's environment is readable" || fail "control unreadable"
+
+# The CLI: a sync held up by a slow answer, on a copy of the data dir.
+cp -a "$D" "$TEST_TMP/svc/data"
+[ "${#AS[@]}" -eq 0 ] || chown -R nobody "$TEST_TMP/svc/data"
+sim_admin POST faults '{"kind":"slow","count":1,"delay_ms":3000}' >/dev/null
+"${AS[@]}" env HOME="$TEST_TMP/svc" INBOXSYNC_HOME="$TEST_TMP/svc/data" "$INBOXSYNC_BIN" \
+	sync work --once >"$TEST_TMP/cli.out" 2>"$TEST_TMP/cli.err" &
+cli=$!
+sleep 1 # in its first (3 s) request
+if kill -0 "$cli" 2>/dev/null; then
+	pass "the CLI is waiting for an answer"
+	"${AS[@]}" cat "/proc/$cli/environ" >/dev/null 2>&1 && fail "the CLI's environment is readable by its user" || pass "the CLI's environment is not readable (not dumpable)"
+	kill -0 "$cli" 2>/dev/null && pass "(and it was still running)" || fail "the CLI ended before the check"
+else
+	fail "the CLI did not wait: $(cat "$TEST_TMP/cli.err")"
+fi
+wait "$cli"
+sim_admin DELETE faults >/dev/null
 : >"$TEST_TMP/serve.out"
 "${AS[@]}" env HOME="$TEST_TMP/svc" INBOXSYNC_HOME="$TEST_TMP/svc/data" "$INBOXSYNC_BIN" \
 	serve --listen 127.0.0.1:0 >"$TEST_TMP/serve.out" 2>"$TEST_TMP/serve.err" &
 srv=$!
 for _ in $(seq 1 200); do [ -s "$TEST_TMP/serve.out" ] && break; kill -0 "$srv" 2>/dev/null || break; sleep 0.05; done
 grep -q "listening on" "$TEST_TMP/serve.out" && pass "serve runs" || fail "serve: $(cat "$TEST_TMP/serve.err")"
-# the control: a process of the same user that is dumpable
-"${AS[@]}" sleep 30 &
-ctl=$!
-sleep 0.2
-"${AS[@]}" cat "/proc/$ctl/environ" >/dev/null 2>&1 && pass "control: a dumpable process's environment is readable" || fail "control unreadable"
 "${AS[@]}" cat "/proc/$srv/environ" >/dev/null 2>&1 && fail "serve's environment is readable by its user" || pass "serve's environment is not readable (not dumpable)"
 kill "$ctl" 2>/dev/null
 kill -TERM "$srv" 2>/dev/null
