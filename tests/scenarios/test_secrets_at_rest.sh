@@ -72,12 +72,12 @@ ctl=$!
 sleep 0.2
 "${AS[@]}" cat "/proc/$ctl/environ" >/dev/null 2>&1 && pass "control: a dumpable process's environment is readable" || fail "control unreadable"
 
-# The CLI: a sync held up by a slow answer, on a copy of the data dir.
+# The CLI: a mailbox test held up by a slow answer, on a copy of the data dir.
 cp -a "$D" "$TEST_TMP/svc/data"
 [ "${#AS[@]}" -eq 0 ] || chown -R nobody "$TEST_TMP/svc/data"
 sim_admin POST faults '{"kind":"slow","count":1,"delay_ms":3000}' >/dev/null
 "${AS[@]}" env HOME="$TEST_TMP/svc" INBOXSYNC_HOME="$TEST_TMP/svc/data" "$INBOXSYNC_BIN" \
-	sync work --once >"$TEST_TMP/cli.out" 2>"$TEST_TMP/cli.err" &
+	account test work --incoming >"$TEST_TMP/cli.out" 2>"$TEST_TMP/cli.err" &
 cli=$!
 sleep 1 # in its first (3 s) request
 if kill -0 "$cli" 2>/dev/null; then
