@@ -82,7 +82,6 @@ void vault_guard_store(struct vault *v, struct store *st)
 	v->store = st;
 }
 
-
 static void compute_key_id(struct vault_key *k)
 {
 	unsigned char h[4];
@@ -117,6 +116,7 @@ static int read_key(struct vault_key *k, const char *path, int fd, struct err *e
 	return 0;
 }
 
+/* The key file is gone: the error, never a new key. */
 static int missing_key(const struct vault *v, struct err *e)
 {
 	err_set(e, ERR_PERMANENT, "vault_no_key",
