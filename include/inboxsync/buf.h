@@ -46,4 +46,8 @@ char *buf_detach(struct buf *b, size_t *len);
 /* Free the allocation and reset to empty (limit kept). */
 void buf_free(struct buf *b);
 
+/* Zero what `b` holds (a form with a client secret, a response with
+ * tokens), then free it as buf_free does. */
+void buf_free_secret(struct buf *b);
+
 #endif

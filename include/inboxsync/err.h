@@ -46,6 +46,9 @@ enum err_fix {
 	FIX_UPGRADE,            /* install a newer inboxsync */
 	FIX_STORAGE,            /* [path] free disk space / fix permissions of the store */
 	FIX_MIGRATE,            /* an administrator creates or upgrades the store's schema */
+	FIX_RESTORE_BACKUP,     /* [path] the file is gone or damaged: restore it from a backup */
+	FIX_PRIVATE_DIR,        /* [path] the directory is open to others: mode 0700 */
+	FIX_PRIVATE_FILE,       /* [path] the file is readable by others: mode 0600 */
 };
 
 struct err {

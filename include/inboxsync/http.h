@@ -96,6 +96,9 @@ void http_client_free(struct http_client *c);
 void http_response_init(struct http_response *r);
 void http_response_free(struct http_response *r);
 
+/* Same, zeroing the body first (a token endpoint's answer). */
+void http_response_free_secret(struct http_response *r);
+
 /* Perform `req`, filling `resp` (initialised by the caller; reset here).
  * Returns 0 whenever an HTTP response arrived, whatever its status.
  * Returns -1 with `e` filled when no complete response arrived:

@@ -43,6 +43,13 @@ struct store;
  * a newer schema). Errors: ERR_PERMANENT "store" with the location
  * (passwords masked) and the reason. */
 int store_open(const char *location, struct store **out, struct err *e);
+
+/* Same as store_open, but a SQLite file that is not there is not made
+ * again: ERR_PERMANENT "store_gone" naming it (FIX_RESTORE_BACKUP). For
+ * every connection a process opens after its first (workers, threads),
+ * so that a store deleted underneath a running process is never
+ * replaced by an empty one. */
+int store_open_existing(const char *location, struct store **out, struct err *e);
 void store_close(struct store *st);
 
 /* Create or upgrade the schema at `location`; *from and *to (may be NULL)

@@ -54,6 +54,22 @@ void vault_free_plain(char *plain);
 /* Path of the key file (for messages). */
 const char *vault_key_path(const struct vault *v);
 
+struct store;
+
+/* The store whose sealed values this vault opens (not owned; NULL: none
+ * known). While that store holds any sealed value, a missing key file is
+ * never replaced by a new key, which would open none of them: sealing
+ * fails with "vault_no_key" (FIX_RESTORE_BACKUP) instead. */
+void vault_guard_store(struct vault *v, struct store *st);
+
+/* Check the key file now instead of at first use (at start): a present
+ * one must be a regular file of the right size that only its owner may
+ * read ("vault" with FIX_PRIVATE_FILE when it is open to others; a key
+ * file of another user is left to its first use). A missing one is 0
+ * here: what needs a secret fails then with "vault_no_key" (and no new
+ * key is made while the guarded store holds sealed values). */
+int vault_check(struct vault *v, struct err *e);
+
 /* ---- key rotation and backups ---------------------------------------- */
 
 /* Start a rotation, or resume one that was interrupted: unless

@@ -5,6 +5,7 @@
  * oauth_errors.c. Nothing here stores or logs a token.
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -143,13 +144,9 @@ char *oauth_authorize_url(const struct oauth_client *c, const char *redirect_uri
 
 void oauth_tokens_clear(struct oauth_tokens *t)
 {
-	if (t->access_token)
-		sodium_memzero(t->access_token, strlen(t->access_token));
-	if (t->refresh_token)
-		sodium_memzero(t->refresh_token, strlen(t->refresh_token));
-	free(t->access_token);
-	free(t->refresh_token);
-	free(t->id_token);
+	xfree_secret(t->access_token);
+	xfree_secret(t->refresh_token);
+	xfree_secret(t->id_token);
 	free(t->scope);
 	memset(t, 0, sizeof(*t));
 }
@@ -187,6 +184,14 @@ static int add_client(struct buf *form, const struct oauth_client *c, struct err
 		return http_form_add(form, "client_secret", c->client_secret, e);
 	}
 	return 0;
+}
+
+/* Zero a string inside a parsed document that is released right after
+ * (jansson owns the memory; the document is not used again). */
+static void wipe_doc_string(const char *s)
+{
+	if (s)
+		sodium_memzero((char *)(uintptr_t)s, strlen(s));
 }
 
 static int parse_tokens(const struct http_response *resp, struct oauth_tokens *out,
@@ -233,6 +238,10 @@ bad:
 		   "response: ");
 	e->class = ERR_TRANSIENT;
 out:
+	/* the parsed answer's own copies of the tokens */
+	wipe_doc_string(access);
+	wipe_doc_string(refresh);
+	wipe_doc_string(id);
 	json_decref(doc);
 	return rc;
 }
@@ -247,7 +256,7 @@ static int token_request(struct http_client *http, const struct oauth_client *c,
 
 	memset(out, 0, sizeof(*out));
 	if (post_form(http, c, "token", form, &resp, e) < 0) {
-		http_response_free(&resp);
+		http_response_free_secret(&resp);
 		return -1;
 	}
 	if (resp.status == 200)
@@ -255,7 +264,7 @@ static int token_request(struct http_client *http, const struct oauth_client *c,
 	else
 		rc = oauth_classify(resp.status, resp.body.data, resp.body.len,
 				    c->account_name, resp.retry_after_s, e);
-	http_response_free(&resp);
+	http_response_free_secret(&resp);
 	return rc;
 }
 
@@ -275,8 +284,7 @@ int oauth_redeem_code(struct http_client *http, const struct oauth_client *c,
 	    http_form_add(&form, "code_verifier", verifier, e) == 0 &&
 	    http_form_add(&form, "scope", scopes, e) == 0)
 		rc = token_request(http, c, &form, out, e);
-	sodium_memzero(form.data ? form.data : (char[1]){ 0 }, form.len);
-	buf_free(&form);
+	buf_free_secret(&form);
 	return rc;
 }
 
@@ -294,8 +302,7 @@ int oauth_refresh(struct http_client *http, const struct oauth_client *c,
 	    http_form_add(&form, "refresh_token", refresh_token, e) == 0 &&
 	    http_form_add(&form, "scope", scopes, e) == 0)
 		rc = token_request(http, c, &form, out, e);
-	sodium_memzero(form.data ? form.data : (char[1]){ 0 }, form.len);
-	buf_free(&form);
+	buf_free_secret(&form);
 	return rc;
 }
 
@@ -311,14 +318,13 @@ int oauth_client_credentials(struct http_client *http, const struct oauth_client
 	    add_client(&form, c, e) == 0 &&
 	    http_form_add(&form, "scope", scope, e) == 0)
 		rc = token_request(http, c, &form, out, e);
-	sodium_memzero(form.data ? form.data : (char[1]){ 0 }, form.len);
-	buf_free(&form);
+	buf_free_secret(&form);
 	return rc;
 }
 
 void oauth_device_clear(struct oauth_device *d)
 {
-	free(d->device_code);
+	xfree_secret(d->device_code);
 	free(d->user_code);
 	free(d->verification_uri);
 	free(d->message);
@@ -371,9 +377,9 @@ int oauth_device_start(struct http_client *http, const struct oauth_client *c,
 	rc = 0;
 out:
 	json_decref(doc);
-	http_response_free(&resp);
+	http_response_free_secret(&resp);
 out_form:
-	buf_free(&form);
+	buf_free_secret(&form);
 	return rc;
 }
 
@@ -424,9 +430,9 @@ int oauth_device_poll(struct http_client *http, const struct oauth_client *c,
 		}
 		json_decref(doc);
 	}
-	http_response_free(&resp);
+	http_response_free_secret(&resp);
 out_form:
-	buf_free(&form);
+	buf_free_secret(&form);
 	return rc;
 }
 

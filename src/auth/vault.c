@@ -4,6 +4,9 @@
  * readable by others is refused rather than silently used. A key rotation
  * adds a second key beside it (<key file>.next) until every secret is
  * sealed with that key; a vault reads both, and seals with the newer.
+ * A vault that knows its store never makes a new key while the store
+ * holds sealed values: a key file gone missing is an error to fix, not a
+ * reason to start afresh with secrets nobody can open.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +18,7 @@
 #include <sodium.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/crashpoint.h"
+#include "inboxsync/store.h"
 #include "inboxsync/vault.h"
 
 #define KEY_FILE "secret.key"
@@ -34,6 +38,7 @@ struct vault {
 	struct vault_key next;     /* the rotation's key, once seen */
 	struct vault_key retired;  /* the key file's former key, after a
 				      rotation finished (in memory only) */
+	struct store *store;       /* where the sealed values live, or NULL */
 };
 
 static struct vault *vault_at(char *path)
@@ -72,6 +77,11 @@ const char *vault_key_path(const struct vault *v)
 	return v->path;
 }
 
+void vault_guard_store(struct vault *v, struct store *st)
+{
+	v->store = st;
+}
+
 static void compute_key_id(struct vault_key *k)
 {
 	unsigned char h[4];
@@ -89,11 +99,13 @@ static int read_key(struct vault_key *k, const char *path, int fd, struct err *e
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return err_set(e, ERR_PERMANENT, "vault",
 			       "cannot use key file %s: not a regular file", path);
-	if (st.st_mode & 077)
-		return err_set(e, ERR_PERMANENT, "vault",
-			       "key file %s is readable by other users (mode %03o); "
-			       "run 'chmod 600 %s'", path,
-			       (unsigned)(st.st_mode & 0777), path);
+	if (st.st_mode & 077) {
+		err_set(e, ERR_PERMANENT, "vault",
+			"the key file %s is open to other users (mode %03o); "
+			"inboxsync uses it only when its owner alone may read it",
+			path, (unsigned)(st.st_mode & 0777));
+		return err_set_fix(e, FIX_PRIVATE_FILE, path);
+	}
 	n = read(fd, k->key, sizeof(k->key));
 	if (n != (ssize_t)sizeof(k->key))
 		return err_set(e, ERR_PERMANENT, "vault",
@@ -104,17 +116,46 @@ static int read_key(struct vault_key *k, const char *path, int fd, struct err *e
 	return 0;
 }
 
-/* Load the key file into `k`; when `create` and the file is absent, make
- * a new one. */
+/* The key file is gone: the error, never a new key. */
+static int missing_key(const struct vault *v, struct err *e)
+{
+	err_set(e, ERR_PERMANENT, "vault_no_key",
+		"the encryption key file %s is missing, so the secrets in the "
+		"store cannot be decrypted (a new key would open none of them); "
+		"restore it from the backup, or set the client secret again and "
+		"re-authorize the accounts", v->path);
+	return err_set_fix(e, FIX_RESTORE_BACKUP, v->path);
+}
+
+/* True when the vault's store holds a sealed value (or cannot tell). */
+static int store_holds_secrets(const struct vault *v)
+{
+	struct store_sealed *list = NULL;
+	struct err ignored;
+	size_t n = 0;
+
+	if (!v->store)
+		return 0;
+	if (store_list_sealed(v->store, NULL, 1, &list, &n, &ignored) < 0)
+		return 1;
+	store_sealed_list_free(list, n);
+	return n > 0;
+}
+
+/* Load the key file into `k`; when `create` and the file is absent (and
+ * no sealed value waits for the old key), make a new one. */
 static int load_key_file(struct vault *v, struct vault_key *k, int create,
 			 struct err *e)
 {
-	int fd, rc;
+	int fd, rc, err;
 
 	if (sodium_init() < 0)
 		return err_set(e, ERR_BUG, "vault", "libsodium failed to initialise");
 	fd = open(v->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && create) {
+	err = fd < 0 ? errno : 0; /* the store's calls below change errno */
+	if (fd < 0 && err == ENOENT && create && store_holds_secrets(v))
+		return missing_key(v, e);
+	if (fd < 0 && err == ENOENT && create) {
 		fd = open(v->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 && errno == EEXIST)
 			return load_key_file(v, k, 0, e);
@@ -136,15 +177,11 @@ static int load_key_file(struct vault *v, struct vault_key *k, int create,
 		compute_key_id(k);
 		return 0;
 	}
-	if (fd < 0 && errno == ENOENT)
-		return err_set(e, ERR_PERMANENT, "vault_no_key",
-			       "the encryption key file %s is missing, so stored "
-			       "secrets cannot be decrypted; restore it from backup, "
-			       "or set the client secret again and re-authorize the "
-			       "accounts", v->path);
+	if (fd < 0 && err == ENOENT)
+		return missing_key(v, e);
 	if (fd < 0)
 		return err_set(e, ERR_PERMANENT, "vault", "cannot open key file %s: %s",
-			       v->path, strerror(errno));
+			       v->path, strerror(err));
 	rc = read_key(k, v->path, fd, e);
 	close(fd);
 	return rc;
@@ -153,6 +190,32 @@ static int load_key_file(struct vault *v, struct vault_key *k, int create,
 static int load_key(struct vault *v, int create, struct err *e)
 {
 	return v->cur.loaded ? 0 : load_key_file(v, &v->cur, create, e);
+}
+
+int vault_check(struct vault *v, struct err *e)
+{
+	struct vault_key k = { 0 };
+	struct stat st;
+	int fd, rc;
+
+	fd = open(v->path, O_RDONLY | O_CLOEXEC);
+	/* A missing one is refused where a secret is needed (missing_key):
+	 * reading a copy of the store without its key is fine. */
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return err_set(e, ERR_PERMANENT, "vault", "cannot open key file %s: %s",
+			       v->path, strerror(errno));
+	/* Another user's key file (a reader given access to a copy) is
+	 * judged when it is used: reading commands never open it. */
+	if (fstat(fd, &st) == 0 && st.st_uid != geteuid()) {
+		close(fd);
+		return 0;
+	}
+	rc = read_key(&k, v->path, fd, e);
+	close(fd);
+	sodium_memzero(&k, sizeof(k));
+	return rc;
 }
 
 /* Pick up a rotation's next key when one exists (another process may

@@ -57,6 +57,47 @@ static int check_owner(struct cli *cli)
 	return -1;
 }
 
+/* The data directory holds the store, the key and the log: its owner
+ * alone may enter it (0700, as make_dirs creates it). Checked for the
+ * user who owns and writes it; another user given read access (an
+ * administrator reading a copy) is not its owner and may read. */
+static int check_private_dir(struct cli *cli)
+{
+	struct stat st;
+	struct err e = { 0 };
+
+	if (stat(cli->data_dir, &st) < 0 || st.st_uid != geteuid() ||
+	    access(cli->data_dir, W_OK) < 0 || !(st.st_mode & 077))
+		return 0;
+	err_set(&e, ERR_PERMANENT, "data_dir_mode", "the data directory %s is "
+		"open to other users (mode %03o); it holds the store, the key and "
+		"the log, so inboxsync uses it only when its owner alone may enter "
+		"it", cli->data_dir, (unsigned)(st.st_mode & 0777));
+	err_set_fix(&e, FIX_PRIVATE_DIR, cli->data_dir);
+	cli_fail(cli, &e);
+	return -1;
+}
+
+/* A data directory whose store is gone but whose key file is still there
+ * was in use: a new empty store would forget every account without a
+ * word. With a key file of its own elsewhere (--key-file, shared by a
+ * fleet) a new data directory is normal. */
+static int check_store_there(struct cli *cli, const char *path)
+{
+	struct err e = { 0 };
+
+	if (cli->database || cli->key_file || access(path, F_OK) == 0 ||
+	    access(vault_key_path(cli_vault(cli)), F_OK) < 0)
+		return 0;
+	err_set(&e, ERR_PERMANENT, "store_missing", "the store %s is missing, but "
+		"the data directory has been used (its key file %s is there); to "
+		"start afresh instead, move the key file away too", path,
+		vault_key_path(cli_vault(cli)));
+	err_set_fix(&e, FIX_RESTORE_BACKUP, path);
+	cli_fail(cli, &e);
+	return -1;
+}
+
 struct store *cli_store(struct cli *cli)
 {
 	struct err e = { 0 };
@@ -72,16 +113,22 @@ struct store *cli_store(struct cli *cli)
 		cli_fail(cli, &e);
 		return NULL;
 	}
-	if (check_owner(cli) < 0)
+	if (check_owner(cli) < 0 || check_private_dir(cli) < 0)
 		return NULL;
 	cli_config_start_log(cli);
 	path = cli_store_path(cli);
+	if (check_store_there(cli, path) < 0) {
+		free(path);
+		return NULL;
+	}
 	if (store_open(path, &cli->store, &e) < 0) {
 		free(path);
 		cli_fail(cli, &e);
 		return NULL;
 	}
 	free(path);
+	if (cli->vault)
+		vault_guard_store(cli->vault, cli->store);
 	return cli->store;
 }
 
@@ -97,12 +144,22 @@ struct vault *cli_vault(struct cli *cli)
 	if (!cli->vault)
 		cli->vault = cli->key_file ? vault_new_file(cli->key_file)
 					   : vault_new(cli->data_dir);
+	/* once the store is open, no new key while it holds secrets */
+	vault_guard_store(cli->vault, cli->store);
 	return cli->vault;
 }
 
 const struct auth_env *cli_env(struct cli *cli)
 {
-	if (!cli_store(cli) || cli_config_client_secret(cli, cli_vault(cli)) < 0)
+	struct err e = { 0 };
+
+	if (!cli_store(cli))
+		return NULL;
+	if (vault_check(cli_vault(cli), &e) < 0) {
+		cli_fail(cli, &e);
+		return NULL;
+	}
+	if (cli_config_client_secret(cli, cli_vault(cli)) < 0)
 		return NULL;
 	if (!cli->http)
 		cli->http = http_client_new(NULL);
@@ -221,6 +278,18 @@ const char *cli_fix_text(const struct cli *cli, const struct err *e, char *out,
 		break;
 	case FIX_CHECK_INPUT:
 		snprintf(out, n, "%s", e->fix_arg);
+		break;
+	case FIX_RESTORE_BACKUP:
+		snprintf(out, n, "stop inboxsync and put your latest backup in place "
+			 "of %s, the store and its key file together ('inboxsync backup "
+			 "FILE --with-key KEYFILE' makes one; docs/operations.md, "
+			 "\"Restore\")", e->fix_arg);
+		break;
+	case FIX_PRIVATE_DIR:
+		snprintf(out, n, "run 'chmod 700 %s'", e->fix_arg);
+		break;
+	case FIX_PRIVATE_FILE:
+		snprintf(out, n, "run 'chmod 600 %s'", e->fix_arg);
 		break;
 	case FIX_MIGRATE:
 		snprintf(out, n, "run 'inboxsync migrate' with the same --database "

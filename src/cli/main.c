@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include "cli/cli.h"
 #include "cli/cli_help.h"
@@ -142,6 +143,12 @@ int main(int argc, char **argv)
 	char command_name[64];
 	int first, used = 0, rc;
 
+	/* Tokens, the client secret and the key sit in this process's memory:
+	 * no core dump of it, and no ptrace or /proc/PID/mem reading by other
+	 * processes of the same user (root still can). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fprintf(stderr, "inboxsync: warning: cannot make the process "
+			"undumpable; a core dump could hold secrets\n");
 	umask(077); /* the store, key and log hold private data */
 	cli_text_init();
 	first = parse_globals(&cli, argc, argv);

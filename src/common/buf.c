@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/buf.h"
 
@@ -93,6 +94,13 @@ char *buf_detach(struct buf *b, size_t *len)
 	b->len = 0;
 	b->alloc = 0;
 	return p;
+}
+
+void buf_free_secret(struct buf *b)
+{
+	if (b->data)
+		sodium_memzero(b->data, b->alloc);
+	buf_free(b);
 }
 
 void buf_free(struct buf *b)

@@ -89,6 +89,9 @@ static const struct {
 	[FIX_UPGRADE] = { "upgrade", "Install a newer version of inboxsync." },
 	[FIX_STORAGE] = { "storage", "Check the storage at %s: free disk space, or give the service user write permission." },
 	[FIX_MIGRATE] = { "migrate", "An administrator must create or upgrade the store's schema (migrate) once, before inboxsync uses it." },
+	[FIX_RESTORE_BACKUP] = { "restore_backup", "An administrator must stop inboxsync and put %s back from the latest backup (inboxsync backup makes one), together with the key file it was made with." },
+	[FIX_PRIVATE_DIR] = { "private_dir", "An administrator must make %s accessible to the service user only (mode 0700)." },
+	[FIX_PRIVATE_FILE] = { "private_file", "An administrator must make %s readable by the service user only (mode 0600)." },
 };
 
 const char *err_fix_name(enum err_fix fix)

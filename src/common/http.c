@@ -176,6 +176,11 @@ void http_response_free(struct http_response *r)
 	buf_free(&r->body);
 }
 
+void http_response_free_secret(struct http_response *r)
+{
+	buf_free_secret(&r->body);
+}
+
 /* Forget what an earlier (or interim 1xx) response left behind. */
 static void response_headers_reset(struct http_response *r)
 {
@@ -664,6 +669,10 @@ static void transfer_release(struct transfer *t)
 {
 	if (t->configured)
 		curl_easy_reset(t->easy);
+	/* libcurl's copies of the header lines (one holds the bearer token) */
+	for (struct curl_slist *l = t->headers; l; l = l->next)
+		if (l->data)
+			sodium_memzero(l->data, strlen(l->data));
 	curl_slist_free_all(t->headers);
 	curl_url_cleanup(t->url);
 	free(t->log_url);

@@ -14,10 +14,7 @@
 
 void graph_token_free(char *token)
 {
-	if (token) {
-		sodium_memzero(token, strlen(token));
-		free(token);
-	}
+	xfree_secret(token);
 }
 
 int graph_token(struct graph_driver *g, const struct graph_op *op,

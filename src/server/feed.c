@@ -101,7 +101,7 @@ int feed_start(struct server *srv, struct feed_waiter **out, struct err *e)
 	*out = NULL;
 	f->srv = srv;
 	pthread_mutex_init(&f->lock, NULL);
-	if (store_open(srv->cfg.store_path, &f->st, e) < 0) {
+	if (store_open_existing(srv->cfg.store_path, &f->st, e) < 0) {
 		pthread_mutex_destroy(&f->lock);
 		free(f);
 		return -1;

@@ -63,12 +63,13 @@ const struct auth_env *server_thread_env(struct server *srv, struct err *e)
 	if (t)
 		return &t->env;
 	t = xcalloc(1, sizeof(*t));
-	if (store_open(srv->cfg.store_path, &t->env.store, e) < 0) {
+	if (store_open_existing(srv->cfg.store_path, &t->env.store, e) < 0) {
 		free(t);
 		return NULL;
 	}
 	t->env.vault = srv->cfg.key_file ? vault_new_file(srv->cfg.key_file)
 					 : vault_new(srv->cfg.data_dir);
+	vault_guard_store(t->env.vault, t->env.store);
 	t->env.http = http_client_new(&(struct http_options){ .abort_flag = &srv->http_abort });
 	pthread_setspecific(env_key, t);
 	return &t->env;

@@ -324,10 +324,11 @@ int webhooks_start(struct server *srv, struct webhook_sender **out, struct err *
 
 		s->w = w;
 		snprintf(s->holder, sizeof(s->holder), "%s/webhooks/%zu", srv->node_id, i);
-		if (store_open(srv->cfg.store_path, &s->env.store, e) < 0)
+		if (store_open_existing(srv->cfg.store_path, &s->env.store, e) < 0)
 			goto fail;
 		s->env.vault = srv->cfg.key_file ? vault_new_file(srv->cfg.key_file)
 						 : vault_new(srv->cfg.data_dir);
+		vault_guard_store(s->env.vault, s->env.store);
 		s->env.http = http_client_new(&ho);
 		if (pthread_create(&s->thread, NULL, sender_main, s) != 0) {
 			err_set(e, ERR_PERMANENT, "threads", "cannot start webhook threads");

@@ -63,6 +63,17 @@ int store_open(const char *location, struct store **out, struct err *e)
 	return b->open(rest, out, e);
 }
 
+int store_open_existing(const char *location, struct store **out, struct err *e)
+{
+	const char *rest = NULL;
+	const struct store_backend *b = backend_for(location, &rest, e);
+
+	*out = NULL;
+	if (!b)
+		return -1;
+	return (b->open_existing ? b->open_existing : b->open)(rest, out, e);
+}
+
 int store_migrate(const char *location, int *from, int *to, struct err *e)
 {
 	const char *rest = NULL;

@@ -76,6 +76,8 @@ struct store {
 struct store_backend {
 	const char *const *schemes;  /* NULL-terminated prefixes, "" = a path */
 	int (*open)(const char *location, struct store **out, struct err *e);
+	/* Optional (NULL: open): never creates what is not there. */
+	int (*open_existing)(const char *location, struct store **out, struct err *e);
 	int (*migrate)(const char *location, int *from, int *to, struct err *e);
 };
 

@@ -149,9 +149,13 @@ static void reschedule(struct sched *s, size_t i, int rc,
 		case ERR_TRANSIENT:
 			j->transient_in_row++;
 			j->due_ms = now + (int64_t)sched_backoff_s(j->transient_in_row) * 1000;
+			/* A full disk does not empty itself: a run until complete
+			 * stops and says so; the service keeps retrying, and
+			 * resumes once there is room. */
 			done = s->cfg->mode == SCHED_ONCE ||
 			       (s->cfg->mode == SCHED_UNTIL_COMPLETE &&
-				j->transient_in_row >= max_transient);
+				(j->transient_in_row >= max_transient ||
+				 err_is(e, "store_full")));
 			break;
 		default: /* auth, permanent, bug: the owner must act */
 			done = s->cfg->mode != SCHED_FOREVER;
@@ -290,9 +294,10 @@ static void *worker_main(void *arg)
 int sched_env_open(const struct sched_config *cfg, struct auth_env *env, struct err *e)
 {
 	memset(env, 0, sizeof(*env));
-	if (store_open(cfg->store_path, &env->store, e) < 0)
+	if (store_open_existing(cfg->store_path, &env->store, e) < 0)
 		return -1;
 	env->vault = cfg->key_file ? vault_new_file(cfg->key_file) : vault_new(cfg->data_dir);
+	vault_guard_store(env->vault, env->store);
 	env->http = http_client_new(&(struct http_options){ .abort_flag = cfg->http_abort });
 	env->auth_invalid_threshold = cfg->auth_invalid_threshold;
 	return 0;

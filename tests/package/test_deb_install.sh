@@ -54,7 +54,7 @@ getent passwd inboxsync >/dev/null && pass "the system user inboxsync exists" ||
 uid=$(id -u inboxsync 2>/dev/null || echo 99999)
 [ "$uid" -lt 1000 ] && pass "inboxsync is a system user (uid $uid)" || fail "uid $uid"
 [ "$(getent passwd inboxsync | cut -d: -f7)" = /usr/sbin/nologin ] && pass "it has no login shell" || fail "shell $(getent passwd inboxsync | cut -d: -f7)"
-[ "$(stat -c '%U:%G %a' /var/lib/inboxsync 2>/dev/null)" = "inboxsync:inboxsync 750" ] && pass "/var/lib/inboxsync inboxsync:inboxsync 0750" || fail "data dir: $(stat -c '%U:%G %a' /var/lib/inboxsync 2>&1)"
+[ "$(stat -c '%U:%G %a' /var/lib/inboxsync 2>/dev/null)" = "inboxsync:inboxsync 700" ] && pass "/var/lib/inboxsync inboxsync:inboxsync 0700" || fail "data dir: $(stat -c '%U:%G %a' /var/lib/inboxsync 2>&1)"
 [ "$(stat -c '%U %a' /etc/inboxsync/inboxsync.conf 2>/dev/null)" = "root 644" ] && pass "the settings file is root's, 0644" || fail "conf: $(stat -c '%U %a' /etc/inboxsync/inboxsync.conf 2>&1)"
 dpkg-query -W -f='${Conffiles}\n' inboxsync | grep -q ' /etc/inboxsync/inboxsync.conf ' && pass "the settings file is a conffile" || fail "not a conffile"
 [ -f /lib/systemd/system/inboxsync.service ] && pass "the unit is installed" || fail "no unit"

@@ -34,7 +34,7 @@ run ibx backup
 expect_rc 2 "backup without FILE"
 
 # the backup restored elsewhere opens its secrets with its key
-mkdir -p "$TEST_TMP/restored"
+mkdir -p -m 700 "$TEST_TMP/restored"
 cp "$TEST_TMP/b.db" "$TEST_TMP/restored/inboxsync.db"
 cp "$TEST_TMP/b.key" "$TEST_TMP/restored/secret.key"
 run env INBOXSYNC_HOME="$TEST_TMP/restored" "$INBOXSYNC_BIN" account test work

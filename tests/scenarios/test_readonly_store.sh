@@ -73,7 +73,7 @@ chmod 755 "$D"
 
 # 3. The file read-only, the directory writable.
 C="$TEST_TMP/copy"
-mkdir "$C"
+mkdir -m 700 "$C" # private, as a data dir must be
 cp "$D/inboxsync.db" "$C/"
 [ "${#AS[@]}" -gt 0 ] && chown nobody "$C"
 chmod 444 "$C/inboxsync.db"

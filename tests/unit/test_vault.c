@@ -169,7 +169,8 @@ static void test_key_file_readable_by_others_refused(void **state)
 	assert_int_equal(e.class, ERR_PERMANENT);
 	assert_string_equal(e.code, "vault");
 	assert_non_null(strstr(e.msg, f->key_path));
-	assert_non_null(strstr(e.msg, "chmod 600"));
+	assert_int_equal(e.fix, FIX_PRIVATE_FILE);
+	assert_string_equal(e.fix_arg, f->key_path);
 	err_clear(&e);
 	assert_null(vault_seal(other, "x", 1, &e));
 	assert_string_equal(e.code, "vault");

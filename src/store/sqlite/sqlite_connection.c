@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/buf.h"
 #include "inboxsync/log.h"
@@ -27,18 +28,59 @@ extern const size_t sqlite_migrations_count;
  * ones by an explicit migration (store_migrate). */
 #define VACUUM_ON_OPEN_MAX ((int64_t)64 << 20)
 
+/* Why a write found no room, by the system error under SQLite's
+ * SQLITE_FULL or SQLITE_IOERR. */
+static const struct {
+	int sys;
+	const char *why;
+} no_room[] = {
+	{ ENOSPC, "the disk holding it is full" },
+	{ EDQUOT, "the disk quota of the user running inboxsync is used up" },
+	{ EFBIG, "the file size limit of this process (ulimit -f) is reached, as on "
+		 "a full disk" },
+};
+
+/* The reason a write failed for want of space, or NULL when it did not. */
+static const char *no_room_why(int code, int sys)
+{
+	for (size_t i = 0; i < sizeof(no_room) / sizeof(no_room[0]); i++)
+		if ((code == SQLITE_FULL || code == SQLITE_IOERR) && sys == no_room[i].sys)
+			return no_room[i].why;
+	return code == SQLITE_FULL ? no_room[0].why : NULL;
+}
+
 static int fail_code(struct sq_store *q, int code, const char *msg,
 		     const char *what, struct err *e)
 {
+	/* SQLite keeps the system error of SQLITE_IOERR only where it reads
+	 * it back at once; the write's own errno (ENOSPC, EDQUOT, EFBIG) is
+	 * still there when the call returns, and only a write sets those. */
+	int sys = errno;
+	const char *room;
+
+	if (q->db && sqlite3_system_errno(q->db))
+		sys = sqlite3_system_errno(q->db);
+	room = no_room_why(code, sys);
+
 	if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
 		err_set(e, ERR_TRANSIENT, "store_busy",
-			"the store %s is busy (%s): %s", q->path, what, msg);
+			"the store %s is busy (%s): another process held its write "
+			"lock for longer than %d s (%s); nothing of this step was "
+			"written", q->path, what, BUSY_TIMEOUT_MS / 1000, msg);
 		return err_set_fix(e, FIX_RETRY, NULL);
 	}
-	if (code == SQLITE_FULL) {
+	if (room) {
 		err_set(e, ERR_TRANSIENT, "store_full",
-			"the disk holding %s is full (%s)", q->path, what);
+			"cannot write the store %s (%s): %s; nothing of this step "
+			"was written, and the sync resumes there once there is room",
+			q->path, what, room);
 		return err_set_fix(e, FIX_STORAGE, q->path);
+	}
+	if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+		err_set(e, ERR_PERMANENT, "store_corrupt",
+			"the store %s is damaged (%s: %s); inboxsync does not write "
+			"to it any more", q->path, what, msg);
+		return err_set_fix(e, FIX_RESTORE_BACKUP, q->path);
 	}
 	if (code == SQLITE_READONLY || q->readonly) {
 		err_set(e, ERR_PERMANENT, "store_readonly",
@@ -186,12 +228,33 @@ static int exec_sql(struct sq_store *q, const char *sql, const char *what,
 	return 0;
 }
 
+/* The file opened is still the one at its path: a store deleted (or
+ * replaced) underneath an open connection takes every later write into a
+ * file nobody can see again. Checked before each write transaction. */
+static int check_same_file(struct sq_store *q, struct err *e)
+{
+	struct stat now;
+	int gone;
+
+	if (!q->have_id)
+		return 0;
+	gone = stat(q->path, &now) < 0;
+	if (!gone && now.st_dev == q->dev && now.st_ino == q->ino)
+		return 0;
+	err_set(e, ERR_PERMANENT, "store_gone",
+		"the store %s was %s while inboxsync had it open; nothing more is "
+		"written to it", q->path, gone ? "deleted" : "replaced by another file");
+	return err_set_fix(e, FIX_RESTORE_BACKUP, q->path);
+}
+
 int sqlite_begin(struct store *st, struct err *e)
 {
 	struct sq_store *q = SQ(st);
 
 	if (q->in_tx)
 		return err_set(e, ERR_BUG, "store", "nested store transaction");
+	if (check_same_file(q, e) < 0)
+		return -1;
 	if (exec_sql(q, "BEGIN IMMEDIATE", "beginning a transaction", e) < 0)
 		return -1;
 	q->in_tx = 1;
@@ -474,7 +537,8 @@ static char *dir_of(const char *path)
 }
 
 /* "file:PATH?immutable=1" with the characters a URI path reserves
- * escaped; heap. */
+ * escaped; heap. NULL when it does not fit the buffer's cap (the file is
+ * then opened by its plain path). */
 static char *immutable_uri(const char *path)
 {
 	struct buf b;
@@ -488,6 +552,10 @@ static char *immutable_uri(const char *path)
 		     : buf_append(&b, p, 1, NULL);
 	if (rc == 0)
 		rc = buf_puts(&b, "?immutable=1", NULL);
+	if (rc < 0) { /* never a URI without its ?immutable=1 */
+		buf_free(&b);
+		return NULL;
+	}
 	return buf_detach(&b, NULL);
 }
 
@@ -496,7 +564,8 @@ static char *immutable_uri(const char *path)
  * journal and WAL index there. With no write-ahead log waiting, such a
  * file is read as immutable (nothing can change it without the
  * directory); with one, SQLite reads it through the existing index. */
-static int open_db(struct sq_store *q, const char *location, struct err *e)
+static int open_db(struct sq_store *q, const char *location, bool create,
+		   struct err *e)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 	bool exists = access(location, F_OK) == 0;
@@ -505,6 +574,15 @@ static int open_db(struct sq_store *q, const char *location, struct err *e)
 	bool dir_ok = access(dir, W_OK) == 0;
 	int rc = -1;
 
+	if (!exists && !create) {
+		err_set(e, ERR_PERMANENT, "store_gone", "the store %s was deleted "
+			"while inboxsync had it open; no new one is made in its place",
+			location);
+		err_set_fix(e, FIX_RESTORE_BACKUP, location);
+		goto out;
+	}
+	if (!create)
+		flags &= ~SQLITE_OPEN_CREATE;
 	if (!exists && !dir_ok) {
 		err_set(e, ERR_PERMANENT, "store_readonly", "cannot create the store %s: "
 			"its directory %s is not writable; the user running inboxsync "
@@ -533,6 +611,13 @@ static int open_db(struct sq_store *q, const char *location, struct err *e)
 		}
 	}
 	if (sqlite3_open_v2(uri ? uri : location, &q->db, flags, NULL) == SQLITE_OK) {
+		struct stat st;
+
+		if (stat(location, &st) == 0) {
+			q->have_id = true;
+			q->dev = st.st_dev;
+			q->ino = st.st_ino;
+		}
 		rc = 0;
 		goto out;
 	}
@@ -620,14 +705,14 @@ static int sq_setup(struct sq_store *q, int *from, int *to, bool migrating,
 }
 
 static int sq_open_at(const char *location, struct store **out, int *from,
-		      int *to, bool migrating, struct err *e)
+		      int *to, bool migrating, bool create, struct err *e)
 {
 	struct sq_store *q = xcalloc(1, sizeof(*q));
 
 	*out = NULL;
 	q->base.ops = &sqlite_ops;
 	q->path = xstrdup(location);
-	if (open_db(q, location, e) < 0 || sq_setup(q, from, to, migrating, e) < 0) {
+	if (open_db(q, location, create, e) < 0 || sq_setup(q, from, to, migrating, e) < 0) {
 		if (strstr(e->msg, "not a database")) {
 			err_set(e, ERR_PERMANENT, "store",
 				"%s is not an inboxsync store (not a SQLite "
@@ -644,14 +729,19 @@ static int sq_open_at(const char *location, struct store **out, int *from,
 
 static int sq_open(const char *location, struct store **out, struct err *e)
 {
-	return sq_open_at(location, out, NULL, NULL, false, e);
+	return sq_open_at(location, out, NULL, NULL, false, true, e);
+}
+
+static int sq_open_existing(const char *location, struct store **out, struct err *e)
+{
+	return sq_open_at(location, out, NULL, NULL, false, false, e);
 }
 
 static int sq_migrate(const char *location, int *from, int *to, struct err *e)
 {
 	struct store *st;
 
-	if (sq_open_at(location, &st, from, to, true, e) < 0)
+	if (sq_open_at(location, &st, from, to, true, true, e) < 0)
 		return -1;
 	sq_close(st);
 	return 0;
@@ -731,6 +821,7 @@ static const char *const sqlite_schemes[] = { "sqlite:", "", NULL };
 const struct store_backend store_sqlite_backend = {
 	.schemes = sqlite_schemes,
 	.open = sq_open,
+	.open_existing = sq_open_existing,
 	.migrate = sq_migrate,
 };
 

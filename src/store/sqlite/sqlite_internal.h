@@ -8,6 +8,7 @@
 #ifndef INBOXSYNC_SQLITE_INTERNAL_H
 #define INBOXSYNC_SQLITE_INTERNAL_H
 
+#include <sys/types.h>
 #include <sqlite3.h>
 #include "store/store_backend.h"
 
@@ -19,6 +20,9 @@ struct sq_store {
 	char *path;
 	bool readonly;
 	char readonly_why[600];    /* which file or directory is not writable */
+	bool have_id;              /* dev/ino: the file opened (a path's file) */
+	dev_t dev;
+	ino_t ino;
 	int in_tx;
 	int redoable;              /* the open transaction is (synchronous NORMAL) */
 	char *scratch;             /* strings handed out until the next call
@@ -47,9 +51,12 @@ static inline sqlite3 *sq_db(struct store *st)
 #undef STORE_VOID_OP
 
 /* Fill `e` from the connection's last error; "busy"/"locked" are
- * ERR_TRANSIENT "store_busy", a full disk ERR_TRANSIENT "store_full", a
- * read-only store ERR_PERMANENT "store_readonly", the rest ERR_PERMANENT
- * "store". Returns -1. */
+ * ERR_TRANSIENT "store_busy", a full disk (or quota, or file size limit)
+ * ERR_TRANSIENT "store_full", a damaged file ERR_PERMANENT "store_corrupt"
+ * (FIX_RESTORE_BACKUP), a read-only store ERR_PERMANENT "store_readonly",
+ * the rest ERR_PERMANENT "store". Returns -1. A write transaction on a
+ * file deleted or replaced since it was opened fails with ERR_PERMANENT
+ * "store_gone". */
 int sq_fail(struct store *st, struct err *e, const char *what);
 
 /* The cached statement for `sql` (a string literal: cached by address),
