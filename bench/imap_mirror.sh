@@ -137,7 +137,7 @@ mbsync_pull() {
 template() {
 	local d=$TMP/template url pid
 	rm -rf "$d"
-	mkdir -p "$d"
+	mkdir -p -m 700 "$d"
 	ibx "$d" provider set microsoft --client-id "$SIM_CLIENT_ID" --client-secret-file "$TMP/secret" \
 		--login-url "$SIM_URL" --graph-url "$SIM_URL/v1.0" --transports graph,imap \
 		--imap "127.0.0.1:$IMAP_PORT" --smtp "127.0.0.1:$SMTP_PORT" >/dev/null

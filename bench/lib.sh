@@ -97,7 +97,7 @@ account_template() {
 	local d=$1 url pid db=""
 	[ -f "$d/database" ] && db=$(cat "$d/database")
 	rm -rf "$d"
-	mkdir -p "$d"
+	mkdir -p -m 700 "$d"
 	[ -z "$db" ] || echo "$db" >"$d/database"
 	ibx "$d" provider set microsoft --client-id "$SIM_CLIENT_ID" --client-secret-file "$TMP/secret" \
 		--login-url "$SIM_URL" --graph-url "$SIM_URL/v1.0" >/dev/null

@@ -56,7 +56,7 @@ admin() { curl -sS -f -X "$1" -H 'Content-Type: application/json' ${3:+--data "$
 # user with a token ($TOKEN).
 fresh_home() {
 	export INBOXSYNC_HOME="$TMP/$1"
-	mkdir -p "$INBOXSYNC_HOME"
+	mkdir -p -m 700 "$INBOXSYNC_HOME"
 	"$IBX" provider set microsoft --client-id "$(jq -r .client_id "$TMP/sim.json")" \
 		--client-secret-file "$TMP/secret" --login-url "$SIM_URL" --graph-url "$SIM_URL/v1.0" >/dev/null
 	printf 'bench-password-1\n' | "$IBX" user add bench --password-stdin >/dev/null

@@ -100,7 +100,7 @@ drive warm 500 "$ENGINE_SELECT" engine-select-500 inbox
 # authorized (auto-approve) and only the Inbox selected.
 engine_template() {
 	local d=$1 url pid sel
-	mkdir -p "$d"
+	mkdir -p -m 700 "$d"
 	printf '%s\n' "$SIM_CLIENT_SECRET" >"$TMP/secret"
 	"$IBX" --data-dir "$d" provider set microsoft --client-id "$SIM_CLIENT_ID" \
 		--client-secret-file "$TMP/secret" --login-url "$SIM_URL" --graph-url "$SIM_URL/v1.0" >/dev/null

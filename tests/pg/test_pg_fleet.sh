@@ -36,7 +36,7 @@ pg() { psql -qAtX -v ON_ERROR_STOP=1 "$INBOXSYNC_DATABASE" -c "$1"; }
 node_up() {
 	local k=$1 out="$TEST_TMP/node$1.out"
 	: >"$out"
-	mkdir -p "$TEST_TMP/node$k"
+	mkdir -p -m 700 "$TEST_TMP/node$k"
 	INBOXSYNC_HOME="$TEST_TMP/node$k" "$INBOXSYNC_BIN" serve --listen 127.0.0.1:0 \
 		--poll-interval 1 --lease-ttl "$TTL" --node-id "node$k" --workers 4 \
 		--allow-private-webhooks >"$out" 2>>"$TEST_TMP/node$k.err" &

@@ -225,11 +225,15 @@ export async function render(main, params, app) {
   }
 
   function renderTabs() {
+    // Redrawn on every change from the feed: a tab that had the keyboard
+    // focus keeps it.
+    const focused = tabsEl.contains(document.activeElement) ? document.activeElement.id : '';
     fill(tabsEl, TABS.map(([key, label]) => h('a', {
       href: `#/accounts/${encodeURIComponent(id)}/${key}`, role: 'tab', id: `tab-${key}`,
       'aria-selected': key === tabName ? 'true' : 'false', tabindex: key === tabName ? '0' : '-1',
       'aria-controls': 'tab-body',
     }, label, key === 'folders' && account.folders_selected ? h('span', { class: 'count' }, String(account.folders_selected)) : null)));
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   }
   tabsEl.addEventListener('keydown', (e) => {
     const tabs = [...tabsEl.querySelectorAll('[role=tab]')];
