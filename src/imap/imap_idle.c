@@ -28,7 +28,7 @@ static int idle_once(struct imap_session *s, int64_t wait_ms, struct err *e)
 {
 	uint64_t before = imap_stream_changes(s->stream);
 	struct pollfd p;
-	int r, ready = 0;
+	int r;
 
 	imap_session_limits(s, 0, IMAP_SMALL_RESPONSE);
 	r = mailimap_idle(s->imap);
@@ -38,8 +38,7 @@ static int idle_once(struct imap_session *s, int64_t wait_ms, struct err *e)
 	p.events = POLLIN;
 	while (!buffered(s)) {
 		p.revents = 0;
-		ready = poll(&p, 1, (int)wait_ms);
-		if (ready >= 0 || errno != EINTR)
+		if (poll(&p, 1, (int)wait_ms) >= 0 || errno != EINTR)
 			break;
 	}
 	r = mailimap_idle_done(s->imap);

@@ -273,11 +273,9 @@ static int move_uid(struct imap_session *s, uint32_t uid, const char *dest,
 		    uint32_t *new_validity, uint32_t *new_uid, struct err *e)
 {
 	struct mailimap_set *set = imap_set_range(uid, uid), *src = NULL, *dst = NULL;
-	const char *source = s->selected;
 	struct mime_summary sum;
 	struct imap_found info = { 0 };
 	bool found = false;
-	char *from = xstrdup(source);
 	int r, rc = -1;
 
 	*new_uid = *new_validity = 0;
@@ -309,7 +307,6 @@ out:
 	if (dst)
 		mailimap_set_free(dst);
 	mailimap_set_free(set);
-	free(from);
 	return rc;
 }
 
@@ -376,6 +373,8 @@ static void fill_state(struct driver_state *out, const char *mailbox, unsigned f
 	out->is_draft = (flags & IMAP_FLAG_DRAFT) != 0;
 	out->folder_remote_id = xstrdup(mailbox);
 	out->internet_message_id = xstrdup(imid);
+	/* an array of the summary's, never NULL (xstrdup takes NULL anyway) */
+	// cppcheck-suppress nullPointer
 	out->conversation_id = xstrdup(conversation_id);
 }
 

@@ -349,7 +349,6 @@ static int open_connection(struct imap_session *s, const struct imap_account *a,
 static int login(struct imap_session *s, const struct imap_account *a, struct err *e)
 {
 	char *rejected = s->token_suspect ? s->token : NULL;
-	int r = MAILIMAP_ERROR_LOGIN;
 
 	s->token = NULL;
 	s->token_suspect = false;
@@ -374,7 +373,8 @@ static int login(struct imap_session *s, const struct imap_account *a, struct er
 		}
 		log_add_secret(token);
 		imap_session_limits(s, 0, (size_t)1 << 20);
-		r = mailimap_oauth2_authenticate(s->imap, a->user, token);
+		int r = mailimap_oauth2_authenticate(s->imap, a->user, token);
+
 		if (r == MAILIMAP_NO_ERROR) {
 			imap_secret_free(rejected);
 			s->token = token;

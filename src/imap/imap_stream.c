@@ -76,8 +76,8 @@ static long long literal_announced(const char *tail, size_t n)
 		n--;
 	if (n < 3 || tail[n - 1] != '}')
 		return -1;
-	i = n - 1;
-	if (i && tail[i - 1] == '+')
+	i = n - 1; /* >= 2 */
+	if (tail[i - 1] == '+')
 		i--;
 	while (i && tail[i - 1] >= '0' && tail[i - 1] <= '9')
 		i--;

@@ -74,7 +74,7 @@ static void put_word(struct layout *l, const char *s, size_t n)
 	const char *end = s + n;
 
 	while (s < end) {
-		const char *nb = memchr(s, '\xc2', (size_t)(end - s));
+		const char *nb = memchr(s, 0xc2, (size_t)(end - s));
 
 		if (!nb || nb + 1 >= end) {
 			put(l, s, (size_t)(end - s));
@@ -110,7 +110,6 @@ static void before_text(struct layout *l)
 	if (!l->line_open) {
 		for (int i = 0; i < l->quote; i++)
 			put(l, "> ", 2);
-		l->space = false;
 	} else if (l->space) {
 		put(l, " ", 1);
 	}
