@@ -32,13 +32,15 @@ struct fixture {
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f;
 	struct store_account a = { 0 };
 	struct store_folder_in in = { { "F-inbox", "", "Inbox", MAIL_ROLE_INBOX, 0, 0 }, "Inbox" };
 	struct store_folder fo;
 	struct err e = { 0 };
 
-	assert_non_null(getenv("INBOXSYNC_TEST_STORE_URL"));
+	assert_non_null(getenv("INBOXSYNC_TEST_STORE_URL")); /* run by with_pg.sh */
+	f = calloc(1, sizeof(*f));
+	assert_non_null(f);
 	assert_int_equal(store_fixture_new(&f->sf, "pg"), 0);
 	assert_int_equal(store_open(f->sf.location, &f->st, &e), 0);
 	assert_string_equal(store_backend_name(f->st), "postgresql");
