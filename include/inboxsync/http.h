@@ -15,6 +15,9 @@
 #include "inboxsync/buf.h"
 #include "inboxsync/err.h"
 
+/* A response body's cap when neither the client nor the request sets one. */
+#define HTTP_DEFAULT_MAX_RESPONSE ((size_t)16 << 20)
+
 struct sockaddr;
 
 #define HTTP_MAX_PREFER 4

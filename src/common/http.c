@@ -24,7 +24,6 @@
 
 #define DEFAULT_CONNECT_MS 10000L
 #define DEFAULT_TOTAL_MS 60000L
-#define DEFAULT_MAX_RESPONSE ((size_t)16 << 20)
 #define MAX_METHOD_LEN 16
 #define MAX_ID_LEN 79 /* fits http_response.client_request_id */
 #define LOG_URL_IN_MSG "%.160s"
@@ -135,7 +134,7 @@ struct http_client *http_client_new(const struct http_options *opt)
 	c->total_timeout_ms = opt && opt->total_timeout_ms > 0 ?
 		opt->total_timeout_ms : DEFAULT_TOTAL_MS;
 	c->max_response = opt && opt->max_response ? opt->max_response :
-		DEFAULT_MAX_RESPONSE;
+		HTTP_DEFAULT_MAX_RESPONSE;
 	c->user_agent = xstrdup(opt && opt->user_agent ? opt->user_agent :
 				"inboxsync/" INBOXSYNC_VERSION);
 	c->abort_flag = opt ? opt->abort_flag : NULL;
@@ -162,23 +161,6 @@ void http_client_free(struct http_client *c)
 	curl_share_cleanup(c->share); /* closes the pooled connections */
 	free(c->user_agent);
 	free(c);
-}
-
-void http_response_init(struct http_response *r)
-{
-	memset(r, 0, sizeof(*r));
-	buf_init(&r->body, DEFAULT_MAX_RESPONSE);
-	r->retry_after_s = -1;
-}
-
-void http_response_free(struct http_response *r)
-{
-	buf_free(&r->body);
-}
-
-void http_response_free_secret(struct http_response *r)
-{
-	buf_free_secret(&r->body);
 }
 
 /* Forget what an earlier (or interim 1xx) response left behind. */

@@ -1,6 +1,7 @@
 /*
- * http_util.c — the pure string helpers of the HTTP client (see http.h):
- * Retry-After parsing, form and path encoding, client-request-id UUIDs.
+ * http_util.c — the pure helpers of the HTTP client (see http.h): the
+ * response's set-up and release, Retry-After parsing, form and path
+ * encoding, client-request-id UUIDs.
  * Nothing here touches a URL or a connection; URL checking and transfers
  * live in http.c.
  */
@@ -16,6 +17,23 @@
 
 #define RETRY_AFTER_MAX_S (24 * 3600)
 #define ESCAPE_CHUNK 65536 /* curl_easy_escape takes an int length */
+
+void http_response_init(struct http_response *r)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->body, HTTP_DEFAULT_MAX_RESPONSE);
+	r->retry_after_s = -1;
+}
+
+void http_response_free(struct http_response *r)
+{
+	buf_free(&r->body);
+}
+
+void http_response_free_secret(struct http_response *r)
+{
+	buf_free_secret(&r->body);
+}
 
 /* Delta-seconds: digits only (surrounding blanks trimmed by the caller).
  * Values too large for a long long are still "a long time": capped. */

@@ -14,7 +14,6 @@
 #include "inboxsync/http.h"
 #include "fake_http.h"
 
-#define DEFAULT_MAX_RESPONSE ((size_t)16 << 20)
 
 struct http_client {
 	int unused;
@@ -60,18 +59,6 @@ struct http_client *http_client_new(const struct http_options *opt)
 void http_client_free(struct http_client *c)
 {
 	free(c);
-}
-
-void http_response_init(struct http_response *r)
-{
-	memset(r, 0, sizeof(*r));
-	buf_init(&r->body, DEFAULT_MAX_RESPONSE);
-	r->retry_after_s = -1;
-}
-
-void http_response_free(struct http_response *r)
-{
-	buf_free(&r->body);
 }
 
 /* Scheme, host and port of `url` (curl's parser, default ports filled in),
@@ -121,7 +108,7 @@ int http_perform(struct http_client *c, const struct http_request *req,
 		 struct http_response *resp, struct err *e)
 {
 	const struct fake_answer *a;
-	size_t cap = req->max_response ? req->max_response : DEFAULT_MAX_RESPONSE;
+	size_t cap = req->max_response ? req->max_response : HTTP_DEFAULT_MAX_RESPONSE;
 
 	(void)c;
 	if (!script_len)
