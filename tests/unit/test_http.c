@@ -861,6 +861,7 @@ static void test_plain_http_to_non_loopback_never_connects(void **state)
 	struct server *lan;
 	struct http_request req = { 0 };
 	char addr[64], *url;
+	int rc;
 
 	local_non_loopback(addr, sizeof(addr));
 	if (!addr[0])
@@ -878,10 +879,14 @@ static void test_plain_http_to_non_loopback_never_connects(void **state)
 	url = xasprintf("https://%s:%u/hello", addr, (unsigned)lan->port);
 	req.url = url;
 	req.total_timeout_ms = 3000;
-	assert_int_equal(http_perform(f->client, &req, &f->resp, &f->err), -1);
-	assert_string_equal(f->err.code, "network");
-	assert_int_equal(atomic_load(&lan->connections), 1);
+	rc = http_perform(f->client, &req, &f->resp, &f->err);
 	free(url);
+	assert_int_equal(rc, -1);
+	/* the plain server's answer to a TLS hello fails the handshake, or
+	 * (slowed down under valgrind) the time runs out first */
+	if (strcmp(f->err.code, "network") != 0 && strcmp(f->err.code, "timeout") != 0)
+		fail_msg("https to the plain server: %s", f->err.code);
+	assert_int_equal(atomic_load(&lan->connections), 1);
 	server_stop(lan);
 }
 
