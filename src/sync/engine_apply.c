@@ -214,5 +214,6 @@ int engine_resolve_orphans(struct store *st, struct driver *d,
 			return err_prefix(e, "finding where %zu removed messages went "
 					  "(%zu settled): ", n, settled);
 	}
+	r->stopped_early = true; /* more than 50 batches: the rest next pass */
 	return 0;
 }

@@ -226,6 +226,8 @@ static int finish_round(struct pass *p, struct folder_run *fr, struct err *e)
 
 	while (!fr->skip && rc == 0 && !out_of_time(p))
 		rc = step_folder(p, fr, e);
+	if (rc == 0 && !fr->skip)
+		p->r->stopped_early = true; /* the round goes on in the next pass */
 	return rc < 0 ? -1 : 0;
 }
 
@@ -469,11 +471,18 @@ static void record_success(struct pass *p)
 		live += p->runs[i].f.phase == STORE_PHASE_LIVE;
 	}
 	p->r->folders_live = (int)live;
-	p->r->complete = live == p->n && p->r->outbox_open == 0;
+	/* Live is not enough: a round that ended in this pass may have begun
+	 * in an earlier one, so what changed since its start comes with the
+	 * poll that a pass cut short never made. */
+	p->r->complete = live == p->n && p->r->outbox_open == 0 && !p->r->stopped_early;
 	/* No time in the reason: an unchanged state writes no event (the
 	 * time of the last fetch is the account's incoming.last_fetch_at). */
 	if (p->r->complete)
 		snprintf(reason, sizeof(reason), "Up to date: %zu folder%s, %lld messages.%s%s",
+			 p->n, p->n == 1 ? "" : "s", total, p->note[0] ? " " : "", p->note);
+	else if (live == p->n && p->r->stopped_early)
+		snprintf(reason, sizeof(reason), "Synchronizing: all %zu folder%s fetched "
+			 "(%lld messages); checking for changes made meanwhile.%s%s",
 			 p->n, p->n == 1 ? "" : "s", total, p->note[0] ? " " : "", p->note);
 	else
 		snprintf(reason, sizeof(reason), "Synchronizing: %zu of %zu folders up to "

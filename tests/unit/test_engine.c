@@ -4,7 +4,8 @@
  * failure resumes from the last committed cursor; an expired cursor
  * re-bootstraps the folder and sweeps what the server no longer has while
  * keeping cached bodies; removed messages found in another selected folder
- * move (one row); throttling is recorded on the account.
+ * move (one row); throttling is recorded on the account; a pass cut short
+ * right after its rounds ended is not up to date until a poll is made.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -490,6 +491,53 @@ static void test_abort_at_every_allocation_converges(void **state)
 	}
 }
 
+/* Stops the pass once the Inbox's round ends, and makes a change on the
+ * server at that moment (as if made while the round was paged). */
+struct stop_at_live {
+	struct fake *fake;
+	volatile sig_atomic_t stop;
+};
+
+static void stop_when_inbox_live(void *ctx, const struct engine_progress *pr)
+{
+	struct stop_at_live *s = ctx;
+
+	if (strcmp(pr->folder, "Inbox") != 0 || strcmp(pr->phase, "live") != 0 || s->stop)
+		return;
+	s->stop = 1;
+	s->fake->msgs[1].removed_from_inbox = true; /* M1: deleted meanwhile */
+	snprintf(s->fake->msgs[1].folder, sizeof(s->fake->msgs[1].folder), "gone");
+}
+
+static void test_a_pass_cut_short_after_its_rounds_is_not_complete(void **state)
+{
+	struct fixture *fx = *state;
+	struct stop_at_live s = { &fx->fake, 0 };
+	struct engine_opts o = { .progress = stop_when_inbox_live, .progress_ctx = &s,
+				 .stop = &s.stop };
+	struct engine_result r;
+	struct err e = { 0 };
+	struct store_account a;
+
+	assert_int_equal(engine_sync_pass_with(&fx->env, &fx->fake.base, fx->account,
+					       &o, &r, &e), 0);
+	/* Every folder is live, but the poll that brings what changed since
+	 * the rounds began was not made: not up to date yet. */
+	assert_int_equal(r.folders_live, 2);
+	assert_true(r.stopped_early);
+	assert_false(r.complete);
+	store_get_account(fx->env.store, fx->account, &a, &e);
+	assert_string_equal(store_state_name(a.state), "syncing");
+	assert_non_null(strstr(a.state_reason, "changes made meanwhile"));
+	assert_int_equal(count(fx), 5);
+	/* The next pass polls and applies the deletion. */
+	assert_int_equal(pass(fx, &r, &e), 0);
+	assert_true(r.complete);
+	assert_int_equal(count(fx), 4);
+	store_get_account(fx->env.store, fx->account, &a, &e);
+	assert_string_equal(store_state_name(a.state), "idle");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_backoff_bounds),
 		cmocka_unit_test_setup_teardown(test_abort_at_every_allocation_converges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_sweep_needs_the_servers_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_pass_cut_short_after_its_rounds_is_not_complete, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
