@@ -83,8 +83,11 @@ static void schedule_next(struct sched_service *s, struct store *st, int64_t id,
 	if (store_get_account(st, id, &a, &se) != 1)
 		return; /* removed meanwhile */
 	if (rc == 0) {
+		/* A pass cut short goes on at once; one that left only sends
+		 * waiting looks again shortly. */
 		next = r->complete ? now + s->poll_s
-		       : r->folders_live == r->folders_selected ? now + OUTBOX_RECHECK_S : 0;
+		       : !r->stopped_early && r->folders_live == r->folders_selected
+		       ? now + OUTBOX_RECHECK_S : 0;
 		store_set_account_schedule(st, id, next, a.throttled_until, 0, &se);
 		return;
 	}
