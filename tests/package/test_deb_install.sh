@@ -74,6 +74,11 @@ run /usr/bin/inboxsync --version
 [ "$OUT" = "inboxsync $VERSION" ] && pass "inboxsync --version" || fail "--version: $OUT"
 run /usr/bin/m365sim --help
 expect_rc 0 "m365sim --help"
+# `inboxsync demo` from the packages: the script in /usr/share/inboxsync
+# and the simulator in /usr/bin (as root here, in a scratch home)
+run env HOME="$TEST_TMP" DEMO_MESSAGES=100 DEMO_PORT=0 DEMO_SERVE=0 /usr/bin/inboxsync demo
+expect_rc 0 "inboxsync demo from the installed packages"
+expect_in "$OUT" "Open the web UI:" "the demo prints the address of the web UI"
 run as_service inboxsync --json config check
 expect_rc 0 "config check as the service user"
 [ "$(echo "$OUT" | jq -r .file)" = /etc/inboxsync/inboxsync.conf ] && pass "reads /etc/inboxsync/inboxsync.conf" || fail "file: $OUT"
