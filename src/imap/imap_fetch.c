@@ -452,6 +452,66 @@ int imap_fetch_raw(struct imap_session *s, uint32_t uid, size_t cap,
 	return 0;
 }
 
+int imap_fetch_sizes(struct imap_session *s, struct mailimap_set *set,
+		     struct imap_found **got, size_t *n, struct err *e)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	clist *result = NULL;
+	size_t cap = 0;
+	int r;
+
+	*got = NULL;
+	*n = 0;
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
+	imap_session_limits(s, IMAP_METADATA_LITERAL_MAX, 0);
+	r = mailimap_uid_fetch(s->imap, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_session_fail(s, r, "reading the sizes of messages in", s->selected,
+					 false, e);
+	for (clistiter *it = clist_begin(result); it; it = clist_next(it)) {
+		struct fetch_row row;
+
+		read_row(clist_content(it), &row);
+		if (!row.uid)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*got = xrealloc(*got, cap * sizeof(**got));
+		}
+		(*got)[(*n)++] = (struct imap_found){ row.uid, 0, row.size };
+	}
+	mailimap_fetch_list_free(result);
+	return 0;
+}
+
+int imap_fetch_raw_set(struct imap_session *s, struct mailimap_set *set,
+		       size_t max_literal, imap_raw_cb cb, void *ctx, struct err *e)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	clist *result = NULL;
+	int r;
+
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+		mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+	imap_session_limits(s, max_literal, 0);
+	r = mailimap_uid_fetch(s->imap, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_session_fail(s, r, "fetching messages of", s->selected, true, e);
+	for (clistiter *it = clist_begin(result); it; it = clist_next(it)) {
+		struct fetch_row row;
+
+		read_row(clist_content(it), &row);
+		if (row.uid && row.text)
+			cb(ctx, row.uid, row.text, row.text_len);
+	}
+	mailimap_fetch_list_free(result);
+	return 0;
+}
+
 /* ---- searching ----------------------------------------------------------------------- */
 
 static int by_value(const void *a, const void *b)
