@@ -98,6 +98,7 @@ struct fetch_row {
 	struct mailimap_body *structure;
 	const char *header, *text;
 	size_t header_len, text_len;
+	bool has_header;               /* the answer had a header section */
 };
 
 static int64_t unix_of(const struct mailimap_date_time *d)
@@ -129,6 +130,7 @@ static void take_section(struct fetch_row *r, const struct mailimap_msg_att_body
 	    type == MAILIMAP_SECTION_MSGTEXT_HEADER_FIELDS) {
 		r->header = b->sec_body_part;
 		r->header_len = b->sec_length;
+		r->has_header = true;
 	} else {
 		/* TEXT, or the whole message (no section) */
 		r->text = b->sec_body_part;
@@ -343,7 +345,11 @@ int imap_fetch_metadata(struct imap_session *s, struct mailimap_set *set,
 		struct fetch_row row;
 
 		read_row(clist_content(it), &row);
-		if (!row.uid)
+		/* A row without the header section is not an answer to this
+		 * command but the server telling of another client's flag
+		 * change (an unsolicited FETCH, of any message of the mailbox):
+		 * the polls report those. */
+		if (!row.uid || !row.has_header)
 			continue;
 		push_fetched(got, n_got, &cap, &row);
 		if (row.flags & IMAP_FLAG_DELETED)

@@ -112,6 +112,10 @@ uint64_t imap_stream_bytes_in(const struct imap_stream *st);
  * what IDLE waits for (a "* OK Still here" is not one). */
 uint64_t imap_stream_changes(const struct imap_stream *st);
 
+/* Untagged "* <n> EXPUNGE" and "* VANISHED" lines seen so far: messages
+ * that left the selected mailbox, shifting sequence numbers. */
+uint64_t imap_stream_shrinks(const struct imap_stream *st);
+
 /* The socket, for poll() while idling; -1 when closed. */
 int imap_stream_fd(const struct imap_stream *st);
 
@@ -173,6 +177,7 @@ struct imap_session {
 	uint32_t uidnext;
 	uint32_t exists;
 	uint64_t highestmodseq;        /* 0 when the server has none */
+	uint64_t shrinks_at_open;      /* imap_stream_shrinks when it was opened */
 	int logins;                    /* successful logins (tests, logs) */
 };
 
@@ -202,6 +207,12 @@ void imap_session_drop(struct imap_session *s);
  * does not exist, else as imap_session_fail. */
 int imap_session_open(struct imap_session *s, const char *mailbox, bool readonly,
 		      bool fresh, struct err *e);
+
+/* True when `mailbox` is the open one and no message has left it since
+ * it was opened (no EXPUNGE or VANISHED seen): its sequence numbers up to
+ * the EXISTS of the open still name the same messages, though newer ones
+ * may have arrived above. */
+bool imap_session_numbers_kept(const struct imap_session *s, const char *mailbox);
 
 /* Classify a libetpan result `rc` of an operation (`what`, e.g.
  * "fetching messages of", about `target`, may be NULL): the stream's
