@@ -15,9 +15,10 @@
 #                     large size (flat means the ratio stays near 1)
 # Sizes: BENCH_IMAP_SMALL (10000) and BENCH_IMAP_LARGE (50000) messages of
 # about 3 KB. BENCH_REPS (3) runs of each, medians reported with the
-# single runs beside them; BENCH_KEEP=1 keeps the scratch directory. Needs dovecot-imapd, isync,
-# cc with libsodium (for bench/imap_floor.c), jq, sqlite3, /usr/bin/time,
-# and a build (BUILD_DIR, default build).
+# single runs beside them; BENCH_KEEP=1 keeps the scratch directory.
+# Needs dovecot-imapd, isync, cc with libsodium (for bench/imap_floor.c),
+# jq, sqlite3, /usr/bin/time, and a build (BUILD_DIR, default build).
+# Results and how to read them: docs/performance.md, "IMAP".
 set -eEuo pipefail
 trap 'echo "bench: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
