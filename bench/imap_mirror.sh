@@ -14,17 +14,20 @@
 #   imap_peak_rss     peak RSS of the full mirror at the small and the
 #                     large size (flat means the ratio stays near 1)
 # Sizes: BENCH_IMAP_SMALL (10000) and BENCH_IMAP_LARGE (50000) messages of
-# about 3 KB. BENCH_REPS (1) runs of each. Needs dovecot-imapd, isync,
-# cc with libsodium (for bench/imap_floor.c), jq, sqlite3, /usr/bin/time,
-# and a build (BUILD_DIR, default build).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# about 3 KB. BENCH_REPS (3) runs of each, medians reported with the
+# single runs beside them; BENCH_KEEP=1 keeps the scratch directory.
+# Needs dovecot-imapd, isync, cc with libsodium (for bench/imap_floor.c),
+# jq, sqlite3, /usr/bin/time, and a build (BUILD_DIR, default build).
+# Results and how to read them: docs/performance.md, "IMAP".
+set -eEuo pipefail
+trap 'echo "bench: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD_DIR=${BUILD_DIR:-${BUILD:-build}}
 IBX=$(realpath -m "$BUILD_DIR/inboxsync")
 SIM=$(realpath -m "$BUILD_DIR/m365sim")
 SMALL=${BENCH_IMAP_SMALL:-10000}
 LARGE=${BENCH_IMAP_LARGE:-50000}
-REPS=${BENCH_REPS:-1}
+REPS=${BENCH_REPS:-3}
 EMAIL=adele@contoso.com
 ACCOUNT=box
 for tool in cc jq curl sqlite3 mbsync /usr/bin/time; do
@@ -99,6 +102,8 @@ mbsync_pull() {
 	rm -rf "$TMP/maildir"
 	mkdir -p "$TMP/maildir"
 	cat >"$TMP/mbsyncrc" <<-EOF
+	FSync yes
+
 	IMAPAccount bench
 	Host 127.0.0.1
 	Port $IMAP_PORT
@@ -168,9 +173,18 @@ timed() {
 	return 0
 }
 
-missing_bodies() { sqlite3 "$1/inboxsync.db" "SELECT count(*) FROM messages WHERE body IS NULL"; }
+# missing_bodies DATA: messages the next prefetch would fetch a body for
+# (the store's own test: src/store/sqlite/sqlite_messages.c).
+missing_bodies() {
+	sqlite3 "$1/inboxsync.db" "SELECT count(*) FROM messages WHERE body_type IS NULL AND pending = 0"
+}
 
-# figures N: every measurement at one size.
+# runs VALUES...: a JSON array of the numbers.
+runs() { jq -nc '$ARGS.positional | map(tonumber)' --args "$@"; }
+med() { printf '%s\n' "$@" | median; }
+
+# figures N: every measurement at one size, BENCH_REPS times, the
+# baselines and inboxsync alternating within each repetition.
 figures() {
 	N=$1
 	dovecot_down
@@ -180,50 +194,64 @@ figures() {
 	# the first reader builds Dovecot's index: a warm-up for everyone
 	floor 'UID FETCH 1:* (UID FLAGS)'
 	template
-	local rep meta_ms=0 meta_rss=0 full_ms=0 full_rss=0 hdr_ms=0 body_ms=0 mb_ms=0 mb_rss=0 passes
+	local rep passes body_passes=()
+	local hdr=() body=() mb=() mb_rss=() meta=() meta_rss=() full=() full_rss=()
 	for rep in $(seq 1 "$REPS"); do
 		floor 'UID FETCH 1:* (UID FLAGS BODY.PEEK[HEADER])'
-		hdr_ms=$((hdr_ms + FLOOR_MS))
+		hdr+=("$FLOOR_MS")
 		floor 'UID FETCH 1:* (BODY.PEEK[])'
-		body_ms=$((body_ms + FLOOR_MS))
+		body+=("$FLOOR_MS")
 		mbsync_pull
-		mb_ms=$((mb_ms + MB_MS))
-		[ "$MB_RSS_KB" -gt "$mb_rss" ] && mb_rss=$MB_RSS_KB
+		mb+=("$MB_MS")
+		mb_rss+=("$MB_RSS_KB")
 		fresh_copy "$TMP/template" "$TMP/data"
 		RUN_MS=0 RUN_RSS_KB=0
 		timed "$TMP/data" sync "$ACCOUNT" --until-complete
 		[ "$(store_count "$TMP/data")" -eq "$N" ] || die "the store holds $(store_count "$TMP/data") messages, not $N"
-		meta_ms=$((meta_ms + RUN_MS))
-		[ "$RUN_RSS_KB" -gt "$meta_rss" ] && meta_rss=$RUN_RSS_KB
+		meta+=("$RUN_MS")
+		meta_rss+=("$RUN_RSS_KB")
 		passes=0
 		while [ "$(missing_bodies "$TMP/data")" -gt 0 ]; do
 			timed "$TMP/data" sync "$ACCOUNT" --once --prefetch 1000
 			passes=$((passes + 1))
 			[ "$passes" -le $((N / 1000 + 5)) ] || die "bodies still missing after $passes passes"
 		done
-		full_ms=$((full_ms + RUN_MS))
-		[ "$RUN_RSS_KB" -gt "$full_rss" ] && full_rss=$RUN_RSS_KB
-		say "$N: full mirror ${RUN_MS} ms ($passes body passes), mbsync ${MB_MS} ms, floor ${FLOOR_MS} ms"
+		full+=("$RUN_MS")
+		full_rss+=("$RUN_RSS_KB")
+		body_passes+=("$passes")
+		say "$N (run $rep of $REPS): full mirror ${RUN_MS} ms (metadata ${meta[-1]} ms, $passes body passes), mbsync ${MB_MS} ms, body floor ${body[-1]} ms, header floor ${hdr[-1]} ms"
 	done
-	jq -nc --argjson n "$N" --argjson ms $((full_ms / REPS)) --argjson mb $((mb_ms / REPS)) \
-		--argjson fl $((body_ms / REPS)) --argjson rss "$full_rss" --argjson mbrss "$mb_rss" \
-		--argjson rm "$(ratio "$full_ms" "$mb_ms")" --argjson rf "$(ratio "$full_ms" "$body_ms")" \
-		--argjson bytes "$FLOOR_BYTES" --argjson reps "$REPS" \
+	local m_full m_mb m_body m_meta m_hdr
+	m_full=$(med "${full[@]}") m_mb=$(med "${mb[@]}") m_body=$(med "${body[@]}")
+	m_meta=$(med "${meta[@]}") m_hdr=$(med "${hdr[@]}")
+	jq -nc --argjson n "$N" --argjson ms "$m_full" --argjson mb "$m_mb" --argjson fl "$m_body" \
+		--argjson rm "$(ratio "$m_full" "$m_mb")" --argjson rf "$(ratio "$m_full" "$m_body")" \
+		--argjson rss "$(med "${full_rss[@]}")" --argjson mbrss "$(med "${mb_rss[@]}")" \
+		--argjson bytes "$FLOOR_BYTES" --argjson passes "$(med "${body_passes[@]}")" \
+		--argjson runs "$(runs "${full[@]}")" --argjson mbruns "$(runs "${mb[@]}")" \
+		--argjson flruns "$(runs "${body[@]}")" --argjson reps "$REPS" --argjson cores "$(nproc)" \
 		'{figure:"imap_full_mirror", messages:$n, wall_ms:$ms, mbsync_ms:$mb, floor_ms:$fl,
 		  ratio_to_mbsync:$rm, ratio_to_floor:$rf, peak_rss_kb:$rss, mbsync_peak_rss_kb:$mbrss,
-		  floor_bytes:$bytes, reps:$reps}'
-	jq -nc --argjson n "$N" --argjson ms $((meta_ms / REPS)) --argjson fl $((hdr_ms / REPS)) \
-		--argjson r "$(ratio "$meta_ms" "$hdr_ms")" --argjson rss "$meta_rss" --argjson reps "$REPS" \
+		  floor_bytes:$bytes, body_passes:$passes, wall_ms_runs:$runs, mbsync_ms_runs:$mbruns,
+		  floor_ms_runs:$flruns, reps:$reps, cores:$cores}'
+	jq -nc --argjson n "$N" --argjson ms "$m_meta" --argjson fl "$m_hdr" \
+		--argjson r "$(ratio "$m_meta" "$m_hdr")" --argjson rss "$(med "${meta_rss[@]}")" \
+		--argjson runs "$(runs "${meta[@]}")" --argjson flruns "$(runs "${hdr[@]}")" \
+		--argjson reps "$REPS" --argjson cores "$(nproc)" \
 		'{figure:"imap_metadata", messages:$n, wall_ms:$ms, floor_headers_ms:$fl,
-		  ratio_to_floor:$r, peak_rss_kb:$rss, reps:$reps}'
-	LAST_RSS=$full_rss
+		  ratio_to_floor:$r, peak_rss_kb:$rss, wall_ms_runs:$runs, floor_ms_runs:$flruns,
+		  reps:$reps, cores:$cores}'
+	LAST_RSS=$(printf '%s\n' "${full_rss[@]}" | sort -n | tail -n 1)
 }
 
+# Sourced with BENCH_IMAP_SETUP_ONLY=1 (e.g. to profile one sync by hand):
+# the simulator and Dovecot are left running, nothing is measured.
 cc -O2 -o "$TMP/imap_floor" bench/imap_floor.c $(pkg-config --cflags --libs libsodium) ||
 	die "cannot build bench/imap_floor.c"
 sim_start
 dovecot_oauth2_conf true
 dovecot_up
+[ "${BENCH_IMAP_SETUP_ONLY:-}" = 1 ] && return 0
 figures "$SMALL"
 small_rss=$LAST_RSS
 figures "$LARGE"

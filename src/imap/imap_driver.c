@@ -185,6 +185,7 @@ static const struct driver_ops imap_ops = {
 	.locate_messages = imap_op_locate_messages,
 	.count_messages = imap_op_count_messages,
 	.fetch_body = imap_op_fetch_body,
+	.fetch_bodies = imap_op_fetch_bodies,
 	.fetch_mime = imap_op_fetch_mime,
 	.set_flags = imap_op_set_flags,
 	.move_message = imap_op_move_message,
@@ -222,6 +223,7 @@ int imap_driver_open_with(const struct driver_endpoint *ep,
 	g->base.limits.max_poll = IMAP_MAX_POLL;
 	g->base.limits.max_locate = IMAP_MAX_LOCATE;
 	g->base.limits.max_page = IMAP_MAX_PAGE_SIZE;
+	g->base.limits.max_bodies = IMAP_MAX_BODIES;
 	g->base.limits.max_inflight = 1;
 	g->host = xstrdup(host);
 	g->user = xstrdup(ep->user);

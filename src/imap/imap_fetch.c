@@ -98,6 +98,7 @@ struct fetch_row {
 	struct mailimap_body *structure;
 	const char *header, *text;
 	size_t header_len, text_len;
+	bool has_header;               /* the answer had a header section */
 };
 
 static int64_t unix_of(const struct mailimap_date_time *d)
@@ -129,6 +130,7 @@ static void take_section(struct fetch_row *r, const struct mailimap_msg_att_body
 	    type == MAILIMAP_SECTION_MSGTEXT_HEADER_FIELDS) {
 		r->header = b->sec_body_part;
 		r->header_len = b->sec_length;
+		r->has_header = true;
 	} else {
 		/* TEXT, or the whole message (no section) */
 		r->text = b->sec_body_part;
@@ -343,7 +345,11 @@ int imap_fetch_metadata(struct imap_session *s, struct mailimap_set *set,
 		struct fetch_row row;
 
 		read_row(clist_content(it), &row);
-		if (!row.uid)
+		/* A row without the header section is not an answer to this
+		 * command but the server telling of another client's flag
+		 * change (an unsolicited FETCH, of any message of the mailbox):
+		 * the polls report those. */
+		if (!row.uid || !row.has_header)
 			continue;
 		push_fetched(got, n_got, &cap, &row);
 		if (row.flags & IMAP_FLAG_DELETED)
@@ -447,6 +453,66 @@ int imap_fetch_raw(struct imap_session *s, uint32_t uid, size_t cap,
 					  s->selected, cap);
 		}
 		break;
+	}
+	mailimap_fetch_list_free(result);
+	return 0;
+}
+
+int imap_fetch_sizes(struct imap_session *s, struct mailimap_set *set,
+		     struct imap_found **got, size_t *n, struct err *e)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	clist *result = NULL;
+	size_t cap = 0;
+	int r;
+
+	*got = NULL;
+	*n = 0;
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
+	imap_session_limits(s, IMAP_METADATA_LITERAL_MAX, 0);
+	r = mailimap_uid_fetch(s->imap, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_session_fail(s, r, "reading the sizes of messages in", s->selected,
+					 false, e);
+	for (clistiter *it = clist_begin(result); it; it = clist_next(it)) {
+		struct fetch_row row;
+
+		read_row(clist_content(it), &row);
+		if (!row.uid)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*got = xrealloc(*got, cap * sizeof(**got));
+		}
+		(*got)[(*n)++] = (struct imap_found){ row.uid, 0, row.size };
+	}
+	mailimap_fetch_list_free(result);
+	return 0;
+}
+
+int imap_fetch_raw_set(struct imap_session *s, struct mailimap_set *set,
+		       size_t max_literal, imap_raw_cb cb, void *ctx, struct err *e)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	clist *result = NULL;
+	int r;
+
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+		mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+	imap_session_limits(s, max_literal, 0);
+	r = mailimap_uid_fetch(s->imap, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_session_fail(s, r, "fetching messages of", s->selected, true, e);
+	for (clistiter *it = clist_begin(result); it; it = clist_next(it)) {
+		struct fetch_row row;
+
+		read_row(clist_content(it), &row);
+		if (row.uid && row.text)
+			cb(ctx, row.uid, row.text, row.text_len);
 	}
 	mailimap_fetch_list_free(result);
 	return 0;

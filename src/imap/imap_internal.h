@@ -17,6 +17,7 @@
  *                   list_newest);
  *   imap_items.c    single messages: locate, body, MIME, flags, move,
  *                   delete, state, search by Message-ID;
+ *   imap_bodies.c   the bodies of many messages in few commands;
  *   imap_send.c     drafts, submission, the Sent copy; smtp_submit.c
  *                   SMTP submission with XOAUTH2 (libcurl);
  *   imap_idle.c     IDLE on a second connection;
@@ -39,6 +40,8 @@
 #define IMAP_MAX_PAGE_SIZE 1000
 #define IMAP_MAX_POLL 64                               /* folders per poll call */
 #define IMAP_MAX_LOCATE 50
+#define IMAP_MAX_BODIES 200                            /* ids per fetch_bodies call */
+#define IMAP_BODY_CHUNK_BYTES ((size_t)8 << 20)        /* raw messages per UID FETCH */
 #define IMAP_MAX_CONNECTIONS 2                         /* the main one and IDLE */
 #define IMAP_DEFAULT_CONNECT_TIMEOUT_MS 15000
 #define IMAP_DEFAULT_IO_TIMEOUT_MS 60000
@@ -109,6 +112,10 @@ uint64_t imap_stream_bytes_in(const struct imap_stream *st);
  * what IDLE waits for (a "* OK Still here" is not one). */
 uint64_t imap_stream_changes(const struct imap_stream *st);
 
+/* Untagged "* <n> EXPUNGE" and "* VANISHED" lines seen so far: messages
+ * that left the selected mailbox, shifting sequence numbers. */
+uint64_t imap_stream_shrinks(const struct imap_stream *st);
+
 /* The socket, for poll() while idling; -1 when closed. */
 int imap_stream_fd(const struct imap_stream *st);
 
@@ -170,6 +177,7 @@ struct imap_session {
 	uint32_t uidnext;
 	uint32_t exists;
 	uint64_t highestmodseq;        /* 0 when the server has none */
+	uint64_t shrinks_at_open;      /* imap_stream_shrinks when it was opened */
 	int logins;                    /* successful logins (tests, logs) */
 };
 
@@ -199,6 +207,12 @@ void imap_session_drop(struct imap_session *s);
  * does not exist, else as imap_session_fail. */
 int imap_session_open(struct imap_session *s, const char *mailbox, bool readonly,
 		      bool fresh, struct err *e);
+
+/* True when `mailbox` is the open one and no message has left it since
+ * it was opened (no EXPUNGE or VANISHED seen): its sequence numbers up to
+ * the EXISTS of the open still name the same messages, though newer ones
+ * may have arrived above. */
+bool imap_session_numbers_kept(const struct imap_session *s, const char *mailbox);
 
 /* Classify a libetpan result `rc` of an operation (`what`, e.g.
  * "fetching messages of", about `target`, may be NULL): the stream's
@@ -390,6 +404,23 @@ struct imap_found {
 int imap_search_message_id(struct imap_session *s, const char *imid,
 			   struct imap_found **found, size_t *n, struct err *e);
 
+/* UID and RFC822.SIZE of the UIDs in `set` of the open mailbox (the
+ * server's size, which Exchange only approximates): one entry per message
+ * there, flags left 0 (caller frees *got). Errors as imap_session_fail. */
+int imap_fetch_sizes(struct imap_session *s, struct mailimap_set *set,
+		     struct imap_found **got, size_t *n, struct err *e);
+
+/* The raw messages of the UIDs in `set` of the open mailbox, one UID
+ * FETCH (BODY.PEEK[]): `cb` once per message in the answer with its UID
+ * and bytes (borrowed for the call). A literal over `max_literal`, or an
+ * answer over the account's max_response, fails the whole command with
+ * ERR_PERMANENT "too_large" (the session is dropped, as for every
+ * answer cut short); other errors as imap_session_fail. Holds the whole
+ * answer in memory: callers size `set` by imap_fetch_sizes. */
+typedef void (*imap_raw_cb)(void *ctx, uint32_t uid, const char *raw, size_t len);
+int imap_fetch_raw_set(struct imap_session *s, struct mailimap_set *set,
+		       size_t max_literal, imap_raw_cb cb, void *ctx, struct err *e);
+
 /* Flags, size and the identifying header fields (Message-ID,
  * References, In-Reply-To) of `uid` in the open mailbox, read into `sum`
  * (caller frees with mime_summary_free when *found). *found false when
@@ -576,6 +607,8 @@ int imap_op_count_messages(struct driver *d, const char *folder, long long *tota
 			   struct err *e);
 int imap_op_fetch_body(struct driver *d, const char *id, struct driver_body *out,
 		       struct err *e);
+int imap_op_fetch_bodies(struct driver *d, struct driver_body_fetch *items,
+			 size_t n, struct err *e);
 int imap_op_fetch_mime(struct driver *d, const char *id, struct buf *out,
 		       struct err *e);
 int imap_op_set_flags(struct driver *d, const char *id, int is_read,

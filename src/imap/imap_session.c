@@ -516,7 +516,14 @@ int imap_session_open(struct imap_session *s, const char *mailbox, bool readonly
 			       "the server did not say its UIDVALIDITY", mailbox);
 	s->selected = xstrdup(mailbox);
 	s->readonly = readonly;
+	s->shrinks_at_open = imap_stream_shrinks(s->stream);
 	return 0;
+}
+
+bool imap_session_numbers_kept(const struct imap_session *s, const char *mailbox)
+{
+	return s->imap && s->selected && strcmp(s->selected, mailbox) == 0 &&
+	       imap_stream_shrinks(s->stream) == s->shrinks_at_open;
 }
 
 /* ---- running an operation ----------------------------------------------------- */

@@ -56,6 +56,7 @@ struct imap_stream {
 	char bye[LINE_KEEP];
 	uint64_t bytes_in;
 	uint64_t changes;              /* untagged "* <n> ..." and "* VANISHED" lines */
+	uint64_t shrinks;              /* untagged "* <n> EXPUNGE" and "* VANISHED" lines */
 };
 
 static struct imap_stream *stream_of(mailstream_low *low)
@@ -105,6 +106,21 @@ static void printable_copy(char *dst, const char *src, size_t n)
 	dst[j] = '\0';
 }
 
+/* "* <n> EXPUNGE" or "* VANISHED ...": messages left the selected mailbox
+ * (sequence numbers after them moved down). */
+static bool is_shrink(const char *line)
+{
+	size_t i = 2;
+
+	if (strncmp(line, "* ", 2) != 0)
+		return false;
+	if (strncasecmp(line + 2, "VANISHED", 8) == 0)
+		return true;
+	while (line[i] >= '0' && line[i] <= '9')
+		i++;
+	return i > 2 && strncasecmp(line + i, " EXPUNGE", 8) == 0;
+}
+
 static void line_complete(struct imap_stream *st)
 {
 	long long lit = literal_announced(st->tail, st->tail_len);
@@ -114,6 +130,8 @@ static void line_complete(struct imap_stream *st)
 	    ((st->last_line[2] >= '0' && st->last_line[2] <= '9') ||
 	     strncasecmp(st->last_line + 2, "VANISHED", 8) == 0))
 		st->changes++;
+	if (is_shrink(st->last_line))
+		st->shrinks++;
 	if (strncasecmp(st->last_line, "* BYE", 5) == 0)
 		snprintf(st->bye, sizeof(st->bye), "%s", st->last_line + (st->last_line[5] ? 6 : 5));
 	if (lit >= 0) {
@@ -567,6 +585,11 @@ uint64_t imap_stream_bytes_in(const struct imap_stream *st)
 uint64_t imap_stream_changes(const struct imap_stream *st)
 {
 	return st ? st->changes : 0;
+}
+
+uint64_t imap_stream_shrinks(const struct imap_stream *st)
+{
+	return st ? st->shrinks : 0;
 }
 
 int imap_stream_fd(const struct imap_stream *st)

@@ -16,7 +16,6 @@
  * store applies items idempotently, so a page fetched again after a
  * crash changes nothing. docs/imap-design.md has the reasoning.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/alloc.h"
@@ -411,14 +410,20 @@ static int changes_page(struct imap_driver *g, const char *folder, const char *c
 	struct imap_session *s = &g->main;
 	struct imap_cursor c;
 	struct imap_page b;
-	bool done = false;
+	bool done = false, keep;
 	int rc;
 
 	imap_cursor_init(&c);
 	memset(page, 0, sizeof(*page));
 	if (cursor && imap_cursor_parse(&c, cursor, e) < 0)
 		return -1;
-	if (imap_driver_open_mailbox(g, folder, true, true, e) < 0) {
+	/* The next page of a round going down by sequence numbers needs the
+	 * mailbox opened again only when messages left it since it was
+	 * opened (each EXAMINE costs the server a look at the whole
+	 * mailbox); new rounds and polls always look afresh. */
+	keep = cursor && c.kind == IMAP_CURSOR_ROUND && c.uidvalidity == s->uidvalidity &&
+	       imap_session_numbers_kept(s, folder);
+	if (imap_driver_open_mailbox(g, folder, true, !keep, e) < 0) {
 		imap_cursor_free(&c);
 		return -1;
 	}

@@ -22,7 +22,7 @@ DOVE_PID=""
 
 dovecot_down() {
 	[ -n "$DOVE_PID" ] || return 0
-	kill "$DOVE_PID" 2>/dev/null
+	kill "$DOVE_PID" 2>/dev/null || true
 	for _ in $(seq 1 100); do kill -0 "$DOVE_PID" 2>/dev/null || break; sleep 0.1; done
 	kill -9 "$DOVE_PID" 2>/dev/null || true
 	wait "$DOVE_PID" 2>/dev/null || true

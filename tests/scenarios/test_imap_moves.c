@@ -6,7 +6,7 @@
  * new id. Another client's: both folders converge (removed here, present
  * there). Deleting moves into Deleted Items, and deleting from there (or
  * what is already gone) ends it. Flags set through the driver reach the
- * server.
+ * server. Bodies come one by one or many at once, the same either way.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -237,6 +237,63 @@ static void test_body_and_mime_of_a_message(void **state)
 	free(id);
 }
 
+/* The bodies of many messages at once: the same as one by one, across
+ * two folders, with ids that are gone or not ours answered per item; a
+ * message over the driver's cap fails alone and the session stays good. */
+static void test_bodies_in_a_batch(void **state)
+{
+	struct driver_body_fetch items[40];
+	const char *extra[] = { "1:999999:INBOX", "not an id", "1:1:INBOX" };
+	struct imap_driver_opts small = { .max_message = 100 };
+	struct driver *tiny = NULL;
+	struct err e = { 0 };
+	size_t n = 0, real;
+
+	(void)state;
+	poll_both();
+	memset(items, 0, sizeof(items));
+	for (size_t i = 0; i < mr.n && n < 30; i++)
+		items[n++].remote_id = mr.rows[i].id;
+	real = n;
+	assert_true(real >= 4);
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		items[n++].remote_id = extra[i];
+	assert_int_equal(driver_fetch_bodies(fx.d, items, n, &e), 0);
+	for (size_t i = 0; i < real; i++) {
+		struct driver_body one;
+
+		if (items[i].rc != 0)
+			fprintf(stderr, "%s: %s\n", items[i].remote_id, items[i].err.msg), fail();
+		assert_int_equal(driver_fetch_body(fx.d, items[i].remote_id, &one, &e), 0);
+		assert_string_equal(items[i].body.content_type, one.content_type);
+		assert_int_equal(items[i].body.len, one.len);
+		assert_memory_equal(items[i].body.content, one.content, one.len);
+		driver_body_free(&one);
+	}
+	for (size_t i = real; i < n; i++) {
+		assert_int_equal(items[i].rc, -1);
+		assert_string_equal(items[i].err.code, "not_found");
+	}
+	for (size_t i = 0; i < n; i++)
+		driver_body_free(&items[i].body);
+	/* over the cap: each message on its own, as one by one */
+	assert_int_equal(imap_fixture_open(&fx, &small, &tiny), 0);
+	memset(items, 0, sizeof(items));
+	items[0].remote_id = mr.rows[0].id;
+	items[1].remote_id = mr.rows[1].id;
+	assert_int_equal(driver_fetch_bodies(tiny, items, 2, &e), 0);
+	assert_int_equal(items[0].rc, -1);
+	assert_string_equal(items[0].err.code, "too_large");
+	assert_int_equal(items[1].rc, -1);
+	assert_string_equal(items[1].err.code, "too_large");
+	driver_free(tiny);
+	memset(items, 0, sizeof(items));
+	items[0].remote_id = mr.rows[0].id;
+	assert_int_equal(driver_fetch_bodies(fx.d, items, 1, &e), 0);
+	assert_int_equal(items[0].rc, 0);
+	driver_body_free(&items[0].body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_flags_set_through_the_driver_reach_the_server),
 		cmocka_unit_test(test_delete_goes_to_deleted_items_then_away),
 		cmocka_unit_test(test_body_and_mime_of_a_message),
+		cmocka_unit_test(test_bodies_in_a_batch),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

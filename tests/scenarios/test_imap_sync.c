@@ -242,6 +242,62 @@ static void test_list_newest_after_a_time(void **state)
 	driver_page_free(&pg);
 }
 
+/* Another client expunges (one message the round has not reached, one it
+ * has reported) and delivers while the round goes down page by page:
+ * every message still there comes once, and the poll after the round
+ * converges. */
+static void test_expunges_during_a_round(void **state)
+{
+	struct variant *v = *state;
+	struct mirror arch = { 0 };
+	struct imap_truth *t;
+	struct driver_page pg;
+	struct err e = { 0 };
+	size_t n;
+	char *next, *done;
+
+	assert_int_equal(imap_fixture_seed(&v->f, "Archive", 1000, 150), 0);
+	assert_int_equal(imap_client_truth(v->f.other, "Archive", &t, &n), 0);
+	assert_int_equal(n, 150);
+	assert_int_equal(driver_get_changes(v->f.d, "Archive", NULL, 50, &pg, &e), 0);
+	for (size_t i = 0; i < pg.n; i++)
+		mirror_apply(&arch, &pg.items[i]);
+	next = xstrdup(pg.next_cursor);
+	driver_page_free(&pg);
+	assert_int_equal(driver_get_changes(v->f.d, "Archive", next, 60, &pg, &e), 0);
+	for (size_t i = 0; i < pg.n; i++)
+		mirror_apply(&arch, &pg.items[i]);
+	free(next);
+	next = xstrdup(pg.next_cursor);
+	driver_page_free(&pg);
+	assert_int_equal(imap_client_expunge(v->f.other, "Archive", t[10].uid), 0);
+	assert_int_equal(imap_client_expunge(v->f.other, "Archive", t[120].uid), 0);
+	assert_int_equal(imap_fixture_seed(&v->f, "Archive", 2000, 1), 0);
+	for (;;) {
+		if (driver_get_changes(v->f.d, "Archive", next, 60, &pg, &e) < 0)
+			fprintf(stderr, "round: %s\n", e.msg), fail();
+		for (size_t i = 0; i < pg.n; i++)
+			mirror_apply(&arch, &pg.items[i]);
+		free(next);
+		next = xstrdup(pg.done_cursor ? pg.done_cursor : pg.next_cursor);
+		if (pg.done_cursor) {
+			driver_page_free(&pg);
+			break;
+		}
+		driver_page_free(&pg);
+	}
+	assert_int_equal(arch.updated, 0);
+	if (arch.created < 148 || arch.created > 150)
+		fprintf(stderr, "the round reported %lld messages\n", arch.created), fail();
+	assert_int_equal(imap_fixture_round(&v->f, v->f.d, "Archive", next, 100, mirror_apply,
+					    &arch, &done, &e), 0);
+	assert_true(mirror_matches(&v->f, &arch, "Archive"));
+	free(done);
+	free(next);
+	free(t);
+	mirror_free(&arch);
+}
+
 static void test_cleanup(void **state)
 {
 	(void)state;
@@ -257,6 +313,7 @@ static void test_cleanup(void **state)
 	cmocka_unit_test(test_changes_by_another_client_converge), \
 	cmocka_unit_test(test_flag_change_alone_is_found), \
 	cmocka_unit_test(test_list_newest_after_a_time), \
+	cmocka_unit_test(test_expunges_during_a_round), \
 	cmocka_unit_test(test_cleanup)
 
 int main(void)
