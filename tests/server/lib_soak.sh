@@ -99,8 +99,8 @@ soak_pick_mailbox() {
 	echo "$i"
 }
 
-soak_fault() { # JSON: a fault rule
-	sim_admin POST faults "$1" >/dev/null && soak_log "fault-$(echo "$1" | jq -r .kind) $1"
+soak_fault() { # JSON [LOG]: a fault rule, logged as LOG or by its kind
+	sim_admin POST faults "$1" >/dev/null && soak_log "${2:-fault-$(echo "$1" | jq -r .kind)} $1"
 }
 
 # soak_random_message EMAIL FOLDER: the immutable id of a random message in
@@ -161,10 +161,11 @@ soak_step() {
 	0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9) soak_change "$email" ;;
 	10)
 		if [ $(( RANDOM % 3 )) = 0 ]; then
-			soak_fault "{\"kind\":\"429\",\"seconds\":$(( RANDOM % 3 + 2 )),\"retry_after\":$(( RANDOM % 3 + 1 ))}"
+			soak_fault "{\"kind\":\"429\",\"seconds\":$(( RANDOM % 3 + 2 )),\"retry_after\":$(( RANDOM % 3 + 1 ))}" storm-429-all
 		else
+			soak_log "storm-429-mailboxes $(( SOAK_N / 10 + 1 ))"
 			for k in $(seq 1 $(( SOAK_N / 10 + 1 ))); do
-				soak_fault "{\"kind\":\"429\",\"mailbox\":\"$(soak_email "$(soak_pick_mailbox)")\",\"seconds\":$(( RANDOM % 10 + 5 )),\"retry_after\":$(( RANDOM % 5 + 1 ))}"
+				soak_fault "{\"kind\":\"429\",\"mailbox\":\"$(soak_email "$(soak_pick_mailbox)")\",\"seconds\":$(( RANDOM % 10 + 5 )),\"retry_after\":$(( RANDOM % 5 + 1 ))}" storm-rule
 			done
 		fi
 		;;
