@@ -34,8 +34,8 @@ soak_make_mailboxes() {
 
 # soak_connect TOKEN I: account m<I> for mailbox I, created over the API and
 # authorized through /oauth/callback (the simulator approves that address:
-# one account at a time), its folders fetched; "I<TAB>ID<TAB>EMAIL" is
-# appended to $TEST_TMP/accounts.tsv. Returns 1 when it did not connect.
+# one account at a time); "I<TAB>ID<TAB>EMAIL" is appended to
+# $TEST_TMP/accounts.tsv. Returns 1 when it did not connect.
 soak_connect() {
 	local token=$1 i=$2 email id url
 	email=$(soak_email "$i")
@@ -46,15 +46,22 @@ soak_connect() {
 	api "$token" POST "/api/v1/accounts/$id/authorize" '{}'
 	url=$(echo "$BODY" | jq -r .authorization_url)
 	curl -s -L -o "$TEST_TMP/callback.html" "$url"
-	api "$token" POST "/api/v1/accounts/$id/folders/fetch" '{}'
-	[ "$STATUS" = 200 ] || { echo "account m$i: folders fetch HTTP $STATUS $BODY" >&2; return 1; }
+	api "$token" GET "/api/v1/accounts/$id"
+	[ "$(echo "$BODY" | jq -r .incoming.status)" = confirmed ] ||
+		{ echo "account m$i: not confirmed: $BODY" >&2; return 1; }
 	printf '%s\t%s\t%s\n' "$i" "$id" "$email" >>"$TEST_TMP/accounts.tsv"
 }
 
-# soak_metric NAME_WITH_LABELS: one value of the server's /metrics (0 when
-# absent).
-soak_metric() {
-	curl -s "$SRV_URL/metrics" | awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
+# soak_fetch_folders TOKEN: every connected account's folders fetched (which
+# selects the default ones and asks for a sync), 8 at a time.
+soak_fetch_folders() {
+	local cfg="$TEST_TMP/fetch.cfg" id
+	: >"$cfg"
+	while IFS=$'\t' read -r _ id _; do
+		printf 'url = "%s/api/v1/accounts/%s/folders/fetch"\nheader = "Authorization: Bearer %s"\nrequest = "POST"\nnext\n' \
+			"$SRV_URL" "$id" "$1" >>"$cfg"
+	done <"$TEST_TMP/accounts.tsv"
+	soak_parallel "$cfg"
 }
 
 # soak_all_live TOKEN: every selected folder of every account live (the
@@ -199,15 +206,21 @@ soak_step() {
 
 # ---- the end: the store against the simulator ------------------------------------------
 
+# soak_selected TOKEN ID: the account's selected folder paths (a JSON
+# array), kept in $TEST_TMP/selected-ID.json for soak_compare.
+soak_selected() {
+	api "$1" GET "/api/v1/accounts/$2/folders"
+	echo "$BODY" | jq '[.folders[] | select(.selected) | .path]' >"$TEST_TMP/selected-$2.json"
+}
+
 # soak_compare TOKEN ID EMAIL: the account's messages (over the API) are
 # exactly the simulator's in the account's selected folders (same ids,
 # folders, read flags), none twice. Differences in $TEST_TMP/diff.
 soak_compare() {
 	local token=$1 id=$2 email=$3 cursor=""
-	api "$token" GET "/api/v1/accounts/$id/folders"
-	echo "$BODY" | jq '[.folders[] | select(.selected) | .path]' >"$TEST_TMP/selected.json"
+	[ -s "$TEST_TMP/selected-$id.json" ] || soak_selected "$token" "$id"
 	sim_admin GET "mailboxes/$email/messages" |
-		jq -r --slurpfile sel "$TEST_TMP/selected.json" \
+		jq -r --slurpfile sel "$TEST_TMP/selected-$id.json" \
 			'.messages[] | select(.folderPath as $p | $sel[0] | index($p)) | "\(.id)\t\(.folderPath)\t\(.isRead)"' |
 		sort >"$TEST_TMP/server.tsv"
 	: >"$TEST_TMP/local.tsv"

@@ -45,8 +45,10 @@ done
 connected=$(wc -l <"$TEST_TMP/accounts.tsv")
 [ "$connected" = "$SOAK_N" ] && pass "$SOAK_N accounts connected in $(( $(date +%s) - t0 )) s" ||
 	{ fail "only $connected of $SOAK_N accounts connected"; finish; }
+soak_fetch_folders "$OWNER" || { fail "fetching the folders failed"; finish; }
 soak_until 600 soak_all_live "$OWNER" && pass "every account live $(( $(date +%s) - t0 )) s after the first was added" ||
 	{ fail "not every account live after 10 minutes: $(curl -s "$SRV_URL/metrics" | grep '^inboxsync_folders')"; finish; }
+while IFS=$'\t' read -r _ id _; do soak_selected "$OWNER" "$id"; done <"$TEST_TMP/accounts.tsv"
 
 # ---- the soak: faults and changes, the server sampled ------------------------------------
 (
@@ -100,6 +102,7 @@ is_auth_invalid() {
 	api "$OWNER" POST "/api/v1/accounts/$1/sync" '{}'
 	return 1
 }
+t_revoked=$(date +%s)
 for id in $revoked_ids; do
 	if soak_until 120 is_auth_invalid "$id"; then
 		api "$OWNER" GET "/api/v1/accounts/$id"
@@ -113,6 +116,7 @@ for id in $revoked_ids; do
 		fail "revoked account $id is not auth_invalid: $(echo "$BODY" | jq -c '{state, state_reason, last_error}')"
 	fi
 done
+echo "soak: the revoked accounts took $(( $(date +%s) - t_revoked )) s to say so"
 
 t_settle=$(date +%s)
 cp "$TEST_TMP/accounts.tsv" "$TEST_TMP/pending"
@@ -138,9 +142,11 @@ else
 	pass "all $converged accounts equal the simulator ($(( $(date +%s) - t_settle )) s after the faults)"
 fi
 
+t_feed=$(date +%s)
 dupes=$(feed_all "$OWNER" 2>/dev/null | jq -r 'select(.type == "message.created") | "\(.account_id) \(.data.message.id)"' |
 	sort | uniq -d | wc -l)
-[ "$dupes" = 0 ] && pass "no message created twice in the change feed" || fail "$dupes messages created twice"
+[ "$dupes" = 0 ] && pass "no message created twice in the change feed ($(( $(date +%s) - t_feed )) s to read it)" ||
+	fail "$dupes messages created twice"
 
 # ---- Outlook's limits -------------------------------------------------------------------
 sim_admin GET counters >"$TEST_TMP/counters.json"
