@@ -6,6 +6,9 @@
 #                   valgrind (the CI command: .ci/run)
 #   make demo       install deps, build, run the demo against m365sim
 #   make bench      run the benchmarks (prints one JSON line per figure)
+#   make soak       serve with 200 accounts on m365sim for 10 minutes under
+#                   random faults (ctest label soak; figures in
+#                   build/soak-report.json)
 #   make fuzz       build the libFuzzer targets with clang and run each briefly
 #   make fuzz-long  run each fuzz target for FUZZ_RUNS executions (10 million),
 #                   one after another, then report their coverage
@@ -22,7 +25,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 FUZZ_RUNS ?= 10000000
 
-.PHONY: all build deps test test-fast test-asan demo bench fuzz fuzz-long \
+.PHONY: all build deps test test-fast test-asan demo bench soak fuzz fuzz-long \
 	fuzz-coverage analyze analyze-ci valgrind valgrind-ci secret-scan deb clean
 
 all: build
@@ -41,8 +44,9 @@ test: deps
 	@$(MAKE) --no-print-directory analyze-ci
 	@$(MAKE) --no-print-directory valgrind-ci
 
+# The full soak (label soak) is `make soak`'s, not the suite's.
 test-fast: build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE soak
 
 test-asan:
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DINBOXSYNC_SANITIZE=ON -DINBOXSYNC_WERROR=ON >/dev/null
@@ -57,6 +61,9 @@ demo: deps build
 bench: deps
 	@$(MAKE) --no-print-directory build >&2
 	@bash bench/run.sh
+
+soak: deps build
+	@cd $(BUILD) && ctest --output-on-failure -L soak
 
 fuzz: deps
 	@bash tests/fuzz/run.sh

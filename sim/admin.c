@@ -440,15 +440,21 @@ static void config_post(struct sim_world *w, struct sim_req *rq, struct sim_resp
 static void counters_get(struct sim_world *w, struct sim_req *rq, struct sim_resp *rs)
 {
 	json_t *out = ctr_to_json(w->counters), *peaks = json_object();
+	json_t *windows = json_object();
 
 	(void)rq;
 	for (size_t i = 0; i < w->nusers; i++) {
-		long peak = w->users[i]->mbox ? thr_peak(w->throttle, w->users[i]->num) : 0;
+		const struct sim_user *u = w->users[i];
+		long peak = u->mbox ? thr_peak(w->throttle, u->num) : 0;
+		long window = u->mbox ? thr_window_peak(w->throttle, u->num) : 0;
 
 		if (peak > 0)
-			json_object_set_new(peaks, w->users[i]->email, json_integer(peak));
+			json_object_set_new(peaks, u->email, json_integer(peak));
+		if (window > 0)
+			json_object_set_new(windows, u->email, json_integer(window));
 	}
 	json_object_set_new(out, "in_flight_peak", peaks);
+	json_object_set_new(out, "rate_window_peak", windows);
 	ok(rs, out);
 }
 

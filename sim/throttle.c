@@ -6,6 +6,7 @@
  * callback without the world lock.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct throttle_slot {
 	long peak;               /* most requests in flight or asking to be */
 	int64_t window_start;
 	long window_count;
+	long window_peak;        /* most requests counted in one window */
 };
 
 struct throttle {
@@ -79,6 +81,8 @@ static enum throttle_verdict window(struct throttle_slot *e,
 		e->window_count = 0;
 	}
 	e->window_count++;
+	if (e->window_count > e->window_peak)
+		e->window_peak = e->window_count;
 	if (e->window_count > cfg->rate_limit_requests) {
 		*retry = (long)(e->window_start + cfg->rate_limit_window - now);
 		if (*retry < 1)
@@ -146,6 +150,7 @@ static int reset_entry(const char *k, void *v, void *ctx)
 	(void)ctx;
 	e->window_start = 0;
 	e->window_count = 0;
+	e->window_peak = 0;
 	e->peak = e->inflight;
 	return 0;
 }
@@ -159,6 +164,7 @@ void thr_reset(struct throttle *t)
 
 struct peak_query {
 	char suffix[16];
+	bool of_window;          /* window_peak rather than the in-flight peak */
 	long peak;
 };
 
@@ -167,19 +173,30 @@ static int peak_entry(const char *k, void *v, void *ctx)
 	const struct throttle_slot *e = v;
 	struct peak_query *q = ctx;
 	size_t kl = strlen(k), sl = strlen(q->suffix);
+	long peak = q->of_window ? e->window_peak : e->peak;
 
-	if (kl >= sl && strcmp(k + kl - sl, q->suffix) == 0 && e->peak > q->peak)
-		q->peak = e->peak;
+	if (kl >= sl && strcmp(k + kl - sl, q->suffix) == 0 && peak > q->peak)
+		q->peak = peak;
 	return 0;
 }
 
-long thr_peak(struct throttle *t, uint32_t mbox)
+static long mailbox_peak(struct throttle *t, uint32_t mbox, bool of_window)
 {
-	struct peak_query q = { .peak = 0 };
+	struct peak_query q = { .of_window = of_window, .peak = 0 };
 
 	snprintf(q.suffix, sizeof(q.suffix), "|%u", (unsigned)mbox);
 	pthread_mutex_lock(&t->mu);
 	smap_foreach(&t->entries, peak_entry, &q);
 	pthread_mutex_unlock(&t->mu);
 	return q.peak;
+}
+
+long thr_peak(struct throttle *t, uint32_t mbox)
+{
+	return mailbox_peak(t, mbox, false);
+}
+
+long thr_window_peak(struct throttle *t, uint32_t mbox)
+{
+	return mailbox_peak(t, mbox, true);
 }

@@ -44,6 +44,11 @@ void thr_release(struct throttle *t, struct throttle_slot *slot);
  * clients that together ask for 8 show 5 or more). Since the last reset. */
 long thr_peak(struct throttle *t, uint32_t mbox);
 
+/* The most requests of any one app counted in one rate window of mailbox
+ * `mbox` (throttled ones included, as they count toward the window), since
+ * the last reset: what a client asked of the request-rate limit. */
+long thr_window_peak(struct throttle *t, uint32_t mbox);
+
 /* Forget all windows and peaks (config change / counters reset). */
 void thr_reset(struct throttle *t);
 

@@ -4,7 +4,7 @@
  * dependsOn with 424, strict batch concurrency (independent items beyond
  * the 4th get 429 MailboxConcurrency) and its switch, inner 429 faults;
  * per-(app, mailbox) concurrency and request-rate throttling with
- * Retry-After.
+ * Retry-After, and the rate-window peak the counters report.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -265,12 +265,19 @@ static void test_rate_window(void **state)
 	assert_true(json_integer_value(json_object_get(json_object_get(r.json, "events"), "throttled")) >= 1);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(r.json, "requests"),
 									    "GET /v1.0/me"), "429")), 1);
+	/* what the client asked of the window, the throttled request too */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "rate_window_peak"),
+							    "adele@contoso.com")), 6);
 	sim_http_free(&r);
 	/* the window is per app + mailbox: a reset config clears it */
 	sim_admin(&c->h, "POST", "/_sim/config", "{\"rate_limit\":{\"requests\":10000,\"window\":600}}", &r);
 	sim_http_free(&r);
 	sim_get(&c->h, c->at, "/v1.0/me", NULL, &r);
 	assert_int_equal(r.status, 200);
+	sim_http_free(&r);
+	sim_admin(&c->h, "GET", "/_sim/counters", NULL, &r);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "rate_window_peak"),
+							    "adele@contoso.com")), 1);
 	sim_http_free(&r);
 }
 
