@@ -55,8 +55,8 @@ void alloc_library_budget(size_t bytes);
 bool alloc_library_budget_hit(void);
 
 /* cJSON allocates through the wrappers as well. While a thread has set an
- * arena here, its cJSON allocations come from `alloc(ctx, n)` (which must
- * not return NULL) and cJSON's frees do nothing: the tree is released
+ * arena here, its cJSON allocations come from `alloc(ctx, n)` (NULL fails
+ * the parse: a budget) and cJSON's frees do nothing: the tree is released
  * with the arena. alloc_cjson_arena(NULL, NULL) goes back to the heap. */
 void alloc_cjson_arena(void *(*alloc)(void *ctx, size_t n), void *ctx);
 
