@@ -53,7 +53,7 @@ test-asan:
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --output-on-failure -j $(JOBS) -LE slow
+		ctest --output-on-failure -j $(JOBS) -LE 'slow|torture'
 
 demo: deps build
 	@bash scripts/demo.sh
@@ -88,7 +88,7 @@ analyze: deps
 # together) and one scenario (`make valgrind` runs five).
 CI_FUZZ_SECONDS ?= 8
 CI_ANALYZERS ?= cppcheck
-CI_VALGRIND_SKIP ?= test_sim_render test_sim_scale
+CI_VALGRIND_SKIP ?= test_sim_render test_sim_scale test_send_alloc_torture
 CI_VALGRIND_SCENARIOS ?= test_hostile_text
 
 analyze-ci:

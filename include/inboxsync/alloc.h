@@ -6,6 +6,7 @@
 #ifndef INBOXSYNC_ALLOC_H
 #define INBOXSYNC_ALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 void *xmalloc(size_t n);
@@ -36,12 +37,26 @@ void xfree_secret(char *s);
 void alloc_fail_at(unsigned long n);
 
 /* malloc for libraries that take one (jansson): counted by the hook,
- * aborts instead of returning NULL. */
+ * aborts instead of returning NULL — except while this thread has a
+ * budget set (alloc_library_budget) that `n` would pass: then it returns
+ * NULL, which jansson turns into a failed parse. */
 void *alloc_library_malloc(size_t n);
 
+/* A budget for this thread's library allocations (bytes; 0 = none, the
+ * default). Set around parsing remote JSON, so an answer whose size the
+ * response cap allows but whose structure multiplies it in memory (tens
+ * of thousands of `{}` in a row take 70 times their bytes) fails the
+ * parse instead of exhausting memory. Frees do not give bytes back.
+ * Setting a budget clears the "hit" flag. */
+void alloc_library_budget(size_t bytes);
+
+/* Whether an allocation was refused under this thread's budget since it
+ * was set. */
+bool alloc_library_budget_hit(void);
+
 /* cJSON allocates through the wrappers as well. While a thread has set an
- * arena here, its cJSON allocations come from `alloc(ctx, n)` (which must
- * not return NULL) and cJSON's frees do nothing: the tree is released
+ * arena here, its cJSON allocations come from `alloc(ctx, n)` (NULL fails
+ * the parse: a budget) and cJSON's frees do nothing: the tree is released
  * with the arena. alloc_cjson_arena(NULL, NULL) goes back to the heap. */
 void alloc_cjson_arena(void *(*alloc)(void *ctx, size_t n), void *ctx);
 

@@ -16,7 +16,9 @@
 /* Parse `len` bytes of `text` as one JSON value. `what` names the document
  * in error messages ("token response"). Returns a new reference (caller
  * json_decref's), or NULL with `e` filled. Rejects documents nested deeper
- * than jansson's limit and trailing garbage. */
+ * than jansson's limit, trailing garbage, and documents whose parse would
+ * allocate more than 16 times their length plus 1 MiB (so memory stays
+ * bounded by the response caps however a server structures its answer). */
 json_t *json_parse_text(const char *text, size_t len, const char *what,
 			struct err *e);
 

@@ -69,6 +69,11 @@ void cli_config_start_log(const struct cli *cli);
  * per process. -1 after printing the error. */
 int cli_config_client_secret(struct cli *cli, struct vault *v);
 
+/* The whole command line: what main() runs (entry.c), returning the exit
+ * status. Runs once per process (the allocation torture runs it in forked
+ * children). */
+int cli_main(int argc, char **argv);
+
 /* The table of every command (cli_commands.c), NULL-terminated. */
 extern const struct cli_command *const cli_commands[];
 

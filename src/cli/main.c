@@ -1,8 +1,9 @@
 /*
- * main.c — inboxsync's entry point: global options (INTERFACE.md), the
- * settings (cli_config.c: file, environment, flags), then dispatch
- * through the command table in cli_commands.c. Help for every command
- * comes from that table.
+ * main.c — the body of inboxsync's entry point (cli_main; main() itself is
+ * entry.c, so tests can run the command line in a forked process): global
+ * options (INTERFACE.md), the settings (cli_config.c: file, environment,
+ * flags), then dispatch through the command table in cli_commands.c. Help
+ * for every command comes from that table.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,7 +136,7 @@ static int parse_globals(struct cli *cli, int argc, char **argv)
 	return i;
 }
 
-int main(int argc, char **argv)
+int cli_main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
 	const struct cli_command *cmd;

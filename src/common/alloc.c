@@ -48,8 +48,31 @@ static void count_one(size_t n)
 		die_oom(n);
 }
 
+/* This thread's budget for library allocations (alloc_library_budget). */
+static _Thread_local bool budget_set, budget_hit;
+static _Thread_local size_t budget_left;
+
+void alloc_library_budget(size_t bytes)
+{
+	budget_set = bytes > 0;
+	budget_left = bytes;
+	budget_hit = false;
+}
+
+bool alloc_library_budget_hit(void)
+{
+	return budget_hit;
+}
+
 void *alloc_library_malloc(size_t n)
 {
+	if (budget_set) {
+		if (n > budget_left) {
+			budget_hit = true;
+			return NULL;
+		}
+		budget_left -= n;
+	}
 	return xmalloc(n);
 }
 

@@ -2,11 +2,19 @@
  * json.c — typed JSON access over jansson (see json.h). Every failure names
  * the document or the field so a user can tell which response was wrong.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/json.h"
 #include "inboxsync/quote.h"
+
+/* What parsing may allocate: FACTOR times the text plus BASE. Graph's and
+ * the identity platform's answers take 3 to 6 times their length
+ * (docs/testing.md, allocation torture); runs of empty objects or tiny
+ * numbers take 20 to 80 times and are refused. */
+#define JSON_PARSE_MEMORY_FACTOR ((size_t)16)
+#define JSON_PARSE_MEMORY_BASE ((size_t)1 << 20)
 
 static const char *json_type_name(const json_t *v)
 {
@@ -28,6 +36,8 @@ json_t *json_parse_text(const char *text, size_t len, const char *what,
 {
 	json_error_t je;
 	char near[160];
+	size_t budget;
+	bool over;
 	json_t *v;
 
 	if (!text || !len) {
@@ -35,8 +45,19 @@ json_t *json_parse_text(const char *text, size_t len, const char *what,
 			what);
 		return NULL;
 	}
+	/* Memory bounded by the text: JSON_PARSE_MEMORY_FACTOR times its
+	 * length, however it is structured. */
+	budget = len <= (SIZE_MAX - JSON_PARSE_MEMORY_BASE) / JSON_PARSE_MEMORY_FACTOR
+		 ? len * JSON_PARSE_MEMORY_FACTOR + JSON_PARSE_MEMORY_BASE : SIZE_MAX;
+	alloc_library_budget(budget);
 	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-	if (!v) /* jansson quotes the offending bytes: they came from afar */
+	over = alloc_library_budget_hit();
+	alloc_library_budget(0);
+	if (!v && over)
+		err_set(e, ERR_PERMANENT, "bad_json",
+			"%s (%zu bytes of JSON) would take more than %zu bytes of "
+			"memory to read; refused", what, len, budget);
+	else if (!v) /* jansson quotes the offending bytes: they came from afar */
 		err_set(e, ERR_PERMANENT, "bad_json",
 			"%s is not valid JSON (line %d, column %d: %s)", what,
 			je.line, je.column, quote_str(near, sizeof(near), je.text));

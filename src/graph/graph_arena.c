@@ -5,6 +5,7 @@
  * so a 500-message page costs a few dozen mallocs instead of a hundred
  * per message, and freeing a page is freeing its chunks.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,22 +98,39 @@ void graph_arena_free(struct graph_arena *a)
 
 /* ---- cJSON allocates from the arena of the page being parsed ------------ */
 
+/* cJSON's allocations during one parse: from the arena, within a budget
+ * (NULL past it: cJSON then fails the parse, and its frees are no-ops). */
+struct parse_budget {
+	struct graph_arena *a;
+	size_t left;
+	bool hit;
+};
+
 static void *arena_cb(void *ctx, size_t n)
 {
-	return graph_arena_alloc(ctx, n);
+	struct parse_budget *b = ctx;
+
+	if (n > b->left) {
+		b->hit = true;
+		return NULL;
+	}
+	b->left -= n;
+	return graph_arena_alloc(b->a, n);
 }
 
 cJSON *graph_arena_parse(struct graph_arena *a, const char *text, size_t len,
-			 size_t *error_at)
+			 size_t *error_at, bool *too_big)
 {
+	struct parse_budget b = { a, GRAPH_PARSE_MEMORY_MAX(len), false };
 	const char *end = NULL;
 	cJSON *doc;
 
-	alloc_cjson_arena(arena_cb, a);
+	alloc_cjson_arena(arena_cb, &b);
 	/* The NUL after the text is part of what cJSON reads: it insists on
 	 * seeing it after the value (nothing but blanks may follow). */
 	doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
 	alloc_cjson_arena(NULL, NULL);
+	*too_big = !doc && b.hit;
 	*error_at = doc || !end || end < text ? 0 : (size_t)(end - text);
 	return doc;
 }

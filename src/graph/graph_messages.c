@@ -394,6 +394,7 @@ static cJSON *document_parse(struct page_owner *o, const char *text, size_t len,
 			     char *detail, size_t n)
 {
 	const gchar *bad = NULL;
+	bool too_big;
 	size_t at;
 	cJSON *doc;
 
@@ -406,7 +407,12 @@ static cJSON *document_parse(struct page_owner *o, const char *text, size_t len,
 			 (size_t)(bad - text));
 		return NULL;
 	}
-	doc = graph_arena_parse(&o->arena, text, len, &at);
+	doc = graph_arena_parse(&o->arena, text, len, &at, &too_big);
+	if (!doc && too_big) {
+		snprintf(detail, n, "the answer (%zu bytes) would take more than %zu "
+			 "bytes of memory to read; refused", len, GRAPH_PARSE_MEMORY_MAX(len));
+		return NULL;
+	}
 	if (!doc) {
 		char near[64]; /* what stands there (cJSON points past it), escaped */
 		size_t from;

@@ -533,6 +533,59 @@ static void test_malformed_pages_are_transient(void **state)
 	}
 }
 
+static int count_found(void *ctx, const char *id, const struct driver_state *s);
+
+/* `HEAD UNIT UNIT ... TAIL` of about 4 MiB (heap): within every response
+ * cap, but built to take 20 to 70 times its bytes once parsed. */
+static char *dense_answer(const char *head, const char *unit, const char *tail)
+{
+	size_t size = (size_t)4 << 20, hl = strlen(head), ul = strlen(unit), n = hl;
+	char *text = xmalloc(size + strlen(tail) + 1);
+
+	memcpy(text, head, hl);
+	while (n + ul < size) {
+		memcpy(text + n, unit, ul);
+		n += ul;
+	}
+	memcpy(text + n, tail, strlen(tail) + 1);
+	return text;
+}
+
+/* Memory stays bounded by the answer's length, however it is built: a
+ * delta page of empty objects, a new draft's answer and a Message-ID
+ * search full of small numbers are refused, not parsed into gigabytes
+ * (nothing aborts on out-of-memory). */
+static void test_dense_answers_are_refused(void **state)
+{
+	char *page = dense_answer("{\"value\":[", "{},", "{}],\"@odata.deltaLink\":\"x\"}");
+	char *numbers = dense_answer("{\"id\":\"d1\",\"value\":[", "0,", "0]}");
+	struct driver_page pg;
+	struct err e;
+	char *id = NULL;
+	int found = 0;
+
+	assert_int_equal(changes_with(*state, 200, page, NULL, &pg, &e), -1);
+	assert_string_equal(e.code, "bad_response");
+	if (!strstr(e.msg, "memory"))
+		fail_msg("page: %s", e.msg);
+	C.status = 201;
+	C.body = numbers;
+	C.retry_after = NULL;
+	fake_reset(script_canned);
+	assert_int_equal(driver_create_draft(*state, "x", 1, &id, &e), -1);
+	assert_null(id);
+	if (!strstr(e.msg, "memory"))
+		fail_msg("draft: %s", e.msg);
+	C.status = 200;
+	fake_reset(script_canned);
+	assert_int_equal(driver_find_by_message_id(*state, "<a@b>", count_found, &found, &e), -1);
+	assert_int_equal(found, 0);
+	if (!strstr(e.msg, "memory"))
+		fail_msg("search: %s", e.msg);
+	free(page);
+	free(numbers);
+}
+
 /* UTF-8 beyond ASCII, escapes, nulls and an empty page come through as
  * they are. */
 static void test_page_text_is_kept(void **state)
@@ -1318,6 +1371,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_access_denied_says_what_to_do, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_404_means_not_found_on_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_text_is_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dense_answers_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_pages_are_transient, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_bytes_in_messages_are_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_listing_is_transient_mime_permanent, setup, teardown),

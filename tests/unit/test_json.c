@@ -153,6 +153,53 @@ static void test_parse_rejects_deep_nesting(void **state)
 	free(text);
 }
 
+/* `{"value":[UNIT UNIT ... {}]}` of about `size` bytes (heap). */
+static char *dense(const char *unit, size_t size, size_t *len)
+{
+	size_t ul = strlen(unit), n;
+	char *text = malloc(size + 64);
+
+	n = (size_t)snprintf(text, 64, "{\"value\":[");
+	while (n + ul + 4 < size) {
+		memcpy(text + n, unit, ul);
+		n += ul;
+	}
+	memcpy(text + n, "{}]}", 5);
+	*len = n + 4;
+	return text;
+}
+
+/* An answer the response caps allow (4 MiB) but built to multiply in
+ * memory (jansson takes about 70 times the bytes of a run of {}) is
+ * refused before it takes more than 16 times its length plus 1 MiB;
+ * as many bytes of ordinary messages parse. */
+static void test_parse_memory_is_bounded_by_the_text(void **state)
+{
+	size_t len;
+	char *text = dense("{},", (size_t)4 << 20, &len);
+	json_t *v;
+	struct err e;
+
+	(void)state;
+	assert_null(json_parse_text(text, len, "the page", &e));
+	assert_bad_json(&e, "the page", "memory");
+	free(text);
+	text = dense("0,", (size_t)4 << 20, &len);
+	assert_null(json_parse_text(text, len, "the page", &e));
+	assert_bad_json(&e, "the page", "memory");
+	free(text);
+	text = dense("{\"id\":\"AAMkAGI2TG93AAA=\",\"subject\":\"Quarterly numbers\","
+		     "\"isRead\":false,\"from\":{\"emailAddress\":{\"name\":\"Bob\","
+		     "\"address\":\"bob@contoso.com\"}}},", (size_t)4 << 20, &len);
+	assert_non_null(v = json_parse_object(text, len, "the page", &e));
+	assert_true(json_array_size(json_object_get(v, "value")) > 20000);
+	json_decref(v);
+	free(text);
+	/* the budget ends with the parse */
+	assert_non_null(v = json_pack("[{},{},{}]"));
+	json_decref(v);
+}
+
 static void test_parse_rejects_duplicate_keys(void **state)
 {
 	static const char text[] = "{\"a\":1,\"a\":2}";
@@ -406,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_parse_object_rejects_other_types),
 		cmocka_unit_test(test_parse_text_accepts_any_value),
 		cmocka_unit_test(test_parse_rejects_deep_nesting),
+		cmocka_unit_test(test_parse_memory_is_bounded_by_the_text),
 		cmocka_unit_test(test_parse_rejects_duplicate_keys),
 		T(test_req_string),
 		T(test_req_int),
