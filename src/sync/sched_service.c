@@ -262,6 +262,7 @@ static void run_one(struct worker *w, int64_t id)
 	store_set_fence(st, id, s->holder, gen);
 	mark_claim(s, id, gen, false);
 	rc = engine_sync_pass(&w->env, id, &s->cfg.engine, &r, &e);
+	metrics_add("inboxsync_sync_passes_total", 1, NULL);
 	if (rc < 0 && err_is(&e, "lease_lost")) {
 		/* This node was away past its lease (paused, cut off): another
 		 * one took the account, and the commit was refused. */

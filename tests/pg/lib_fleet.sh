@@ -87,9 +87,9 @@ local_state() {
 in_step() { truth; local_state; [ "$(wc -l <"$TEST_TMP/truth.tsv")" -gt 0 ] && cmp -s "$TEST_TMP/truth.tsv" "$TEST_TMP/local.tsv"; }
 
 # converged WHAT [SECONDS]: every mailbox equals the simulator's (waits up
-# to SECONDS, 120); says what differs otherwise.
+# to SECONDS, 120 + N); says what differs otherwise.
 converged() {
-	local what=$1 secs=${2:-120} t
+	local what=$1 secs=${2:-$(( 120 + N ))} t
 	for t in $(seq 1 "$secs"); do
 		in_step && break
 		sleep 1
