@@ -133,6 +133,9 @@ wait_for 60 holds_some node2 && pass "(b) a restarted node takes accounts again"
 converged "(b) node2 back"
 
 # ---- (c) a node paused past its lease --------------------------------------------
+# Slow answers: a pass caught by the SIGSTOP still has pages to commit
+# when it resumes (not just the end of a quick poll).
+sim_admin POST config '{"max_page_size":10,"latency_ms":300,"latency_jitter_ms":0}' >/dev/null
 new_mail 40
 freeze_holding 3 "$TEST_TMP/paused.txt" || fail "(c) node3 took no lease after new mail"
 echo "stopped node3 holding: $(tr '\n' ' ' <"$TEST_TMP/paused.txt")"
@@ -156,6 +159,7 @@ kill -CONT "${NODE_PID[3]}"
 lease_lost_logged() { grep -q 'warn sched: account [0-9]*: lease_lost' "$TEST_TMP/node3/inboxsync.log"; }
 wait_for 30 lease_lost_logged && pass "(c) the resumed node's stale commit was refused (lease_lost)" ||
 	fail "(c) no lease_lost in the resumed node's log: $(tail -n 5 "$TEST_TMP/node3/inboxsync.log")"
+sim_admin POST config '{"max_page_size":10,"latency_ms":20,"latency_jitter_ms":20}' >/dev/null
 sleep $(( TTL + 2 ))
 converged "(c) after node3 resumed"
 kill -0 "${NODE_PID[3]}" && pass "(c) the resumed node carries on" || fail "(c) node3 exited"
