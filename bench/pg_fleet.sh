@@ -127,6 +127,13 @@ for i in $(seq 1 "$N"); do
 		jq -r .authorization_url)
 	curl -s -L -o /dev/null "$url"
 done
+# Each account's folders fetched (which asks for its first sync), all at once.
+: >"$TMP/fetch.cfg"
+for id in $(pg "SELECT id FROM accounts ORDER BY id"); do
+	printf 'url = "%s/api/v1/accounts/%s/folders/fetch"\nheader = "Authorization: Bearer %s"\nrequest = "POST"\nnext\n' \
+		"${NODE_URL[1]}" "$id" "$TOKEN" >>"$TMP/fetch.cfg"
+done
+parallel_curl "$TMP/fetch.cfg"
 all_live() {
 	[ "$(pg "SELECT count(*) FROM folders WHERE selected AND phase <> 'live'")" = 0 ] &&
 		[ "$(pg "SELECT count(DISTINCT account_id) FROM folders WHERE selected")" -ge "$N" ]

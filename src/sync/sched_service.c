@@ -12,9 +12,10 @@
  * lease (renewed, at the same generation, while idle) as long as it holds
  * no more than its share, and gives it back otherwise; it sheds the excess
  * of what it keeps when its share shrinks (a node joined). Free accounts
- * (never leased, expired, shed) go first to the nodes under their share:
- * a node at its share claims them only every few rounds, to run a pass
- * and give them back. So a joining node takes about its share, from what
+ * (never leased, expired, shed) go first to the nodes under their share,
+ * before their own kept accounts: a node at its share runs its kept
+ * accounts first and claims free ones only every few rounds, to run a
+ * pass and give them back. So a joining node takes about its share, from what
  * the others shed, and nothing else moves. A node alone keeps nothing
  * between passes (as a command-line sync on the same store expects).
  */
@@ -201,13 +202,17 @@ static size_t held_locked(const struct sched_service *s, int64_t except)
 }
 
 /* The pass of account `id` is over (and its next time written): keep the
- * lease while this node holds no more than its share, else give it back. */
-static void keep_or_let_go(struct sched_service *s, struct store *st, int64_t id)
+ * lease while this node holds no more than its share, else give it back.
+ * An account that waits for a person (reauthorization, a permanent
+ * error) is not kept: it takes no share. */
+static void keep_or_let_go(struct sched_service *s, struct store *st, int64_t id,
+			   int rc, const struct err *e)
 {
 	bool keep;
 
 	pthread_mutex_lock(&s->lock);
 	keep = s->share > 0 && !s->stopping &&
+	       (rc == 0 || e->class == ERR_TRANSIENT || e->class == ERR_THROTTLED) &&
 	       (long long)held_locked(s, id) + 1 <= s->share;
 	if (keep) {
 		for (size_t i = 0; i < s->n_claims; i++)
@@ -277,7 +282,7 @@ static void run_one(struct worker *w, int64_t id)
 		return; /* shutting down: the account is due again as it was */
 	}
 	schedule_next(s, st, id, rc, &r, &e);
-	keep_or_let_go(s, st, id);
+	keep_or_let_go(s, st, id, rc, &e);
 	if (rc < 0)
 		log_info("sched", "account %lld: pass failed (%s): %s", (long long)id,
 			 err_class_name(e.class), e.msg);
@@ -546,7 +551,7 @@ static void renew_leases(struct sched_service *s)
 static void *dispatcher_main(void *arg)
 {
 	struct sched_service *s = arg;
-	int64_t last_claim = 0, last_renew = time_mono_ms();
+	int64_t last_claim = 0, last_beat = 0, last_renew = time_mono_ms();
 	unsigned rounds = 0;
 
 	while (!s->stopping) {
@@ -558,15 +563,27 @@ static void *dispatcher_main(void *arg)
 		poked = s->poked;
 		s->poked = false;
 		pthread_mutex_unlock(&s->lock);
+		/* Once a second whatever the pokes (a busy node is poked at
+		 * the end of every pass): the heartbeat, and the share. */
+		if (now - last_beat >= CLAIM_EVERY_MS) {
+			fleet_beat(s);
+			shed_excess(s);
+			rounds++;
+			last_beat = now;
+		}
+		/* Under its share a node takes free accounts first (it is
+		 * short of them, and its kept ones wait less than a round);
+		 * at its share its kept accounts go first, and free ones only
+		 * every few rounds, left to the nodes under their share. */
 		if (poked || now - last_claim >= CLAIM_EVERY_MS) {
-			if (now - last_claim >= CLAIM_EVERY_MS) {
-				fleet_beat(s);
-				shed_excess(s);
-				rounds++;
-			}
-			take_due_kept(s);
-			if (!at_share(s) || rounds % FULL_CLAIM_EVERY == 0)
+			if (at_share(s)) {
+				take_due_kept(s);
+				if (rounds % FULL_CLAIM_EVERY == 0)
+					claim_due(s);
+			} else {
 				claim_due(s);
+				take_due_kept(s);
+			}
 			last_claim = now;
 		}
 		if (now - last_renew >= (int64_t)s->ttl_s * 1000 / 3) {
