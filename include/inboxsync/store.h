@@ -514,9 +514,10 @@ int store_renew_leases(struct store *st, const char *holder, int ttl_s,
 		       const int64_t *ids, size_t n, bool *renewed, struct err *e);
 
 /* Which of ids[0..n) are due (next_due_at <= now) and to be synced
- * (authorized, not auth_invalid or stopped): due[i]. Returns 0/-1. */
-int store_due_among(struct store *st, const int64_t *ids, size_t n, bool *due,
-		    struct err *e);
+ * (authorized, not auth_invalid or stopped): into due[0..*n_due) (room
+ * for n), the longest due first. Returns 0/-1. */
+int store_due_among(struct store *st, const int64_t *ids, size_t n, int64_t *due,
+		    size_t *n_due, struct err *e);
 
 /* The nodes of a fleet (for the fair share of each, see sched_service.c). */
 struct store_fleet {

@@ -70,6 +70,7 @@ struct sched_service {
 	int64_t *kept;             /* accounts whose lease is kept between passes */
 	size_t n_kept, cap_kept;
 	long long share;           /* fair share of accounts; 0: keep none */
+	long long nodes;           /* alive at the last heartbeat */
 	bool poked;
 	volatile sig_atomic_t stopping;
 	volatile sig_atomic_t http_abort;
@@ -353,37 +354,40 @@ static void fleet_beat(struct sched_service *s)
 	}
 	share = f.nodes > 1 ? (f.accounts + f.nodes - 1) / f.nodes : 0;
 	pthread_mutex_lock(&s->lock);
-	if (share != s->share)
+	if (f.nodes != s->nodes)
 		log_info("sched", "%lld nodes alive, %lld accounts: this node's share is %lld",
 			 f.nodes, f.accounts, share);
+	s->nodes = f.nodes;
 	s->share = share;
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Queue the kept accounts that are due, for the free workers. */
+/* Queue the kept accounts that are due, the longest due first (a node
+ * with more due than it can run serves them in turn), for the free
+ * workers. */
 static void take_due_kept(struct sched_service *s)
 {
-	size_t n;
+	size_t n, n_due = 0;
 	int64_t *ids = copy_kept(s, &n);
-	bool *due;
+	int64_t *due;
 	struct err e;
 
 	if (!ids)
 		return;
 	due = xcalloc(n, sizeof(*due));
 	err_clear(&e);
-	if (store_due_among(s->denv.store, ids, n, due, &e) < 0) {
+	if (store_due_among(s->denv.store, ids, n, due, &n_due, &e) < 0) {
 		log_warn("sched", "cannot look for due accounts: %s", e.msg);
 		goto out;
 	}
 	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; i < n && s->n_claims < s->n_workers; i++) {
+	for (size_t i = 0; i < n_due && s->n_claims < s->n_workers; i++) {
 		long k;
 
-		if (!due[i] || (k = kept_index(s, ids[i])) < 0 || claimed_locked(s, ids[i]))
+		if ((k = kept_index(s, due[i])) < 0 || claimed_locked(s, due[i]))
 			continue;
 		s->kept[k] = s->kept[--s->n_kept];
-		s->claims[s->n_claims++] = (struct claimed){ .id = ids[i], .was_kept = true };
+		s->claims[s->n_claims++] = (struct claimed){ .id = due[i], .was_kept = true };
 		pthread_cond_broadcast(&s->work);
 	}
 	pthread_mutex_unlock(&s->lock);

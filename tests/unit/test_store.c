@@ -1158,8 +1158,9 @@ static void test_kept_leases_renewed_and_due(void **state)
 	struct fixture *f = *state;
 	int64_t later = add_account_of(f, STORE_LOCAL_USER_ID, "later");
 	int64_t other = add_account_of(f, STORE_LOCAL_USER_ID, "other");
-	int64_t ids[3], gen, gen_later, gen_other;
+	int64_t ids[3], due[3], gen, gen_later, gen_other;
 	bool flags[3];
+	size_t n_due;
 	struct store_lease l;
 	struct err e = { 0 };
 
@@ -1191,16 +1192,20 @@ static void test_kept_leases_renewed_and_due(void **state)
 	assert_true(flags[1]);
 	assert_int_equal(store_get_lease(f->st, f->account, &l, &e), 0);
 	assert_string_equal(l.holder, "");
-	/* due: the first and the third; the second an hour from now */
-	assert_int_equal(store_due_among(f->st, ids, 3, flags, &e), 0);
-	assert_true(flags[0]);
-	assert_false(flags[1]);
-	assert_true(flags[2]);
+	/* due: the third (longer due) and the first; the second an hour
+	 * from now */
+	assert_int_equal(store_set_account_schedule(f->st, other, 5, 0, 0, &e), 0);
+	assert_int_equal(store_due_among(f->st, ids, 3, due, &n_due, &e), 0);
+	assert_int_equal(n_due, 2);
+	assert_int_equal(due[0], other);
+	assert_int_equal(due[1], f->account);
 	store_set_account_state(f->st, other, STORE_STATE_AUTH_INVALID, "r", FIX_REAUTHORIZE,
 				"invalid", &e);
-	assert_int_equal(store_due_among(f->st, ids, 3, flags, &e), 0);
-	assert_false(flags[2]);
-	assert_int_equal(store_due_among(f->st, ids, 0, flags, &e), 0);
+	assert_int_equal(store_due_among(f->st, ids, 3, due, &n_due, &e), 0);
+	assert_int_equal(n_due, 1);
+	assert_int_equal(due[0], f->account);
+	assert_int_equal(store_due_among(f->st, ids, 0, due, &n_due, &e), 0);
+	assert_int_equal(n_due, 0);
 	(void)gen_later;
 	(void)gen_other;
 }

@@ -68,16 +68,18 @@ int pg_renew_leases(struct store *st, const char *holder, int ttl_s,
 	return 0;
 }
 
-int pg_due_among(struct store *st, const int64_t *ids, size_t n, bool *due,
-		 struct err *e)
+int pg_due_among(struct store *st, const int64_t *ids, size_t n, int64_t *due,
+		 size_t *n_due, struct err *e)
 {
 	static const char sql[] =
 		"SELECT id FROM accounts WHERE id = ANY($1::bigint[]) AND next_due_at <= $2 "
-		"AND authorized_at > 0 AND state <> 'auth_invalid' AND state <> 'stopped'";
+		"AND authorized_at > 0 AND state <> 'auth_invalid' AND state <> 'stopped' "
+		"ORDER BY next_due_at, id";
 	struct pg_params p = { 0 };
 	char *arr;
 	PGresult *r;
 
+	*n_due = 0;
 	if (!n)
 		return 0;
 	arr = id_array(ids, n);
@@ -87,7 +89,8 @@ int pg_due_among(struct store *st, const int64_t *ids, size_t n, bool *due,
 	free(arr);
 	if (!r)
 		return -1;
-	mark_rows(r, ids, n, due);
+	for (int row = 0; row < PQntuples(r) && *n_due < n; row++)
+		due[(*n_due)++] = pg_int(r, row, 0);
 	PQclear(r);
 	return 0;
 }

@@ -4,7 +4,9 @@
  * not recorded (a SQLite store lives on one machine): each `serve` counts
  * as the only node, which keeps nothing between passes.
  */
+#include <stdlib.h>
 #include <string.h>
+#include "inboxsync/alloc.h"
 #include "inboxsync/timeutil.h"
 #include "store/sqlite/sqlite_internal.h"
 
@@ -41,29 +43,43 @@ int sqlite_renew_leases(struct store *st, const char *holder, int ttl_s,
 	return sq_auto_end(st, owned, rc, e);
 }
 
-int sqlite_due_among(struct store *st, const int64_t *ids, size_t n, bool *due,
-		     struct err *e)
+int sqlite_due_among(struct store *st, const int64_t *ids, size_t n, int64_t *due,
+		     size_t *n_due, struct err *e)
 {
 	static const char sql[] =
-		"SELECT 1 FROM accounts WHERE id = ?1 AND next_due_at <= ?2 AND "
+		"SELECT next_due_at FROM accounts WHERE id = ?1 AND next_due_at <= ?2 AND "
 		"authorized_at > 0 AND state <> 'auth_invalid' AND state <> 'stopped'";
-	int64_t now = time_now();
+	int64_t now = time_now(), *at = xcalloc(n ? n : 1, sizeof(*at));
 
+	*n_due = 0;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *s = sq_prepare(st, sql, e);
-		int rc;
+		size_t k;
+		int rc = -1;
 
-		if (!s)
+		if (s) {
+			sq_int(s, 1, ids[i]);
+			sq_int(s, 2, now);
+			rc = sq_row(st, s, "finding due accounts", e);
+		}
+		if (rc < 0) {
+			free(at);
+			*n_due = 0;
 			return -1;
-		sq_int(s, 1, ids[i]);
-		sq_int(s, 2, now);
-		rc = sq_row(st, s, "finding due accounts", e);
-		if (rc < 0)
-			return -1;
-		due[i] = rc == 1;
-		if (rc == 1)
-			sqlite3_reset(s);
+		}
+		if (rc != 1)
+			continue;
+		/* insertion in due order (the longest due first) */
+		k = (*n_due)++;
+		for (; k > 0 && at[k - 1] > sq_col_int(s, 0); k--) {
+			at[k] = at[k - 1];
+			due[k] = due[k - 1];
+		}
+		at[k] = sq_col_int(s, 0);
+		due[k] = ids[i];
+		sqlite3_reset(s);
 	}
+	free(at);
 	return 0;
 }
 
