@@ -19,7 +19,8 @@
 #   peak_rss_huge    peak RSS of a 1,000,000-message sync (BENCH_HUGE=0
 #                    skips it: about 2-4 minutes)
 # then bench/cpu_phases.sh (instructions per message by phase, callgrind)
-# then bench/pg_sync.sh (the PostgreSQL store against SQLite),
+# then bench/pg_sync.sh (the PostgreSQL store against SQLite) and
+# bench/pg_fleet.sh (accounts per node with three nodes on one PostgreSQL),
 # bench/sim_throughput.sh and bench/server_scale.sh (serve at scale;
 # BENCH_SERVER=0 leaves it out) and bench/imap_mirror.sh (the IMAP transport
 # against mbsync and raw IMAP floors; BENCH_IMAP=0 skips it) if they exist.
@@ -426,6 +427,10 @@ BUILD_DIR=$BUILD_DIR bash bench/cpu_phases.sh
 if [ -f bench/pg_sync.sh ] && [ -x "$(pg_config --bindir 2>/dev/null)/postgres" ]; then
 	say "bench/pg_sync.sh"
 	BUILD_DIR=$BUILD_DIR BENCH_LARGE=$LARGE BENCH_REPS=$REPS bash bench/pg_sync.sh
+	if [ -f bench/pg_fleet.sh ]; then
+		say "bench/pg_fleet.sh"
+		BUILD_DIR=$BUILD_DIR bash bench/pg_fleet.sh
+	fi
 fi
 
 if [ -f bench/sim_throughput.sh ]; then

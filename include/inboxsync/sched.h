@@ -76,9 +76,14 @@ int sched_run(const struct sched_config *cfg, const int64_t *ids, size_t n,
  * sched_service_poke). A node claims due accounts with their sync lease
  * (store_claim_due_accounts, holder = cfg->node_id, cfg->lease_ttl_s),
  * renews the leases of the passes it runs every third of the TTL, fences
- * each worker's store connection with the lease during a pass, and gives
- * the lease back after each pass, so several processes on one database
- * share the accounts and a dead one's accounts move on within the TTL.
+ * each worker's store connection with the lease during a pass, and after
+ * a pass keeps the lease (renewed) while it holds no more than its fair
+ * share of the accounts, ceil(accounts / nodes alive, from the heartbeats
+ * of store_node_beat), giving it back otherwise and when it is the only
+ * node; it sheds what it keeps beyond its share when nodes join. So
+ * several processes on one database share the accounts, a joining node
+ * takes a share without every account moving, and a dead one's accounts
+ * move on within the TTL.
  * After a pass: live accounts come back after cfg->poll_interval_s, ones
  * with more to do at once, throttled ones at Retry-After, failing ones
  * with exponential backoff (sched_backoff_s), ones needing a person after

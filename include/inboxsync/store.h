@@ -506,6 +506,34 @@ struct store_holder_count {
 int store_count_leases(struct store *st, struct store_holder_count *out,
 		       size_t max, size_t *n, struct err *e);
 
+/* Extend the live leases that `holder` holds among ids[0..n) to
+ * now + ttl_s, at their generation; renewed[i] says whether ids[i]'s was
+ * (false: expired, released, or another holder's). One round trip on
+ * PostgreSQL. Returns 0/-1. */
+int store_renew_leases(struct store *st, const char *holder, int ttl_s,
+		       const int64_t *ids, size_t n, bool *renewed, struct err *e);
+
+/* Which of ids[0..n) are due (next_due_at <= now) and to be synced
+ * (authorized, not auth_invalid or stopped): into due[0..*n_due) (room
+ * for n), the longest due first. Returns 0/-1. */
+int store_due_among(struct store *st, const int64_t *ids, size_t n, int64_t *due,
+		    size_t *n_due, struct err *e);
+
+/* The nodes of a fleet (for the fair share of each, see sched_service.c). */
+struct store_fleet {
+	long long nodes;           /* alive (heartbeat not expired), the caller included */
+	long long accounts;        /* to be synced: authorized, not auth_invalid or stopped */
+};
+
+/* Heartbeat of `node`: alive until now + ttl_s; *out gets the fleet as
+ * it is now. On SQLite (one machine) nodes are not recorded and
+ * out->nodes is 1. Returns 0/-1. */
+int store_node_beat(struct store *st, const char *node, int ttl_s,
+		    struct store_fleet *out, struct err *e);
+
+/* `node` stops: it no longer counts as alive. Returns 0/-1. */
+int store_node_leave(struct store *st, const char *node, struct err *e);
+
 /* Fence this connection: from now on every commit checks that `holder`
  * still holds the lease of `account_id` with generation `gen`, and fails
  * with ERR_PERMANENT "lease_lost" (keeping nothing) when it does not.

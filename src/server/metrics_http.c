@@ -28,6 +28,7 @@ static const struct {
 	{ "inboxsync_microsoft_request_duration_seconds", "histogram",
 	  "Latency of requests to Microsoft by route" },
 	{ "inboxsync_token_refreshes_total", "counter", "Access token refreshes by outcome" },
+	{ "inboxsync_sync_passes_total", "counter", "Sync passes this node ran" },
 	{ "inboxsync_throttle_waits_total", "counter", "Sync passes that waited for Retry-After" },
 	{ "inboxsync_throttle_wait_seconds_total", "counter", "Seconds waited for Retry-After" },
 	{ "inboxsync_webhook_deliveries_total", "counter", "Webhook delivery attempts by outcome" },

@@ -3,8 +3,21 @@
  * thread that claims due accounts with their sync lease and keeps the
  * leases of running passes renewed, and a pool of workers that run one
  * pass per claimed account with the store fenced by the lease, then write
- * when the account is due again and give the lease back. What is due is
- * the store's (next_due_at), so every node sees the same schedule.
+ * when the account is due again. What is due is the store's
+ * (next_due_at), so every node sees the same schedule.
+ *
+ * Balance (docs/operations.md, "Many nodes"): every node writes a
+ * heartbeat, which tells it how many nodes are alive and so its fair
+ * share, ceil(accounts / nodes). After a pass a node keeps the account's
+ * lease (renewed, at the same generation, while idle) as long as it holds
+ * no more than its share, and gives it back otherwise; it sheds the excess
+ * of what it keeps when its share shrinks (a node joined). Free accounts
+ * (never leased, expired, shed) go first to the nodes under their share,
+ * before their own kept accounts: a node at its share runs its kept
+ * accounts first and claims free ones only every few rounds, to run a
+ * pass and give them back. So a joining node takes about its share, from what
+ * the others shed, and nothing else moves. A node alone keeps nothing
+ * between passes (as a command-line sync on the same store expects).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -28,13 +41,15 @@
 #define OUTBOX_RECHECK_S 2         /* only sends are waiting */
 #define NEEDS_PERSON_S 300         /* auth, permanent: look again later */
 #define BACKOFF_CAP_S 300
+#define FULL_CLAIM_EVERY 4         /* at its share: claim free accounts every 4th round */
 
 /* An account claimed by this node: queued, then run by a worker. */
 struct claimed {
 	int64_t id;
 	bool running;
 	int64_t gen;               /* the lease generation the pass works under */
-	bool done;                 /* the pass ended: its lease is being let go */
+	bool done;                 /* the pass ended: its lease is being let go or kept */
+	bool was_kept;             /* its lease was kept here since an earlier pass */
 };
 
 struct sched_service {
@@ -52,6 +67,10 @@ struct sched_service {
 	pthread_cond_t wake;       /* the dispatcher should look again */
 	struct claimed *claims;    /* n_workers slots: queued or running */
 	size_t n_claims;
+	int64_t *kept;             /* accounts whose lease is kept between passes */
+	size_t n_kept, cap_kept;
+	long long share;           /* fair share of accounts; 0: keep none */
+	long long nodes;           /* alive at the last heartbeat */
 	bool poked;
 	volatile sig_atomic_t stopping;
 	volatile sig_atomic_t http_abort;
@@ -67,6 +86,8 @@ static void deadline_in(struct timespec *ts, int64_t ms)
 		ts->tv_nsec -= 1000000000L;
 	}
 }
+
+static long kept_index(const struct sched_service *s, int64_t id);
 
 /* ---- after a pass ------------------------------------------------------------- */
 
@@ -171,6 +192,49 @@ static void let_go(struct sched_service *s, struct store *st, int64_t id)
 	store_release_lease(st, id, s->holder, &(struct err){ 0 });
 }
 
+/* Leases this node counts towards its share (lock held): those kept
+ * between passes and the running passes of accounts it kept, but for
+ * `except`. */
+static size_t held_locked(const struct sched_service *s, int64_t except)
+{
+	size_t n = s->n_kept;
+
+	for (size_t i = 0; i < s->n_claims; i++)
+		if (s->claims[i].was_kept && !s->claims[i].done && s->claims[i].id != except)
+			n++;
+	return n;
+}
+
+/* The pass of account `id` is over (and its next time written): keep the
+ * lease while this node holds no more than its share, else give it back.
+ * An account that waits for a person (reauthorization, a permanent
+ * error) is not kept: it takes no share. */
+static void keep_or_let_go(struct sched_service *s, struct store *st, int64_t id,
+			   int rc, const struct err *e)
+{
+	bool keep;
+
+	pthread_mutex_lock(&s->lock);
+	keep = s->share > 0 && !s->stopping &&
+	       (rc == 0 || e->class == ERR_TRANSIENT || e->class == ERR_THROTTLED) &&
+	       (long long)held_locked(s, id) + 1 <= s->share;
+	if (keep) {
+		for (size_t i = 0; i < s->n_claims; i++)
+			if (s->claims[i].id == id)
+				s->claims[i].done = true; /* renewed as kept from now on */
+		if (s->n_kept == s->cap_kept) {
+			s->cap_kept = s->cap_kept ? s->cap_kept * 2 : 64;
+			s->kept = xrealloc(s->kept, s->cap_kept * sizeof(*s->kept));
+		}
+		s->kept[s->n_kept++] = id;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (keep)
+		store_set_fence(st, 0, NULL, 0);
+	else
+		let_go(s, st, id);
+}
+
 static void drop_claim(struct sched_service *s, int64_t id)
 {
 	pthread_mutex_lock(&s->lock);
@@ -207,6 +271,7 @@ static void run_one(struct worker *w, int64_t id)
 	store_set_fence(st, id, s->holder, gen);
 	mark_claim(s, id, gen, false);
 	rc = engine_sync_pass(&w->env, id, &s->cfg.engine, &r, &e);
+	metrics_add("inboxsync_sync_passes_total", 1, NULL);
 	if (rc < 0 && err_is(&e, "lease_lost")) {
 		/* This node was away past its lease (paused, cut off): another
 		 * one took the account, and the commit was refused. */
@@ -221,7 +286,7 @@ static void run_one(struct worker *w, int64_t id)
 		return; /* shutting down: the account is due again as it was */
 	}
 	schedule_next(s, st, id, rc, &r, &e);
-	let_go(s, st, id);
+	keep_or_let_go(s, st, id, rc, &e);
 	if (rc < 0)
 		log_info("sched", "account %lld: pass failed (%s): %s", (long long)id,
 			 err_class_name(e.class), e.msg);
@@ -244,6 +309,167 @@ static void *worker_main(void *arg)
 }
 
 /* ---- the dispatcher ------------------------------------------------------------- */
+
+/* Index of `id` in the kept list, or -1 (lock held). */
+static long kept_index(const struct sched_service *s, int64_t id)
+{
+	for (size_t i = 0; i < s->n_kept; i++)
+		if (s->kept[i] == id)
+			return (long)i;
+	return -1;
+}
+
+static bool claimed_locked(const struct sched_service *s, int64_t id)
+{
+	for (size_t i = 0; i < s->n_claims; i++)
+		if (s->claims[i].id == id)
+			return true;
+	return false;
+}
+
+/* The kept ids, copied (caller frees); NULL when there are none. */
+static int64_t *copy_kept(struct sched_service *s, size_t *n)
+{
+	int64_t *ids = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	*n = s->n_kept;
+	if (*n) {
+		ids = xcalloc(*n, sizeof(*ids));
+		memcpy(ids, s->kept, *n * sizeof(*ids));
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ids;
+}
+
+/* The heartbeat: how many nodes are alive, hence this node's share
+ * (none to keep when it is alone). Unchanged when the store fails. */
+static void fleet_beat(struct sched_service *s)
+{
+	struct store_fleet f;
+	struct err e;
+	long long share;
+
+	err_clear(&e);
+	if (store_node_beat(s->denv.store, s->holder, s->ttl_s, &f, &e) < 0) {
+		log_warn("sched", "cannot record the node's heartbeat: %s", e.msg);
+		return;
+	}
+	share = f.nodes > 1 ? (f.accounts + f.nodes - 1) / f.nodes : 0;
+	pthread_mutex_lock(&s->lock);
+	if (f.nodes != s->nodes)
+		log_info("sched", "%lld nodes alive, %lld accounts: this node's share is %lld",
+			 f.nodes, f.accounts, share);
+	s->nodes = f.nodes;
+	s->share = share;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Queue the kept accounts that are due, the longest due first (a node
+ * with more due than it can run serves them in turn), for the free
+ * workers. */
+static void take_due_kept(struct sched_service *s)
+{
+	size_t n, n_due = 0;
+	int64_t *ids = copy_kept(s, &n);
+	int64_t *due;
+	struct err e;
+
+	if (!ids)
+		return;
+	due = xcalloc(n, sizeof(*due));
+	err_clear(&e);
+	if (store_due_among(s->denv.store, ids, n, due, &n_due, &e) < 0) {
+		log_warn("sched", "cannot look for due accounts: %s", e.msg);
+		goto out;
+	}
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < n_due && s->n_claims < s->n_workers; i++) {
+		long k;
+
+		if ((k = kept_index(s, due[i])) < 0 || claimed_locked(s, due[i]))
+			continue;
+		s->kept[k] = s->kept[--s->n_kept];
+		s->claims[s->n_claims++] = (struct claimed){ .id = due[i], .was_kept = true };
+		pthread_cond_broadcast(&s->work);
+	}
+	pthread_mutex_unlock(&s->lock);
+out:
+	free(due);
+	free(ids);
+}
+
+/* Renew the kept leases; forget those that were lost (this node was away
+ * past its lease, and another node may have the account now). */
+static void renew_kept(struct sched_service *s)
+{
+	size_t n;
+	int64_t *ids = copy_kept(s, &n);
+	bool *renewed;
+	struct err e;
+
+	if (!ids)
+		return;
+	renewed = xcalloc(n, sizeof(*renewed));
+	err_clear(&e);
+	if (store_renew_leases(s->denv.store, s->holder, s->ttl_s, ids, n, renewed, &e) < 0) {
+		log_warn("sched", "cannot renew the kept sync leases: %s", e.msg);
+		goto out;
+	}
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < n; i++) {
+		long k;
+
+		if (renewed[i] || (k = kept_index(s, ids[i])) < 0)
+			continue;
+		s->kept[k] = s->kept[--s->n_kept];
+		log_info("sched", "account %lld: the kept sync lease had expired; "
+			 "not kept any longer", (long long)ids[i]);
+	}
+	pthread_mutex_unlock(&s->lock);
+out:
+	free(renewed);
+	free(ids);
+}
+
+/* Give back the kept leases beyond this node's share (all of them when
+ * it is alone), for the nodes under theirs. */
+static void shed_excess(struct sched_service *s)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, held;
+
+	pthread_mutex_lock(&s->lock);
+	held = held_locked(s, 0);
+	if (s->n_kept && (long long)held > s->share) {
+		size_t excess = (size_t)((long long)held - s->share);
+
+		if (excess > s->n_kept)
+			excess = s->n_kept;
+		ids = xcalloc(excess, sizeof(*ids));
+		while (n < excess)
+			ids[n++] = s->kept[--s->n_kept];
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!n)
+		return;
+	log_info("sched", "giving back %zu sync leases beyond this node's share", n);
+	for (size_t i = 0; i < n; i++)
+		store_release_lease(s->denv.store, ids[i], s->holder, &(struct err){ 0 });
+	free(ids);
+}
+
+/* Whether this node holds its share already (then free accounts are
+ * left to the others first). */
+static bool at_share(struct sched_service *s)
+{
+	bool full;
+
+	pthread_mutex_lock(&s->lock);
+	full = s->share > 0 && (long long)held_locked(s, 0) >= s->share;
+	pthread_mutex_unlock(&s->lock);
+	return full;
+}
 
 /* Claim due accounts for the free workers. */
 static void claim_due(struct sched_service *s)
@@ -274,12 +500,14 @@ static void claim_due(struct sched_service *s)
 
 /* Whether this node still wants the lease of `id` that a renewal got at
  * generation `gen`: the account is still claimed here, its pass has not
- * ended, and the pass works under that generation (or has not started). */
+ * ended, and the pass works under that generation (or has not started);
+ * or its pass ended meanwhile and the lease is kept. */
 static bool still_wanted(struct sched_service *s, int64_t id, int64_t gen)
 {
-	bool wanted = false;
+	bool wanted;
 
 	pthread_mutex_lock(&s->lock);
+	wanted = kept_index(s, id) >= 0;
 	for (size_t i = 0; i < s->n_claims; i++) {
 		const struct claimed *c = &s->claims[i];
 
@@ -330,7 +558,8 @@ static void renew_leases(struct sched_service *s)
 static void *dispatcher_main(void *arg)
 {
 	struct sched_service *s = arg;
-	int64_t last_claim = 0, last_renew = time_mono_ms();
+	int64_t last_claim = 0, last_beat = 0, last_renew = time_mono_ms();
+	unsigned rounds = 0;
 
 	while (!s->stopping) {
 		int64_t now = time_mono_ms();
@@ -341,12 +570,32 @@ static void *dispatcher_main(void *arg)
 		poked = s->poked;
 		s->poked = false;
 		pthread_mutex_unlock(&s->lock);
+		/* Once a second whatever the pokes (a busy node is poked at
+		 * the end of every pass): the heartbeat, and the share. */
+		if (now - last_beat >= CLAIM_EVERY_MS) {
+			fleet_beat(s);
+			shed_excess(s);
+			rounds++;
+			last_beat = now;
+		}
+		/* Under its share a node takes free accounts first (it is
+		 * short of them, and its kept ones wait less than a round);
+		 * at its share its kept accounts go first, and free ones only
+		 * every few rounds, left to the nodes under their share. */
 		if (poked || now - last_claim >= CLAIM_EVERY_MS) {
-			claim_due(s);
+			if (at_share(s)) {
+				take_due_kept(s);
+				if (rounds % FULL_CLAIM_EVERY == 0)
+					claim_due(s);
+			} else {
+				claim_due(s);
+				take_due_kept(s);
+			}
 			last_claim = now;
 		}
 		if (now - last_renew >= (int64_t)s->ttl_s * 1000 / 3) {
 			renew_leases(s);
+			renew_kept(s);
 			last_renew = now;
 		}
 		pthread_mutex_lock(&s->lock);
@@ -369,6 +618,7 @@ static void service_free(struct sched_service *s)
 	pthread_cond_destroy(&s->wake);
 	free(s->threads);
 	free(s->claims);
+	free(s->kept);
 	free(s);
 }
 
@@ -477,10 +727,13 @@ void sched_service_stop(struct sched_service *s, int grace_ms)
 	s->http_abort = 1;
 	for (size_t i = 0; i < s->started; i++)
 		pthread_join(s->threads[i], NULL);
-	/* Claimed but never started: give those leases back. */
+	/* Claimed but never started, or kept: give those leases back. */
 	for (size_t i = 0; i < s->n_claims; i++)
 		store_release_lease(s->denv.store, s->claims[i].id, s->holder,
 				    &(struct err){ 0 });
+	for (size_t i = 0; i < s->n_kept; i++)
+		store_release_lease(s->denv.store, s->kept[i], s->holder, &(struct err){ 0 });
+	store_node_leave(s->denv.store, s->holder, &(struct err){ 0 });
 	log_info("sched", "scheduler stopped");
 	service_free(s);
 }

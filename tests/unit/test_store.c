@@ -1153,6 +1153,86 @@ static void test_claim_due_accounts_takes_what_is_due_and_free(void **state)
 	free(ids);
 }
 
+static void test_kept_leases_renewed_and_due(void **state)
+{
+	struct fixture *f = *state;
+	int64_t later = add_account_of(f, STORE_LOCAL_USER_ID, "later");
+	int64_t other = add_account_of(f, STORE_LOCAL_USER_ID, "other");
+	int64_t ids[3], due[3], gen, gen_later, gen_other;
+	bool flags[3];
+	size_t n_due;
+	struct store_lease l;
+	struct err e = { 0 };
+
+	authorize(f, f->account, 10);
+	authorize(f, later, time_now() + 3600);
+	authorize(f, other, 10);
+	ids[0] = f->account;
+	ids[1] = later;
+	ids[2] = other;
+	assert_int_equal(store_claim_lease(f->st, f->account, "node-a", 60, &gen, NULL, &e), 1);
+	assert_int_equal(store_claim_lease(f->st, later, "node-a", 60, &gen_later, NULL, &e), 1);
+	assert_int_equal(store_claim_lease(f->st, other, "node-b", 60, &gen_other, NULL, &e), 1);
+	/* node-a's leases renewed at their generation; node-b's untouched */
+	assert_int_equal(store_renew_leases(f->st, "node-a", 600, ids, 3, flags, &e), 0);
+	assert_true(flags[0]);
+	assert_true(flags[1]);
+	assert_false(flags[2]);
+	assert_int_equal(store_get_lease(f->st, f->account, &l, &e), 0);
+	assert_string_equal(l.holder, "node-a");
+	assert_int_equal(l.generation, gen);
+	assert_true(l.expires_at >= time_now() + 590);
+	assert_int_equal(store_get_lease(f->st, other, &l, &e), 0);
+	assert_string_equal(l.holder, "node-b");
+	assert_true(l.expires_at <= time_now() + 60);
+	/* a lease given back is not renewed (nor taken again) */
+	assert_int_equal(store_release_lease(f->st, f->account, "node-a", &e), 0);
+	assert_int_equal(store_renew_leases(f->st, "node-a", 60, ids, 2, flags, &e), 0);
+	assert_false(flags[0]);
+	assert_true(flags[1]);
+	assert_int_equal(store_get_lease(f->st, f->account, &l, &e), 0);
+	assert_string_equal(l.holder, "");
+	/* due: the third (longer due) and the first; the second an hour
+	 * from now */
+	assert_int_equal(store_set_account_schedule(f->st, other, 5, 0, 0, &e), 0);
+	assert_int_equal(store_due_among(f->st, ids, 3, due, &n_due, &e), 0);
+	assert_int_equal(n_due, 2);
+	assert_int_equal(due[0], other);
+	assert_int_equal(due[1], f->account);
+	store_set_account_state(f->st, other, STORE_STATE_AUTH_INVALID, "r", FIX_REAUTHORIZE,
+				"invalid", &e);
+	assert_int_equal(store_due_among(f->st, ids, 3, due, &n_due, &e), 0);
+	assert_int_equal(n_due, 1);
+	assert_int_equal(due[0], f->account);
+	assert_int_equal(store_due_among(f->st, ids, 0, due, &n_due, &e), 0);
+	assert_int_equal(n_due, 0);
+	(void)gen_later;
+	(void)gen_other;
+}
+
+static void test_node_heartbeats_count_the_fleet(void **state)
+{
+	struct fixture *f = *state;
+	bool pg = strncmp(f->sf.location, "postgres", 8) == 0;
+	struct store_fleet fl;
+	struct err e = { 0 };
+
+	authorize(f, f->account, 10);
+	assert_int_equal(store_node_beat(f->st, "node-a", 60, &fl, &e), 0);
+	assert_int_equal(fl.nodes, 1);
+	assert_int_equal(fl.accounts, 1);
+	assert_int_equal(store_node_beat(f->st, "node-b", 60, &fl, &e), 0);
+	assert_int_equal(fl.nodes, pg ? 2 : 1); /* SQLite: each node alone */
+	assert_int_equal(store_node_beat(f->st, "node-a", 60, &fl, &e), 0);
+	assert_int_equal(fl.nodes, pg ? 2 : 1);
+	/* a node that left, or whose heartbeat expired, no longer counts */
+	assert_int_equal(store_node_leave(f->st, "node-b", &e), 0);
+	assert_int_equal(store_node_beat(f->st, "node-c", 0, &fl, &e), 0);
+	assert_int_equal(store_node_beat(f->st, "node-a", 60, &fl, &e), 0);
+	assert_int_equal(fl.nodes, 1);
+	assert_int_equal(store_node_leave(f->st, "node-a", &e), 0);
+}
+
 #define CLAIMANTS 2
 #define MANY 60
 
@@ -1701,6 +1781,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lease_claim_renew_and_takeover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fenced_commit_refused_after_the_lease_moved, setup_folders, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_due_accounts_takes_what_is_due_and_free, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_leases_renewed_and_due, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_heartbeats_count_the_fleet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_nodes_never_claim_the_same_account, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_filters_and_order, setup_folders, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_events_answers_at_once_or_times_out, setup, teardown),
