@@ -46,7 +46,7 @@ test: deps
 
 # The full soak (label soak) is `make soak`'s, not the suite's.
 test-fast: build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE soak
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'soak|long'
 
 test-asan:
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DINBOXSYNC_SANITIZE=ON -DINBOXSYNC_WERROR=ON >/dev/null
