@@ -16,6 +16,12 @@
 #define JSON_PARSE_MEMORY_FACTOR ((size_t)16)
 #define JSON_PARSE_MEMORY_BASE ((size_t)1 << 20)
 
+size_t json_parse_memory_max(size_t len)
+{
+	return len <= (SIZE_MAX - JSON_PARSE_MEMORY_BASE) / JSON_PARSE_MEMORY_FACTOR
+	       ? len * JSON_PARSE_MEMORY_FACTOR + JSON_PARSE_MEMORY_BASE : SIZE_MAX;
+}
+
 static const char *json_type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
@@ -45,10 +51,8 @@ json_t *json_parse_text(const char *text, size_t len, const char *what,
 			what);
 		return NULL;
 	}
-	/* Memory bounded by the text: JSON_PARSE_MEMORY_FACTOR times its
-	 * length, however it is structured. */
-	budget = len <= (SIZE_MAX - JSON_PARSE_MEMORY_BASE) / JSON_PARSE_MEMORY_FACTOR
-		 ? len * JSON_PARSE_MEMORY_FACTOR + JSON_PARSE_MEMORY_BASE : SIZE_MAX;
+	/* Memory bounded by the text, however it is structured. */
+	budget = json_parse_memory_max(len);
 	alloc_library_budget(budget);
 	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	over = alloc_library_budget_hit();

@@ -121,7 +121,7 @@ static void *arena_cb(void *ctx, size_t n)
 cJSON *graph_arena_parse(struct graph_arena *a, const char *text, size_t len,
 			 size_t *error_at, bool *too_big)
 {
-	struct parse_budget b = { a, GRAPH_PARSE_MEMORY_MAX(len), false };
+	struct parse_budget b = { a, json_parse_memory_max(len), false };
 	const char *end = NULL;
 	cJSON *doc;
 

@@ -242,8 +242,7 @@ int graph_error_from_http(struct err *e, const struct graph_op *op,
 	if (r->body.len) {
 		/* as json_parse_text bounds it: an error body that would take
 		 * more reads as no body */
-		alloc_library_budget(r->body.len < ((size_t)1 << 30) ? r->body.len * 16 +
-				     ((size_t)1 << 20) : (size_t)16 << 30);
+		alloc_library_budget(json_parse_memory_max(r->body.len));
 		body = json_loadb(r->body.data, r->body.len, 0, NULL);
 		alloc_library_budget(0);
 	}

@@ -45,17 +45,13 @@ char *graph_arena_strndup(struct graph_arena *a, const char *s, size_t n);
 void graph_arena_free(struct graph_arena *a);
 
 struct cJSON;
-/* What parsing `len` bytes may take in the arena: 16 times the text plus
- * 1 MiB (real answers take 3 to 5 times; runs of {} or small numbers
- * 20 to 30 times), so a page's memory is bounded by the response cap
- * however the server structures it. */
-#define GRAPH_PARSE_MEMORY_MAX(len) \
-	((len) < ((size_t)1 << 32) ? (len) * 16 + ((size_t)1 << 20) : (size_t)-1)
 
 /* Parse `text` (len bytes, NUL-terminated at text[len]) with cJSON, every
  * node and string in `a`. NULL when it is not one JSON value followed by
  * nothing but blanks (*error_at is then where cJSON stopped), or when it
- * would take more than GRAPH_PARSE_MEMORY_MAX(len) (*too_big set). The
+ * would take more than json_parse_memory_max(len) (*too_big set: the
+ * bound jansson's parses have, so a page's memory is bounded by the
+ * response cap however the server structures it). The
  * tree is never freed on its own: it goes with the arena. */
 struct cJSON *graph_arena_parse(struct graph_arena *a, const char *text,
 				size_t len, size_t *error_at, bool *too_big);

@@ -410,7 +410,7 @@ static cJSON *document_parse(struct page_owner *o, const char *text, size_t len,
 	doc = graph_arena_parse(&o->arena, text, len, &at, &too_big);
 	if (!doc && too_big) {
 		snprintf(detail, n, "the answer (%zu bytes) would take more than %zu "
-			 "bytes of memory to read; refused", len, GRAPH_PARSE_MEMORY_MAX(len));
+			 "bytes of memory to read; refused", len, json_parse_memory_max(len));
 		return NULL;
 	}
 	if (!doc) {
