@@ -55,7 +55,6 @@ DOVE_PASSDB_EXTRA='passdb {
 # shellcheck source=tests/scenarios/lib_dovecot.sh
 . tests/scenarios/lib_dovecot.sh
 
-ratio() { jq -n --argjson a "$1" --argjson b "$2" 'if $b == 0 then null else ($a / $b * 100 | round) / 100 end'; }
 
 # seed_inbox N: N messages of about 3 KB written into the Inbox's Maildir.
 seed_inbox() {

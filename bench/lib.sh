@@ -1,4 +1,4 @@
-# lib.sh — helpers for bench/run.sh (sourced, not run): start and stop
+# lib.sh — helpers for the benchmark scripts (sourced, not run): start and stop
 # m365sim by pid, admin calls, a fresh inboxsync data dir authorized through
 # the simulator's auto-approve switch, the plain-curl baseline (token and
 # delta-page loop), and request counting (see "Counting requests" in
@@ -21,6 +21,8 @@ die() { say "FAILED: $*"; exit 1; }
 now_ms() { date +%s%3N; }
 uri() { jq -rn --arg s "$1" '$s|@uri'; }
 median() { tr ' ' '\n' | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
+# ratio A B: A / B to two decimals (null when B is 0)
+ratio() { jq -n --argjson a "$1" --argjson b "$2" 'if $b == 0 then null else ($a / $b * 100 | round) / 100 end'; }
 
 # sim_start [ARGS...]: a fresh simulator on a free loopback port (empty
 # mailbox); ARGS go to m365sim (e.g. --latency-ms 150).

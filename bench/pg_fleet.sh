@@ -26,6 +26,8 @@
 # (4 per node), BENCH_KEEP=1 keeps the scratch directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh  # say, die, now_ms, ratio
 BUILD_DIR=${BUILD_DIR:-build}
 IBX=$(realpath -m "$BUILD_DIR/inboxsync")
 SIMBIN=$(realpath -m "$BUILD_DIR/m365sim")
@@ -42,10 +44,6 @@ PGDIR=$(mktemp -d /tmp/inboxsync-bench-fleetdb.XXXXXX)
 SIM_PID=""
 NODE_PID=("" "" "" "")
 NODE_URL=("" "" "" "")
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { say "FAILED: $*"; exit 1; }
-now_ms() { date +%s%3N; }
-ratio() { jq -n --argjson a "$1" --argjson b "$2" 'if $b == 0 then null else ($a / $b * 100 | round) / 100 end'; }
 
 cleanup() {
 	for p in "${NODE_PID[@]}" $SIM_PID; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done

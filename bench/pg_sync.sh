@@ -40,7 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ratio() { jq -n --argjson a "$1" --argjson b "$2" 'if $b == 0 then null else ($a / $b * 100 | round) / 100 end'; }
 json_array() { jq -nc '$ARGS.positional | map(tonumber)' --args "$@"; }
 
 PG_DURABLE=1 bash tests/pg/pg_server.sh start "$PGDIR"

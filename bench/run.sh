@@ -69,7 +69,6 @@ cleanup() {
 trap cleanup EXIT
 
 # ratio A B: A/B with two decimals.
-ratio() { jq -n --argjson a "$1" --argjson b "$2" 'if $b == 0 then null else ($a / $b * 100 | round) / 100 end'; }
 json_array() { jq -nc '$ARGS.positional | map(tonumber)' --args "$@"; }
 
 # ---- (a) and (b): sync N messages metadata-only -----------------------------

@@ -16,6 +16,8 @@
 # BENCH_POLL_S (10), BENCH_KEEP=1 keeps the scratch directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh  # say, die, now_ms, ratio
 BUILD_DIR=${BUILD_DIR:-build}
 IBX=$(realpath -m "$BUILD_DIR/inboxsync")
 SIMBIN=$(realpath -m "$BUILD_DIR/m365sim")
@@ -29,10 +31,6 @@ done
 TMP=$(mktemp -d /tmp/inboxsync-serverbench.XXXXXX)
 SIM_PID=""
 SRV_PID=""
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { say "FAILED: $*"; exit 1; }
-now_ms() { date +%s%3N; }
-ratio() { jq -n --argjson a "$1" --argjson b "$2" 'if $b == 0 then null else ($a / $b * 100 | round) / 100 end'; }
 
 cleanup() {
 	for p in $SRV_PID $SIM_PID; do kill -9 "$p" 2>/dev/null || true; done

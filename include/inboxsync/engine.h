@@ -57,9 +57,11 @@ struct engine_result {
 	int sent;                  /* outbox entries submitted this pass */
 	int outbox_open;           /* entries still to deliver (retrying) */
 	int outbox_failed;         /* entries failed for good (this pass) */
-	bool complete;             /* every selected folder is live and the
+	bool complete;             /* every selected folder is live, was
+				      polled to its round's end, and the
 				      outbox is drained */
-	bool stopped_early;        /* budget or stop flag */
+	bool stopped_early;        /* budget or stop flag, or work left for
+				      the next pass: never complete */
 };
 
 /* Read the mailbox's folder tree into the store: new folders appear, renamed
