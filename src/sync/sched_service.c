@@ -40,6 +40,7 @@
 #define CLAIM_EVERY_MS 1000        /* look for due accounts this often */
 #define OUTBOX_RECHECK_S 2         /* only sends are waiting */
 #define NEEDS_PERSON_S 300         /* auth, permanent: look again later */
+#define AUTH_RECHECK_S 30          /* a failure counted toward auth_invalid */
 #define BACKOFF_CAP_S 300
 #define FULL_CLAIM_EVERY 4         /* at its share: claim free accounts every 4th round */
 
@@ -133,7 +134,14 @@ static void schedule_next(struct sched_service *s, struct store *st, int64_t id,
 		break;
 	}
 	default:
-		next = now + NEEDS_PERSON_S;
+		/* An authorization failure that counted toward auth_invalid
+		 * (a revoked grant, say) is tried again soon, so the account
+		 * reaches auth_invalid and says so within a minute or two
+		 * instead of after three long waits; the threshold, not the
+		 * wait, is what guards against a passing failure. */
+		next = now + (e->class == ERR_AUTH && a.auth_failures > 0 &&
+			      a.state != STORE_STATE_AUTH_INVALID
+			      ? AUTH_RECHECK_S : NEEDS_PERSON_S);
 		backoff = a.backoff_s;
 		break;
 	}

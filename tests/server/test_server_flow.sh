@@ -8,7 +8,8 @@
 # different request under it (409), the outbox, a long poll woken by new
 # mail, webhooks signed for another client's changes, expired delta
 # tokens without a second message.created, a second user whose ids are
-# 404 under the first user's account, diagnostics and metrics.
+# 404 under the first user's account, a revoked grant that becomes
+# auth_invalid without anyone asking, diagnostics and metrics.
 . "$(dirname "$0")/lib_server.sh"
 sim_up --messages 400 --seed 12
 sim_admin POST mailboxes/bob@contoso.com/seed '{"count":40}' >/dev/null
@@ -249,6 +250,15 @@ api "$ALICE" GET /api/v1/changes?limit=1000
 [ "$(sim_admin GET "mailboxes/bob@contoso.com/dump" | jq -r --arg m "$BMSG" '.messages[] | select(.id==$m) | .isRead')" != "" ] &&
 	pass "bob's message untouched in his mailbox" || fail "bob's message gone"
 
+# ---- a revoked grant: auth_invalid by itself ---------------------------------------------
+# Bob's grant revoked and his access token expired: each pass's refresh
+# fails for good and counts; the server tries again 30 s later on its own
+# (nobody asks it to sync), so within about a minute the account is
+# auth_invalid and says why. Checked at the end, while the rest runs.
+sim_admin POST users/bob@contoso.com/revoke '{}' >/dev/null
+sim_admin POST users/bob@contoso.com/expire-tokens '{}' >/dev/null
+t_revoked=$(date +%s)
+
 # ---- diagnostics and metrics ------------------------------------------------------------
 # One throttled poll (429 with Retry-After), so the throttle counters exist.
 sim_admin POST faults '{"kind":"429","path":"delta","mailbox":"adele@contoso.com","count":3,"retry_after":1}' >/dev/null
@@ -271,6 +281,17 @@ for series in 'inboxsync_accounts{state="idle"}' 'inboxsync_folders{phase="live"
 	grep -qF "$series" "$TEST_TMP/metrics.txt" || fail "metrics lack $series"
 done
 grep -q '@' "$TEST_TMP/metrics.txt" && fail "an address in the metrics" || pass "metrics name accounts by id only"
+bob_auth_invalid() {
+	api "$BOB" GET "/api/v1/accounts/$BID"
+	[ "$(echo "$BODY" | jq -r .state)" = auth_invalid ]
+}
+if wait_for 150 bob_auth_invalid; then
+	pass "a revoked grant: auth_invalid by itself after $(( $(date +%s) - t_revoked )) s"
+	expect_in "$(echo "$BODY" | jq -r .state_reason)" AADSTS50173 "the state says why"
+	[ "$(echo "$BODY" | jq -r .fix.code)" = reauthorize ] && pass "and the fix is to authorize again" || fail "fix: $BODY"
+else
+	fail "revoked grant not auth_invalid: $(echo "$BODY" | jq -c '{state, state_reason, auth_failures}')"
+fi
 validate_log
 server_stop
 expect_rc 0 "SIGTERM: exit 0"

@@ -504,8 +504,8 @@ static void test_malformed_pages_are_transient(void **state)
 		"{\"value\":{},\"@odata.deltaLink\":\"x\"}",           /* value not array */
 		"{\"value\":[{\"subject\":\"no id\"}],\"@odata.deltaLink\":\"x\"}",
 		"{\"value\":[{\"id\":\"a\",\"isRead\":\"yes\"}],\"@odata.deltaLink\":\"x\"}",
-		"{\"value\":[{\"id\":\"a\",\"receivedDateTime\":\"yesterday\"}],"
-		"\"@odata.deltaLink\":\"x\"}",
+		("{\"value\":[{\"id\":\"a\",\"receivedDateTime\":\"yesterday\"}],"
+		 "\"@odata.deltaLink\":\"x\"}"),
 		"{\"value\":[{\"id\":\"a\",\"toRecipients\":[3]}],\"@odata.deltaLink\":\"x\"}",
 		"{\"value\":[7],\"@odata.nextLink\":\"x\"}",
 		"",
