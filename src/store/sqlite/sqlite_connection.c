@@ -8,11 +8,13 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sodium.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/buf.h"
 #include "inboxsync/log.h"
@@ -559,6 +561,32 @@ static char *immutable_uri(const char *path)
 	return buf_detach(&b, NULL);
 }
 
+uint64_t sq_remote_key_mask = UINT64_MAX;
+
+int64_t sq_remote_key(const char *remote_id)
+{
+	/* A fixed key: the value is stored, so it must never change. */
+	static const unsigned char key[crypto_shorthash_KEYBYTES] = "inboxsync.msgkey";
+	unsigned char h[crypto_shorthash_BYTES];
+	uint64_t v;
+
+	crypto_shorthash(h, (const unsigned char *)remote_id, strlen(remote_id), key);
+	memcpy(&v, h, sizeof(v));
+	return (int64_t)(v & sq_remote_key_mask);
+}
+
+/* inboxsync_remote_key(text) for SQL (the migration that added the key
+ * fills it with this): NULL for NULL. */
+static void remote_key_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *id = argc == 1 ? sqlite3_value_text(argv[0]) : NULL;
+
+	if (id)
+		sqlite3_result_int64(ctx, sq_remote_key((const char *)id));
+	else
+		sqlite3_result_null(ctx);
+}
+
 /* Open the file, read-write when we may, read-only otherwise. A store
  * whose directory cannot be written is read-only too: SQLite creates its
  * journal and WAL index there. With no write-ahead log waiting, such a
@@ -610,7 +638,10 @@ static int open_db(struct sq_store *q, const char *location, bool create,
 			flags |= SQLITE_OPEN_URI;
 		}
 	}
-	if (sqlite3_open_v2(uri ? uri : location, &q->db, flags, NULL) == SQLITE_OK) {
+	if (sqlite3_open_v2(uri ? uri : location, &q->db, flags, NULL) == SQLITE_OK &&
+	    sqlite3_create_function_v2(q->db, "inboxsync_remote_key", 1,
+				       SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+				       remote_key_sql, NULL, NULL, NULL) == SQLITE_OK) {
 		struct stat st;
 
 		if (stat(location, &st) == 0) {

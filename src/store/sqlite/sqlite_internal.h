@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sqlite3.h>
 #include "store/store_backend.h"
+#include "store/sqlite/sqlite_keys.h"
 
 #define STMT_CACHE_MAX 192
 
@@ -84,6 +85,7 @@ void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t n);
 char *sq_col_dup(sqlite3_stmt *s, int i);
 const char *sq_col_str(sqlite3_stmt *s, int i);
 int64_t sq_col_int(sqlite3_stmt *s, int i);
+
 
 /* Build the indexes a large first round went without (sqlite_messages.c)
  * once no selected folder is in its first round; nothing when they are

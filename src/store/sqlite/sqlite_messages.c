@@ -154,6 +154,19 @@ static void bind_metadata(sqlite3_stmt *s, const struct mail_message *m,
 	bind_metadata_at(s, 0, m, l);
 }
 
+/* The row of remote id ID whose key is K (SQL parameters): through the
+ * unique (account_id, remote_key) index, also when the id is one of the
+ * rare ones stored without a key (sq_remote_key). */
+#define KEY_MATCH(K, ID) "(remote_key = " K " OR remote_key IS NULL) AND remote_id = " ID
+
+/* The key to store for remote id ID of account ACCOUNT (SQL parameters
+ * or columns), whose key is KEY: KEY, or NULL when a row with another id
+ * has that key already. A row with the same id keeps KEY, so writing an
+ * id twice fails on the unique index, as it always has. */
+#define KEY_OR_NULL(ACCOUNT, KEY, ID) \
+	"CASE WHEN EXISTS (SELECT 1 FROM messages o WHERE o.account_id = " ACCOUNT \
+	" AND o.remote_key = " KEY " AND o.remote_id <> " ID ") THEN NULL ELSE " KEY " END"
+
 /* An existing row for the remote id: its id, folder and change key. */
 struct row {
 	int64_t id;
@@ -165,15 +178,16 @@ static int find_row(struct store *st, int64_t account_id,
 		    const struct mail_message *m, struct row *r, struct err *e)
 {
 	static const char sql[] =
-		"SELECT id, folder_id, change_key FROM messages "
-		"WHERE account_id = ? AND remote_id = ?";
+		"SELECT id, folder_id, change_key FROM messages WHERE account_id = ?1 "
+		"AND " KEY_MATCH("?2", "?3");
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 	int rc;
 
 	if (!s)
 		return -1;
 	sq_int(s, 1, account_id);
-	sq_text(s, 2, m->remote_id);
+	sq_int(s, 2, sq_remote_key(m->remote_id));
+	sq_text(s, 3, m->remote_id);
 	rc = sq_row(st, s, "looking up a message", e);
 	if (rc == 1) {
 		r->id = sq_col_int(s, 0);
@@ -242,7 +256,9 @@ static int update_row(struct store *st, int64_t row_id, int64_t folder_id,
 		"has_attachments = COALESCE(?16, has_attachments), "
 		"size = COALESCE(?17, size), "
 		"folder_id = ?18, remote_id = ?19, seen_gen = ?20, orphan = 0, "
-		"pending = 0, updated_at = ?21 WHERE id = ?22";
+		"pending = 0, updated_at = ?21, remote_key = CASE WHEN remote_id = ?19 "
+		"THEN remote_key ELSE " KEY_OR_NULL("messages.account_id", "?23", "?19")
+		" END WHERE id = ?22";
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 
 	if (!s)
@@ -253,6 +269,7 @@ static int update_row(struct store *st, int64_t row_id, int64_t folder_id,
 	sq_int(s, 20, seen_gen);
 	sq_int(s, 21, time_now());
 	sq_int(s, 22, row_id);
+	sq_int(s, 23, sq_remote_key(m->remote_id));
 	return sq_done(st, s, "updating a message", e);
 }
 
@@ -261,21 +278,21 @@ static int update_row(struct store *st, int64_t row_id, int64_t folder_id,
 	"from_name, from_addr, to_json, cc_json, categories_json, preview, " \
 	"change_key, received_at, sent_at, is_read, is_flagged, is_draft, " \
 	"has_attachments, size, account_id, folder_id, remote_id, seen_gen, " \
-	"updated_at, pending) " \
+	"updated_at, pending, remote_key) " \
 	"VALUES (COALESCE(?1, ''), COALESCE(?2, ''), COALESCE(?3, ''), " \
 	"COALESCE(?4, ''), COALESCE(?5, ''), COALESCE(?6, '[]'), " \
 	"COALESCE(?7, '[]'), COALESCE(?8, '[]'), COALESCE(?9, ''), " \
 	"COALESCE(?10, ''), COALESCE(?11, 0), COALESCE(?12, 0), " \
 	"COALESCE(?13, 0), COALESCE(?14, 0), COALESCE(?15, 0), " \
-	"COALESCE(?16, 0), COALESCE(?17, 0), ?18, ?19, ?20, ?21, ?22, ?23)"
+	"COALESCE(?16, 0), COALESCE(?17, 0), ?18, ?19, ?20, ?21, ?22, ?23, "
 
 /* The parameters of one row of INSERT_MESSAGE. */
-#define ROW_PARAMS 23
+#define ROW_PARAMS 24
 /* Rows per multi-row INSERT of a page's new messages. */
 #define INSERT_ROWS 16
 
-/* INSERT_MESSAGE's columns with INSERT_ROWS rows of values (?1..?23,
- * ?24..?46, ...) and ON CONFLICT DO NOTHING, written once; its address
+/* INSERT_MESSAGE's columns with INSERT_ROWS rows of values (?1..?24,
+ * ?25..?48, ...) and ON CONFLICT DO NOTHING, written once; its address
  * stays the same, as the statement cache wants. */
 static char insert_many[INSERT_ROWS * 512 + 512];
 static pthread_once_t insert_many_once = PTHREAD_ONCE_INIT;
@@ -287,7 +304,7 @@ static void insert_many_init(void)
 		"from_name, from_addr, to_json, cc_json, categories_json, preview, "
 		"change_key, received_at, sent_at, is_read, is_flagged, is_draft, "
 		"has_attachments, size, account_id, folder_id, remote_id, seen_gen, "
-		"updated_at, pending) VALUES ";
+		"updated_at, pending, remote_key) VALUES ";
 	static const char *const defaults[17] = {
 		"''", "''", "''", "''", "''", "'[]'", "'[]'", "'[]'", "''", "''",
 		"0", "0", "0", "0", "0", "0", "0",
@@ -304,22 +321,26 @@ static void insert_many_init(void)
 			at += (size_t)snprintf(insert_many + at, sizeof(insert_many) - at,
 					       "COALESCE(?%d, %s), ", base + c + 1, defaults[c]);
 		at += (size_t)snprintf(insert_many + at, sizeof(insert_many) - at,
-				       "?%d, ?%d, ?%d, ?%d, ?%d, ?%d)", base + 18, base + 19,
-				       base + 20, base + 21, base + 22, base + 23);
+				       "?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d)", base + 18, base + 19,
+				       base + 20, base + 21, base + 22, base + 23, base + 24);
 	}
 	snprintf(insert_many + at, sizeof(insert_many) - at,
-		 " ON CONFLICT (account_id, remote_id) DO NOTHING");
+		 " ON CONFLICT (account_id, remote_key) DO NOTHING");
 }
 
-/* Insert a row; with `if_absent`, nothing happens when the remote id is
- * already stored. Returns 1 inserted, 0 already there, -1 error. */
+/* Insert a row; with `if_absent`, nothing happens when its key is taken
+ * (the remote id is stored already, unless the page takes the general
+ * path: page.keyless); without, the caller knows the id is not stored,
+ * and the row goes without a key when another id has it. Returns 1
+ * inserted, 0 already there, -1 error. */
 static int insert_row(struct store *st, int64_t account_id, int64_t folder_id,
 		      const struct mail_message *m, const struct stored_lists *l,
 		      int64_t seen_gen, bool pending, bool if_absent, struct err *e)
 {
-	static const char sql[] = INSERT_MESSAGE;
+	static const char sql[] = INSERT_MESSAGE
+		KEY_OR_NULL("?18", "?24", "?20") ")";
 	static const char sql_if_absent[] = INSERT_MESSAGE
-		" ON CONFLICT (account_id, remote_id) DO NOTHING";
+		"?24) ON CONFLICT (account_id, remote_key) DO NOTHING";
 	sqlite3_stmt *s = sq_prepare(st, if_absent ? sql_if_absent : sql, e);
 
 	if (!s)
@@ -331,6 +352,7 @@ static int insert_row(struct store *st, int64_t account_id, int64_t folder_id,
 	sq_int(s, 21, seen_gen);
 	sq_int(s, 22, time_now());
 	sq_int(s, 23, pending);
+	sq_int(s, 24, sq_remote_key(m->remote_id));
 	if (sq_done(st, s, "adding a message", e) < 0)
 		return -1;
 	return sqlite3_changes(sq_db(st)) > 0;
@@ -349,8 +371,8 @@ static int mark_removed(struct store *st, int64_t account_id, int64_t folder_id,
 			const char *remote_id, long long *n, struct err *e)
 {
 	static const char sql[] =
-		"UPDATE messages SET orphan = 1 WHERE account_id = ? AND folder_id = ? "
-		"AND remote_id = ? AND pending = 0";
+		"UPDATE messages SET orphan = 1 WHERE account_id = ?1 AND folder_id = ?2 "
+		"AND " KEY_MATCH("?4", "?3") " AND pending = 0";
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 
 	if (!s)
@@ -358,6 +380,7 @@ static int mark_removed(struct store *st, int64_t account_id, int64_t folder_id,
 	sq_int(s, 1, account_id);
 	sq_int(s, 2, folder_id);
 	sq_text(s, 3, remote_id);
+	sq_int(s, 4, sq_remote_key(remote_id));
 	if (sq_done(st, s, "marking a removed message", e) < 0)
 		return -1;
 	*n += sqlite3_changes(sq_db(st));
@@ -400,6 +423,7 @@ struct page {
 	int64_t seen_gen;
 	bool backfill;
 	bool pending_here;         /* the folder holds local Sent entries */
+	bool keyless;              /* the account has ids stored without a key */
 	int64_t run_first, run_last; /* created rows awaiting their events */
 	struct stored_lists *lists;  /* INSERT_ROWS of them for put_many */
 	struct store_page_result *r;
@@ -554,8 +578,9 @@ static int put_one(struct store *st, struct page *pg, const struct mail_message 
 /* INSERT_ROWS new messages (none removed, the folder without local Sent
  * entries) in one statement. Rows take consecutive ids after the largest
  * (the write lock is ours), so when every row went in they are created;
- * when some were stored already, each message is looked at again: the
- * rows just made are created, the others take the general path. */
+ * when some keys were taken (stored already, or another id's), each
+ * message is looked at again: the rows just made are created, the others
+ * take the general path. */
 static int put_many(struct store *st, struct page *pg, const struct mail_message *m,
 		    struct err *e)
 {
@@ -580,6 +605,7 @@ static int put_many(struct store *st, struct page *pg, const struct mail_message
 		sq_int(s, base + 21, pg->seen_gen);
 		sq_int(s, base + 22, time_now());
 		sq_int(s, base + 23, 0);
+		sq_int(s, base + 24, sq_remote_key(m[r].remote_id));
 	}
 	rc = sq_done(st, s, "adding messages", e);
 	changed = sqlite3_changes(sq_db(st));
@@ -592,17 +618,27 @@ static int put_many(struct store *st, struct page *pg, const struct mail_message
 			created(pg, before + 1 + r);
 		return 0;
 	}
-	for (int r = 0; rc == 0 && r < INSERT_ROWS; r++) {
+	/* First the rows this statement made (in order: their ids ascend; an
+	 * id twice in the run finds the row its first copy made), then the
+	 * rest, whose new rows (an id whose key another id has) come after. */
+	bool done[INSERT_ROWS] = { false };
+	int64_t last = before;
+
+	for (int r = 0; r < INSERT_ROWS; r++) {
 		struct row row = { 0 };
 		int found = find_row(st, pg->account_id, &m[r], &row, e);
 
 		if (found < 0)
 			return -1;
-		if (found && row.id > before && row.id > pg->run_last)
+		if (found && row.id > last && row.id <= before + changed) {
 			created(pg, row.id);
-		else
-			rc = put_one(st, pg, &m[r], e);
+			last = row.id;
+			done[r] = true;
+		}
 	}
+	for (int r = 0; rc == 0 && r < INSERT_ROWS; r++)
+		if (!done[r])
+			rc = put_one(st, pg, &m[r], e);
 	return rc;
 }
 
@@ -611,7 +647,7 @@ static size_t fast_run(const struct page *pg, const struct mail_message *m, size
 {
 	size_t k = 0;
 
-	if (pg->pending_here)
+	if (pg->pending_here || pg->keyless)
 		return 0;
 	while (k < n && k < INSERT_ROWS && !m[k].removed && m[k].remote_id &&
 	       *m[k].remote_id)
@@ -631,7 +667,7 @@ static int put_one(struct store *st, struct page *pg, const struct mail_message 
 	if (m->removed)
 		return mark_removed(st, pg->account_id, pg->folder_id, m->remote_id,
 				    &pg->r->removed, e);
-	if (!pg->pending_here && (rc = put_fast(st, pg, m, e)) != 0)
+	if (!pg->pending_here && !pg->keyless && (rc = put_fast(st, pg, m, e)) != 0)
 		return rc < 0 ? -1 : 0;
 	found = find_row(st, pg->account_id, m, &row, e);
 	if (found < 0)
@@ -725,6 +761,22 @@ static int folder_has_pending(struct store *st, int64_t folder_id, bool *out,
 	return 0;
 }
 
+/* Whether the account has an id stored without a key (sq_remote_key):
+ * then an insert that finds its key free may still be of an id already
+ * stored, so every message takes the general path, which looks first. */
+static int account_keyless(struct store *st, int64_t account_id, bool *out,
+			   struct err *e)
+{
+	int64_t n;
+
+	if (sq_query_int(st, "SELECT EXISTS (SELECT 1 FROM messages WHERE "
+			 "account_id = ? AND remote_key IS NULL)",
+			 "looking for messages without a key", &n, e, 1, account_id) < 0)
+		return -1;
+	*out = n != 0;
+	return 0;
+}
+
 int sqlite_put_messages(struct store *st, int64_t account_id, int64_t folder_id,
 			const struct mail_message *items, size_t n,
 			int64_t seen_gen, bool backfill,
@@ -743,6 +795,7 @@ int sqlite_put_messages(struct store *st, int64_t account_id, int64_t folder_id,
 		return -1;
 	if (!(pg.path = folder_path(st, folder_id, e)) ||
 	    folder_has_pending(st, folder_id, &pg.pending_here, e) < 0 ||
+	    account_keyless(st, account_id, &pg.keyless, e) < 0 ||
 	    (backfill && bulk_begin(st, folder_id, e) < 0))
 		rc = -1;
 	pg.lists = n >= INSERT_ROWS ? xcalloc(INSERT_ROWS, sizeof(*pg.lists)) : NULL;
@@ -828,14 +881,16 @@ static int locate_row(struct store *st, int64_t account_id, const char *remote_i
 		      int64_t *row_id, int64_t *folder_id, struct err *e)
 {
 	static const char sql[] =
-		"SELECT id, folder_id FROM messages WHERE account_id = ? AND remote_id = ?";
+		"SELECT id, folder_id FROM messages WHERE account_id = ?1 AND "
+		KEY_MATCH("?2", "?3");
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 	int rc;
 
 	if (!s)
 		return -1;
 	sq_int(s, 1, account_id);
-	sq_text(s, 2, remote_id);
+	sq_int(s, 2, sq_remote_key(remote_id));
+	sq_text(s, 3, remote_id);
 	rc = sq_row(st, s, "looking up a message", e);
 	if (rc == 1) {
 		*row_id = sq_col_int(s, 0);
@@ -853,7 +908,8 @@ int sqlite_move_message(struct store *st, int64_t account_id,
 	 * fresh round of that folder ending now does not sweep it away. */
 	static const char sql[] =
 		"UPDATE messages SET folder_id = ?1, orphan = 0, updated_at = ?2, "
-		"remote_id = COALESCE(?3, remote_id), "
+		"remote_id = COALESCE(?3, remote_id), remote_key = CASE WHEN ?3 IS NULL "
+		"THEN remote_key ELSE " KEY_OR_NULL("messages.account_id", "?5", "?3") " END, "
 		"seen_gen = (SELECT round_gen FROM folders WHERE id = ?1) WHERE id = ?4";
 	int64_t row_id = 0, old_folder = 0;
 	char *from = NULL, *to = NULL;
@@ -874,6 +930,8 @@ int sqlite_move_message(struct store *st, int64_t account_id,
 	sq_int(s, 2, time_now());
 	sq_text(s, 3, new_remote_id);
 	sq_int(s, 4, row_id);
+	if (new_remote_id)
+		sq_int(s, 5, sq_remote_key(new_remote_id));
 	rc = sq_done(st, s, "moving a message", e);
 	if (rc == 0)
 		rc = message_event(st, account_id, STORE_EVENT_MESSAGE_MOVED,
@@ -914,7 +972,7 @@ int sqlite_set_message_flags(struct store *st, int64_t account_id,
 	static const char sql[] =
 		"UPDATE messages SET is_read = COALESCE(?1, is_read), "
 		"is_flagged = COALESCE(?2, is_flagged), updated_at = ?3 "
-		"WHERE account_id = ?4 AND remote_id = ?5 AND "
+		"WHERE account_id = ?4 AND " KEY_MATCH("?6", "?5") " AND "
 		"(is_read <> COALESCE(?1, is_read) OR is_flagged <> COALESCE(?2, is_flagged))";
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 	int64_t row_id, folder_id;
@@ -928,6 +986,7 @@ int sqlite_set_message_flags(struct store *st, int64_t account_id,
 	sq_int(s, 3, time_now());
 	sq_int(s, 4, account_id);
 	sq_text(s, 5, remote_id);
+	sq_int(s, 6, sq_remote_key(remote_id));
 	rc = sq_done(st, s, "changing message flags", e);
 	if (rc == 0 && sqlite3_changes(sq_db(st)) > 0 &&
 	    locate_row(st, account_id, remote_id, &row_id, &folder_id, e) == 1) {
@@ -1034,7 +1093,8 @@ int sqlite_get_message(struct store *st, int64_t account_id,
 {
 	static const char sql[] =
 		"SELECT " MESSAGE_COLUMNS ", m.body_type, m.body FROM messages m "
-		"JOIN folders f ON f.id = m.folder_id WHERE m.account_id = ? AND m.remote_id = ?";
+		"JOIN folders f ON f.id = m.folder_id WHERE m.account_id = ?1 AND "
+		"(m.remote_key = ?2 OR m.remote_key IS NULL) AND m.remote_id = ?3";
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 	int rc;
 
@@ -1042,7 +1102,8 @@ int sqlite_get_message(struct store *st, int64_t account_id,
 	if (!s)
 		return -1;
 	sq_int(s, 1, account_id);
-	sq_text(s, 2, remote_id);
+	sq_int(s, 2, sq_remote_key(remote_id));
+	sq_text(s, 3, remote_id);
 	rc = sq_row(st, s, "reading a message", e);
 	if (rc != 1)
 		return rc;
@@ -1056,8 +1117,8 @@ int sqlite_put_body(struct store *st, int64_t account_id, const char *remote_id,
 		    struct err *e)
 {
 	static const char sql[] =
-		"UPDATE messages SET body_type = ?, body = ? WHERE account_id = ? "
-		"AND remote_id = ?";
+		"UPDATE messages SET body_type = ?1, body = ?2 WHERE account_id = ?3 "
+		"AND " KEY_MATCH("?5", "?4");
 	sqlite3_stmt *s = sq_prepare(st, sql, e);
 
 	if (!s)
@@ -1066,6 +1127,7 @@ int sqlite_put_body(struct store *st, int64_t account_id, const char *remote_id,
 	sq_blob(s, 2, body ? body : "", len);
 	sq_int(s, 3, account_id);
 	sq_text(s, 4, remote_id);
+	sq_int(s, 5, sq_remote_key(remote_id));
 	return sq_done(st, s, "saving a message body", e);
 }
 
