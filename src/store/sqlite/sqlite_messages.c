@@ -746,19 +746,26 @@ int sq_restore_indexes(struct store *st, struct err *e)
 			    "building the Message-ID index", e, 0);
 }
 
+/* Whether `sql` (SELECT EXISTS (...) with one parameter, `id`) holds. */
+static int exists(struct store *st, const char *sql, int64_t id, const char *what,
+		  bool *out, struct err *e)
+{
+	int64_t n;
+
+	if (sq_query_int(st, sql, what, &n, e, 1, id) < 0)
+		return -1;
+	*out = n != 0;
+	return 0;
+}
+
 /* Whether the folder holds local Sent entries (through their partial
  * index: a lookup, not a walk). */
 static int folder_has_pending(struct store *st, int64_t folder_id, bool *out,
 			      struct err *e)
 {
-	int64_t n;
-
-	if (sq_query_int(st, "SELECT EXISTS (SELECT 1 FROM messages INDEXED BY "
-			 "messages_pending WHERE folder_id = ? AND pending = 1)",
-			 "looking for local sent entries", &n, e, 1, folder_id) < 0)
-		return -1;
-	*out = n != 0;
-	return 0;
+	return exists(st, "SELECT EXISTS (SELECT 1 FROM messages INDEXED BY "
+		      "messages_pending WHERE folder_id = ? AND pending = 1)", folder_id,
+		      "looking for local sent entries", out, e);
 }
 
 /* Whether the account has an id stored without a key (sq_remote_key):
@@ -767,14 +774,9 @@ static int folder_has_pending(struct store *st, int64_t folder_id, bool *out,
 static int account_keyless(struct store *st, int64_t account_id, bool *out,
 			   struct err *e)
 {
-	int64_t n;
-
-	if (sq_query_int(st, "SELECT EXISTS (SELECT 1 FROM messages WHERE "
-			 "account_id = ? AND remote_key IS NULL)",
-			 "looking for messages without a key", &n, e, 1, account_id) < 0)
-		return -1;
-	*out = n != 0;
-	return 0;
+	return exists(st, "SELECT EXISTS (SELECT 1 FROM messages WHERE account_id = ? "
+		      "AND remote_key IS NULL)", account_id,
+		      "looking for messages without a key", out, e);
 }
 
 int sqlite_put_messages(struct store *st, int64_t account_id, int64_t folder_id,
