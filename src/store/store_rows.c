@@ -211,8 +211,12 @@ static void pack_message(struct packer *p, const struct store_message_text *t,
 	}
 }
 
+/* A stored list; NULL (no items) for the empty list, the common case,
+ * which reads back as the parsed "[]" would: known, no items. */
 static json_t *parse_list(const char *text)
 {
+	if (text && strcmp(text, "[]") == 0)
+		return NULL;
 	return json_loads(text ? text : "", JSON_DISABLE_EOF_CHECK, NULL);
 }
 
