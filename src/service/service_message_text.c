@@ -223,8 +223,10 @@ static int add_message(void *ctx, const struct store_message *m)
 {
 	struct page_writer *w = ctx;
 
-	if (!w->first && put(w->out, ",", 1) < 0)
-		return too_large(w->out, w->e), -1;
+	if (!w->first && put(w->out, ",", 1) < 0) {
+		too_large(w->out, w->e);
+		return -1;
+	}
 	w->first = false;
 	return service_message_text(m, w->cache, w->out, w->e) < 0 ? -1 : 0;
 }
