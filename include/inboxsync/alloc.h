@@ -60,7 +60,8 @@ bool alloc_library_budget_hit(void);
  * with the arena. alloc_cjson_arena(NULL, NULL) goes back to the heap. */
 void alloc_cjson_arena(void *(*alloc)(void *ctx, size_t n), void *ctx);
 
-/* Allocations counted since the hook was last set (or since start). */
+/* Allocations counted since the hook was last set (0 until it is set:
+ * before that nothing is counted). */
 unsigned long alloc_count(void);
 
 #endif

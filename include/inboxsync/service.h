@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "inboxsync/auth.h"
+#include "inboxsync/buf.h"
 #include "inboxsync/jdoc.h"
 #include "inboxsync/mime.h"
 #include "inboxsync/outbox.h"
@@ -420,6 +421,35 @@ json_t *service_error_json(const struct err *e);
 
 /* A time as the shared objects write it: RFC 3339 UTC, or null for 0. */
 json_t *service_time_json(int64_t t);
+/* A string from stored or remote data as the shared objects write it:
+ * null for NULL, and text that is not UTF-8 kept as its ASCII with
+ * U+FFFD for every other byte (never NULL). */
+json_t *service_text_json(const char *s);
+
+/* ---- the message page as text (service_message_text.c) -------------------------- */
+
+/* Rendered messages remembered by row id and content (see
+ * service_text_cache.c): at most `slots` of them and `max_bytes` of text
+ * and content. Shared by threads; freed with service_text_cache_free. */
+struct service_text_cache;
+struct service_text_cache *service_text_cache_new(size_t slots, size_t max_bytes);
+void service_text_cache_free(struct service_text_cache *c);
+
+/* Append MESSAGE `m` without its body to `out`: exactly the bytes of
+ * json_dumps(service_message_json(m, false), JSON_COMPACT). `cache` (NULL
+ * = none) gives and keeps texts. Returns 0, or -1 with `e` (too_large:
+ * out's cap; `out` then unchanged). */
+int service_message_text(const struct store_message *m, struct service_text_cache *cache,
+			 struct buf *out, struct err *e);
+
+/* Append the API's page {"messages": [MESSAGE...], "next_cursor": ...} of
+ * service_messages_list(env, a, q) to `out`, the bytes json_dumps writes
+ * for that document (compact). Errors as service_messages_list's, or
+ * too_large (out's cap; `out` then holds a part of the page). */
+int service_message_page_text(const struct auth_env *env, const struct store_account *a,
+			      const struct service_message_query *q,
+			      struct service_text_cache *cache, struct buf *out,
+			      struct err *e);
 
 /* A message list cursor (received time and row id) as text and back. */
 void service_cursor_format(int64_t received_at, int64_t id, char out[48]);

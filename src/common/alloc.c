@@ -17,6 +17,7 @@
 static atomic_ulong alloc_seen;
 static atomic_ulong alloc_fail_n;     /* 0 = never */
 static atomic_int alloc_env_read;
+static atomic_bool alloc_counting;    /* the hook was set: count */
 
 static void die_oom(size_t n)
 {
@@ -32,16 +33,24 @@ static void read_env(void)
 	if (atomic_exchange(&alloc_env_read, 1))
 		return;
 	v = getenv("INBOXSYNC_ALLOC_FAIL_AT");
-	if (v && *v)
+	if (v && *v) {
 		atomic_store(&alloc_fail_n, strtoul(v, NULL, 10));
+		atomic_store(&alloc_counting, true);
+	}
 }
 
-/* Count one allocation; the one the hook names fails. */
+/* Count one allocation; the one the hook names fails. Until the hook is
+ * set nothing is written: every thread of the server allocates here, and
+ * a shared counter bumped on each allocation made them queue on one cache
+ * line. */
 static void count_one(size_t n)
 {
 	unsigned long k, fail;
 
-	read_env();
+	if (!atomic_load_explicit(&alloc_env_read, memory_order_relaxed))
+		read_env();
+	if (!atomic_load_explicit(&alloc_counting, memory_order_relaxed))
+		return;
 	k = atomic_fetch_add(&alloc_seen, 1) + 1;
 	fail = atomic_load(&alloc_fail_n);
 	if (fail && k == fail)
@@ -115,6 +124,7 @@ void alloc_fail_at(unsigned long n)
 	atomic_store(&alloc_env_read, 1);
 	atomic_store(&alloc_seen, 0);
 	atomic_store(&alloc_fail_n, n);
+	atomic_store(&alloc_counting, true);
 }
 
 unsigned long alloc_count(void)

@@ -97,34 +97,26 @@ int api_folder_update(struct request *rq)
 
 /* ---- messages ------------------------------------------------------------------- */
 
-static int add_message(void *ctx, const struct store_message *m)
-{
-	json_array_append_new(ctx, service_message_json(m, false));
-	return 0;
-}
-
+/* The page is written as text (service_message_page_text): the bytes a
+ * tree of it would dump to, without the tree. */
 int api_messages_list(struct request *rq)
 {
 	struct service_message_query q = { 0 };
-	char *next = NULL;
+	struct buf page;
 	long long limit;
-	json_t *arr;
 
 	if (rq_query_int(rq, "limit", 100, 1, SERVICE_LIST_MAX, &limit) < 0)
 		return -1;
 	q.limit = (size_t)limit;
 	q.folder = rq_query(rq, "folder");
 	q.cursor = rq_query(rq, "cursor");
-	arr = json_array();
-	if (service_messages_list(rq->env, &rq->account, &q, add_message, arr, &next,
-				  &rq->err) < 0) {
-		json_decref(arr);
+	buf_init(&page, SERVER_PAGE_MAX);
+	if (service_message_page_text(rq->env, &rq->account, &q, rq->srv->texts, &page,
+				      &rq->err) < 0) {
+		buf_free(&page);
 		return -1;
 	}
-	rq_reply(rq, 200, json_pack("{s:o,s:o}", "messages", arr, "next_cursor",
-				    next ? json_string(next) : json_null()));
-	free(next);
-	return 0;
+	return rq_reply_text(rq, 200, &page);
 }
 
 static int reply_message(struct request *rq, const char *id)

@@ -144,6 +144,17 @@ int rq_reply(struct request *rq, int status, json_t *doc)
 	return 0;
 }
 
+int rq_reply_text(struct request *rq, int status, struct buf *text)
+{
+	rq->status = status;
+	json_decref(rq->out);
+	rq->out = NULL;
+	free(rq->raw_out);
+	rq->raw_out = buf_detach(text, &rq->raw_out_len);
+	rq->raw_type = "application/json";
+	return 0;
+}
+
 int rq_bad(struct request *rq, const char *fmt, ...)
 {
 	va_list ap;

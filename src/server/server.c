@@ -184,6 +184,8 @@ static void stop_all(struct server *srv)
 	srv->feed = NULL;
 	signin_throttle_free(srv->throttle);
 	srv->throttle = NULL;
+	service_text_cache_free(srv->texts); /* after the daemon: no handler uses it */
+	srv->texts = NULL;
 }
 
 int server_run(const struct server_config *cfg,
@@ -216,6 +218,7 @@ int server_run(const struct server_config *cfg,
 	server_metrics_describe();
 	http_set_observer(server_observe_http);
 	srv->throttle = signin_throttle_new();
+	srv->texts = service_text_cache_new(SERVER_TEXT_CACHE_SLOTS, SERVER_TEXT_CACHE_BYTES);
 	if (httpd_start(srv, (const struct sockaddr *)&addr, ipv6, e) < 0)
 		goto out;
 	if (set_public_url(srv, host, e) < 0)

@@ -22,9 +22,14 @@
 #include "inboxsync/service.h"
 
 #define SERVER_BODY_MAX ((size_t)1 << 20)         /* JSON bodies: 1 MiB */
+#define SERVER_PAGE_MAX ((size_t)64 << 20)        /* a page of messages as text */
 #define SERVER_MAX_PARAMS 4
 #define SERVER_MAX_QUERY 8
 #define SERVER_LISTEN_DEFAULT "127.0.0.1:8025"
+/* Message texts the API remembers (service_text_cache): a few pages of
+ * each of many accounts, a few megabytes at most. */
+#define SERVER_TEXT_CACHE_SLOTS 4096
+#define SERVER_TEXT_CACHE_BYTES ((size_t)8 << 20)
 
 struct feed_waiter;
 struct webhook_sender;
@@ -45,6 +50,7 @@ struct server {
 	struct feed_waiter *feed;
 	struct webhook_sender *webhooks;
 	struct signin_throttle *throttle;
+	struct service_text_cache *texts; /* rendered messages of pages */
 	volatile sig_atomic_t stopping;
 	volatile sig_atomic_t http_abort; /* cut remote requests of handlers short */
 	int64_t started_at;
@@ -143,6 +149,9 @@ int rq_query_int(struct request *rq, const char *name, long long dflt,
 
 /* Answer `status` with `doc` (stolen; NULL = no body). Returns 0. */
 int rq_reply(struct request *rq, int status, json_t *doc);
+/* Answer `status` with the JSON text in `text` (taken over, `text` left
+ * empty): the same answer as rq_reply with the document it holds. */
+int rq_reply_text(struct request *rq, int status, struct buf *text);
 
 /* Fail with a 400 invalid_request naming what is wrong. Returns -1. */
 int rq_bad(struct request *rq, const char *fmt, ...)

@@ -23,8 +23,7 @@ json_t *service_time_json(int64_t t)
 	return json_string(buf);
 }
 
-/* A string from stored or remote data: never NULL, never invalid UTF-8. */
-static json_t *text(const char *s)
+json_t *service_text_json(const char *s)
 {
 	json_t *v;
 
@@ -51,6 +50,12 @@ static json_t *text(const char *s)
 		free(clean);
 		return v ? v : json_string("");
 	}
+}
+
+/* The local name: every shared object writes its strings this way. */
+static json_t *text(const char *s)
+{
+	return service_text_json(s);
 }
 
 static json_t *id_string(int64_t id)

@@ -2,8 +2,11 @@
  * store_rows.c — row encodings shared by the store backends (see
  * store_rows.h): lists as JSON arrays with jansson, the event data
  * documents, and unpacking a message's column texts into one heap block
- * filled by two passes over the same data (measure, then copy).
+ * filled by two passes over the same data (measure, then copy), the
+ * stored lists parsed once per distinct text.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
@@ -211,9 +214,76 @@ static void pack_message(struct packer *p, const struct store_message_text *t,
 	}
 }
 
+/*
+ * Stored lists parsed recently, by their exact text: the recipients of a
+ * mailbox's messages repeat (the owner, a team), and parsing them with
+ * jansson was most of the cost of reading a message. The parsed values are
+ * shared read-only between threads (jansson's reference counts are
+ * atomic); an entry is the pure result of json_loads on its text, so it
+ * never needs invalidating. Direct-mapped, one lock per slot.
+ */
+#define LIST_MEMO_SLOTS 512
+#define LIST_MEMO_TEXT_MAX 1024
+
+struct list_memo {
+	pthread_mutex_t lock;
+	char *text;                /* NULL = empty */
+	size_t len;
+	json_t *value;
+};
+
+static struct list_memo list_memo[LIST_MEMO_SLOTS];
+static pthread_once_t list_memo_once = PTHREAD_ONCE_INIT;
+
+static void list_memo_init(void)
+{
+	for (size_t i = 0; i < LIST_MEMO_SLOTS; i++)
+		pthread_mutex_init(&list_memo[i].lock, NULL);
+}
+
+static struct list_memo *list_memo_slot(const char *text, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)text[i]) * 16777619u;
+	return &list_memo[h % LIST_MEMO_SLOTS];
+}
+
+/* A stored list, as json_loads reads it (a new reference); NULL for the
+ * empty list, the common case, which reads back as the parsed "[]" would
+ * (known, no items), and for text that does not parse. */
 static json_t *parse_list(const char *text)
 {
-	return json_loads(text ? text : "", JSON_DISABLE_EOF_CHECK, NULL);
+	struct list_memo *m;
+	json_t *v, *old = NULL;
+	char *copy, *old_text = NULL;
+	size_t len;
+
+	if (!text || strcmp(text, "[]") == 0)
+		return NULL; /* json_loads gives NULL for "" too */
+	len = strlen(text);
+	if (len > LIST_MEMO_TEXT_MAX)
+		return json_loads(text, JSON_DISABLE_EOF_CHECK, NULL);
+	pthread_once(&list_memo_once, list_memo_init);
+	m = list_memo_slot(text, len);
+	pthread_mutex_lock(&m->lock);
+	v = m->text && m->len == len && memcmp(m->text, text, len) == 0
+	    ? json_incref(m->value) : NULL;
+	pthread_mutex_unlock(&m->lock);
+	if (v || !(v = json_loads(text, JSON_DISABLE_EOF_CHECK, NULL)))
+		return v;
+	copy = xstrndup(text, len);
+	pthread_mutex_lock(&m->lock);
+	old = m->value;
+	old_text = m->text;
+	m->value = json_incref(v);
+	m->text = copy;
+	m->len = len;
+	pthread_mutex_unlock(&m->lock);
+	json_decref(old);
+	free(old_text);
+	return v;
 }
 
 /* Clear `out` and fill its strings from `t`, copied into one new heap

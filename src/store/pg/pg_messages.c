@@ -364,19 +364,26 @@ static int each_row(PGresult *r, store_message_cb cb, void *ctx)
 	return stop;
 }
 
+/* The page queries as in SQLite (sqlite_messages.c): the cursor as a row
+ * comparison, which the (received_at, id) index answers as a range. */
+#define LIST_SELECT \
+	"SELECT " MESSAGE_COLUMNS " FROM messages m JOIN folders f ON f.id = m.folder_id WHERE "
+#define LIST_FOLDER "m.folder_id = $1"
+#define LIST_SELECTED "m.account_id = $1 AND f.selected"
+#define LIST_AFTER " AND (m.received_at, m.id) < ($2::bigint, $3::bigint)"
+#define LIST_NO_CURSOR " AND $2::bigint IS NOT NULL AND $3::bigint IS NOT NULL"
+#define LIST_ORDER " AND ($4::boolean OR NOT m.orphan) " \
+	"ORDER BY m.received_at DESC, m.id DESC LIMIT $5"
+
 int pg_list_messages(struct store *st, const struct store_message_query *q,
 		     store_message_cb cb, void *ctx, struct err *e)
 {
-	static const char one_folder[] =
-		"SELECT " MESSAGE_COLUMNS " FROM messages m JOIN folders f ON f.id = m.folder_id "
-		"WHERE m.folder_id = $1 AND ($2::bigint = 0 OR m.received_at < $2 OR "
-		"(m.received_at = $2 AND m.id < $3)) AND ($4::boolean OR NOT m.orphan) "
-		"ORDER BY m.received_at DESC, m.id DESC LIMIT $5";
-	static const char selected[] =
-		"SELECT " MESSAGE_COLUMNS " FROM messages m JOIN folders f ON f.id = m.folder_id "
-		"WHERE m.account_id = $1 AND f.selected AND ($2::bigint = 0 OR "
-		"m.received_at < $2 OR (m.received_at = $2 AND m.id < $3)) AND "
-		"($4::boolean OR NOT m.orphan) ORDER BY m.received_at DESC, m.id DESC LIMIT $5";
+	static const char *const sql[2][2] = {
+		{ LIST_SELECT LIST_SELECTED LIST_NO_CURSOR LIST_ORDER,
+		  LIST_SELECT LIST_SELECTED LIST_AFTER LIST_ORDER },
+		{ LIST_SELECT LIST_FOLDER LIST_NO_CURSOR LIST_ORDER,
+		  LIST_SELECT LIST_FOLDER LIST_AFTER LIST_ORDER },
+	};
 	struct pg_params p = { 0 };
 	PGresult *r;
 
@@ -385,7 +392,7 @@ int pg_list_messages(struct store *st, const struct store_message_query *q,
 	pgp_int(&p, q->before_id ? q->before_id : INT64_MAX);
 	pgp_bool(&p, q->include_orphans);
 	pgp_int(&p, (int64_t)(q->limit ? q->limit : 100));
-	if (!(r = pg_query(st, q->folder_id ? one_folder : selected, &p,
+	if (!(r = pg_query(st, sql[q->folder_id != 0][q->before_received != 0], &p,
 			   "listing messages", e)))
 		return -1;
 	return each_row(r, cb, ctx);

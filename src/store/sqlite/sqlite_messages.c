@@ -1050,20 +1050,28 @@ static int each_row(struct store *st, sqlite3_stmt *s, const char *what,
 	return rc < 0 ? -1 : 0;
 }
 
+/* The page queries: one folder or every selected one, from the newest
+ * or after a cursor. The cursor is a row-value comparison, which SQLite
+ * seeks to in the (received_at, id) index; spelt "received_at < ?2 OR
+ * (received_at = ?2 AND id < ?3)" behind "?2 = 0 OR" it walked the index
+ * from the newest message down to the cursor (130 ms 900,000 messages
+ * deep). Parameters: 1 folder or account, 2 and 3 the cursor, 4 orphans
+ * too, 5 the limit. */
+#define LIST_SELECT \
+	"SELECT " MESSAGE_COLUMNS " FROM messages m JOIN folders f ON f.id = m.folder_id WHERE "
+#define LIST_FOLDER "m.folder_id = ?1"
+#define LIST_SELECTED "m.account_id = ?1 AND f.selected = 1"
+#define LIST_AFTER " AND (m.received_at, m.id) < (?2, ?3)"
+#define LIST_ORDER " AND (?4 OR m.orphan = 0) ORDER BY m.received_at DESC, m.id DESC LIMIT ?5"
+
 int sqlite_list_messages(struct store *st, const struct store_message_query *q,
 			 store_message_cb cb, void *ctx, struct err *e)
 {
-	static const char one_folder[] =
-		"SELECT " MESSAGE_COLUMNS " FROM messages m JOIN folders f ON f.id = m.folder_id "
-		"WHERE m.folder_id = ?1 AND (?2 = 0 OR m.received_at < ?2 OR "
-		"(m.received_at = ?2 AND m.id < ?3)) AND (?4 OR m.orphan = 0) "
-		"ORDER BY m.received_at DESC, m.id DESC LIMIT ?5";
-	static const char selected[] =
-		"SELECT " MESSAGE_COLUMNS " FROM messages m JOIN folders f ON f.id = m.folder_id "
-		"WHERE m.account_id = ?1 AND f.selected = 1 AND (?2 = 0 OR m.received_at < ?2 OR "
-		"(m.received_at = ?2 AND m.id < ?3)) AND (?4 OR m.orphan = 0) "
-		"ORDER BY m.received_at DESC, m.id DESC LIMIT ?5";
-	sqlite3_stmt *s = sq_prepare(st, q->folder_id ? one_folder : selected, e);
+	static const char *const sql[2][2] = {
+		{ LIST_SELECT LIST_SELECTED LIST_ORDER, LIST_SELECT LIST_SELECTED LIST_AFTER LIST_ORDER },
+		{ LIST_SELECT LIST_FOLDER LIST_ORDER, LIST_SELECT LIST_FOLDER LIST_AFTER LIST_ORDER },
+	};
+	sqlite3_stmt *s = sq_prepare(st, sql[q->folder_id != 0][q->before_received != 0], e);
 
 	if (!s)
 		return -1;
