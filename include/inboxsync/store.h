@@ -821,7 +821,10 @@ struct store_message {
 struct store_message_query {
 	int64_t account_id;
 	int64_t folder_id;         /* 0 = all selected folders */
-	int64_t before_received;   /* 0 = no bound; keyset: (received, id) < (this, before_id) */
+	/* Keyset: (received, id) < (before_received, before_id); both 0 = no
+	 * bound, before_id 0 = no bound on the id (received at or before
+	 * before_received); (0, id) = the undated messages below that id. */
+	int64_t before_received;
 	int64_t before_id;
 	size_t limit;              /* 0 = 100 */
 	bool include_orphans;      /* default false */

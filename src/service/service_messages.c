@@ -66,8 +66,6 @@ int service_messages_list(const struct auth_env *env, const struct store_account
 	if (q->cursor && *q->cursor &&
 	    service_cursor_parse(q->cursor, &sq.before_received, &sq.before_id, e) < 0)
 		return -1;
-	if (sq.before_id && !sq.before_received)
-		sq.before_received = 1; /* (0, id): only undated messages are older */
 	sq.limit = p.limit + 1;
 	rc = store_list_messages(env->store, &sq, on_message, &p, e);
 	if (rc < 0)

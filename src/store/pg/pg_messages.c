@@ -392,7 +392,7 @@ int pg_list_messages(struct store *st, const struct store_message_query *q,
 	pgp_int(&p, q->before_id ? q->before_id : INT64_MAX);
 	pgp_bool(&p, q->include_orphans);
 	pgp_int(&p, (int64_t)(q->limit ? q->limit : 100));
-	if (!(r = pg_query(st, sql[q->folder_id != 0][q->before_received != 0], &p,
+	if (!(r = pg_query(st, sql[q->folder_id != 0][q->before_received != 0 || q->before_id != 0], &p,
 			   "listing messages", e)))
 		return -1;
 	return each_row(r, cb, ctx);

@@ -1071,7 +1071,7 @@ int sqlite_list_messages(struct store *st, const struct store_message_query *q,
 		{ LIST_SELECT LIST_SELECTED LIST_ORDER, LIST_SELECT LIST_SELECTED LIST_AFTER LIST_ORDER },
 		{ LIST_SELECT LIST_FOLDER LIST_ORDER, LIST_SELECT LIST_FOLDER LIST_AFTER LIST_ORDER },
 	};
-	sqlite3_stmt *s = sq_prepare(st, sql[q->folder_id != 0][q->before_received != 0], e);
+	sqlite3_stmt *s = sq_prepare(st, sql[q->folder_id != 0][q->before_received != 0 || q->before_id != 0], e);
 
 	if (!s)
 		return -1;
