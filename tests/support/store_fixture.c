@@ -146,3 +146,19 @@ void store_fixture_free(struct store_fixture *f)
 		fprintf(stderr, "store_fixture: could not remove %s\n", f->dir);
 	memset(f, 0, sizeof(*f));
 }
+
+int64_t store_fixture_folder(struct store *st, int64_t account, const char *remote,
+			     const char *path, enum mail_role role)
+{
+	struct store_folder_in in = { { remote, "", path, role, 10, 2 }, path };
+	struct store_folder out;
+	struct err e = { 0 };
+
+	if (store_put_folder(st, account, &in, NULL, &e) < 0 ||
+	    store_find_folder_by_remote(st, account, remote, &out, &e) != 1) {
+		fprintf(stderr, "store_fixture: folder %s: %s\n", path, e.msg);
+		return -1;
+	}
+	store_folder_clear(&out);
+	return out.id;
+}

@@ -10,6 +10,9 @@
 #ifndef INBOXSYNC_TEST_STORE_FIXTURE_H
 #define INBOXSYNC_TEST_STORE_FIXTURE_H
 
+#include <stdint.h>
+#include "inboxsync/store.h"
+
 struct store_fixture {
 	char dir[128];           /* a temporary directory (always made) */
 	char location[512];      /* what store_open takes */
@@ -19,6 +22,11 @@ struct store_fixture {
 /* Make the directory and an empty store location named after `tag`.
  * Returns 0, or -1 (printed) when the backend cannot be prepared. */
 int store_fixture_new(struct store_fixture *f, const char *tag);
+
+/* Add (or update) a folder of `account` and return its row id; -1 (printed)
+ * on error. */
+int64_t store_fixture_folder(struct store *st, int64_t account, const char *remote,
+			     const char *path, enum mail_role role);
 
 /* Drop the store and the directory. */
 void store_fixture_free(struct store_fixture *f);
