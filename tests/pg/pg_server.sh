@@ -72,7 +72,7 @@ launch() {
 }
 
 start() {
-	local dir=$1 bin password port rc
+	local dir=$1 bin password port rc low
 	[ -z "$(ls -A "$dir" 2>/dev/null)" ] || die "$dir is not empty"
 	bin=$(pg_bin)
 	mkdir -p "$dir"
@@ -84,8 +84,12 @@ start() {
 		--auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
 		--no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
 	rm -f "$dir/pwfile"
+	# Below the kernel's ephemeral range: a port there may be the local
+	# end of an outgoing connection, which makes the listen fail.
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+	[ "$low" -gt 21000 ] || low=32768
 	for _ in $(seq 1 20); do
-		port=$((20000 + RANDOM % 40000))
+		port=$((20000 + RANDOM % (low - 20000)))
 		rc=0
 		launch "$dir" "$port" || rc=$?
 		[ "$rc" -eq 0 ] && break

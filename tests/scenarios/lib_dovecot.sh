@@ -36,11 +36,15 @@ imap_cleanup() {
 trap imap_cleanup EXIT
 
 # free_port: a loopback port nothing answers on (Dovecot start is retried
-# should another process take it first).
+# should another process take it first), below the kernel's ephemeral
+# range: a port there may be the local end of some outgoing connection,
+# which no probe sees and which makes Dovecot's listen fail.
 free_port() {
-	local p
+	local p low
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+	[ "$low" -gt 21000 ] || low=32768
 	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((20000 + RANDOM % (low - 20000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
