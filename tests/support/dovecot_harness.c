@@ -40,19 +40,47 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* The lowest port of the kernel's ephemeral range (32768 if unknown). */
+static int ephemeral_low(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int low = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &low) != 1)
+			low = 0;
+		fclose(f);
+	}
+	return low > 21000 && low < 65536 ? low : 32768;
+}
+
+/* A loopback port free to bind now, below the ephemeral range: a port
+ * the kernel hands out (bind to 0) can become the local end of some
+ * outgoing connection before Dovecot listens on it. */
 static int free_port(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t alen = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+	static bool seeded;
+	int low = ephemeral_low();
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
+	if (!seeded) {
+		srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+		seeded = true;
+	}
+	for (int tries = 0; tries < 200; tries++) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int port = 20000 + (int)(random() % (low - 20000)), ok;
+
+		if (fd < 0)
+			return -1;
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_port = htons((uint16_t)port);
+		ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
 		close(fd);
-	return port;
+		if (ok)
+			return port;
+	}
+	return -1;
 }
 
 static bool port_open(int port)
