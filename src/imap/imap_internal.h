@@ -538,11 +538,19 @@ int smtp_fail(const struct imap_curl *p, int cc, struct err *e);
  * over completely but no final answer came (it may have been sent).
  * Errors: ERR_AUTH "smtp_auth" (refused login; SMTP AUTH disabled gives
  * the administrator's fix), ERR_PERMANENT "rejected" (recipient or
- * message refused, 5xx), ERR_TRANSIENT "network"/"smtp_tempfail". */
+ * message refused, 5xx), ERR_TRANSIENT "network"/"smtp_tempfail".
+ * `last_step` (may be NULL) runs when everything the transaction
+ * allocates is allocated, just before it starts; from there until it
+ * returns nothing is allocated through alloc.h, so running out of memory
+ * cannot cut the submission short. Its failure is returned as is. */
+struct smtp_last_step {
+	int (*run)(void *ctx, struct err *e);
+	void *ctx;
+};
 int smtp_submit(const char *host, int port, const char *ca_file, const char *user,
 		const char *token, const char *from, const char *const *rcpts,
-		size_t n, const char *mime, size_t len, bool *ambiguous,
-		struct err *e);
+		size_t n, const char *mime, size_t len,
+		const struct smtp_last_step *last_step, bool *ambiguous, struct err *e);
 
 /* ---- the driver object (imap_driver.c) ---------------------------------------- */
 
