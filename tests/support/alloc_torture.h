@@ -43,7 +43,8 @@ struct torture_run {
 /* Run `inboxsync ARGS...` (NULL-terminated) in a forked child with the
  * allocation hook set to `fail_at` (0 = off) and, when `crash_at` is not
  * NULL, INBOXSYNC_CRASH_AT. Its stdout goes to `out_path` (NULL: nowhere),
- * its stderr to a file of the test's directory. */
+ * its stderr to a file of the test's directory. A run still going after
+ * a minute is ended by SIGALRM (neither aborted nor completed). */
 struct torture_run torture_cli_run(unsigned long fail_at, const char *crash_at,
 				   const char *out_path, const char *const *args);
 /* Run ARGS to completion without failures; false (reported with the
