@@ -49,6 +49,7 @@
 #define IMAP_DEFAULT_MAX_MESSAGE ((size_t)64 << 20)   /* one raw message */
 #define IMAP_MAX_LINE ((size_t)8 << 20)               /* one line of an answer */
 #define IMAP_SMALL_RESPONSE ((size_t)1 << 20)         /* greeting, login, ... */
+#define IMAP_SEARCH_SLACK ((size_t)64 << 10)          /* a SEARCH answer beyond 11 B a message */
 #define IMAP_METADATA_LITERAL_MAX ((size_t)1 << 20)   /* header, preview text */
 #define IMAP_PREVIEW_BYTES 2048                        /* of the text, for the preview */
 #define IMAP_SCAN_BUCKETS 8                            /* flag-scan window per poll */
