@@ -45,29 +45,16 @@ static const char *const SYNC[] = { "sync", "work", "--until-complete", NULL };
 static int setup(bool with_inbox)
 {
 	static const struct dovecot_opts dv = { 0 };
-	char secret_path[192], graph[128], imap[64], smtp[64];
-	FILE *f;
+	char imap[64], smtp[64];
 
 	if (!(tmp = torture_dir_make()) || imap_fixture_start(&fx, &dv, NULL) < 0)
 		return -1;
-	snprintf(secret_path, sizeof(secret_path), "%s/secret", tmp);
-	if (!(f = fopen(secret_path, "w")))
-		return -1;
-	fprintf(f, "%s\n", fx.sim.client_secret);
-	fclose(f);
-	snprintf(graph, sizeof(graph), "%s/v1.0", fx.sim.url);
 	snprintf(imap, sizeof(imap), "127.0.0.1:%d", fx.dove.imap_port);
 	snprintf(smtp, sizeof(smtp), "127.0.0.1:%d", fx.dove.submission_port);
 	inbox_synced = with_inbox;
-	if (!torture_cli_ok("provider set", NULL, (const char *[]){ "provider", "set", "microsoft",
-			"--client-id", fx.sim.client_id, "--client-secret-file", secret_path,
-			"--login-url", fx.sim.url, "--graph-url", graph, "--transports",
-			"graph,imap", "--imap", imap, "--smtp", smtp, NULL }) ||
-	    !torture_cli_ok("account add", NULL, (const char *[]){ "account", "add", "work",
-			"--email", ADELE, "--transport", "imap", NULL }) ||
-	    torture_authorize(&fx.sim, "work", ADELE) < 0 ||
-	    !torture_cli_ok("folders fetch", NULL, (const char *[]){ "folders", "fetch", "work",
-			    NULL }) ||
+	if (torture_account(&fx.sim, "work", ADELE, (const char *[]){ "--transports",
+			    "graph,imap", "--imap", imap, "--smtp", smtp, NULL },
+			    (const char *[]){ "--transport", "imap", NULL }) < 0 ||
 	    !torture_cli_ok("folders select", NULL, (const char *[]){ "folders", "select",
 			    "work", "Sent", NULL }) ||
 	    (!with_inbox && !torture_cli_ok("folders unselect", NULL, (const char *[]){ "folders",
@@ -212,36 +199,23 @@ static void clean_up(void *ctx)
 
 /* ---- the scenario -------------------------------------------------------------- */
 
-/* The id of a message Bob sent Adele, synced into her Inbox: what the
- * rich send replies to. */
-static char *message_to_reply_to(void)
+/* Bob's question in Adele's Inbox (torture_scenario.deliver_question). */
+static int deliver_question(void *ctx)
 {
 	static const char question[] =
 		"From: Bob <" BOB ">\r\nTo: <" ADELE ">\r\nSubject: numbers?\r\n"
 		"Message-ID: <question@contoso.com>\r\nDate: Tue, 01 Dec 2026 09:00:00 +0000\r\n"
 		"\r\nWhere are they?\r\n";
 	struct imap_client *c = imap_fixture_other(&fx);
-	json_t *local, *it;
-	char *id = NULL;
-	size_t i;
 
+	(void)ctx;
 	if (!c || imap_client_append(c, "INBOX", question, sizeof(question) - 1, false, false,
 				     NULL) < 0) {
 		torture_fail("delivering Bob's question failed");
-		return NULL;
+		return -1;
 	}
 	extra_inbox = 1;
-	if (!torture_cli_ok("sync for the question", NULL, SYNC) ||
-	    !(local = torture_cli_json("messages list", (const char *[]){ "--json", "messages",
-				       "list", "work", "--folder", "INBOX", NULL })))
-		return NULL;
-	json_array_foreach(local, i, it)
-		if (torture_str_is(it, "subject", "numbers?"))
-			id = xstrdup(json_string_value(json_object_get(it, "id")));
-	json_decref(local);
-	if (!id)
-		torture_fail("Bob's question did not sync");
-	return id;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -249,36 +223,16 @@ int main(int argc, char **argv)
 	bool slow = argc > 1 && strcmp(argv[1], "--slow") == 0;
 	struct torture_scenario sc = {
 		.account = "work", .to = "Bob <" BOB ">", .cc = NESTOR,
-		.sent_folder = "Sent", .folders = slow ? SENT_AND_INBOX : SENT_ONLY,
-		.check_server = check_server, .clean_up = clean_up,
+		.sent_folder = "Sent", .inbox_folder = "INBOX",
+		.folders = slow ? SENT_AND_INBOX : SENT_ONLY, .check_server = check_server,
+		.clean_up = clean_up, .deliver_question = deliver_question,
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	if (setup(slow) < 0) {
+	if (setup(slow) < 0)
 		torture_fail("setting up the IMAP account against Dovecot and m365sim");
-	} else {
-		torture_send(&sc, false, NULL, NULL);
-		torture_sync(&sc, false);
-		if (slow) {
-			char attach[192], *reply_to;
-			FILE *f;
-
-			snprintf(attach, sizeof(attach), "%s/numbers.csv", tmp);
-			f = fopen(attach, "w");
-			fputs("quarter,revenue\nQ1,100\nQ2,120\n", f);
-			fclose(f);
-			torture_sync(&sc, true);
-			if ((reply_to = message_to_reply_to()))
-				torture_send(&sc, true, attach, reply_to);
-			free(reply_to);
-		}
-	}
+	else
+		torture_run(&sc, slow);
 	imap_fixture_stop(&fx);
-	torture_dir_remove();
-	if (torture_failures) {
-		fprintf(stderr, "%d failure(s)\n", torture_failures);
-		return 1;
-	}
-	puts("all passed");
-	return 0;
+	return torture_finish();
 }

@@ -38,25 +38,11 @@ static const char *const SYNC[] = { "sync", "work", "--until-complete", NULL };
 
 static int setup(bool with_inbox)
 {
-	char secret_path[192], graph[128];
-	FILE *f;
+	static const char *const none[] = { NULL };
 
-	if (!(tmp = torture_dir_make()) || sim_start(&sim, (const char *[]){ "--messages", "0", NULL }) < 0)
-		return -1;
-	snprintf(secret_path, sizeof(secret_path), "%s/secret", tmp);
-	if (!(f = fopen(secret_path, "w")))
-		return -1;
-	fprintf(f, "%s\n", sim.client_secret);
-	fclose(f);
-	snprintf(graph, sizeof(graph), "%s/v1.0", sim.url);
-	if (!torture_cli_ok("provider set", NULL, (const char *[]){ "provider", "set", "microsoft",
-			"--client-id", sim.client_id, "--client-secret-file", secret_path,
-			"--login-url", sim.url, "--graph-url", graph, NULL }) ||
-	    !torture_cli_ok("account add", NULL, (const char *[]){ "account", "add", "work",
-			"--email", ADELE, NULL }) ||
-	    torture_authorize(&sim, "work", ADELE) < 0 ||
-	    !torture_cli_ok("folders fetch", NULL, (const char *[]){ "folders", "fetch", "work",
-			    NULL }) ||
+	if (!(tmp = torture_dir_make()) ||
+	    sim_start(&sim, (const char *[]){ "--messages", "0", NULL }) < 0 ||
+	    torture_account(&sim, "work", ADELE, none, none) < 0 ||
 	    (!(inbox_synced = with_inbox) &&
 	     !torture_cli_ok("folders unselect", NULL, (const char *[]){ "folders", "unselect",
 			     "work", "Inbox", NULL })) ||
@@ -172,33 +158,22 @@ static void clean_up(void *ctx)
 
 /* ---- the scenario -------------------------------------------------------------- */
 
-/* The server id of a message Bob sent Adele, synced into her Inbox: what
- * the rich send replies to. */
-static char *message_to_reply_to(void)
+/* Bob's question in Adele's Inbox (torture_scenario.deliver_question). */
+static int deliver_question(void *ctx)
 {
 	const char *question = "{\"folder\":\"Inbox\",\"from\":\"" BOB "\","
 			       "\"subject\":\"numbers?\",\"body\":\"Where are they?\"}";
 	struct sim_http h;
-	json_t *local, *it;
-	char *id = NULL;
-	size_t i;
+	int rc;
 
-	if (sim_admin(&sim, "POST", "/_sim/mailboxes/" ADELE "/messages", question, &h) < 0 ||
-	    h.status >= 300)
+	(void)ctx;
+	rc = sim_admin(&sim, "POST", "/_sim/mailboxes/" ADELE "/messages", question, &h) < 0 ||
+	     h.status >= 300 ? -1 : 0;
+	if (rc < 0)
 		torture_fail("delivering Bob's question: status %ld: %s", h.status, h.body);
 	sim_http_free(&h);
 	extra_adele = 1;
-	if (!torture_cli_ok("sync for the question", NULL, SYNC) ||
-	    !(local = torture_cli_json("messages list", (const char *[]){ "--json", "messages",
-				       "list", "work", "--folder", "Inbox", NULL })))
-		return NULL;
-	json_array_foreach(local, i, it)
-		if (torture_str_is(it, "subject", "numbers?"))
-			id = xstrdup(json_string_value(json_object_get(it, "id")));
-	json_decref(local);
-	if (!id)
-		torture_fail("Bob's question did not sync");
-	return id;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -206,38 +181,18 @@ int main(int argc, char **argv)
 	bool slow = argc > 1 && strcmp(argv[1], "--slow") == 0;
 	struct torture_scenario sc = {
 		.account = "work", .to = "Bob <" BOB ">", .cc = "nestor@contoso.com",
-		.sent_folder = "Sent Items", .folders = slow ? SENT_AND_INBOX : SENT_ONLY,
-		.check_server = check_server, .clean_up = clean_up, .ctx = &this_round,
+		.sent_folder = "Sent Items", .inbox_folder = "Inbox",
+		.folders = slow ? SENT_AND_INBOX : SENT_ONLY, .check_server = check_server,
+		.clean_up = clean_up, .deliver_question = deliver_question, .ctx = &this_round,
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	if (setup(slow) < 0) {
+	if (setup(slow) < 0)
 		torture_fail("setting up the account against m365sim");
-	} else {
-		torture_send(&sc, false, NULL, NULL);
-		torture_sync(&sc, false);
-		if (slow) {
-			char attach[192], *reply_to;
-			FILE *f;
-
-			snprintf(attach, sizeof(attach), "%s/numbers.csv", tmp);
-			f = fopen(attach, "w");
-			fputs("quarter,revenue\nQ1,100\nQ2,120\n", f);
-			fclose(f);
-			torture_sync(&sc, true);
-			if ((reply_to = message_to_reply_to()))
-				torture_send(&sc, true, attach, reply_to);
-			free(reply_to);
-		}
-	}
+	else
+		torture_run(&sc, slow);
 	if (sim.pid > 0 && sim_stop(&sim) != 0)
 		torture_fail("m365sim did not stop cleanly");
 	json_decref(sim.info);
-	torture_dir_remove();
-	if (torture_failures) {
-		fprintf(stderr, "%d failure(s)\n", torture_failures);
-		return 1;
-	}
-	puts("all passed");
-	return 0;
+	return torture_finish();
 }

@@ -28,8 +28,9 @@ void torture_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * durable commits then cost no disk flushes) with the data dir in it,
  * and point INBOXSYNC_HOME there. Returns it, or NULL. */
 const char *torture_dir_make(void);
-/* Remove it (reported when that fails). */
-void torture_dir_remove(void);
+/* The end of the test: the directory removed, the failures counted out.
+ * Returns main's exit code (0 when none failed). */
+int torture_finish(void);
 
 /* How a child run ended. */
 struct torture_run {
@@ -58,6 +59,14 @@ json_t *torture_cli_json(const char *what, const char *const *args);
  * would. Returns 0, or -1 (reported). */
 int torture_authorize(struct sim_harness *sim, const char *account, const char *email);
 
+/* The scenario's account `account` of `email` against m365sim (`sim`):
+ * `provider set microsoft` with its client (the secret in a file) and
+ * `provider_args`, `account add` with `account_args` (both
+ * NULL-terminated, may be empty), authorized, its folders fetched.
+ * Returns 0, or -1 (reported). */
+int torture_account(struct sim_harness *sim, const char *account, const char *email,
+		    const char *const *provider_args, const char *const *account_args);
+
 /* Is o[key] the string `want`? */
 bool torture_str_is(json_t *o, const char *key, const char *want);
 /* Entries of `arr` whose `key` is `value`; the first in *first (may be NULL). */
@@ -73,6 +82,7 @@ struct torture_scenario {
 	const char *account;             /* the account's name */
 	const char *to, *cc;             /* recipients of every send, of a rich one */
 	const char *sent_folder;         /* the local name of Sent ("Sent Items") */
+	const char *inbox_folder;        /* the local name of the Inbox */
 	const char *const *folders;      /* the synced folders (NULL-terminated) */
 	/* The server's side: the message with Message-ID `imid` was sent
 	 * exactly once (reported with torture_fail otherwise). Returns the
@@ -85,8 +95,18 @@ struct torture_scenario {
 	 * next sync removes the local ones), so that each round sees only
 	 * its own message. The outbox entry is removed already. */
 	void (*clean_up)(void *ctx);
+	/* Put a message from Bob with the subject "numbers?" into the
+	 * sender's Inbox (what the rich send replies to). Returns 0, or -1
+	 * (reported). */
+	int (*deliver_question)(void *ctx);
 	void *ctx;
 };
+
+/* The whole scenario: torture_send, then torture_sync; with `slow` also
+ * torture_sync after a completed send and a rich send (an attachment
+ * written into the test's directory) replying to the question, once it
+ * is delivered and synced. */
+void torture_run(const struct torture_scenario *sc, bool slow);
 
 /* Abort `send` at its 1st, 2nd, ... allocation until a run completes;
  * after each abort a sync, the same send again (same idempotency key), a
