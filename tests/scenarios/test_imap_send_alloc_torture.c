@@ -229,6 +229,9 @@ int main(int argc, char **argv)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
+	/* nothing here waits (no throttling, no sent copy lagging): a run
+	 * still going after two minutes is stuck */
+	torture_run_timeout(120);
 	if (setup(slow) < 0)
 		torture_fail("setting up the IMAP account against Dovecot and m365sim");
 	else

@@ -45,9 +45,16 @@ struct torture_run {
  * allocation hook set to `fail_at` (0 = off) and, when `crash_at` is not
  * NULL, INBOXSYNC_CRASH_AT. Its stdout goes to `out_path` (NULL: nowhere),
  * its stderr to a file of the test's directory. A run still going after
- * a minute is ended by SIGALRM (neither aborted nor completed). */
+ * the time set with torture_run_timeout is ended by SIGALRM (neither
+ * aborted nor completed). */
 struct torture_run torture_cli_run(unsigned long fail_at, const char *crash_at,
 				   const char *out_path, const char *const *args);
+/* End each run after `seconds` (0, the default: no limit), so that a run
+ * waiting for good (a send whose outcome is never known) fails the test
+ * instead of stalling it. Not for Graph, whose runs may rightly wait
+ * minutes (Retry-After from a throttled mailbox). */
+void torture_run_timeout(unsigned seconds);
+
 /* Run ARGS to completion without failures; false (reported with the
  * child's stderr) unless it exits 0. */
 bool torture_cli_ok(const char *what, const char *out_path, const char *const *args);
