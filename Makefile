@@ -88,7 +88,8 @@ analyze: deps
 # together) and one scenario (`make valgrind` runs five).
 CI_FUZZ_SECONDS ?= 8
 CI_ANALYZERS ?= cppcheck
-CI_VALGRIND_SKIP ?= test_sim_render test_sim_scale test_send_alloc_torture
+CI_VALGRIND_SKIP ?= test_sim_render test_sim_scale test_send_alloc_torture \
+	test_imap_send_alloc_torture
 CI_VALGRIND_SCENARIOS ?= test_hostile_text
 
 analyze-ci:

@@ -18,10 +18,11 @@ build=$(realpath -m "${BUILD:-$root/build}") # absolute: the tests run from buil
 logs=$build/valgrind
 read -r -a scenarios <<<"${VALGRIND_SCENARIOS:-test_sync_bootstrap test_sync_delta \
 	test_send_compose test_token_lifecycle test_hostile_text}"
-# test_send_alloc_torture forks two thousand runs of the command line that
-# abort or converge; the paths they take are those of the scenarios above,
-# and under memcheck it would take most of an hour.
-read -r -a skip <<<"${VALGRIND_SKIP:-test_send_alloc_torture}"
+# test_send_alloc_torture and test_imap_send_alloc_torture fork thousands
+# of runs of the command line that abort or converge; the paths they take
+# are those of the scenarios above (and of test_imap_send), and under
+# memcheck each would take most of an hour.
+read -r -a skip <<<"${VALGRIND_SKIP:-test_send_alloc_torture test_imap_send_alloc_torture}"
 
 command -v valgrind >/dev/null 2>&1 ||
 	{ echo "valgrind: not installed (bash scripts/install-deps.sh)" >&2; exit 1; }

@@ -27,6 +27,11 @@ void buf_init(struct buf *b, size_t limit);
  * `e` when the result would exceed the limit (the buffer is unchanged). */
 int buf_append(struct buf *b, const void *p, size_t n, struct err *e);
 
+/* Allocate now what appends of `n` more bytes need, so that they allocate
+ * nothing (a step that must not be cut short by running out of memory).
+ * Errors as buf_append. */
+int buf_reserve(struct buf *b, size_t n, struct err *e);
+
 /* Append a NUL-terminated string. Same errors as buf_append. */
 int buf_puts(struct buf *b, const char *s, struct err *e);
 

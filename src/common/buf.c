@@ -48,6 +48,11 @@ int buf_append(struct buf *b, const void *p, size_t n, struct err *e)
 	return 0;
 }
 
+int buf_reserve(struct buf *b, size_t n, struct err *e)
+{
+	return buf_grow(b, n, e);
+}
+
 int buf_puts(struct buf *b, const char *s, struct err *e)
 {
 	return buf_append(b, s, strlen(s), e);

@@ -527,6 +527,25 @@ static int by_value(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The most a SEARCH answer of the selected mailbox may take: a UID (ten
+ * digits and a space) for each message it holds (as the server last said),
+ * room for some that arrive meanwhile, and never more than one line of an
+ * answer. libetpan keeps every number of the answer in two allocations (a
+ * list cell and the number): "* SEARCH 1 1 1 ..." costs 33 times its
+ * bytes, so this bound, not the response cap, is what keeps a hostile
+ * answer's memory in check (8 MiB of it cost 263 MiB; 64 MiB, the
+ * response cap, would have cost 2 GiB). */
+static size_t search_cap(const struct imap_session *s)
+{
+	const struct mailimap_selection_info *sel = s->imap ? s->imap->imap_selection_info : NULL;
+	size_t exists = sel && sel->sel_exists > s->exists ? sel->sel_exists : s->exists;
+	size_t cap = IMAP_SEARCH_SLACK + exists * 11;
+
+	if (cap > IMAP_MAX_LINE)
+		cap = IMAP_MAX_LINE;
+	return cap < s->acct->max_response ? cap : s->acct->max_response;
+}
+
 int imap_search(struct imap_session *s, struct mailimap_search_key *key,
 		uint32_t **uids, size_t *n, struct err *e)
 {
@@ -536,7 +555,7 @@ int imap_search(struct imap_session *s, struct mailimap_search_key *key,
 
 	*uids = NULL;
 	*n = 0;
-	imap_session_limits(s, IMAP_METADATA_LITERAL_MAX, 0);
+	imap_session_limits(s, IMAP_METADATA_LITERAL_MAX, search_cap(s));
 	r = mailimap_uid_search(s->imap, NULL, key, &result);
 	mailimap_search_key_free(key);
 	if (r != MAILIMAP_NO_ERROR)

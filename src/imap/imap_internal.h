@@ -49,6 +49,7 @@
 #define IMAP_DEFAULT_MAX_MESSAGE ((size_t)64 << 20)   /* one raw message */
 #define IMAP_MAX_LINE ((size_t)8 << 20)               /* one line of an answer */
 #define IMAP_SMALL_RESPONSE ((size_t)1 << 20)         /* greeting, login, ... */
+#define IMAP_SEARCH_SLACK ((size_t)64 << 10)          /* a SEARCH answer beyond 11 B a message */
 #define IMAP_METADATA_LITERAL_MAX ((size_t)1 << 20)   /* header, preview text */
 #define IMAP_PREVIEW_BYTES 2048                        /* of the text, for the preview */
 #define IMAP_SCAN_BUCKETS 8                            /* flag-scan window per poll */
@@ -538,11 +539,19 @@ int smtp_fail(const struct imap_curl *p, int cc, struct err *e);
  * over completely but no final answer came (it may have been sent).
  * Errors: ERR_AUTH "smtp_auth" (refused login; SMTP AUTH disabled gives
  * the administrator's fix), ERR_PERMANENT "rejected" (recipient or
- * message refused, 5xx), ERR_TRANSIENT "network"/"smtp_tempfail". */
+ * message refused, 5xx), ERR_TRANSIENT "network"/"smtp_tempfail".
+ * `last_step` (may be NULL) runs when everything the transaction
+ * allocates is allocated, just before it starts; from there until it
+ * returns nothing is allocated through alloc.h, so running out of memory
+ * cannot cut the submission short. Its failure is returned as is. */
+struct smtp_last_step {
+	int (*run)(void *ctx, struct err *e);
+	void *ctx;
+};
 int smtp_submit(const char *host, int port, const char *ca_file, const char *user,
 		const char *token, const char *from, const char *const *rcpts,
-		size_t n, const char *mime, size_t len, bool *ambiguous,
-		struct err *e);
+		size_t n, const char *mime, size_t len,
+		const struct smtp_last_step *last_step, bool *ambiguous, struct err *e);
 
 /* ---- the driver object (imap_driver.c) ---------------------------------------- */
 

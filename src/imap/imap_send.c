@@ -7,8 +7,13 @@
  *                 on "not a draft any more" means "submitted or being
  *                 submitted"), submit over SMTP, then file the Sent copy
  *                 once (APPEND, unless the server files its own, as
- *                 Exchange Online does). A submission that certainly did
- *                 not happen puts the draft back;
+ *                 Exchange Online does). The draft goes as the last step
+ *                 before the SMTP transaction, when all it allocates is
+ *                 allocated, and the Sent copy follows without allocating
+ *                 on the way: running out of memory leaves the draft (not
+ *                 sent) or the Sent copy (sent), never neither. A
+ *                 submission that certainly did not happen puts the
+ *                 draft back;
  *   test_send     an SMTP login that stops before MAIL FROM.
  * A refused SMTP login is tried once more with a fresh token.
  */
@@ -147,6 +152,7 @@ struct submission {
 	const struct mime_envelope *env;
 	const char *data;
 	size_t len;
+	const struct smtp_last_step *last_step;
 	bool ambiguous;
 };
 
@@ -156,16 +162,18 @@ static int submit_with(struct imap_driver *g, const char *token, void *ctx, stru
 
 	return smtp_submit(g->smtp_host, g->smtp_port, g->ca_file, g->user, token, g->user,
 			   (const char *const *)sub->env->rcpts, sub->env->n_rcpts, sub->data,
-			   sub->len, &sub->ambiguous, e);
+			   sub->len, sub->last_step, &sub->ambiguous, e);
 }
 
-/* Submit (the copy without Bcc when there is one). */
+/* Submit (the copy without Bcc when there is one), running `last_step`
+ * just before the transaction. */
 static int submit(struct imap_driver *g, const struct mime_envelope *env,
-		  const char *mime, size_t len, bool *ambiguous, struct err *e)
+		  const char *mime, size_t len, const struct smtp_last_step *last_step,
+		  bool *ambiguous, struct err *e)
 {
 	struct submission sub = {
 		env, env->without_bcc ? env->without_bcc : mime,
-		env->without_bcc ? env->without_bcc_len : len, false,
+		env->without_bcc ? env->without_bcc_len : len, last_step, false,
 	};
 	int rc = with_token(g, submit_with, &sub, e);
 
@@ -202,21 +210,40 @@ static int remove_draft(struct imap_driver *g, const char *mailbox, uint32_t uid
 	return 0;
 }
 
-/* After a submission: the Sent copy, once, unless the server files it. */
-static void file_sent_copy(struct imap_driver *g, const char *mime, size_t len,
-			   const char *imid)
+/* The draft removed as the submission's last step (smtp_last_step), once
+ * however often the login is tried. */
+struct draft_removal {
+	struct imap_driver *g;
+	const char *mailbox;
+	uint32_t uid;
+	bool removed;
+};
+
+static int remove_draft_step(void *ctx, struct err *e)
 {
-	const struct imap_folder *sent;
+	struct draft_removal *r = ctx;
+
+	if (r->removed)
+		return 0;
+	if (remove_draft(r->g, r->mailbox, r->uid, e) < 0)
+		return -1;
+	r->removed = true;
+	return 0;
+}
+
+/* After a submission: the Sent copy in `sent`, unless the server files
+ * it. Sent did not hold it before the submission (send_draft looked), so
+ * it is APPENDed straight away: until it is there nothing on the server
+ * says the message went, so nothing may be allocated first. */
+static void file_sent_copy(struct imap_driver *g, const char *sent, const char *mime,
+			   size_t len, const char *imid)
+{
 	uint32_t validity, uid;
 	struct err e;
-	int there;
 
 	if (g->sent_copy == IMAP_SENT_COPY_SERVER)
 		return;
-	if (!(sent = folder_for(g, MAIL_ROLE_SENT, &e)) ||
-	    (there = in_sent(g, sent->name, imid, &e)) < 0 ||
-	    (!there && append_message(g, sent->name, mime, len, IMAP_FLAG_SEEN, imid,
-				      &validity, &uid, &e) < 0))
+	if (append_message(g, sent, mime, len, IMAP_FLAG_SEEN, imid, &validity, &uid, &e) < 0)
 		/* the message went out: that is what counts; the copy is only
 		 * missing from Sent */
 		log_warn("imap", "sent %s, but filing its copy in Sent failed: %s", imid, e.msg);
@@ -229,6 +256,8 @@ int imap_op_send_draft(struct driver *d, const char *draft_id, struct err *e)
 	char *mailbox = NULL;
 	uint32_t validity, uid, v2, u2;
 	struct mime_envelope env = { 0 };
+	struct draft_removal removal = { g, NULL, 0, false };
+	struct smtp_last_step last_step = { remove_draft_step, &removal };
 	struct buf raw;
 	bool found = false, ambiguous;
 	int rc = -1, there;
@@ -257,25 +286,27 @@ int imap_op_send_draft(struct driver *d, const char *draft_id, struct err *e)
 	there = in_sent(g, sent->name, env.message_id, e);
 	if (there < 0)
 		goto out;
-	if (there || remove_draft(g, mailbox, uid, e) < 0) {
+	if (there) {
 		/* already sent by an earlier attempt: only the draft is left over */
-		if (there && remove_draft(g, mailbox, uid, e) < 0)
+		if (remove_draft(g, mailbox, uid, e) < 0)
 			log_warn("imap", "%s was sent before; its draft stays: %s",
 				 env.message_id, e->msg);
-		rc = there ? 0 : -1;
+		rc = 0;
 		goto out;
 	}
-	if (submit(g, &env, raw.data, raw.len, &ambiguous, e) < 0) {
+	removal.mailbox = mailbox;
+	removal.uid = uid;
+	if (submit(g, &env, raw.data, raw.len, &last_step, &ambiguous, e) < 0) {
 		struct err pe;
 
-		if (!ambiguous && append_message(g, mailbox, raw.data, raw.len,
+		if (removal.removed && !ambiguous && append_message(g, mailbox, raw.data, raw.len,
 						 IMAP_FLAG_DRAFT | IMAP_FLAG_SEEN, env.message_id,
 						 &v2, &u2, &pe) < 0)
 			log_warn("imap", "%s was not sent and its draft could not be put "
 				 "back: %s", env.message_id, pe.msg);
 		goto out;
 	}
-	file_sent_copy(g, raw.data, raw.len, env.message_id);
+	file_sent_copy(g, sent->name, raw.data, raw.len, env.message_id);
 	rc = 0;
 out:
 	mime_envelope_free(&env);

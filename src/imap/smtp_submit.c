@@ -49,8 +49,8 @@ static int refused(const struct imap_curl *p, long code, struct err *e)
 
 int smtp_submit(const char *host, int port, const char *ca_file, const char *user,
 		const char *token, const char *from, const char *const *rcpts,
-		size_t n, const char *mime, size_t len, bool *ambiguous,
-		struct err *e)
+		size_t n, const char *mime, size_t len,
+		const struct smtp_last_step *last_step, bool *ambiguous, struct err *e)
 {
 	struct imap_curl_target t = { "SMTP", "smtp", "smtps", SMTP_PORT_IMPLICIT_TLS,
 				      host, port, ca_file, SUBMIT_TIMEOUT_MS };
@@ -86,6 +86,11 @@ int smtp_submit(const char *host, int port, const char *ca_file, const char *use
 		err_set(e, ERR_BUG, "imap_setup", "libcurl refused %d SMTP option(s)", bad);
 		goto out;
 	}
+	/* the server's lines go into room taken now (on_debug starts over
+	 * when it is full): the exchange allocates nothing of ours */
+	if (buf_reserve(&p.server_lines, p.server_lines.limit, e) < 0 ||
+	    (last_step && last_step->run(last_step->ctx, e) < 0))
+		goto out;
 	cc = curl_easy_perform(p.easy);
 	curl_easy_getinfo(p.easy, CURLINFO_RESPONSE_CODE, &code);
 	if (cc == CURLE_OK) {

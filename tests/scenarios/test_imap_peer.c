@@ -4,7 +4,9 @@
  * and a dropped session, never in a crash, unbounded memory or a hang;
  * the next call works again once the server behaves. A literal announced
  * over any cap and an endless line are refused before libetpan allocates
- * for them; an answer over the response cap is refused; silence is a
+ * for them; an answer over the response cap is refused, and a SEARCH
+ * answer over what the mailbox's size allows (libetpan's numbers cost 33
+ * times their bytes) well before it; silence is a
  * timeout; a BYE saying the token expired makes the next login use a
  * fresh token (the source is told which one was refused).
  */
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/resource.h>
 #include "inboxsync/alloc.h"
 #include "inboxsync/driver.h"
 #include "inboxsync/imap.h"
@@ -39,12 +42,11 @@ static int token_source(void *ctx, const char *resource, const char *rejected,
 	return 0;
 }
 
-/* A new driver on the peer (nothing connected yet). */
-static int open_driver(void)
+/* A new driver on the peer (nothing connected yet) whose answers may take
+ * `max_response` bytes (0: the default, 64 MiB). */
+static int open_driver_with(size_t max_response)
 {
-	static const struct imap_driver_opts o = {
-		.io_timeout_ms = 700, .max_response = (size_t)1 << 20,
-	};
+	const struct imap_driver_opts o = { .io_timeout_ms = 700, .max_response = max_response };
 	char server[64];
 	struct driver_endpoint ep = {
 		.imap_server = server, .smtp_server = "127.0.0.1:1",
@@ -55,6 +57,11 @@ static int open_driver(void)
 	driver_free(drv);
 	snprintf(server, sizeof(server), "127.0.0.1:%d", imap_peer_port(peer));
 	return imap_driver_open_with(&ep, &o, &drv, &e);
+}
+
+static int open_driver(void)
+{
+	return open_driver_with((size_t)1 << 20);
 }
 
 static int setup(void **state)
@@ -98,6 +105,51 @@ static void expect_failure(enum imap_peer_fault f, enum err_class class, const c
 	/* the server behaves again: so does the driver */
 	imap_peer_set_fault(peer, IMAP_PEER_OK);
 	assert_int_equal(first_page(&e), 0);
+}
+
+static long peak_rss_mib(void)
+{
+	struct rusage u;
+
+	getrusage(RUSAGE_SELF, &u);
+	return u.ru_maxrss / 1024;
+}
+
+static int on_found(void *ctx, const char *id, const struct driver_state *s)
+{
+	(void)id;
+	(void)s;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Runs first: the process's peak memory is still that of its start. */
+static void test_search_answer_is_bounded_by_the_mailbox(void **state)
+{
+	long before;
+	struct err e = { 0 };
+	int found = 0;
+
+	(void)state;
+	/* the default response cap (64 MiB): only the SEARCH bound stops it */
+	assert_int_equal(open_driver_with(0), 0);
+	before = peak_rss_mib();
+	imap_peer_set_fault(peer, IMAP_PEER_LARGE_SEARCH);
+	assert_int_equal(driver_find_by_message_id(drv, "<x@test.example>", on_found, &found,
+						   &e), -1);
+	assert_int_equal(e.class, ERR_TRANSIENT);
+	assert_true(err_is(&e, "bad_response"));
+	assert_int_equal(found, 0);
+	/* 4 MiB of "1 1 1 ..." parsed would take libetpan about 130 MiB; on
+	 * a three-message mailbox the answer is refused after 64 KiB */
+	if (peak_rss_mib() - before >= 16)
+		fail_msg("a hostile SEARCH answer took the peak from %ld to %ld MiB", before,
+			 peak_rss_mib());
+	imap_peer_set_fault(peer, IMAP_PEER_OK);
+	assert_int_equal(driver_find_by_message_id(drv, "<x@test.example>", on_found, &found,
+						   &e), 0);
+	assert_int_equal(found, 0);
+	assert_int_equal(open_driver(), 0);
 }
 
 static void test_a_sane_peer_works(void **state)
@@ -194,6 +246,7 @@ static void test_bye_token_expired_logs_in_with_a_fresh_token(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_search_answer_is_bounded_by_the_mailbox),
 		cmocka_unit_test(test_a_sane_peer_works),
 		cmocka_unit_test(test_malformed_answer_is_transient),
 		cmocka_unit_test(test_truncated_answer_is_a_lost_connection),

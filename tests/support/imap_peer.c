@@ -176,6 +176,23 @@ static int fetch_answer(struct conn *c, const char *tag, enum imap_peer_fault f)
 	return say(c, "%s OK FETCH done\r\n", tag);
 }
 
+static int search_answer(struct conn *c, const char *tag, enum imap_peer_fault f)
+{
+	if (f == IMAP_PEER_LARGE_SEARCH) {
+		static char ones[65536];
+
+		for (size_t i = 0; i < sizeof(ones); i += 2)
+			memcpy(ones + i, " 1", 2);
+		if (say(c, "* SEARCH") < 0)
+			return -1;
+		for (int i = 0; i < 64; i++)
+			if (send_all(c, ones, sizeof(ones)) < 0)
+				return -1;
+		return say(c, "\r\n%s OK SEARCH done\r\n", tag);
+	}
+	return say(c, "* SEARCH\r\n%s OK SEARCH done\r\n", tag);
+}
+
 static int examine_answer(struct conn *c, const char *tag, enum imap_peer_fault f)
 {
 	if (f == IMAP_PEER_SILENT) {
@@ -223,6 +240,10 @@ static void serve(struct conn *c)
 			rc = examine_answer(c, tag, f);
 		else if (strcasecmp(cmd, "FETCH") == 0)
 			rc = fetch_answer(c, tag, f);
+		else if (strcasecmp(cmd, "SEARCH") == 0)
+			rc = search_answer(c, tag, f);
+		else if (strcasecmp(cmd, "LIST") == 0)
+			rc = say(c, "* LIST () \"/\" INBOX\r\n%s OK done\r\n", tag);
 		else if (strcasecmp(cmd, "LOGOUT") == 0) {
 			say(c, "* BYE bye\r\n%s OK done\r\n", tag);
 			break;

@@ -2,7 +2,8 @@
  * imap_peer.h — a small misbehaving IMAP server on 127.0.0.1 for tests,
  * in a thread of the test: it greets, takes CAPABILITY and AUTHENTICATE
  * XOAUTH2 (recording the tokens it was given), answers EXAMINE/SELECT of
- * a three-message INBOX and FETCH, and misbehaves on cue where the driver
+ * a three-message INBOX (the only folder LIST shows), FETCH and SEARCH
+ * (none found), and misbehaves on cue where the driver
  * must stay safe: malformed or truncated answers, a literal announced
  * far over any cap, a line that never ends, an answer over the size cap,
  * silence, a dropped connection, a BYE saying the token expired. One
@@ -26,6 +27,7 @@ enum imap_peer_fault {
 	IMAP_PEER_BYE_TOKEN,         /* EXAMINE on the first connection: BYE
 					"Session invalidated - AccessTokenExpired" */
 	IMAP_PEER_REFUSE_LOGIN,      /* AUTHENTICATE: NO [AUTHENTICATIONFAILED] */
+	IMAP_PEER_LARGE_SEARCH,      /* SEARCH: 4 MiB of "1 1 1 ..." in one line */
 };
 
 struct imap_peer;

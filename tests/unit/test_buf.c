@@ -1,7 +1,8 @@
 /*
  * test_buf.c — the size-capped buffer (buf.c): growth, the cap at and past
- * the limit (a refused append leaves the buffer as it was), reset, detach
- * and printf.
+ * the limit (a refused append leaves the buffer as it was), reserving
+ * room that later appends use without allocating, reset, detach and
+ * printf.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inboxsync/alloc.h"
 #include "inboxsync/buf.h"
 
 static void test_init_allocates_nothing(void **state)
@@ -242,6 +244,30 @@ static void test_printf(void **state)
 	buf_free(&b);
 }
 
+static void test_reserved_room_takes_appends_without_allocating(void **state)
+{
+	struct buf b;
+	struct err e = { 0 };
+	unsigned long before;
+
+	(void)state;
+	buf_init(&b, 100);
+	assert_int_equal(buf_reserve(&b, 100, &e), 0);
+	assert_true(b.alloc >= 101);
+	assert_int_equal(b.len, 0);
+	before = alloc_count();
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(buf_append(&b, "0123456789", 10, NULL), 0);
+	buf_reset(&b);
+	assert_int_equal(buf_append(&b, "again", 5, NULL), 0);
+	assert_int_equal(alloc_count(), before);
+	assert_string_equal(buf_str(&b), "again");
+	/* more than the limit cannot be reserved */
+	assert_int_equal(buf_reserve(&b, 96, &e), -1);
+	assert_string_equal(e.code, "too_large");
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_reset_keeps_allocation_and_limit),
 		cmocka_unit_test(test_detach),
 		cmocka_unit_test(test_printf),
+		cmocka_unit_test(test_reserved_room_takes_appends_without_allocating),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
