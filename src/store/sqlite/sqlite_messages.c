@@ -747,8 +747,8 @@ int sq_restore_indexes(struct store *st, struct err *e)
 }
 
 /* Whether `sql` (SELECT EXISTS (...) with one parameter, `id`) holds. */
-static int exists(struct store *st, const char *sql, int64_t id, const char *what,
-		  bool *out, struct err *e)
+static int query_exists(struct store *st, const char *sql, int64_t id, const char *what,
+			bool *out, struct err *e)
 {
 	int64_t n;
 
@@ -763,7 +763,7 @@ static int exists(struct store *st, const char *sql, int64_t id, const char *wha
 static int folder_has_pending(struct store *st, int64_t folder_id, bool *out,
 			      struct err *e)
 {
-	return exists(st, "SELECT EXISTS (SELECT 1 FROM messages INDEXED BY "
+	return query_exists(st, "SELECT EXISTS (SELECT 1 FROM messages INDEXED BY "
 		      "messages_pending WHERE folder_id = ? AND pending = 1)", folder_id,
 		      "looking for local sent entries", out, e);
 }
@@ -774,7 +774,7 @@ static int folder_has_pending(struct store *st, int64_t folder_id, bool *out,
 static int account_keyless(struct store *st, int64_t account_id, bool *out,
 			   struct err *e)
 {
-	return exists(st, "SELECT EXISTS (SELECT 1 FROM messages WHERE account_id = ? "
+	return query_exists(st, "SELECT EXISTS (SELECT 1 FROM messages WHERE account_id = ? "
 		      "AND remote_key IS NULL)", account_id,
 		      "looking for messages without a key", out, e);
 }
