@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include "inboxsync/engine.h"
 
+#define SCHED_DEFAULT_WORKERS 4 /* accounts synchronized in parallel */
+
 enum sched_mode {
 	SCHED_ONCE,            /* one pass per account */
 	SCHED_UNTIL_COMPLETE,  /* passes until every selected folder is live */
@@ -29,7 +31,7 @@ enum sched_mode {
 struct sched_config {
 	const char *store_path;     /* opened once per worker */
 	const char *data_dir;       /* for the vault's key file */
-	int workers;                /* 0 = 4 */
+	int workers;                /* 0 = SCHED_DEFAULT_WORKERS */
 	enum sched_mode mode;
 	int poll_interval_s;        /* SCHED_FOREVER: between passes of an idle account */
 	int max_transient_failures; /* SCHED_UNTIL_COMPLETE: give up after this many in a row (0 = 8) */

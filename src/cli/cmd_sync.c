@@ -15,6 +15,9 @@
 #include "inboxsync/alloc.h"
 #include "inboxsync/sched.h"
 
+#define SYNC_SHARED_BUDGET_MS 10000     /* a pass while others wait */
+#define SYNC_OWN_WORKER_BUDGET_MS 120000 /* a pass nobody waits for */
+
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -221,7 +224,13 @@ static int cmd_sync(struct cli *cli, int argc, char **argv)
 	cfg.key_file = cli->key_file;
 	cfg.stop = &stop_requested;
 	cfg.engine.stop = &stop_requested;
-	cfg.engine.budget_ms = 10000; /* share workers between accounts */
+	/* A pass's budget shares the workers between accounts. When every
+	 * account has a worker of its own and the sync runs to the end, a
+	 * pass that ends only drops the pages fetched ahead and starts its
+	 * chains again (about two round trips each time): then a pass runs
+	 * longer. */
+	cfg.engine.budget_ms = until && n <= (size_t)(cfg.workers > 0 ? cfg.workers : SCHED_DEFAULT_WORKERS)
+			       ? SYNC_OWN_WORKER_BUDGET_MS : SYNC_SHARED_BUDGET_MS;
 	cfg.after_pass = after_pass;
 	cfg.on_busy = on_busy;
 	cfg.after_pass_ctx = &ui;

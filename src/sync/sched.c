@@ -19,7 +19,6 @@
 #include "inboxsync/timeutil.h"
 #include "sync/sched_internal.h"
 
-#define DEFAULT_WORKERS 4
 #define MAX_WORKERS 64
 #define DEFAULT_MAX_TRANSIENT 8
 #define BACKOFF_CAP_S 300
@@ -330,7 +329,7 @@ int sched_run(const struct sched_config *cfg, const int64_t *ids, size_t n,
 	      struct sched_outcome *out, struct err *e)
 {
 	struct sched s = { .cfg = cfg, .ids = ids, .out = out, .n = n };
-	size_t nw = (size_t)(cfg->workers > 0 ? cfg->workers : DEFAULT_WORKERS);
+	size_t nw = (size_t)(cfg->workers > 0 ? cfg->workers : SCHED_DEFAULT_WORKERS);
 	struct worker *workers;
 	int rc = 0;
 
