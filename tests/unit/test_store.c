@@ -323,11 +323,13 @@ static void test_update_merges_unknown_fields(void **state)
 {
 	struct fixture *f = *state;
 	struct mail_message m = msg("M1", "hello", 100), upd;
-	struct mail_address to[2] = { { "Bob", "bob@x.com" }, { "", "carol@x.com" } };
+	struct mail_address to[2] = { { "Bob \"B\" Ünal", "bob@x.com" }, { "", "carol@x.com" } };
+	static const char *const cats[2] = { "Red \\ \"x\"", "Blé" };
 	struct store_message got;
 	struct err e = { 0 };
 
 	m.from.name = "A";
+	m.categories = (struct mail_string_list){ cats, 2, true };
 	m.from.address = "a@x.com";
 	m.to = (struct mail_address_list){ to, 2, true };
 	m.change_key = "k1";
@@ -343,8 +345,12 @@ static void test_update_merges_unknown_fields(void **state)
 	assert_string_equal(got.m.from.address, "a@x.com");
 	/* the address list survived the update that did not carry it */
 	assert_int_equal(got.m.to.n, 2);
-	assert_string_equal(got.m.to.items[0].name, "Bob");
+	assert_string_equal(got.m.to.items[0].name, "Bob \"B\" Ünal");
 	assert_string_equal(got.m.to.items[1].address, "carol@x.com");
+	/* so did the categories, escapes and non-ASCII text as they were */
+	assert_int_equal(got.m.categories.n, 2);
+	assert_string_equal(got.m.categories.items[0], "Red \\ \"x\"");
+	assert_string_equal(got.m.categories.items[1], "Blé");
 	store_message_clear(&got);
 }
 

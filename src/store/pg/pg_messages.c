@@ -1,7 +1,8 @@
 /*
  * pg_messages.c — messages in the PostgreSQL store: a page goes to the
  * server as one JSON array and is applied there by
- * inboxsync_put_messages (migrations/001_initial.sql) in one round trip,
+ * inboxsync_put_messages (migrations/001_initial.sql; its set step
+ * inboxsync_apply_items as 004_page_lists_text.sql redefines it) in one round trip,
  * with the same rules as the SQLite store; moves, deletes and flag
  * changes with their events; keyset-paged listing; cached bodies (bytea).
  * Address and category lists are stored as JSON arrays (store_rows.h).
